@@ -1,0 +1,100 @@
+"""`python -m geometry analyze | quote | preview | catalog`.
+
+Heavy modules are imported inside each command so that `analyze` of an STL does not pay for
+OpenCASCADE. Whatever happens, the process answers with exit 0 or 2, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from geometry.model import GeometryError
+
+
+def _print(data: dict, as_json: bool, text: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from geometry.analyze import analyze_file, describe
+
+    analysis = analyze_file(args.file)
+    _print(analysis.as_dict(), args.json, describe(analysis))
+    return 0
+
+
+def cmd_quote(args: argparse.Namespace) -> int:
+    from geometry.pricing.commands import run_quote
+
+    return run_quote(args)
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from geometry.pricing.commands import run_catalog
+
+    return run_catalog(args)
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from geometry.analyze import load_mesh
+    from geometry.preview import write_previews
+
+    mesh = load_mesh(args.file)
+    write_previews(mesh, png_path=args.png, glb_path=args.glb)
+    _print({"png": args.png, "glb": args.glb}, args.json, f"wrote {args.png} and {args.glb}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m geometry")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    analyze = commands.add_parser("analyze", help="measure a model and check it")
+    analyze.add_argument("file")
+    analyze.add_argument("--json", action="store_true")
+    analyze.set_defaults(handler=cmd_analyze)
+
+    quote = commands.add_parser("quote", help="price a model")
+    quote.add_argument("file")
+    quote.add_argument("--process", required=True)
+    quote.add_argument("--material", required=True)
+    quote.add_argument("--quantity", type=int, default=1)
+    quote.add_argument("--finish")
+    quote.add_argument("--tolerance")
+    quote.add_argument("--lead-time", dest="lead_time")
+    quote.add_argument("--json", action="store_true")
+    quote.set_defaults(handler=cmd_quote)
+
+    preview = commands.add_parser("preview", help="render a PNG thumbnail and a GLB")
+    preview.add_argument("file")
+    preview.add_argument("--png", required=True)
+    preview.add_argument("--glb", required=True)
+    preview.add_argument("--json", action="store_true")
+    preview.set_defaults(handler=cmd_preview)
+
+    catalog = commands.add_parser("catalog", help="list the default rate card's options")
+    catalog.add_argument("--json", action="store_true")
+    catalog.set_defaults(handler=cmd_catalog)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except GeometryError as exc:
+        _print(exc.as_dict(), getattr(args, "json", False), f"error: {exc.message}")
+        return 2
+    except MemoryError:
+        error = GeometryError("too_large", "The model is too large to process.")
+        _print(error.as_dict(), getattr(args, "json", False), f"error: {error.message}")
+        return 2
+    except Exception as exc:  # the last guard: a person gets a message, never a traceback
+        error = GeometryError("internal", f"The model could not be processed ({type(exc).__name__}).")
+        _print(error.as_dict(), getattr(args, "json", False), f"error: {error.message}")
+        return 2
