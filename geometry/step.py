@@ -1,0 +1,416 @@
+"""STEP/STP: exact measures from OpenCASCADE, read inside the sandbox.
+
+`analyze_step(path)` and `load_step_mesh(path)` check the header here (cheap, in the caller),
+then run the parse in a child of the warm sandbox parent (`geometry.sandbox`): OpenCASCADE may
+segfault or hang on a hostile file, and only small plain results cross the pipe.
+
+This module imports OCP only inside the functions that run in the sandbox (and in `warm_up`,
+which the warm parent calls once), so importing it costs the caller nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from geometry.model import Analysis, Finding, GeometryError, Mesh
+
+STEP_MAGIC = b"ISO-10303-21"
+HOLE_MIN_SPAN = 1.5 * math.pi  # a cylinder arc this wide (summed per axis) counts as a hole
+_AXIS_TOL_MM = 1e-3
+_ANGLE_TOL = 1e-6
+
+# The OCP modules the readers use; the warm parent imports them once.
+OCP_MODULES = (
+    "OCP.STEPControl",
+    "OCP.IFSelect",
+    "OCP.Interface",
+    "OCP.GProp",
+    "OCP.BRepGProp",
+    "OCP.Bnd",
+    "OCP.BRepBndLib",
+    "OCP.BRepMesh",
+    "OCP.BRep",
+    "OCP.BRepAdaptor",
+    "OCP.BRepPrimAPI",
+    "OCP.TopExp",
+    "OCP.TopAbs",
+    "OCP.TopoDS",
+    "OCP.TopLoc",
+    "OCP.GeomAbs",
+    "OCP.gp",
+)
+
+NO_SOLID_MESSAGE = "The file has surfaces but no closed solid: export the part as a solid body"
+
+
+# --------------------------------------------------------------------------- caller side
+
+
+def check_step_header(path: str | os.PathLike) -> None:
+    """A STEP file must start with ISO-10303-21 (after an optional BOM and blank space)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError as exc:
+        raise GeometryError(
+            "unreadable", f"The file could not be opened ({exc.strerror})."
+        ) from None
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not head.startswith(STEP_MAGIC):
+        raise GeometryError(
+            "not_step",
+            "The file is not a STEP file (it must start with ISO-10303-21): "
+            "export it again as STEP AP203/AP214/AP242.",
+        )
+
+
+def analyze_step(path: str | os.PathLike, sandbox=None) -> Analysis:
+    """Measure a STEP file exactly (volume, area, bbox, solids, faces, holes) in the sandbox."""
+    check_step_header(path)
+    sandbox = _sandbox(sandbox)
+    measured: StepMeasures = sandbox.run(measure_step, os.fspath(path))
+    return _to_analysis(measured)
+
+
+def load_step_mesh(path: str | os.PathLike, sandbox=None) -> Mesh:
+    """Tessellate a STEP file in the sandbox (for previews)."""
+    check_step_header(path)
+    sandbox = _sandbox(sandbox)
+    vertices, faces = sandbox.run(tessellate_step, os.fspath(path))
+    return Mesh(vertices=vertices, faces=faces)
+
+
+def _sandbox(sandbox):
+    if sandbox is not None:
+        return sandbox
+    from geometry.sandbox import default_sandbox
+
+    return default_sandbox()
+
+
+@dataclass
+class StepMeasures:
+    """What the child sends back: plain numbers only."""
+
+    solids: int
+    shells: int
+    closed_shells: int
+    faces: int
+    volume_mm3: float
+    area_mm2: float
+    bbox_mm: tuple[float, float, float]
+    obb_mm: tuple[float, float, float]
+    triangles: int
+    holes: int
+    solid_volumes: list[float] = field(default_factory=list)
+
+
+def _to_analysis(m: StepMeasures) -> Analysis:
+    findings: list[Finding] = []
+    if m.solids == 0:
+        findings.append(Finding("no_solid", "blocking", NO_SOLID_MESSAGE))
+    elif m.solids > 1:
+        findings.append(
+            Finding(
+                "multiple_bodies",
+                "warning",
+                f"The file holds {m.solids} separate bodies: they are priced as one part. "
+                "If they are separate parts, upload them as separate files.",
+            )
+        )
+    findings.extend(_size_findings(m.bbox_mm))
+    return Analysis(
+        format="step",
+        triangles=m.triangles,
+        bodies=m.solids if m.solids else m.shells,
+        volume_mm3=m.volume_mm3,
+        area_mm2=m.area_mm2,
+        bbox_mm=m.bbox_mm,
+        obb_mm=m.obb_mm,
+        watertight=m.solids > 0,
+        faces=m.faces,
+        holes=m.holes,
+        findings=findings,
+    )
+
+
+def _size_findings(bbox_mm: tuple[float, float, float]) -> list[Finding]:
+    """units_suspect (and any other size-only checks) from the mesh helper's geometry.dfm.
+
+    The build-envelope check (exceeds_envelope) needs the process limits and is applied by
+    whoever runs the DFM checks for a process, on the Analysis we return.
+    """
+    try:
+        from geometry import dfm
+    except ImportError:
+        return []
+    check = getattr(dfm, "units_findings", None) or getattr(dfm, "check_units", None)
+    if check is None:
+        return []
+    return list(check(bbox_mm))
+
+
+# --------------------------------------------------------------------------- sandbox side
+
+
+def warm_up() -> None:
+    """Run once in the warm parent: import OCP and initialise the STEP reader's statics, so
+    that forked children start warm. Single-threaded on purpose (no thread pools before fork)."""
+    import tempfile
+
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakeBox
+    from OCP.STEPControl import STEPControl_AsIs, STEPControl_Writer
+
+    box = BRepPrimAPI_MakeBox(10.0, 10.0, 10.0).Shape()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "warm.step")
+        writer = STEPControl_Writer()
+        writer.Transfer(box, STEPControl_AsIs)
+        writer.Write(path)
+        shape = _read_shape(path)
+        _measure_shape(shape, parallel=False)
+
+
+def _read_shape(path: str):
+    from OCP.IFSelect import IFSelect_RetDone
+    from OCP.STEPControl import STEPControl_Reader
+
+    reader = STEPControl_Reader()
+    status = reader.ReadFile(path)
+    if status != IFSelect_RetDone:
+        raise GeometryError(
+            "unreadable",
+            "The STEP file could not be read: it is damaged or not valid STEP. "
+            "Export it again from your CAD program.",
+        )
+    if reader.TransferRoots() == 0:
+        raise GeometryError("empty", "The STEP file contains no geometry.")
+    shape = reader.OneShape()
+    if shape is None or shape.IsNull():
+        raise GeometryError("empty", "The STEP file contains no geometry.")
+    return shape
+
+
+def _subshapes(shape, kind) -> list:
+    """Sub-shapes of one kind, cast to their own type (TopoDS_Face, TopoDS_Solid, ...)."""
+    from OCP.TopAbs import TopAbs_FACE, TopAbs_SHELL, TopAbs_SOLID
+    from OCP.TopExp import TopExp_Explorer
+    from OCP.TopoDS import TopoDS
+
+    cast = {TopAbs_FACE: TopoDS.Face_s, TopAbs_SHELL: TopoDS.Shell_s, TopAbs_SOLID: TopoDS.Solid_s}
+    to_type = cast.get(kind, lambda s: s)
+    out = []
+    explorer = TopExp_Explorer(shape, kind)
+    while explorer.More():
+        out.append(to_type(explorer.Current()))
+        explorer.Next()
+    return out
+
+
+def _deflection(diag: float) -> float:
+    return float(min(max(diag * 1e-3, 0.01), 2.0))
+
+
+def _mesh_shape(shape, diag: float, parallel: bool) -> None:
+    from OCP.BRepMesh import BRepMesh_IncrementalMesh
+
+    BRepMesh_IncrementalMesh(shape, _deflection(diag), False, 0.5, parallel)
+
+
+def _measure_shape(shape, parallel: bool = True) -> StepMeasures:
+    from OCP.Bnd import Bnd_Box
+    from OCP.BRep import BRep_Tool
+    from OCP.BRepBndLib import BRepBndLib
+    from OCP.BRepGProp import BRepGProp
+    from OCP.GProp import GProp_GProps
+    from OCP.TopAbs import TopAbs_FACE, TopAbs_SHELL, TopAbs_SOLID
+    from OCP.TopLoc import TopLoc_Location
+
+    solids = _subshapes(shape, TopAbs_SOLID)
+    shells = _subshapes(shape, TopAbs_SHELL)
+    faces = _subshapes(shape, TopAbs_FACE)
+    if not faces:
+        raise GeometryError("empty", "The STEP file contains no surfaces or solids.")
+    closed_shells = sum(1 for s in shells if BRep_Tool.IsClosed_s(s))
+
+    volumes = []
+    for solid in solids:
+        props = GProp_GProps()
+        BRepGProp.VolumeProperties_s(solid, props)
+        volumes.append(abs(props.Mass()))
+    props = GProp_GProps()
+    BRepGProp.SurfaceProperties_s(shape, props)
+    area = props.Mass()
+
+    box = Bnd_Box()
+    BRepBndLib.AddOptimal_s(shape, box, False, False)
+    if box.IsVoid():
+        raise GeometryError("empty", "The STEP file contains no measurable geometry.")
+    xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
+    extents = (xmax - xmin, ymax - ymin, zmax - zmin)
+    if not all(math.isfinite(v) for v in (*extents, area, *volumes)) or max(extents) > 2e6:
+        raise GeometryError(
+            "out_of_range", "The model's coordinates are out of range (beyond ±1,000,000 mm)."
+        )
+    diag = math.sqrt(sum(e * e for e in extents))
+
+    _mesh_shape(shape, diag, parallel)
+    triangles = 0
+    for face in faces:
+        tri = BRep_Tool.Triangulation_s(face, TopLoc_Location())
+        if tri is not None:
+            triangles += tri.NbTriangles()
+
+    obb_mm = _oriented_extents(shape, extents)
+
+    return StepMeasures(
+        solids=len(solids),
+        shells=len(shells),
+        closed_shells=closed_shells,
+        faces=len(faces),
+        volume_mm3=float(sum(volumes)),
+        area_mm2=float(area),
+        bbox_mm=tuple(float(e) for e in extents),
+        obb_mm=tuple(float(e) for e in obb_mm),
+        triangles=int(triangles),
+        holes=_count_holes(faces),
+        solid_volumes=[float(v) for v in volumes],
+    )
+
+
+def _oriented_extents(shape, extents: tuple[float, float, float]) -> tuple[float, ...]:
+    """Minimal oriented box, largest side first.
+
+    OpenCASCADE's optimal OBB on the tessellation picks the orientation; the extents along
+    that orientation are then measured on the exact geometry (a tessellation lies inside
+    curved faces). The axis-aligned box is kept when it is no larger.
+    """
+    from OCP.Bnd import Bnd_Box, Bnd_OBB
+    from OCP.BRepBndLib import BRepBndLib
+    from OCP.gp import gp_Ax3, gp_Dir, gp_Pnt, gp_Trsf
+    from OCP.TopLoc import TopLoc_Location
+
+    aabb = tuple(sorted(extents, reverse=True))
+    obb = Bnd_OBB()
+    BRepBndLib.AddOBB_s(shape, obb, True, True, False)
+    if obb.IsVoid():
+        return aabb
+    frame = gp_Ax3(gp_Pnt(0.0, 0.0, 0.0), gp_Dir(obb.ZDirection()), gp_Dir(obb.XDirection()))
+    trsf = gp_Trsf()
+    trsf.SetTransformation(frame)  # world -> OBB frame
+    box = Bnd_Box()
+    BRepBndLib.AddOptimal_s(shape.Moved(TopLoc_Location(trsf)), box, False, False)
+    if box.IsVoid():
+        return aabb
+    xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
+    oriented = tuple(sorted((xmax - xmin, ymax - ymin, zmax - zmin), reverse=True))
+    return oriented if math.prod(oriented) < math.prod(aabb) * (1 - 1e-9) else aabb
+
+
+def _count_holes(faces) -> int:
+    """Cylindrical holes: concave cylinder faces (normal towards the axis), grouped by axis.
+
+    Faces on one axis (a hole split at its seam, a counterbore) are one hole; a group counts
+    when its arcs add up to at least HOLE_MIN_SPAN, so fillets and slot ends are not holes.
+    """
+    from OCP.BRepAdaptor import BRepAdaptor_Surface
+    from OCP.GeomAbs import GeomAbs_Cylinder
+    from OCP.gp import gp_Pnt, gp_Vec
+    from OCP.TopAbs import TopAbs_REVERSED
+
+    groups: list[tuple[np.ndarray, np.ndarray, float]] = []  # (point, direction, span)
+    for face in faces:
+        surface = BRepAdaptor_Surface(face)
+        if surface.GetType() != GeomAbs_Cylinder:
+            continue
+        axis = surface.Cylinder().Axis()
+        loc, dirn = axis.Location(), axis.Direction()
+        origin = np.array([loc.X(), loc.Y(), loc.Z()])
+        direction = np.array([dirn.X(), dirn.Y(), dirn.Z()])
+        u0, u1 = surface.FirstUParameter(), surface.LastUParameter()
+        v0, v1 = surface.FirstVParameter(), surface.LastVParameter()
+        u, v = 0.5 * (u0 + u1), 0.5 * (v0 + v1)
+        point, du, dv = gp_Pnt(), gp_Vec(), gp_Vec()
+        surface.D1(u, v, point, du, dv)
+        normal = du.Crossed(dv)
+        if normal.Magnitude() < 1e-12:
+            continue
+        n = np.array([normal.X(), normal.Y(), normal.Z()])
+        if face.Orientation() == TopAbs_REVERSED:
+            n = -n
+        p = np.array([point.X(), point.Y(), point.Z()])
+        to_axis = origin + direction * np.dot(p - origin, direction) - p
+        if np.dot(n, to_axis) <= 0:  # convex: a boss or an outer wall
+            continue
+        span = min(u1 - u0, 2 * math.pi)
+        # Canonical axis: unit direction with a fixed sign, point nearest the origin.
+        if direction[np.argmax(np.abs(direction))] < 0:
+            direction = -direction
+        base = origin - direction * np.dot(origin, direction)
+        for i, (gp_, gd, gspan) in enumerate(groups):
+            if (
+                np.linalg.norm(gd - direction) < 1e-6
+                and np.linalg.norm(np.cross(base - gp_, gd)) < _AXIS_TOL_MM
+            ):
+                groups[i] = (gp_, gd, gspan + span)
+                break
+        else:
+            groups.append((base, direction, span))
+    return sum(1 for _, _, span in groups if span >= HOLE_MIN_SPAN - _ANGLE_TOL)
+
+
+def measure_step(path: str) -> StepMeasures:
+    """Read and measure one STEP file (runs in the sandbox child)."""
+    return _measure_shape(_read_shape(path))
+
+
+def tessellate_step(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read and tessellate one STEP file (runs in the sandbox child): (vertices, faces)."""
+    from OCP.Bnd import Bnd_Box
+    from OCP.BRep import BRep_Tool
+    from OCP.BRepBndLib import BRepBndLib
+    from OCP.TopAbs import TopAbs_FACE, TopAbs_REVERSED
+    from OCP.TopLoc import TopLoc_Location
+
+    shape = _read_shape(path)
+    box = Bnd_Box()
+    BRepBndLib.Add_s(shape, box)
+    if box.IsVoid():
+        raise GeometryError("empty", "The STEP file contains no measurable geometry.")
+    xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
+    diag = math.dist((xmin, ymin, zmin), (xmax, ymax, zmax))
+    _mesh_shape(shape, diag, parallel=True)
+
+    points: list[np.ndarray] = []
+    triangles: list[np.ndarray] = []
+    offset = 0
+    for face in _subshapes(shape, TopAbs_FACE):
+        loc = TopLoc_Location()
+        tri = BRep_Tool.Triangulation_s(face, loc)
+        if tri is None or tri.NbTriangles() == 0:
+            continue
+        trsf = loc.Transformation()
+        n = tri.NbNodes()
+        pts = np.empty((n, 3))
+        for i in range(1, n + 1):
+            p = tri.Node(i).Transformed(trsf)
+            pts[i - 1] = (p.X(), p.Y(), p.Z())
+        idx = np.array([tri.Triangle(i).Get() for i in range(1, tri.NbTriangles() + 1)])
+        idx = idx - 1 + offset
+        if face.Orientation() == TopAbs_REVERSED:
+            idx = idx[:, [0, 2, 1]]
+        points.append(pts)
+        triangles.append(idx)
+        offset += n
+    if not triangles:
+        raise GeometryError("empty", "The STEP file contains no surfaces to show.")
+    vertices = np.concatenate(points)
+    faces = np.concatenate(triangles)
+    # Faces share their edge nodes exactly: merge them so the mesh is connected.
+    vertices, inverse = np.unique(vertices, axis=0, return_inverse=True)
+    faces = inverse.reshape(-1)[faces].astype(np.int64)
+    return vertices, faces
