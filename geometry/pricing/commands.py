@@ -1,0 +1,98 @@
+"""`python -m geometry quote` and `python -m geometry catalog`.
+
+Errors are raised as `GeometryError`; `geometry.cli` turns them into exit 2 and a JSON error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from geometry.pricing import QuoteOptions, catalog, default_rate_card, quote
+from geometry.pricing.engine import Quote
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def run_quote(args: argparse.Namespace) -> int:
+    card = default_rate_card()
+    options = QuoteOptions(
+        process=args.process,
+        material=args.material,
+        quantity=args.quantity,
+        finish=args.finish,
+        tolerance=args.tolerance,
+        lead_time=args.lead_time,
+    )
+    # Check the options before reading the file: a typo answers at once.
+    from geometry.pricing.engine import resolve
+
+    resolve(card, options)
+
+    from geometry.analyze import analyze_file
+
+    analysis = analyze_file(args.file)
+    result = quote(analysis, card, options)
+    if args.json:
+        _write(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        _write(describe_quote(result))
+    return 0
+
+
+def run_catalog(args: argparse.Namespace) -> int:
+    data = catalog(default_rate_card())
+    if args.json:
+        _write(json.dumps(data, ensure_ascii=False))
+    else:
+        _write(describe_catalog(data))
+    return 0
+
+
+def describe_quote(q: Quote) -> str:
+    cur = q.currency
+    out = [
+        f"{q.quantity} × {q.material} by {q.process}, tolerance {q.tolerance}, "
+        f"lead time {q.lead_time} ({q.lead_time_days} days)"
+        + (f", finish {q.finish}" if q.finish else ""),
+        "",
+    ]
+    for line in q.lines:
+        if line.code in ("subtotal", "total"):
+            out.append("-" * 60)
+        out.append(f"  {line.label:<44} {line.amount:>12} {cur}")
+    out.append(f"  {'Unit price incl. VAT':<44} {q.unit_price:>12} {cur}")
+    out += ["", "What drives the price (per part):"]
+    out += [f"  {d.label:<44} {d.value:>12} {d.unit}" for d in q.drivers]
+    out += ["", "Price by quantity:"]
+    out += [
+        f"  {row.quantity:>6} pcs  {row.unit_price:>12} {cur}/pc  {row.total:>14} {cur}"
+        for row in q.price_table
+    ]
+    if q.suggestions:
+        out += ["", "Cheaper if:"]
+        out += [f"  {s.label}: {s.saving_per_unit} {cur} less per part" for s in q.suggestions]
+    out += ["", f"Rate card: {q.rate_card_name}, version {q.rate_card_version}"]
+    return "\n".join(out)
+
+
+def describe_catalog(data: dict) -> str:
+    out = [
+        f"{data['name']} (version {data['version']}), prices in {data['currency']}, "
+        f"VAT {data['vat_rate']}, minimum order {data['minimum_order']}",
+        "",
+    ]
+    for p in data["processes"]:
+        out.append(f"{p['id']}: {p['name']}")
+        out.append("  materials: " + ", ".join(m["id"] for m in p["materials"]))
+        out.append("  finishes: " + (", ".join(p["finishes"]) or "none"))
+        out.append("  tolerances: " + ", ".join(p["tolerances"]))
+    out.append("")
+    out.append(
+        "lead times: " + ", ".join(f"{t['id']} ({t['days']} days)" for t in data["lead_times"])
+    )
+    out.append("quantity breaks: " + ", ".join(str(b["quantity"]) for b in data["quantity_breaks"]))
+    return "\n".join(out)

@@ -1,0 +1,494 @@
+"""The calculation: a part's measurements + options + rate card → an itemised quote.
+
+All money is `Decimal` at full precision until the very end, where each line is rounded once to
+0.01. The order of the lines is the order of the calculation:
+
+    material + machine_time + handling + setup + finish        (the base)
+    tolerance      = (tolerance multiplier − 1) × (machine time + setup)
+    lead_time      = (lead-time multiplier − 1) × everything above
+    quantity_discount = −discount × everything above
+    minimum_order  = what is missing to reach the card's minimum order value
+    subtotal, vat, total
+
+`unit_price_net` is the full-precision subtotal divided by the quantity, rounded once, and
+`unit_price` adds VAT to it; both never rise with the quantity. For one part the unit price is
+the total; for more, `unit_price × quantity` may differ from `total` by a few kopecks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, is_dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from geometry.model import GeometryError
+from geometry.pricing.ratecard import Material, Process, RateCard
+
+CENT = Decimal("0.01")
+PI = Decimal("3.141592653589793238462643383")
+MAX_QUANTITY = 100_000
+
+
+def money(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _shown(amount: Decimal, places: str = "0.01") -> Decimal:
+    """A driver's value, rounded for reading (drivers are not money)."""
+    return amount.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def _dec(value: float | int | Decimal) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+# --- inputs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """What pricing needs of a model. `geometry.model.Analysis` has the same attributes."""
+
+    volume_mm3: float
+    area_mm2: float
+    bbox_mm: tuple[float, float, float]
+    obb_mm: tuple[float, float, float] | None = None  # largest first
+    holes: int | None = None  # cylindrical holes, known for STEP only
+    findings: tuple = ()
+
+
+@dataclass(frozen=True)
+class QuoteOptions:
+    process: str
+    material: str
+    quantity: int = 1
+    finish: str | None = None  # None: as machined / as printed
+    tolerance: str | None = None  # None: the card's default
+    lead_time: str | None = None  # None: the card's default
+
+
+# --- outputs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    code: str
+    label: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A number that drives the price, shown so a customer can see why."""
+
+    code: str
+    label: str
+    value: Decimal
+    unit: str
+
+
+@dataclass(frozen=True)
+class PriceBreak:
+    quantity: int
+    unit_price: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Re-priced with one option changed; only made when it saves money per part."""
+
+    code: str  # "lead_time", "quantity", "tolerance", "material"
+    label: str
+    option: str  # the option that changes
+    value: str | int  # its new value
+    unit_price: Decimal
+    total: Decimal
+    saving_per_unit: Decimal
+    saving_total: Decimal  # negative for a larger quantity: more parts, less per part
+    lead_time_days: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    process: str
+    material: str
+    quantity: int
+    finish: str | None
+    tolerance: str
+    lead_time: str
+    currency: str
+    lines: tuple[Line, ...]
+    unit_price: Decimal  # including VAT
+    unit_price_net: Decimal
+    subtotal: Decimal
+    vat: Decimal
+    total: Decimal
+    lead_time_days: int
+    drivers: tuple[Driver, ...]
+    rate_card_name: str
+    rate_card_version: str
+    price_table: tuple[PriceBreak, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+
+    def line(self, code: str) -> Decimal:
+        return next(line.amount for line in self.lines if line.code == code)
+
+    def as_dict(self) -> dict:
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses to dicts, Decimals to strings: ready for json.dumps or a database column."""
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+# --- choosing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Options resolved against the card: the objects, not their names."""
+
+    process: Process
+    material: Material
+    quantity: int
+    finish: Any  # ratecard.Finish | None
+    tolerance: Any  # ratecard.Tolerance
+    lead_time: Any  # ratecard.LeadTime
+
+
+def _unknown(code: str, what: str, value: object, choices: list[str]) -> GeometryError:
+    listed = ", ".join(choices) if choices else "none"
+    return GeometryError(code, f"Unknown {what} {value!r}. Choose one of: {listed}.")
+
+
+def resolve(card: RateCard, options: QuoteOptions) -> Choice:
+    process = card.process(options.process)
+    if process is None:
+        raise _unknown(
+            "unknown_process", "process", options.process, [p.id for p in card.processes]
+        )
+    material = process.material(options.material)
+    if material is None:
+        raise _unknown(
+            "unknown_material",
+            f"material for {process.id}",
+            options.material,
+            [m.id for m in process.materials],
+        )
+    quantity = options.quantity
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int)
+        or not (1 <= quantity <= MAX_QUANTITY)
+    ):
+        raise GeometryError(
+            "bad_quantity", f"Quantity must be a whole number from 1 to {MAX_QUANTITY}."
+        )
+    finish = None
+    if options.finish is not None:
+        allowed = card.finishes_for(process.id, material.material_class)
+        finish = next((f for f in allowed if f.id == options.finish), None)
+        if finish is None:
+            raise _unknown(
+                "unknown_finish",
+                f"finish for {process.id} in {material.id}",
+                options.finish,
+                [f.id for f in allowed],
+            )
+    tolerance_id = options.tolerance or card.default_tolerance
+    allowed_tolerances = card.tolerances_for(process.id)
+    tolerance = next((t for t in allowed_tolerances if t.id == tolerance_id), None)
+    if tolerance is None:
+        raise _unknown(
+            "unknown_tolerance",
+            f"tolerance for {process.id}",
+            tolerance_id,
+            [t.id for t in allowed_tolerances],
+        )
+    lead_time = card.lead_time(options.lead_time or card.default_lead_time)
+    if lead_time is None:
+        raise _unknown(
+            "unknown_lead_time", "lead time", options.lead_time, [t.id for t in card.lead_times]
+        )
+    return Choice(process, material, quantity, finish, tolerance, lead_time)
+
+
+# --- measuring for a process ---------------------------------------------------------------
+
+
+def part_extents(part: Any) -> tuple[Decimal, Decimal, Decimal]:
+    """The part's box, largest side first: the oriented box when known, else the axis box."""
+    obb = getattr(part, "obb_mm", None)
+    sides = obb if obb and len(obb) == 3 and all(v > 0 for v in obb) else part.bbox_mm
+    return tuple(sorted((_dec(v) for v in sides), reverse=True))  # type: ignore[return-value]
+
+
+def check_part(part: Any, process: Process) -> None:
+    """Refuse what cannot be priced: no volume, blocking findings, too large for the machine."""
+    try:
+        volume = _dec(part.volume_mm3)
+        area = _dec(part.area_mm2)
+        sides = part_extents(part)
+    except (AttributeError, TypeError, ValueError, ArithmeticError) as exc:
+        raise GeometryError("bad_part", "The part has no usable measurements.") from exc
+    if not (volume.is_finite() and area.is_finite() and volume > 0 and area > 0) or not all(
+        s.is_finite() and s > 0 for s in sides
+    ):
+        raise GeometryError(
+            "bad_part", "The part has no volume or surface to price; check the model."
+        )
+    for finding in getattr(part, "findings", ()) or ():
+        if finding.severity == "blocking" and finding.process in (None, process.id):
+            raise GeometryError("not_manufacturable", finding.message)
+    envelope = sorted(process.envelope_mm, reverse=True)
+    if any(side > room for side, room in zip(sides, envelope, strict=True)):
+        size = " × ".join(f"{s:.1f}" for s in sides)
+        room = " × ".join(f"{e:.0f}" for e in envelope)
+        raise GeometryError(
+            "not_manufacturable",
+            f"The part ({size} mm) does not fit {process.name} (at most {room} mm).",
+        )
+
+
+@dataclass(frozen=True)
+class PerPart:
+    """Costs of one part (money), machine hours per part, and the drivers behind them."""
+
+    material: Decimal
+    machine_time: Decimal
+    machine_hours: Decimal
+    drivers: tuple[Driver, ...]
+
+
+def _cnc_per_part(part: Any, process: Process, material: Material) -> PerPart:
+    rates = process.cnc
+    assert rates is not None
+    allowance = 2 * rates.stock_allowance_mm
+    length, width, height = part_extents(part)
+    if process.kind == "turning":
+        # a round bar along the longest side, as wide as the larger of the other two
+        diameter = max(width, height) + allowance
+        stock_mm3 = PI / 4 * diameter * diameter * (length + allowance)
+        stock_label = f"Bar stock Ø{diameter:.0f} × {length + allowance:.0f} mm"
+    else:
+        stock_mm3 = (length + allowance) * (width + allowance) * (height + allowance)
+        stock_label = (
+            f"Block stock {length + allowance:.0f} × {width + allowance:.0f}"
+            f" × {height + allowance:.0f} mm"
+        )
+    volume_mm3 = _dec(part.volume_mm3)
+    removed_cm3 = max(stock_mm3 - volume_mm3, Decimal(0)) / 1000
+    area_cm2 = _dec(part.area_mm2) / 100
+    stock_kg = stock_mm3 / 1000 * material.density_g_cm3 / 1000
+
+    roughing_min = removed_cm3 / (rates.removal_rate_cm3_min * material.factor)
+    finishing_min = area_cm2 / (rates.finishing_rate_cm2_min * material.factor)
+    holes = getattr(part, "holes", None)
+    holes_min = rates.hole_minutes * holes if holes else Decimal(0)
+    hours = (roughing_min + finishing_min + holes_min) / 60
+
+    drivers = [
+        Driver("stock", stock_label, _shown(stock_kg, "0.001"), "kg"),
+        Driver("removed_volume", "Material removed per part", _shown(removed_cm3), "cm³"),
+        Driver("roughing_time", "Roughing per part", _shown(roughing_min), "min"),
+        Driver("finishing_time", "Finishing passes per part", _shown(finishing_min), "min"),
+    ]
+    if holes:
+        drivers.append(Driver("holes", f"{holes} holes per part", _shown(holes_min), "min"))
+    drivers.append(Driver("machine_hours", "Machine time per part", _shown(hours), "h"))
+    return PerPart(
+        material=stock_kg * material.price_per_kg,
+        machine_time=hours * process.hourly_rate,
+        machine_hours=hours,
+        drivers=tuple(drivers),
+    )
+
+
+def _print_per_part(part: Any, process: Process, material: Material) -> PerPart:
+    rates = process.printing
+    assert rates is not None
+    volume_cm3 = _dec(part.volume_mm3) / 1000
+    support_cm3 = volume_cm3 * rates.support_fraction
+    used_kg = (volume_cm3 + support_cm3) * material.density_g_cm3 / 1000
+    build_height_mm = part_extents(part)[2]  # printed lying flat: the smallest side is up
+    build_h = (volume_cm3 + support_cm3) / (rates.build_rate_cm3_h * material.factor)
+    layers_h = build_height_mm * rates.layer_hours_per_mm
+    hours = build_h + layers_h
+    drivers = (
+        Driver(
+            "material_used", "Material used per part, with supports", _shown(used_kg, "0.001"), "kg"
+        ),
+        Driver("part_volume", "Part volume", _shown(volume_cm3), "cm³"),
+        Driver("build_height", "Build height, printed lying flat", _shown(build_height_mm), "mm"),
+        Driver("machine_hours", "Machine time per part", _shown(hours), "h"),
+    )
+    return PerPart(
+        material=used_kg * material.price_per_kg,
+        machine_time=hours * process.hourly_rate,
+        machine_hours=hours,
+        drivers=drivers,
+    )
+
+
+def per_part_costs(part: Any, process: Process, material: Material) -> PerPart:
+    if process.kind == "printing":
+        return _print_per_part(part, process, material)
+    return _cnc_per_part(part, process, material)
+
+
+# --- pricing -------------------------------------------------------------------------------
+
+
+LABELS = {
+    "material": "Material",
+    "machine_time": "Machine time",
+    "handling": "Handling and inspection",
+    "setup": "Setup (once per order)",
+    "finish": "Finish",
+    "tolerance": "Tolerance",
+    "lead_time": "Lead time",
+    "quantity_discount": "Quantity discount",
+    "minimum_order": "Minimum order top-up",
+    "subtotal": "Subtotal",
+    "vat": "VAT",
+    "total": "Total",
+}
+
+
+def price(part: Any, card: RateCard, options: QuoteOptions) -> Quote:
+    """Price one choice of options: the lines, unit price and lead time, nothing more."""
+    choice = resolve(card, options)
+    check_part(part, choice.process)
+    return price_choice(part, card, choice)
+
+
+def price_choice(part: Any, card: RateCard, choice: Choice) -> Quote:
+    process, material, quantity = choice.process, choice.material, choice.quantity
+    q = Decimal(quantity)
+    each = per_part_costs(part, process, material)
+    area_cm2 = _dec(part.area_mm2) / 100
+
+    finish_each = Decimal(0)
+    if choice.finish is not None:
+        finish_each = choice.finish.per_part + choice.finish.per_cm2 * area_cm2
+
+    full: dict[str, Decimal] = {
+        "material": each.material * q,
+        "machine_time": each.machine_time * q,
+        "handling": process.handling_per_part * q,
+        "setup": process.setup_hours * process.hourly_rate,
+        "finish": finish_each * q,
+    }
+    full["tolerance"] = (choice.tolerance.multiplier - 1) * (full["machine_time"] + full["setup"])
+    full["lead_time"] = (choice.lead_time.multiplier - 1) * sum(full.values())
+    discount = card.discount_for(quantity)
+    full["quantity_discount"] = -discount * sum(full.values())
+    net_full = sum(full.values())
+
+    full["minimum_order"] = max(card.minimum_order - net_full, Decimal(0))
+    net_full += full["minimum_order"]
+
+    # Rounded once, here: each line is the step between rounded running totals, so the lines
+    # add up exactly to the rounded subtotal (a line may differ from its own rounding by 0.01).
+    amounts: dict[str, Decimal] = {}
+    running, shown = Decimal(0), Decimal(0)
+    for code, amount in full.items():
+        running += amount
+        amounts[code] = money(running) - shown
+        shown += amounts[code]
+    subtotal = shown  # == money(net_full)
+    vat = money(subtotal * card.vat_rate)
+    total = subtotal + vat
+
+    unit_net = money(net_full / q)
+    unit_gross = money(unit_net * (1 + card.vat_rate))
+
+    lines = [
+        Line(code, _label(code, choice, discount, card), amount) for code, amount in amounts.items()
+    ]
+    lines += [
+        Line("subtotal", LABELS["subtotal"], subtotal),
+        Line("vat", _label("vat", choice, discount, card), vat),
+        Line("total", LABELS["total"], total),
+    ]
+
+    machine_hours_order = each.machine_hours * q + process.setup_hours
+    production_days = math.ceil(machine_hours_order / card.production_hours_per_day)
+    days = choice.lead_time.days + (choice.finish.extra_days if choice.finish else 0)
+    days += max(production_days - 1, 0)
+
+    drivers = each.drivers + (
+        Driver("setup_hours", "Setup, once per order", process.setup_hours, "h"),
+    )
+    return Quote(
+        process=process.id,
+        material=material.id,
+        quantity=quantity,
+        finish=choice.finish.id if choice.finish else None,
+        tolerance=choice.tolerance.id,
+        lead_time=choice.lead_time.id,
+        currency=card.currency,
+        lines=tuple(lines),
+        unit_price=unit_gross,
+        unit_price_net=unit_net,
+        subtotal=subtotal,
+        vat=vat,
+        total=total,
+        lead_time_days=days,
+        drivers=drivers,
+        rate_card_name=card.name,
+        rate_card_version=card.version,
+    )
+
+
+def _label(code: str, choice: Choice, discount: Decimal, card: RateCard) -> str:
+    if code == "material":
+        return f"{LABELS['material']}: {choice.material.name}"
+    if code == "machine_time":
+        return f"{LABELS['machine_time']}: {choice.process.name}"
+    if code == "finish":
+        return f"{LABELS['finish']}: {choice.finish.name}" if choice.finish else "No finish"
+    if code == "tolerance":
+        return f"{LABELS['tolerance']}: {choice.tolerance.name}"
+    if code == "lead_time":
+        return f"{LABELS['lead_time']}: {choice.lead_time.name}"
+    if code == "quantity_discount":
+        return f"{LABELS['quantity_discount']} {discount * 100:.0f} %"
+    if code == "vat":
+        return f"VAT {card.vat_rate * 100:.0f} %"
+    return LABELS[code]
+
+
+def price_table(part: Any, card: RateCard, choice: Choice) -> tuple[PriceBreak, ...]:
+    rows = []
+    for brk in card.quantity_breaks:
+        if brk.quantity > MAX_QUANTITY:
+            continue
+        quoted = price_choice(part, card, replace(choice, quantity=brk.quantity))
+        rows.append(PriceBreak(brk.quantity, quoted.unit_price, quoted.total))
+    return tuple(rows)
+
+
+def quote(part: Any, card: RateCard, options: QuoteOptions) -> Quote:
+    """The full quote: priced lines, the price over the quantity breaks, and cheaper options."""
+    from geometry.pricing.suggestions import suggest
+
+    choice = resolve(card, options)
+    check_part(part, choice.process)
+    base = price_choice(part, card, choice)
+    return replace(
+        base,
+        price_table=price_table(part, card, choice),
+        suggestions=suggest(part, card, choice, base),
+    )
