@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -218,10 +219,8 @@ def test_warm_parent_that_hangs_is_replaced():
             assert info.value.code == "timeout"
             assert time.monotonic() - start < 1 + 5
         finally:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(stuck, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
         assert sb.run(add, 1, 1) == 2
         assert sb.pid != stuck
 
