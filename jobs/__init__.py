@@ -1,0 +1,1 @@
+"""Background jobs: arq WorkerSettings, the job functions, and the embedded mode's inline runner."""

@@ -1,0 +1,9 @@
+"""Every job function, by the name the queue uses."""
+
+from __future__ import annotations
+
+from jobs.maintenance import purge_expired
+
+JOBS = {
+    "purge_expired": purge_expired,
+}

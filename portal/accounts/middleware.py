@@ -1,0 +1,46 @@
+"""Puts the logged-in user (or None) on every request, ending sessions that may no longer live."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from portal.db.models import User
+
+
+class CurrentUserMiddleware:
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            scope["user"] = await self._user_of(scope)
+        await self.app(scope, receive, send)
+
+    async def _user_of(self, scope) -> User | None:
+        session = scope.get("session")
+        if not isinstance(session, dict) or "user_id" not in session:
+            return None
+        runtime = scope["app"].state.runtime
+        timeouts = runtime.settings.session
+        now = int(time.time())
+        user = None
+        try:
+            user_id = uuid.UUID(str(session["user_id"]))
+        except ValueError:
+            user_id = None
+        if user_id is not None:
+            async with runtime.sessionmaker() as db:
+                user = await db.get(User, user_id)
+        alive = (
+            user is not None
+            and user.is_active
+            and session.get("version") == user.session_version
+            and now - int(session.get("login_at", 0)) <= timeouts.absolute_timeout
+            and now - int(session.get("seen_at", 0)) <= timeouts.idle_timeout
+        )
+        if not alive:
+            scope["session"] = {}  # the store entry is deleted and the cookie cleared on response
+            return None
+        session["seen_at"] = now
+        return user

@@ -1,0 +1,125 @@
+"""Account forms: read raw form fields, clean them, and say what is wrong next to each field.
+
+Messages are English source text marked with N_ and translated when the page is rendered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from portal.accounts.validators import is_valid_inn, is_valid_kpp, is_valid_ogrn
+from portal.core.i18n import N_
+from portal.db.models import ACCOUNT_TYPES
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{5,24}$")
+
+PROFILE_FIELDS = (
+    "full_name",
+    "email",
+    "phone",
+    "account_type",
+    "company_name",
+    "inn",
+    "kpp",
+    "ogrn",
+    "legal_address",
+)
+LEGAL_FIELDS = ("company_name", "inn", "kpp", "ogrn", "legal_address")
+MAX_LENGTHS = {
+    "full_name": 200,
+    "email": 320,
+    "phone": 32,
+    "company_name": 300,
+    "legal_address": 1000,
+}
+
+
+@dataclass
+class Form:
+    """Cleaned values and per-field errors; `values` is what the page shows back."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def field_value(raw: dict[str, Any], name: str) -> str:
+    value = raw.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def secret_value(raw: dict[str, Any], name: str) -> str:
+    value = raw.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value if isinstance(value, str) else ""
+
+
+def clean_profile(raw: dict[str, Any]) -> Form:
+    form = Form(values={name: field_value(raw, name) for name in PROFILE_FIELDS})
+    values, errors = form.values, form.errors
+    values["email"] = values["email"].lower()
+
+    for name, limit in MAX_LENGTHS.items():
+        if len(values[name]) > limit:
+            errors[name] = N_("This is too long.")
+    if not values["full_name"]:
+        errors.setdefault("full_name", N_("Please enter your full name."))
+    if not EMAIL_RE.match(values["email"]):
+        errors.setdefault("email", N_("Please enter a valid e-mail address."))
+    if values["phone"] and not PHONE_RE.match(values["phone"]):
+        errors.setdefault("phone", N_("Please enter a phone number such as +7 912 345-67-89."))
+    if values["account_type"] not in ACCOUNT_TYPES:
+        errors["account_type"] = N_("Choose a private person or a company.")
+        values["account_type"] = "individual"
+
+    if values["account_type"] == "legal":
+        _clean_legal(values, errors)
+    else:
+        for name in LEGAL_FIELDS:
+            values[name] = ""
+    return form
+
+
+def _clean_legal(values: dict[str, str], errors: dict[str, str]) -> None:
+    if not values["company_name"]:
+        errors.setdefault("company_name", N_("Please enter the company name."))
+    if not re.fullmatch(r"\d{10}", values["inn"]):
+        errors["inn"] = N_("A company's INN has 10 digits.")
+    elif not is_valid_inn(values["inn"]):
+        errors["inn"] = N_("This INN does not pass the checksum: please check the digits.")
+    if not re.fullmatch(r"\d{9}", values["kpp"]) or not is_valid_kpp(values["kpp"]):
+        errors["kpp"] = N_("A KPP has 9 digits.")
+    if not re.fullmatch(r"\d{13}", values["ogrn"]):
+        errors["ogrn"] = N_("An OGRN has 13 digits.")
+    elif not is_valid_ogrn(values["ogrn"]):
+        errors["ogrn"] = N_("This OGRN does not pass the checksum: please check the digits.")
+    if not values["legal_address"]:
+        errors.setdefault("legal_address", N_("Please enter the legal address."))
+
+
+def check_new_password(raw: dict[str, Any], form: Form) -> str:
+    password = secret_value(raw, "password")
+    confirm = secret_value(raw, "password_confirm")
+    if len(password) < MIN_LENGTH:
+        form.errors["password"] = N_("Use at least 8 characters.")
+    elif len(password) > MAX_LENGTH:
+        form.errors["password"] = N_("Use at most 1024 characters.")
+    elif password != confirm:
+        form.errors["password_confirm"] = N_("The two passwords do not match.")
+    return password
+
+
+def clean_registration(raw: dict[str, Any]) -> tuple[Form, str]:
+    form = clean_profile(raw)
+    password = check_new_password(raw, form)
+    return form, password

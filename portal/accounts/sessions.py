@@ -1,0 +1,107 @@
+"""Server-side sessions that never adopt an id the server did not issue.
+
+Litestar's stock backend reuses whatever id the client presents. Here an id counts only if the
+store knows it; login, logout and a change of privilege issue a fresh id and delete the old entry.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
+from litestar.types import Empty, Message, ScopeSession
+
+_KNOWN_ID = "portal_session_id"  # the id this request's session was loaded from (or was issued)
+_ROTATE = "portal_session_rotate"
+
+
+def _state(connection: ASGIConnection) -> dict[str, Any]:
+    return connection.scope.setdefault("state", {})  # type: ignore[return-value]
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        cookie_id = connection.cookies.get(self.config.key)
+        if cookie_id and cookie_id != "null":
+            store = self.config.get_store_from_app(connection.scope["app"])
+            data = await self.get(cookie_id, store=store)
+            if data is not None:
+                _state(connection)[_KNOWN_ID] = cookie_id
+                return self.deserialize_data(data)
+        return {}
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        state = _state(connection)
+        if not state.get(_KNOWN_ID):
+            state[_KNOWN_ID] = self.generate_session_id()
+        return state[_KNOWN_ID]
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
+    ) -> None:
+        state = _state(connection)
+        store = self.config.get_store_from_app(connection.scope["app"])
+        had_cookie = self.config.key in connection.cookies
+        loaded_from_store = bool(state.get(_KNOWN_ID)) and state.get(_KNOWN_ID) == connection.cookies.get(
+            self.config.key
+        )
+        if state.pop(_ROTATE, False) and loaded_from_store:
+            await self.delete(state[_KNOWN_ID], store=store)
+            state[_KNOWN_ID] = self.generate_session_id()
+            loaded_from_store = False
+        if not scope_session:  # Empty or {}: nothing worth a store entry
+            if loaded_from_store or had_cookie:
+                await super().store_in_message(Empty, message, connection)
+            return
+        await super().store_in_message(scope_session, message, connection)
+
+
+class RotatingSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend
+
+
+def rotate_session_id(connection: ASGIConnection) -> None:
+    """Ask for a fresh session id on this response; the old store entry is deleted."""
+    _state(connection)[_ROTATE] = True
+
+
+def start_user_session(connection: ASGIConnection, user_id: str, session_version: int) -> None:
+    now = int(time.time())
+    flashes = connection.scope.get("session", {}) or {}
+    kept = {"flash": flashes.get("flash", [])} if isinstance(flashes, dict) else {}
+    connection.scope["session"] = {
+        **kept,
+        "user_id": user_id,
+        "version": session_version,
+        "login_at": now,
+        "seen_at": now,
+    }
+    rotate_session_id(connection)
+
+
+def end_user_session(connection: ASGIConnection) -> None:
+    """Log out: the old id dies on the server; a fresh one carries only the flash message."""
+    session = connection.scope.get("session") or {}
+    flashes = session.get("flash", []) if isinstance(session, dict) else []
+    connection.scope["session"] = {"flash": flashes} if flashes else {}
+    rotate_session_id(connection)
+
+
+def flash(connection: ASGIConnection, message: str, category: str = "info") -> None:
+    session = connection.scope.get("session")
+    if not isinstance(session, dict):
+        session = {}
+        connection.scope["session"] = session
+    session.setdefault("flash", []).append({"message": message, "category": category})
+
+
+def pop_flashes(connection: ASGIConnection) -> list[dict[str, str]]:
+    session = connection.scope.get("session")
+    if not isinstance(session, dict):
+        return []
+    return session.pop("flash", [])

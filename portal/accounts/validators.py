@@ -1,0 +1,41 @@
+"""Russian company registration numbers: INN, KPP and OGRN, with their checksums."""
+
+from __future__ import annotations
+
+_INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def _check_digit(digits: str, weights: tuple[int, ...]) -> int:
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
+
+
+def is_valid_inn(value: str) -> bool:
+    """A legal entity's INN has 10 digits; an individual entrepreneur's has 12."""
+    if not value.isdigit() or not value.isascii():
+        return False
+    if len(value) == 10:
+        return _check_digit(value[:9], _INN10_WEIGHTS) == int(value[9])
+    if len(value) == 12:
+        return _check_digit(value[:10], _INN12_WEIGHTS_11) == int(value[10]) and _check_digit(
+            value[:11], _INN12_WEIGHTS_12
+        ) == int(value[11])
+    return False
+
+
+def is_valid_kpp(value: str) -> bool:
+    return len(value) == 9 and value.isascii() and value[:4].isdigit() and value[6:].isdigit() and (
+        value[4:6].isdigit() or value[4:6].isalpha() and value[4:6].isupper()
+    )
+
+
+def is_valid_ogrn(value: str) -> bool:
+    """OGRN: 13 digits, the last is (first 12 mod 11) mod 10. OGRNIP: 15 digits, mod 13."""
+    if not value.isdigit() or not value.isascii():
+        return False
+    if len(value) == 13:
+        return int(value[:12]) % 11 % 10 == int(value[12])
+    if len(value) == 15:
+        return int(value[:14]) % 13 % 10 == int(value[14])
+    return False

@@ -1,0 +1,161 @@
+"""Settings read once from PORTAL_* environment variables (and an optional .env file).
+
+One dataclass per concern; each builds the framework config it feeds.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"PORTAL_{name}")
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return (_env(name, "1" if default else "0") or "").lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    raw = _env(name)
+    return [item.strip() for item in raw.split(",") if item.strip()] if raw else default
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """The embedded default keeps one generated secret under the data folder, never per process."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    data_dir: Path
+    secret_key: str
+    debug: bool
+    https: bool  # cookies Secure with the __Host- prefix, HSTS
+    allowed_hosts: list[str]
+    trusted_proxies: list[str]  # peers whose X-Forwarded-For we believe
+    demo: bool
+
+    @classmethod
+    def from_env(cls) -> ServerSettings:
+        data_dir = Path(_env("DATA_DIR", "./data")).resolve()
+        return cls(
+            host=_env("HOST", "127.0.0.1"),
+            port=_env_int("PORT", 8000),
+            data_dir=data_dir,
+            secret_key=_env("SECRET_KEY") or _persistent_secret(data_dir),
+            debug=_env_bool("DEBUG", False),
+            https=_env_bool("HTTPS", False),
+            allowed_hosts=_env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]),
+            trusted_proxies=_env_list("TRUSTED_PROXIES", []),
+            demo=_env_bool("DEMO", True),
+        )
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    echo: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, data_dir: Path) -> DatabaseSettings:
+        default = f"sqlite+aiosqlite:///{data_dir / 'portal.sqlite3'}"
+        return cls(url=_env("DATABASE_URL", default), echo=_env_bool("DATABASE_ECHO", False))
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str | None  # None: the embedded default (database store, jobs in-process)
+
+    @classmethod
+    def from_env(cls) -> RedisSettings:
+        return cls(url=_env("REDIS_URL"))
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    idle_timeout: int  # seconds without a request
+    absolute_timeout: int  # seconds since login
+    cookie_name: str
+
+    @classmethod
+    def from_env(cls, https: bool) -> SessionSettings:
+        return cls(
+            idle_timeout=_env_int("SESSION_IDLE_TIMEOUT", 2 * 3600),
+            absolute_timeout=_env_int("SESSION_ABSOLUTE_TIMEOUT", 7 * 24 * 3600),
+            cookie_name="__Host-session" if https else "session",
+        )
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    account_failures: int  # wrong passwords per account per window
+    address_failures: int  # wrong passwords per client address per window
+    window_seconds: int
+    argon2_time_cost: int
+    argon2_memory_kib: int
+    argon2_parallelism: int
+    concurrent_hashes: int  # argon2 hashes computed at once per process
+
+    @classmethod
+    def from_env(cls) -> AuthSettings:
+        return cls(
+            account_failures=_env_int("LOGIN_ACCOUNT_FAILURES", 5),
+            address_failures=_env_int("LOGIN_ADDRESS_FAILURES", 50),
+            window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
+            argon2_time_cost=_env_int("ARGON2_TIME_COST", 2),
+            argon2_memory_kib=_env_int("ARGON2_MEMORY_KIB", 19 * 1024),
+            argon2_parallelism=_env_int("ARGON2_PARALLELISM", 1),
+            concurrent_hashes=_env_int("CONCURRENT_HASHES", 4),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings
+    database: DatabaseSettings
+    redis: RedisSettings
+    session: SessionSettings
+    auth: AuthSettings
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        load_dotenv(override=False)
+        server = ServerSettings.from_env()
+        return cls(
+            server=server,
+            database=DatabaseSettings.from_env(server.data_dir),
+            redis=RedisSettings.from_env(),
+            session=SessionSettings.from_env(server.https),
+            auth=AuthSettings.from_env(),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

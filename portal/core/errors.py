@@ -1,0 +1,66 @@
+"""Error pages: a full page for a browser, a fragment for htmx; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from advanced_alchemy.exceptions import NotFoundError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar_htmx import HTMXRequest
+
+from portal.core.i18n import N_, gettext
+from portal.core.templates import render
+
+logger = logging.getLogger("portal.errors")
+
+MESSAGES = {
+    400: (N_("Bad request"), N_("The request could not be understood. Please check the form and try again.")),
+    403: (N_("Forbidden"), N_("You may not do this. If the page was open for long, reload it and try again.")),
+    404: (N_("Page not found"), N_("There is nothing here, or you may not see it.")),
+    405: (N_("Not allowed"), N_("This address does not accept that kind of request.")),
+    413: (N_("Too large"), N_("What you sent is larger than this page accepts.")),
+    429: (N_("Too many requests"), N_("Please wait a little and try again.")),
+    500: (N_("Something went wrong"), N_("We could not complete the request. It has been logged; please try again.")),
+}
+
+
+def _as_htmx(request: Request) -> HTMXRequest:
+    return request if isinstance(request, HTMXRequest) else HTMXRequest(request.scope, request.receive)
+
+
+def error_page(request: Request, status_code: int) -> Response:
+    title, detail = MESSAGES.get(status_code, MESSAGES[400 if status_code < 500 else 500])
+    return render(
+        _as_htmx(request),
+        "errors/error.html",
+        fragment="errors/_error.html",
+        status_code=status_code,
+        title=gettext(title),
+        detail=gettext(detail),
+    )
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, NotAuthorizedException):
+        return Redirect(path=f"/login?next={request.url.path}")
+    return error_page(request, exc.status_code)
+
+
+def not_found_handler(request: Request, exc: NotFoundError) -> Response:
+    return error_page(request, 404)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error", extra={"fields": {"path": request.url.path}})
+    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+exception_handlers = {
+    HTTPException: http_exception_handler,
+    NotFoundError: not_found_handler,
+    HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,78 @@
+"""Languages: English source text, a Russian catalogue; chosen per request."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+LANGUAGES = {"en": "English", "ru": "Русский"}
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_COOKIE = "lang"
+
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional marker for deferred translation
+    """Mark text for the catalogue; it is translated where it is shown."""
+    return message
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def translations_for(language: str) -> NullTranslations:
+    if language == DEFAULT_LANGUAGE:
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [language], domain="messages")
+
+
+def gettext(message: str) -> str:
+    return translations_for(current_language.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return translations_for(current_language.get()).ngettext(singular, plural, count)
+
+
+def choose_language(cookie: str | None, accept_language: str | None) -> str:
+    if cookie in LANGUAGES:
+        return cookie
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        if params.strip().startswith("q=0") and params.strip() in {"q=0", "q=0.0", "q=0.00"}:
+            continue
+        primary = tag.split("-")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+class LanguageMiddleware:
+    """Sets the request's language from the `lang` cookie, else from Accept-Language."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            cookie = _cookie_value(headers.get("cookie", ""), LANGUAGE_COOKIE)
+            language = choose_language(cookie, headers.get("accept-language"))
+            scope.setdefault("state", {})["language"] = language
+            token = current_language.set(language)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                current_language.reset(token)
+            return
+        await self.app(scope, receive, send)
+
+
+def _cookie_value(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
