@@ -49,6 +49,7 @@ DEFAULT_WARMUP: tuple[str, ...] = ("geometry.step:warm_up",)
 _CALLER_GRACE_S = 3.0
 _START_TIMEOUT_S = 120.0
 _HEADER = struct.Struct("!Q")
+_EXCEPTION = "\0exception"  # the child raised something other than GeometryError
 
 
 def _timeout_error(seconds: float) -> GeometryError:
@@ -189,7 +190,7 @@ def _child(job: dict, result_fd: int) -> None:
             out_of_memory = True  # build nothing here: the traceback still holds the memory
         except BaseException as exc:  # noqa: BLE001 - everything becomes a clean error
             detail = "".join(traceback.format_exception(exc))[-4000:]
-            payload = pickle.dumps(("error", "unreadable", type(exc).__name__, detail))
+            payload = pickle.dumps(("error", _EXCEPTION, type(exc).__name__, detail))
         if out_of_memory or payload is None:
             payload = too_large
         _write_frame(result_fd, payload)
@@ -467,7 +468,7 @@ class Sandbox:
             error = _crashed_error()
         elif code == "too_large":
             error = _too_large_error()
-        elif code == "unreadable":
+        elif code == _EXCEPTION:
             error = GeometryError(
                 "unreadable", f"The file could not be read ({text}): it may be damaged."
             )

@@ -1,0 +1,335 @@
+"""STEP measures through the sandbox against OpenCASCADE's exact values and analytic ones.
+
+The models are built at test time with cadquery, into a temporary directory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+import pytest
+
+cq = pytest.importorskip("cadquery")
+
+from geometry.model import GeometryError  # noqa: E402
+from geometry.sandbox import Sandbox, default_sandbox  # noqa: E402
+from geometry.step import NO_SOLID_MESSAGE, analyze_step, load_step_mesh  # noqa: E402
+
+PI = math.pi
+
+
+def _plate():
+    return (
+        cq.Workplane("XY")
+        .box(100, 60, 10)
+        .faces(">Z")
+        .workplane()
+        .rect(80, 40, forConstruction=True)
+        .vertices()
+        .hole(8)
+    )
+
+
+def _flange():
+    return (
+        cq.Workplane("XY")
+        .circle(50)
+        .extrude(10)
+        .faces(">Z")
+        .workplane()
+        .circle(20)
+        .extrude(30)
+        .faces(">Z")
+        .workplane()
+        .hole(25)
+        .faces("<Z")
+        .workplane()
+        .polarArray(38, 0, 360, 6)
+        .hole(6)
+    )
+
+
+def _tube():
+    return cq.Workplane("XY").circle(20).circle(15).extrude(100)
+
+
+def _bracket():
+    """An L bracket with a fillet on the inside corner and two holes per leg."""
+    return (
+        cq.Workplane("XZ")
+        .polyline([(0, 0), (60, 0), (60, 6), (6, 6), (6, 50), (0, 50)])
+        .close()
+        .extrude(-40)
+        .edges("|Y")
+        .edges(cq.selectors.NearestToPointSelector((6, 20, 6)))
+        .fillet(5)
+        .faces("<Z")
+        .workplane(centerOption="CenterOfBoundBox")
+        .pushPoints([(15, 0), (-15, 0)])
+        .hole(6)
+    )
+
+
+def _rotated_bar():
+    return (
+        cq.Workplane("XY")
+        .box(100, 20, 5)
+        .rotate((0, 0, 0), (0, 0, 1), 30)
+        .rotate((0, 0, 0), (1, 0, 0), 20)
+    )
+
+
+def _sphere():
+    return cq.Workplane("XY").sphere(25)
+
+
+def _two_solids():
+    a = cq.Workplane("XY").box(10, 10, 10).val()
+    b = cq.Workplane("XY").box(10, 20, 30).translate((40, 0, 0)).val()
+    return cq.Workplane().add(cq.Compound.makeCompound([a, b]))
+
+
+def _open_shell():
+    faces = cq.Workplane("XY").box(10, 10, 10).faces().vals()[:5]
+    return cq.Workplane().add(cq.Shell.makeShell(faces))
+
+
+BUILDERS = {
+    "plate": _plate,
+    "flange": _flange,
+    "tube": _tube,
+    "bracket": _bracket,
+    "rotated_bar": _rotated_bar,
+    "sphere": _sphere,
+    "two_solids": _two_solids,
+    "open_shell": _open_shell,
+}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("step")
+    paths, shapes = {}, {}
+    for name, build in BUILDERS.items():
+        wp = build()
+        path = root / f"{name}.step"
+        cq.exporters.export(wp, str(path))
+        paths[name] = path
+        shapes[name] = cq.importers.importStep(str(path)).val()  # what OCP reads back
+    return paths, shapes
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(wall_seconds=30) as sb:
+        yield sb
+
+
+def _exact(shape):
+    """OpenCASCADE's own exact values in this process: volume, area, precise bbox extents."""
+    bb = shape.BoundingBox()
+    return shape.Volume(), shape.Area(), (bb.xlen, bb.ylen, bb.zlen)
+
+
+def _close(a, b, rel):
+    return abs(a - b) <= rel * abs(b)
+
+
+# --------------------------------------------------------------------------- accuracy
+
+
+@pytest.mark.parametrize("name", ["plate", "flange", "tube", "bracket", "rotated_bar", "sphere"])
+def test_matches_opencascade_exact_properties(models, sandbox, name):
+    paths, shapes = models
+    analysis = analyze_step(paths[name], sandbox=sandbox)
+    volume, area, extents = _exact(shapes[name])
+    assert analysis.format == "step"
+    assert _close(analysis.volume_mm3, volume, 0.005)
+    assert _close(analysis.area_mm2, area, 0.005)
+    assert np.allclose(analysis.bbox_mm, extents, atol=0.01)
+    assert analysis.bodies == 1
+    assert analysis.watertight
+    assert analysis.triangles > 0
+    assert not [f for f in analysis.findings if f.severity == "blocking"]
+
+
+def test_plate_analytic_values_and_holes(models, sandbox):
+    analysis = analyze_step(models[0]["plate"], sandbox=sandbox)
+    expected = 100 * 60 * 10 - 4 * PI * 4**2 * 10
+    assert _close(analysis.volume_mm3, expected, 0.005)
+    assert np.allclose(analysis.bbox_mm, (100, 60, 10), atol=0.01)
+    assert np.allclose(analysis.obb_mm, (100, 60, 10), atol=0.01)
+    assert analysis.holes == 4
+    assert analysis.faces == 6 + 4
+
+
+def test_flange_analytic_values_and_holes(models, sandbox):
+    analysis = analyze_step(models[0]["flange"], sandbox=sandbox)
+    expected = PI * (50**2 * 10 + 20**2 * 30 - 12.5**2 * 40 - 6 * 3**2 * 10)
+    assert _close(analysis.volume_mm3, expected, 0.005)
+    assert np.allclose(analysis.bbox_mm, (100, 100, 40), atol=0.01)
+    assert analysis.holes == 7  # the bore and six bolt holes
+
+
+def test_tube_analytic_values(models, sandbox):
+    analysis = analyze_step(models[0]["tube"], sandbox=sandbox)
+    assert _close(analysis.volume_mm3, PI * (20**2 - 15**2) * 100, 0.005)
+    assert _close(analysis.area_mm2, 2 * PI * (20 + 15) * 100 + 2 * PI * (20**2 - 15**2), 0.005)
+    assert np.allclose(analysis.bbox_mm, (40, 40, 100), atol=0.01)
+    assert np.allclose(analysis.obb_mm, (100, 40, 40), atol=0.01)
+    assert analysis.holes == 1
+
+
+def test_sphere_analytic_values(models, sandbox):
+    analysis = analyze_step(models[0]["sphere"], sandbox=sandbox)
+    assert _close(analysis.volume_mm3, 4 / 3 * PI * 25**3, 0.005)
+    assert np.allclose(analysis.bbox_mm, (50, 50, 50), atol=0.01)
+    assert analysis.holes == 0
+
+
+def test_bracket_fillet_is_not_a_hole(models, sandbox):
+    analysis = analyze_step(models[0]["bracket"], sandbox=sandbox)
+    assert analysis.holes == 2
+
+
+def test_rotated_bar_minimal_oriented_box(models, sandbox):
+    analysis = analyze_step(models[0]["rotated_bar"], sandbox=sandbox)
+    assert np.allclose(analysis.obb_mm, (100, 20, 5), atol=0.01)
+    assert max(analysis.bbox_mm) > 90 and min(analysis.bbox_mm) > 5.5  # not axis-aligned
+
+
+def test_two_solids_are_reported(models, sandbox):
+    analysis = analyze_step(models[0]["two_solids"], sandbox=sandbox)
+    assert analysis.bodies == 2
+    assert _close(analysis.volume_mm3, 10**3 + 10 * 20 * 30, 0.005)
+    assert np.allclose(analysis.bbox_mm, (50, 20, 30), atol=0.01)
+    codes = {f.code: f for f in analysis.findings}
+    assert "multiple_bodies" in codes
+    assert codes["multiple_bodies"].severity != "blocking"
+
+
+def test_assembly_of_two_parts(tmp_path, sandbox):
+    assembly = (
+        cq.Assembly()
+        .add(cq.Workplane("XY").box(10, 10, 10), name="a")
+        .add(cq.Workplane("XY").cylinder(20, 5), name="b", loc=cq.Location((30, 0, 0)))
+    )
+    path = tmp_path / "assembly.step"
+    assembly.export(str(path))
+    analysis = analyze_step(path, sandbox=sandbox)
+    assert analysis.bodies == 2
+    assert _close(analysis.volume_mm3, 1000 + PI * 25 * 20, 0.005)
+    assert "multiple_bodies" in {f.code for f in analysis.findings}
+
+
+def test_surfaces_without_a_solid_are_blocking(models, sandbox):
+    analysis = analyze_step(models[0]["open_shell"], sandbox=sandbox)
+    assert not analysis.watertight
+    blocking = [f for f in analysis.findings if f.severity == "blocking"]
+    assert [(f.code, f.message) for f in blocking] == [("no_solid", NO_SOLID_MESSAGE)]
+    assert _close(analysis.area_mm2, 500, 0.005)
+
+
+def test_result_is_plain_data(models, sandbox):
+    data = analyze_step(models[0]["plate"], sandbox=sandbox).as_dict()
+    assert data["format"] == "step" and data["holes"] == 4 and len(data["bbox_mm"]) == 3
+
+
+# --------------------------------------------------------------------------- the mesh
+
+
+def test_mesh_matches_the_exact_solid(models, sandbox):
+    mesh = load_step_mesh(models[0]["flange"], sandbox=sandbox)
+    assert mesh.vertices.ndim == 2 and mesh.vertices.shape[1] == 3
+    assert mesh.faces.ndim == 2 and mesh.faces.shape[1] == 3
+    assert mesh.faces.max() < len(mesh.vertices)
+    extents = mesh.vertices.max(axis=0) - mesh.vertices.min(axis=0)
+    assert np.allclose(extents, (100, 100, 40), atol=0.2)
+    tri = mesh.vertices[mesh.faces]
+    volume = np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum() / 6
+    exact = PI * (50**2 * 10 + 20**2 * 30 - 12.5**2 * 40 - 6 * 3**2 * 10)
+    assert _close(volume, exact, 0.01)  # outward-facing and closed: the sign is right
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _write(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _expect_clean_error(path, sandbox, codes):
+    start = time.monotonic()
+    with pytest.raises(GeometryError) as info:
+        analyze_step(path, sandbox=sandbox)
+    assert info.value.code in codes, (info.value.code, info.value.message)
+    assert time.monotonic() - start < sandbox.wall_seconds + 5
+    assert "Traceback" not in info.value.message and info.value.message
+    return info.value
+
+
+def test_not_a_step_file_is_refused_before_parsing(tmp_path, sandbox):
+    for data in (b"", b"solid cube\nendsolid\n", b"\x00" * 100, b"PK\x03\x04junk"):
+        path = _write(tmp_path, "x.step", data)
+        error = _expect_clean_error(path, sandbox, {"not_step"})
+        assert "ISO-10303-21" in error.message
+
+
+def test_missing_file(tmp_path, sandbox):
+    _expect_clean_error(tmp_path / "missing.step", sandbox, {"unreadable"})
+
+
+def test_truncated_step(models, tmp_path, sandbox):
+    good = models[0]["plate"].read_bytes()
+    path = _write(tmp_path, "truncated.step", good[: len(good) // 2])
+    _expect_clean_error(path, sandbox, {"unreadable", "empty"})
+
+
+def test_header_then_garbage(tmp_path, sandbox):
+    rng = np.random.default_rng(3)
+    path = _write(tmp_path, "garbage.step", b"ISO-10303-21;\n" + rng.bytes(20_000))
+    _expect_clean_error(path, sandbox, {"unreadable", "empty", "crashed"})
+
+
+def test_header_only(models, tmp_path, sandbox):
+    good = models[0]["plate"].read_bytes()
+    path = _write(tmp_path, "header.step", good[: good.index(b"DATA;")])
+    _expect_clean_error(path, sandbox, {"unreadable", "empty"})
+
+
+HOSTILE = {
+    "empty_data": b"DATA;\nENDSEC;\n",
+    "self_reference": b"DATA;\n#1=MANIFOLD_SOLID_BREP('',#1);\n#2=CLOSED_SHELL('',(#2,#1));\n"
+    b"ENDSEC;\n",
+    "deep_nesting": b"DATA;\n#1=A(" + b"(" * 200_000 + b");\nENDSEC;\n",
+    "huge_numbers": b"DATA;\n#1=CARTESIAN_POINT('',(1.E308,-1.E308,1.E999));\n"
+    b"#2=VERTEX_POINT('',#1);\nENDSEC;\n",
+    "dangling_refs": b"DATA;\n#1=ADVANCED_FACE('',(#5),#6,.T.);\n#2=CLOSED_SHELL('',(#1));\n"
+    b"#3=MANIFOLD_SOLID_BREP('',#2);\nENDSEC;\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_step_is_a_clean_error(tmp_path, sandbox, name):
+    header = b"ISO-10303-21;\nHEADER;\nFILE_SCHEMA(('AUTOMOTIVE_DESIGN'));\nENDSEC;\n"
+    path = _write(tmp_path, f"{name}.step", header + HOSTILE[name] + b"END-ISO-10303-21;\n")
+    _expect_clean_error(path, sandbox, {"unreadable", "empty", "crashed", "out_of_range"})
+    assert analyze_step(_plate_path(tmp_path), sandbox=sandbox).holes == 4  # still working
+
+
+def _plate_path(tmp_path):
+    path = tmp_path / "plate_again.step"
+    if not path.exists():
+        cq.exporters.export(_plate(), str(path))
+    return path
+
+
+def test_default_sandbox_is_used_when_none_is_given(models):
+    analysis = analyze_step(os.fspath(models[0]["tube"]))
+    assert analysis.holes == 1
+    assert default_sandbox().pid is not None
