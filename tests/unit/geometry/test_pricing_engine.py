@@ -1,0 +1,305 @@
+"""The calculation on hand-made parts: choices, refusals, CNC and printing specifics, output."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from geometry.model import Analysis, Finding, GeometryError
+from geometry.pricing import (
+    Part,
+    QuoteOptions,
+    catalog,
+    default_rate_card,
+    price,
+    quote,
+)
+
+CARD = default_rate_card()
+BLOCK = Part(volume_mm3=100_000.0, area_mm2=25_000.0, bbox_mm=(100.0, 60.0, 30.0))
+
+
+def error(part, options) -> GeometryError:
+    with pytest.raises(GeometryError) as info:
+        quote(part, CARD, options)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("options", "code", "listed"),
+    [
+        (QuoteOptions("laser", "al_6061"), "unknown_process", "cnc_milling, cnc_turning, fdm"),
+        (QuoteOptions("cnc_milling", "pla"), "unknown_material", "al_6061"),
+        (QuoteOptions("fdm", "pla", finish="anodize_black"), "unknown_finish", "sanded"),
+        (
+            QuoteOptions("fdm", "pla", tolerance="precision_0025"),
+            "unknown_tolerance",
+            "iso2768_c, iso2768_m",
+        ),
+        (
+            QuoteOptions("fdm", "pla", lead_time="yesterday"),
+            "unknown_lead_time",
+            "economy, standard, express",
+        ),
+    ],
+)
+def test_unknown_choices_list_the_valid_ones(options, code, listed):
+    exc = error(BLOCK, options)
+    assert exc.code == code
+    assert listed in exc.message
+
+
+def test_finish_must_suit_the_material_class():
+    exc = error(BLOCK, QuoteOptions("cnc_milling", "steel_45", finish="anodize_clear"))
+    assert exc.code == "unknown_finish"
+    assert "zinc_plate" in exc.message and "anodize_clear" not in exc.message.split(":")[-1]
+
+
+@pytest.mark.parametrize("quantity", [0, -3, 100_001, True])
+def test_quantity_out_of_range(quantity):
+    assert error(BLOCK, QuoteOptions("fdm", "pla", quantity=quantity)).code == "bad_quantity"
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        Part(volume_mm3=0.0, area_mm2=10.0, bbox_mm=(1.0, 1.0, 1.0)),
+        Part(volume_mm3=10.0, area_mm2=10.0, bbox_mm=(1.0, 0.0, 1.0)),
+        Part(volume_mm3=float("nan"), area_mm2=10.0, bbox_mm=(1.0, 1.0, 1.0)),
+    ],
+)
+def test_a_part_without_measurements_is_refused(part):
+    assert error(part, QuoteOptions("fdm", "pla")).code == "bad_part"
+
+
+def test_a_blocking_finding_for_the_process_refuses_the_quote():
+    finding = Finding("too_large", "blocking", "Larger than the SLA build volume.", "sla")
+    part = Part(1000.0, 600.0, (10.0, 10.0, 10.0), findings=(finding,))
+    exc = error(part, QuoteOptions("sla", "tough"))
+    assert exc.code == "not_manufacturable"
+    assert exc.message == "Larger than the SLA build volume."
+    # the same finding does not stop another process
+    assert quote(part, CARD, QuoteOptions("fdm", "pla")).total > 0
+
+
+def test_a_blocking_finding_for_every_process_refuses_the_quote():
+    finding = Finding("no_solid", "blocking", "The STEP file has surfaces but no closed solid.")
+    part = Part(1000.0, 600.0, (10.0, 10.0, 10.0), findings=(finding,))
+    assert error(part, QuoteOptions("cnc_milling", "al_6061")).code == "not_manufacturable"
+
+
+def test_a_warning_does_not_stop_the_quote():
+    finding = Finding("thin_wall", "warning", "A wall is 0.5 mm thick.", "fdm")
+    part = Part(1000.0, 600.0, (10.0, 10.0, 10.0), findings=(finding,))
+    assert quote(part, CARD, QuoteOptions("fdm", "pla")).total > 0
+
+
+def test_too_large_for_the_machine():
+    big = Part(volume_mm3=4e6, area_mm2=2e5, bbox_mm=(200.0, 200.0, 100.0))
+    exc = error(big, QuoteOptions("sla", "tough"))
+    assert exc.code == "not_manufacturable"
+    assert "SLA" in exc.message
+    assert quote(big, CARD, QuoteOptions("fdm", "pla")).total > 0  # fits the FDM printer
+
+
+def test_an_analysis_prices_like_a_part():
+    analysis = Analysis(
+        format="stl",
+        triangles=12,
+        bodies=1,
+        volume_mm3=100_000.0,
+        area_mm2=25_000.0,
+        bbox_mm=(100.0, 60.0, 30.0),
+        obb_mm=(100.0, 60.0, 30.0),
+        watertight=True,
+    )
+    options = QuoteOptions("cnc_milling", "al_6061", quantity=4)
+    assert quote(analysis, CARD, options) == quote(BLOCK, CARD, options)
+
+
+def test_the_oriented_box_sizes_the_stock():
+    # a 100 × 10 × 10 bar lying diagonally: its axis box is much larger than its oriented box
+    diagonal = Part(10_000.0, 4200.0, bbox_mm=(78.0, 78.0, 10.0), obb_mm=(100.0, 10.0, 10.0))
+    aligned = Part(10_000.0, 4200.0, bbox_mm=(78.0, 78.0, 10.0))
+    options = QuoteOptions("cnc_milling", "al_6061")
+    assert price(diagonal, CARD, options).line("material") < price(aligned, CARD, options).line(
+        "material"
+    )
+
+
+def test_milling_stock_is_the_box_plus_allowance():
+    q = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061"))
+    stock = next(d for d in q.drivers if d.code == "stock")
+    # (100 + 6) × (60 + 6) × (30 + 6) mm³ of aluminium at 2.70 g/cm³
+    assert stock.value == Decimal("0.680")
+    assert "106 × 66 × 36" in stock.label
+    assert q.line("material") == Decimal("353.61")  # 0.6800328 kg × 520 roubles
+
+
+def test_turning_stock_is_a_bar_around_the_longest_side():
+    shaft = Part(volume_mm3=31_416.0, area_mm2=7_000.0, bbox_mm=(20.0, 100.0, 20.0))
+    q = price(shaft, CARD, QuoteOptions("cnc_turning", "steel_45"))
+    stock = next(d for d in q.drivers if d.code == "stock")
+    assert "Ø24 × 104" in stock.label  # allowance 2 mm each side
+    # π/4 × 24² × 104 mm³ of steel at 7.85 g/cm³ = 0.369 kg
+    assert stock.value == Decimal("0.369")
+
+
+def test_known_holes_add_machine_time():
+    holed = Part(100_000.0, 25_000.0, (100.0, 60.0, 30.0), holes=8)
+    options = QuoteOptions("cnc_milling", "al_6061")
+    with_holes = price(holed, CARD, options)
+    assert with_holes.line("machine_time") > price(BLOCK, CARD, options).line("machine_time")
+    assert any(d.code == "holes" for d in with_holes.drivers)
+
+
+def test_printing_material_is_volume_with_supports():
+    q = price(BLOCK, CARD, QuoteOptions("fdm", "pla"))
+    used = next(d for d in q.drivers if d.code == "material_used")
+    assert used.value == Decimal("0.143")  # 100 cm³ × 1.15 × 1.24 g/cm³
+    height = next(d for d in q.drivers if d.code == "build_height")
+    assert height.value == Decimal("30.00")  # printed lying flat
+
+
+def test_setup_is_spread_over_the_quantity():
+    one = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=1))
+    four = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=4))
+    assert one.line("setup") == four.line("setup") == Decimal("4800.00")
+    assert abs(four.line("material") - 4 * one.line("material")) <= Decimal("0.02")
+    assert four.unit_price < one.unit_price
+
+
+def test_lines_and_codes():
+    q = quote(
+        BLOCK,
+        CARD,
+        QuoteOptions(
+            "cnc_milling",
+            "al_6061",
+            quantity=10,
+            finish="bead_blast",
+            tolerance="iso2768_f",
+            lead_time="express",
+        ),
+    )
+    codes = [line.code for line in q.lines]
+    assert codes == [
+        "material",
+        "machine_time",
+        "handling",
+        "setup",
+        "finish",
+        "tolerance",
+        "lead_time",
+        "quantity_discount",
+        "minimum_order",
+        "subtotal",
+        "vat",
+        "total",
+    ]
+    assert q.line("tolerance") > 0 and q.line("lead_time") > 0 and q.line("quantity_discount") < 0
+    assert q.line("total") == q.total == q.subtotal + q.vat
+    assert q.lead_time_days == 4 + 1  # express, bead blasting
+    assert q.currency == "RUB"
+    assert q.rate_card_version == CARD.version
+
+
+def test_minimum_order_tops_up_a_tiny_order():
+    tiny = Part(volume_mm3=500.0, area_mm2=400.0, bbox_mm=(10.0, 10.0, 5.0))
+    q = price(tiny, CARD, QuoteOptions("fdm", "pla"))
+    assert q.line("minimum_order") > 0
+    assert q.subtotal == CARD.minimum_order
+    assert q.unit_price == q.total  # one part: the unit price is the total
+
+
+def test_one_part_unit_price_is_the_total():
+    for process, material in [("cnc_milling", "al_6061"), ("sls", "pa12"), ("sla", "tough")]:
+        q = price(BLOCK, CARD, QuoteOptions(process, material))
+        assert q.unit_price == q.total
+        assert q.unit_price_net == q.subtotal
+
+
+def test_price_table_covers_the_quantity_breaks():
+    q = quote(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=3))
+    assert [row.quantity for row in q.price_table] == [b.quantity for b in CARD.quantity_breaks]
+    five = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=5))
+    row = next(row for row in q.price_table if row.quantity == 5)
+    assert (row.unit_price, row.total) == (five.unit_price, five.total)
+
+
+def test_suggestions_are_repriced_neighbours():
+    options = QuoteOptions(
+        "cnc_milling", "al_7075", quantity=3, tolerance="iso2768_f", lead_time="express"
+    )
+    q = quote(BLOCK, CARD, options)
+    by_code = {}
+    for s in q.suggestions:
+        by_code.setdefault(s.code, s)
+        assert s.saving_per_unit > 0
+    assert set(by_code) == {"lead_time", "quantity", "tolerance", "material"}
+    assert by_code["quantity"].value == 5
+    assert by_code["tolerance"].value == "iso2768_m"
+    assert by_code["material"].value == "al_6061"  # the cheapest aluminium for this part
+    economy = next(s for s in q.suggestions if s.value == "economy")
+    repriced = price(
+        BLOCK,
+        CARD,
+        QuoteOptions(
+            "cnc_milling", "al_7075", quantity=3, tolerance="iso2768_f", lead_time="economy"
+        ),
+    )
+    assert economy.unit_price == repriced.unit_price
+    assert economy.saving_per_unit == q.unit_price - repriced.unit_price
+    assert economy.saving_total == q.total - repriced.total
+    assert economy.lead_time_days == repriced.lead_time_days > q.lead_time_days
+
+
+def test_no_suggestion_when_already_cheapest():
+    options = QuoteOptions(
+        "cnc_milling", "al_6061", quantity=100_000, tolerance="iso2768_c", lead_time="economy"
+    )
+    big = Part(1000.0, 600.0, (10.0, 10.0, 10.0))
+    assert quote(big, CARD, options).suggestions == ()
+
+
+def test_as_dict_is_json_ready_with_decimal_strings():
+    q = quote(BLOCK, CARD, QuoteOptions("sls", "pa12", quantity=7, finish="dyed_black"))
+    data = json.loads(json.dumps(q.as_dict()))
+    assert data["unit_price"] == str(q.unit_price)
+    assert data["lines"][0] == {
+        "code": "material",
+        "label": q.lines[0].label,
+        "amount": str(q.lines[0].amount),
+    }
+    assert {"quantity", "unit_price", "total"} <= set(data["price_table"][0])
+    assert data["rate_card_version"] == CARD.version
+    assert data["drivers"][0]["unit"]
+    assert all(
+        Decimal(line["amount"]) == line_obj.amount
+        for line, line_obj in zip(data["lines"], q.lines, strict=True)
+    )
+
+
+def test_catalog_lists_every_choice():
+    data = json.loads(json.dumps(catalog(CARD)))
+    assert data["currency"] == "RUB" and data["version"] == CARD.version
+    processes = {p["id"]: p for p in data["processes"]}
+    assert list(processes) == ["cnc_milling", "cnc_turning", "fdm", "sla", "sls"]
+    milling = processes["cnc_milling"]
+    assert {"id", "name", "class", "density_g_cm3", "price_per_kg"} <= set(milling["materials"][0])
+    assert "precision_0025" in milling["tolerances"]
+    assert "precision_0025" not in processes["fdm"]["tolerances"]
+    assert "anodize_black" in milling["finishes"]
+    assert [t["id"] for t in data["lead_times"]] == ["economy", "standard", "express"]
+    assert data["quantity_breaks"][0] == {"quantity": 1, "discount": "0"}
+    assert {
+        "id",
+        "name",
+        "per_part",
+        "per_cm2",
+        "extra_days",
+        "processes",
+        "material_classes",
+    } <= set(data["finishes"][0])
