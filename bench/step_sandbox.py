@@ -1,0 +1,120 @@
+"""STEP through the warm sandbox vs OpenCASCADE alone, in a warm process.
+
+    .venv/bin/python bench/step_sandbox.py [--runs 7] [--step FILE]
+
+T: `geometry.step.measure_step` (read + exact volume/area/bbox + tessellation + OBB + holes)
+called directly in this process, after a warm-up read: OpenCASCADE alone, nothing in between.
+S: `geometry.step.analyze_step` through a warm `geometry.sandbox.Sandbox` (fork, limits,
+pickled result over a pipe), the same work. Target: S < T + 0.15 s. Medians of --runs.
+Without --step, a machined part is built with cadquery into a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from geometry.sandbox import Sandbox  # noqa: E402
+from geometry.step import analyze_step, measure_step  # noqa: E402
+
+
+def build_part(path: Path) -> None:
+    """A machined housing: pocketed block, 48 drilled holes, counterbores, filleted edges."""
+    import cadquery as cq
+
+    part = (
+        cq.Workplane("XY")
+        .box(240, 160, 40)
+        .edges("|Z")
+        .fillet(12)
+        .faces(">Z")
+        .workplane()
+        .rect(180, 100)
+        .cutBlind(-25)
+        .faces(">Z")
+        .workplane()
+        .rarray(20, 20, 11, 2)
+        .hole(6)
+        .faces("<Z")
+        .workplane()
+        .rarray(30, 140, 7, 2)
+        .cboreHole(8, 14, 5)
+        .faces("<X")
+        .workplane(centerOption="CenterOfBoundBox")
+        .rarray(30, 20, 4, 1)
+        .hole(10, 30)
+        .edges(">Z")
+        .chamfer(1.5)
+    )
+    cq.exporters.export(part, str(path))
+
+
+def median_time(func, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--step", help="a STEP file to use instead of the built part")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.step:
+            path = Path(args.step)
+        else:
+            path = Path(tmp) / "housing.step"
+            build_part(path)
+        size_kb = os.path.getsize(path) / 1024
+
+        # Silence OpenCASCADE's console chatter in this process (the sandbox child does too).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        saved = os.dup(1)
+        os.dup2(devnull, 1)
+        try:
+            measure_step(str(path))  # warm-up: the reader's statics, like the warm parent
+            direct = median_time(lambda: measure_step(str(path)), args.runs)
+            measured = measure_step(str(path))
+        finally:
+            os.dup2(saved, 1)
+
+        start = time.perf_counter()
+        sandbox = Sandbox().start()
+        startup = time.perf_counter() - start
+        try:
+            analysis = analyze_step(path, sandbox=sandbox)  # first job after start
+            sandboxed = median_time(lambda: analyze_step(path, sandbox=sandbox), args.runs)
+        finally:
+            sandbox.close()
+
+    assert abs(analysis.volume_mm3 - measured.volume_mm3) < 1e-6 * measured.volume_mm3
+    overhead = sandboxed - direct
+    ok = sandboxed < direct + 0.15
+    print(
+        f"part: {path.name}, {size_kb:.0f} KB, {analysis.faces} B-rep faces, "
+        f"{analysis.holes} holes, {analysis.triangles} triangles, "
+        f"volume {analysis.volume_mm3:.1f} mm3"
+    )
+    print(f"warm parent start-up (once per process): {startup:.3f} s")
+    print(f"T  OCP alone, warm process:   {direct:.3f} s (median of {args.runs})")
+    print(f"S  through the warm sandbox:  {sandboxed:.3f} s (median of {args.runs})")
+    print(
+        f"overhead S - T: {overhead * 1000:.0f} ms  (target < 150 ms): {'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
