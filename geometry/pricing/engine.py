@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from geometry.model import GeometryError
-from geometry.pricing.ratecard import Material, Process, RateCard
+from geometry.pricing.ratecard import Finish, LeadTime, Material, Process, RateCard, Tolerance
 
 CENT = Decimal("0.01")
 PI = Decimal("3.141592653589793238462643383")
@@ -162,9 +162,9 @@ class Choice:
     process: Process
     material: Material
     quantity: int
-    finish: Any  # ratecard.Finish | None
-    tolerance: Any  # ratecard.Tolerance
-    lead_time: Any  # ratecard.LeadTime
+    finish: Finish | None
+    tolerance: Tolerance
+    lead_time: LeadTime
 
 
 def _unknown(code: str, what: str, value: object, choices: list[str]) -> GeometryError:
@@ -195,7 +195,7 @@ def resolve(card: RateCard, options: QuoteOptions) -> Choice:
         raise GeometryError(
             "bad_quantity", f"Quantity must be a whole number from 1 to {MAX_QUANTITY}."
         )
-    finish = None
+    finish: Finish | None = None
     if options.finish is not None:
         allowed = card.finishes_for(process.id, material.material_class)
         finish = next((f for f in allowed if f.id == options.finish), None)
@@ -230,7 +230,7 @@ def resolve(card: RateCard, options: QuoteOptions) -> Choice:
 def part_extents(part: Any) -> tuple[Decimal, Decimal, Decimal]:
     """The part's box, largest side first: the oriented box when known, else the axis box."""
     obb = getattr(part, "obb_mm", None)
-    sides = obb if obb and len(obb) == 3 and all(v > 0 for v in obb) else part.bbox_mm
+    sides = obb if obb is not None and len(obb) == 3 and all(v > 0 for v in obb) else part.bbox_mm
     return tuple(sorted((_dec(v) for v in sides), reverse=True))  # type: ignore[return-value]
 
 
@@ -464,10 +464,16 @@ def _label(code: str, choice: Choice, discount: Decimal, card: RateCard) -> str:
     if code == "lead_time":
         return f"{LABELS['lead_time']}: {choice.lead_time.name}"
     if code == "quantity_discount":
-        return f"{LABELS['quantity_discount']} {discount * 100:.0f} %"
+        return f"{LABELS['quantity_discount']} {_percent(discount)} %"
     if code == "vat":
-        return f"VAT {card.vat_rate * 100:.0f} %"
+        return f"VAT {_percent(card.vat_rate)} %"
     return LABELS[code]
+
+
+def _percent(fraction: Decimal) -> str:
+    """0.125 → "12.5", 0.2 → "20"."""
+    text = f"{fraction * 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def price_table(part: Any, card: RateCard, choice: Choice) -> tuple[PriceBreak, ...]:

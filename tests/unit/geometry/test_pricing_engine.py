@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -303,3 +303,35 @@ def test_catalog_lists_every_choice():
         "processes",
         "material_classes",
     } <= set(data["finishes"][0])
+
+
+def test_a_card_from_the_database_prices_with_its_own_rates():
+    import tomllib
+
+    from geometry.pricing import default_rate_card_text, load_rate_card
+
+    data = tomllib.loads(default_rate_card_text())
+    data["version"] = "staff-edit-7"
+    data["processes"]["fdm"]["hourly_rate"] = 900.0  # twice the default
+    data["vat_rate"] = 0.2
+    edited = load_rate_card(data)
+    options = QuoteOptions("fdm", "pla", quantity=20)
+    mine, default = quote(BLOCK, edited, options), quote(BLOCK, CARD, options)
+    assert mine.rate_card_version == "staff-edit-7"
+    assert mine.line("machine_time") > default.line("machine_time")
+    assert mine.line("material") == default.line("material")
+    assert mine.vat == (mine.subtotal * Decimal("0.2")).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def test_numpy_boxes_are_accepted():
+    import numpy as np
+
+    part = Part(1000.0, 600.0, bbox_mm=np.array([10.0, 10.0, 10.0]), obb_mm=np.array([10.0] * 3))
+    assert price(part, CARD, QuoteOptions("fdm", "pla")).total > 0
+
+
+def test_percentages_in_labels():
+    q = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=30))
+    labels = {line.code: line.label for line in q.lines}
+    assert labels["quantity_discount"] == "Quantity discount 10 %"
+    assert labels["vat"] == "VAT 22 %"
