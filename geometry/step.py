@@ -160,8 +160,11 @@ def _size_findings(bbox_mm: tuple[float, float, float]) -> list[Finding]:
 def warm_up() -> None:
     """Run once in the warm parent: import OCP and initialise the STEP reader's statics, so
     that forked children start warm. Single-threaded on purpose (no thread pools before fork)."""
+    import importlib
     import tempfile
 
+    for name in OCP_MODULES:
+        importlib.import_module(name)
     from OCP.BRepPrimAPI import BRepPrimAPI_MakeBox
     from OCP.STEPControl import STEPControl_AsIs, STEPControl_Writer
 

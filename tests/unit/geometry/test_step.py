@@ -333,3 +333,27 @@ def test_default_sandbox_is_used_when_none_is_given(models):
     analysis = analyze_step(os.fspath(models[0]["tube"]))
     assert analysis.holes == 1
     assert default_sandbox().pid is not None
+
+
+def test_caller_output_stays_clean(models):
+    """OpenCASCADE prints to stdout; none of it may reach the caller's stdout (the CLI's JSON)."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from geometry.step import analyze_step\n"
+        "a = analyze_step(sys.argv[1])\n"
+        "print(json.dumps(a.as_dict()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(models[0]["flange"])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))),
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["holes"] == 7
+    assert done.stderr == ""
