@@ -29,7 +29,7 @@ from portal.core.logging import RequestIdMiddleware, configure_logging
 from portal.core.runtime import Runtime, provide_runtime
 from portal.core.security import SecurityMiddleware
 from portal.core.templates import TEMPLATES_DIR, template_config
-from portal.db.config import sqlalchemy_config
+from portal.db.config import CommitBeforeSessionWrite, sqlalchemy_config
 from portal.db.models import KeyValueItem
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LanguageMiddleware,
             session_config.middleware,
             CurrentUserMiddleware,
+            DefineMiddleware(CommitBeforeSessionWrite, config=db_config),
         ],
         csrf_config=CSRFConfig(
             secret=settings.server.secret_key,

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from advanced_alchemy.extensions.litestar import (
     AlembicAsyncConfig,
     AsyncSessionConfig,
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
+
+from advanced_alchemy.extensions.litestar.plugins.init.config.asyncio import (
+    autocommit_handler_maker,
+)
+
+from sqlalchemy import event
 
 from portal.config import DatabaseSettings
 
@@ -18,7 +26,7 @@ def sqlalchemy_config(settings: DatabaseSettings) -> SQLAlchemyAsyncConfig:
     engine = EngineConfig(echo=settings.echo)
     if not settings.is_sqlite:
         engine = EngineConfig(echo=settings.echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    return SQLAlchemyAsyncConfig(
+    config = SQLAlchemyAsyncConfig(
         connection_string=settings.url,
         engine_config=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -30,9 +38,52 @@ def sqlalchemy_config(settings: DatabaseSettings) -> SQLAlchemyAsyncConfig:
             render_as_batch=True,
         ),
     )
+    if settings.is_sqlite:
+        event.listen(config.get_engine().sync_engine, "connect", _sqlite_pragmas)
+    return config
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers and one writer work side by side; writers wait instead of failing."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def _migrations_path() -> str:
-    from pathlib import Path
-
     return str(Path(__file__).resolve().parents[2] / MIGRATIONS_DIR)
+
+
+class CommitBeforeSessionWrite:
+    """Commit the request's transaction before outer middleware (the session store) writes.
+
+    The plugin's before-send hook runs after every middleware has seen the response, so the
+    session store would write while the request's transaction is still open: on SQLite that
+    second writer waits on the first one. This innermost middleware commits first; the hook then
+    finds nothing left to do.
+    """
+
+    def __init__(self, app, config: SQLAlchemyAsyncConfig) -> None:
+        self.app = app
+        self.config = config
+        self.commit = None
+
+    async def _commit(self, message, scope) -> None:
+        if self.commit is None:  # the plugin settles the scope key when the app starts
+            self.commit = autocommit_handler_maker(
+                commit_on_redirect=True, session_scope_key=self.config.session_scope_key
+            )
+        await self.commit(message, scope)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_after_commit(message) -> None:
+            await self._commit(message, scope)
+            await send(message)
+
+        await self.app(scope, receive, send_after_commit)

@@ -1,0 +1,112 @@
+"""The app on real services, driven through Litestar's AsyncTestClient."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from portal.app import create_app
+from portal.db.models import KeyValueItem, LoginFailureCounter, User
+from tests.settings import make_settings
+
+CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+@pytest.fixture(params=["services"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Most tests run in services mode; tests that matter in both modes parametrise this."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(mode: str, request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue("postgres_url" if mode == "services" else "sqlite_url")
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[async_sessionmaker]:
+    """The test's own connection to the app's database, for setting up and checking rows."""
+    engine = create_async_engine(database_url)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def settings(mode: str, database_url: str, tmp_path, redis_url: str):
+    await _empty_tables(database_url)
+    return make_settings(database_url, redis_url if mode == "services" else None, tmp_path)
+
+
+@pytest.fixture
+def app(settings) -> Litestar:
+    return create_app(settings)
+
+
+async def _empty_tables(database_url: str) -> None:
+    engine = create_async_engine(database_url)
+    async with async_sessionmaker(engine)() as db:
+        for model in (KeyValueItem, LoginFailureCounter, User):
+            await db.execute(delete(model))
+        await db.commit()
+    await engine.dispose()
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def other_client(settings) -> AsyncIterator[AsyncTestClient]:
+    """A second browser, served by a second app process on the same database and Redis."""
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+async def csrf_token(client: AsyncTestClient, path: str = "/") -> str:
+    page = await client.get(path)
+    match = CSRF_META.search(page.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+async def post_form(client: AsyncTestClient, path: str, data: dict, token_from: str = "/"):
+    token = await csrf_token(client, token_from)
+    return await client.post(path, data={**data, "_csrf_token": token}, follow_redirects=False)
+
+
+PERSON = {
+    "account_type": "individual",
+    "full_name": "Maria Ivanova",
+    "email": "maria@example.com",
+    "phone": "+7 912 345-67-89",
+    "password": "correct horse battery",
+    "password_confirm": "correct horse battery",
+}
+
+COMPANY = {
+    **PERSON,
+    "account_type": "legal",
+    "full_name": "Oleg Smirnov",
+    "email": "oleg@zavod.example.com",
+    "company_name": "OOO Zavod",
+    "inn": "7707083893",
+    "kpp": "773601001",
+    "ogrn": "1027700132195",
+    "legal_address": "Moscow, Vavilova st. 19",
+}
+
+
+async def register(client: AsyncTestClient, person: dict | None = None):
+    return await post_form(client, "/register", person or PERSON, token_from="/register")
+
+
+async def login(client: AsyncTestClient, email: str, password: str):
+    return await post_form(client, "/login", {"email": email, "password": password}, "/login")

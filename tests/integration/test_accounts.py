@@ -1,0 +1,149 @@
+"""Register, log in, profile, password: what a visitor sees."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.db.models import User
+from tests.integration.conftest import COMPANY, PERSON, login, post_form, register
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_register_log_out_and_log_in_again(client) -> None:
+    response = await register(client)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account"
+    page = await client.get("/account")
+    assert "Your account is ready" in page.text
+    assert 'value="Maria Ivanova"' in page.text
+
+    response = await post_form(client, "/logout", {})
+    assert response.status_code == 303
+    assert (await client.get("/account", follow_redirects=False)).status_code in (302, 303)
+
+    response = await login(client, PERSON["email"], PERSON["password"])
+    assert response.status_code == 303
+    assert "Maria Ivanova" in (await client.get("/account")).text
+
+
+async def test_register_company_with_valid_numbers(client, db) -> None:
+    response = await register(client, COMPANY)
+    assert response.status_code == 303
+    async with db() as session:
+        user = await session.scalar(select(User).where(User.email == COMPANY["email"]))
+    assert user.account_type == "legal"
+    assert (user.inn, user.kpp, user.ogrn) == ("7707083893", "773601001", "1027700132195")
+
+
+async def test_company_numbers_with_bad_checksums_get_messages_next_to_fields(client, db) -> None:
+    bad = {**COMPANY, "inn": "7707083894", "ogrn": "1027700132196", "kpp": "12"}
+    response = await register(client, bad)
+    assert response.status_code == 422
+    assert 'id="error-inn"' in response.text and "checksum" in response.text
+    assert 'id="error-ogrn"' in response.text
+    assert 'id="error-kpp"' in response.text
+    assert 'value="OOO Zavod"' in response.text  # what was typed is kept
+    async with db() as session:
+        assert await session.scalar(select(User).where(User.email == COMPANY["email"])) is None
+
+
+async def test_company_fieldset_fragment_switches_with_account_type(client) -> None:
+    legal = await client.get("/account/company-fields?account_type=legal", headers={"HX-Request": "true"})
+    assert 'name="inn"' in legal.text and "<html" not in legal.text
+    person = await client.get("/account/company-fields?account_type=individual", headers={"HX-Request": "true"})
+    assert 'name="inn"' not in person.text
+
+
+async def test_switching_type_without_javascript_rerenders_the_form(client) -> None:
+    response = await post_form(
+        client, "/register", {**PERSON, "account_type": "legal", "action": "switch_type"}, "/register"
+    )
+    assert response.status_code == 200
+    assert 'name="inn"' in response.text
+    assert 'value="Maria Ivanova"' in response.text
+    assert "field-error" not in response.text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"email": "not-an-email"},
+        {"password": "short", "password_confirm": "short"},
+        {"password_confirm": "something else entirely"},
+        {"full_name": "x" * 5000},
+        {"account_type": "pirate"},
+        {"phone": "call me maybe"},
+        {"email": ""},
+        {"inn": "1234567890", "account_type": "legal"},
+    ],
+)
+async def test_bad_registration_input_gets_a_message_and_writes_nothing(client, db, change) -> None:
+    response = await register(client, {**PERSON, **change})
+    assert response.status_code == 422
+    assert "field-error" in response.text
+    async with db() as session:
+        assert (await session.scalars(select(User))).all() == []
+
+
+async def test_duplicate_email_is_refused_with_a_message(client, other_client) -> None:
+    await register(client)
+    response = await register(other_client)
+    assert response.status_code == 422
+    assert "already exists" in response.text
+
+
+async def test_profile_edit_is_saved_and_shown(client) -> None:
+    await register(client)
+    response = await post_form(
+        client, "/account", {**COMPANY, "email": PERSON["email"], "action": "save"}, "/account"
+    )
+    assert response.status_code == 303
+    page = await client.get("/account")
+    assert 'value="OOO Zavod"' in page.text
+    assert "Your profile is saved" in page.text
+
+
+async def test_login_failure_message_is_the_same_for_unknown_email(client, other_client) -> None:
+    await register(client)
+    wrong = await login(other_client, PERSON["email"], "wrong password!")
+    unknown = await login(other_client, "nobody@example.com", "wrong password!")
+    assert wrong.status_code == unknown.status_code == 422
+    message = 'data-testid="login-error">'
+    assert wrong.text.split(message)[1].split("<")[0] == unknown.text.split(message)[1].split("<")[0]
+
+
+async def test_open_redirect_after_login_is_refused(client) -> None:
+    await register(client)
+    await post_form(client, "/logout", {})
+    response = await post_form(
+        client, "/login", {"email": PERSON["email"], "password": PERSON["password"],
+                           "next": "//evil.example.com/"}, "/login"
+    )
+    assert response.headers["location"] == "/account"
+
+
+async def test_old_hashes_are_upgraded_at_login(client, db) -> None:
+    from argon2 import PasswordHasher
+
+    await register(client)
+    weak = PasswordHasher(time_cost=1, memory_cost=256, parallelism=1).hash(PERSON["password"])
+    async with db() as session:
+        user = await session.scalar(select(User).where(User.email == PERSON["email"]))
+        user.password_hash = weak
+        await session.commit()
+    await post_form(client, "/logout", {})
+    assert (await login(client, PERSON["email"], PERSON["password"])).status_code == 303
+    async with db() as session:
+        user = await session.scalar(select(User).where(User.email == PERSON["email"]))
+    assert user.password_hash != weak
+    assert "m=1024" in user.password_hash
+
+
+async def test_language_follows_accept_language_and_the_switch(client) -> None:
+    page = await client.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
+    assert 'lang="ru"' in page.text
+    assert "Войти" in page.text
+    await post_form(client, "/language", {"language": "en"}, "/login")
+    page = await client.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
+    assert 'lang="en"' in page.text

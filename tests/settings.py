@@ -1,0 +1,44 @@
+"""Settings for tests: real PostgreSQL and Redis (services mode) or SQLite (embedded default)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from portal.config import (
+    AuthSettings,
+    DatabaseSettings,
+    RedisSettings,
+    ServerSettings,
+    SessionSettings,
+    Settings,
+)
+
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def make_settings(database_url: str, redis_url: str | None, data_dir: Path, **auth) -> Settings:
+    server = ServerSettings(
+        host="127.0.0.1",
+        port=8000,
+        data_dir=data_dir,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        debug=False,
+        https=False,
+        allowed_hosts=["testserver.local", "testserver", "127.0.0.1", "localhost"],
+        trusted_proxies=[],
+        demo=False,
+    )
+    # Cheap argon2 parameters keep the suite fast; production uses OWASP's floor or above.
+    auth_settings = replace(
+        AuthSettings.from_env(), argon2_time_cost=1, argon2_memory_kib=1024, **auth
+    )
+    return Settings(
+        server=server,
+        database=DatabaseSettings(url=database_url),
+        redis=RedisSettings(url=redis_url),
+        session=SessionSettings(idle_timeout=3600, absolute_timeout=86400, cookie_name="session"),
+        auth=auth_settings,
+    )
