@@ -335,3 +335,12 @@ def test_percentages_in_labels():
     labels = {line.code: line.label for line in q.lines}
     assert labels["quantity_discount"] == "Quantity discount 10 %"
     assert labels["vat"] == "VAT 22 %"
+
+
+def test_a_long_job_adds_production_days():
+    few = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=10))
+    many = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=1000))
+    assert few.lead_time_days == CARD.lead_time("standard").days
+    hours = Decimal("0.4829") * 1000 + Decimal("1.5")  # machine hours of the order
+    extra_days = int(hours // CARD.production_hours_per_day)  # beyond the first day
+    assert many.lead_time_days == CARD.lead_time("standard").days + extra_days
