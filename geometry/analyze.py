@@ -1,0 +1,127 @@
+"""Detect → read → measure → check. The entry points the command line and the portal use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from geometry import dfm
+from geometry.formats import detect_format
+from geometry.model import Analysis, GeometryError, Mesh, ProcessLimits
+
+
+def _default_limits() -> list[ProcessLimits]:
+    try:
+        from geometry.pricing import default_process_limits
+    except ImportError:
+        return []
+    return list(default_process_limits())
+
+
+def read_triangles(path: str | os.PathLike, kind: str) -> np.ndarray:
+    """The (n, 3, 3) triangle soup in millimetres of a mesh file of a detected kind."""
+    if kind in ("stl_binary", "stl_ascii"):
+        from geometry.stl import read_stl
+
+        return read_stl(path, kind)
+    if kind == "obj":
+        from geometry.obj import read_obj
+
+        return read_obj(path)
+    if kind == "3mf":
+        from geometry.threemf import read_3mf
+
+        return read_3mf(path)
+    raise GeometryError("unknown_format", f"{kind} is not a mesh format.")
+
+
+def _format_name(kind: str) -> str:
+    return "stl" if kind.startswith("stl") else kind
+
+
+def analyze_triangles(
+    triangles: np.ndarray, fmt: str, process_limits: Sequence[ProcessLimits] | None = None
+) -> Analysis:
+    from geometry.mesh_metrics import measure
+
+    limits = _default_limits() if process_limits is None else list(process_limits)
+    metrics = measure(triangles)
+    return Analysis(
+        format=fmt,
+        triangles=metrics.triangles,
+        bodies=metrics.bodies,
+        volume_mm3=metrics.volume_mm3,
+        area_mm2=metrics.area_mm2,
+        bbox_mm=metrics.bbox_mm,
+        obb_mm=metrics.obb_mm,
+        watertight=metrics.watertight,
+        findings=dfm.mesh_findings(metrics, limits),
+    )
+
+
+def analyze_file(
+    path: str | os.PathLike, process_limits: Sequence[ProcessLimits] | None = None
+) -> Analysis:
+    """Measure and check a model file (STL, STEP, 3MF or OBJ), by its content."""
+    kind = detect_format(path)
+    if kind == "step":
+        from geometry.step import analyze_step
+
+        analysis = analyze_step(path)
+        limits = _default_limits() if process_limits is None else list(process_limits)
+        analysis.findings.extend(dfm.envelope_findings(analysis.obb_mm, limits))
+        return analysis
+    triangles = read_triangles(path, kind)
+    return analyze_triangles(triangles, _format_name(kind), process_limits)
+
+
+def load_mesh(path: str | os.PathLike) -> Mesh:
+    """An indexed mesh (welded, degenerate facets dropped) for previews, from any format."""
+    kind = detect_format(path)
+    if kind == "step":
+        from geometry.step import load_step_mesh
+
+        return load_step_mesh(path)
+    from geometry.mesh_metrics import check_coordinates, weld
+
+    triangles = np.ascontiguousarray(read_triangles(path, kind))
+    if len(triangles) == 0:
+        raise GeometryError("empty_model", "The file contains no triangles.")
+    vertices, inverse = weld(triangles.reshape(-1, 3))
+    check_coordinates(vertices.min(axis=0), vertices.max(axis=0))
+    faces = inverse.reshape(-1, 3)
+    keep = faces[:, 0] != faces[:, 1]
+    keep &= faces[:, 1] != faces[:, 2]
+    keep &= faces[:, 0] != faces[:, 2]
+    if not keep.any():
+        raise GeometryError("degenerate_model", "Every triangle in the file is degenerate.")
+    return Mesh(vertices=vertices.astype(np.float64), faces=faces[keep])
+
+
+def describe(analysis: Analysis) -> str:
+    """A short human-readable report."""
+    x, y, z = analysis.bbox_mm
+    lines = [
+        f"format      {analysis.format}",
+        f"triangles   {analysis.triangles:,}",
+        f"bodies      {analysis.bodies}",
+        f"volume      {analysis.volume_mm3:,.3f} mm³",
+        f"area        {analysis.area_mm2:,.3f} mm²",
+        f"bbox        {x:.3f} × {y:.3f} × {z:.3f} mm",
+        "oriented    " + " × ".join(f"{v:.3f}" for v in analysis.obb_mm) + " mm",
+        f"watertight  {'yes' if analysis.watertight else 'no'}",
+    ]
+    if analysis.faces is not None:
+        lines.append(f"faces       {analysis.faces}")
+    if analysis.holes is not None:
+        lines.append(f"holes       {analysis.holes}")
+    if analysis.findings:
+        lines.append("findings")
+        for f in analysis.findings:
+            scope = f" [{f.process}]" if f.process else ""
+            lines.append(f"  {f.severity:<8} {f.code}{scope}: {f.message}")
+    else:
+        lines.append("findings    none")
+    return "\n".join(lines)

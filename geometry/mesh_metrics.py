@@ -1,0 +1,439 @@
+"""Measure a triangle soup: weld, volume, area, boxes, bodies, open and non-manifold edges.
+
+Everything is vectorised numpy (no numba, scipy or trimesh: importing those costs more than
+measuring a million facets). The two expensive steps are sorts of packed 64-bit integers,
+which numpy runs with SIMD:
+
+- weld: each corner's exact coordinate bits are hashed to 64 bits; the corner's index goes in
+  the low bits and the hash in the high bits of one integer, so a plain value sort groups equal
+  corners and carries the permutation along. Groups are then split wherever the coordinates
+  differ, so a hash collision can never merge two different points.
+- edges: each directed edge becomes ``(min·V + max)·2 + (a > b)``; after one sort a closed,
+  consistently oriented 2-manifold is exactly the array ``[2k, 2k+1, ...]`` pairs.
+- bodies: connected components by repeated hooking of every root to its smallest neighbouring
+  root (`np.minimum.at`) and pointer jumping; with the weld's pseudo-random vertex numbers the
+  graph shrinks several-fold per round.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from geometry.model import GeometryError
+
+COORD_LIMIT_MM = 1e6
+_THREADS = os.environ.get("GEOMETRY_THREADS", "1") != "0"
+_CHUNK = 1 << 18
+_K1 = np.uint64(0x9E3779B97F4A7C15)
+_K2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_K3 = np.uint64(0x165667B19E3779F9)
+_K4 = np.uint64(0xFF51AFD7ED558CCD)
+
+
+@dataclass
+class MeshMetrics:
+    triangles: int  # facets in the file
+    degenerate: int  # facets with two equal corners (dropped from the topology)
+    vertices: np.ndarray  # (V, 3) unique points, file precision
+    faces: np.ndarray  # (n, 3) int32 indices into vertices, degenerate facets removed
+    volume_mm3: float  # absolute value
+    signed_volume_mm3: float
+    area_mm2: float
+    bbox_min: np.ndarray
+    bbox_max: np.ndarray
+    obb_mm: tuple[float, float, float]
+    bodies: int
+    open_edges: int
+    nonmanifold_edges: int
+    misoriented_edges: int
+    face_areas: np.ndarray  # (n,) per kept face
+
+    @property
+    def watertight(self) -> bool:
+        return self.open_edges == 0 and self.nonmanifold_edges == 0
+
+    @property
+    def bbox_mm(self) -> tuple[float, float, float]:
+        size = self.bbox_max - self.bbox_min
+        return (float(size[0]), float(size[1]), float(size[2]))
+
+    @property
+    def inverted(self) -> bool:
+        return self.signed_volume_mm3 < 0
+
+
+def _hash_rows(bits: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of an (N, 3) uint32 or uint64 array (high bits mixed)."""
+    if bits.dtype == np.uint32:
+        h = bits[:, 0].astype(np.uint64)
+        h <<= np.uint64(32)
+        h |= bits[:, 1]  # (x, y) packed exactly; the multiply spreads them to the high bits
+        h *= _K1
+        t = bits[:, 2].astype(np.uint64)
+        t *= _K2
+        h ^= t
+        return h
+    h = bits[:, 0] * _K1
+    h ^= bits[:, 1] * _K2
+    h ^= bits[:, 2] * _K3
+    h ^= h >> np.uint64(32)
+    h *= _K4
+    return h
+
+
+def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge exactly equal points. Returns (unique (V, 3), inverse (N,) int32).
+
+    `points` is (N, 3) float32 or float64 and is normalised in place (-0.0 becomes 0.0).
+    """
+    n = len(points)
+    points += 0.0  # -0.0 + 0.0 == +0.0, so both zeros get the same bits
+    udtype = np.uint32 if points.dtype == np.float32 else np.uint64
+    bits = points.view(udtype)
+    index_bits = max(1, int(n - 1).bit_length())
+    mask = np.uint64((1 << index_bits) - 1)
+    key = _hash_rows(bits)
+    key &= ~mask
+    key |= np.arange(n, dtype=np.uint64)
+    key.sort()
+    order = (key & mask).view(np.int64)
+    key >>= np.uint64(index_bits)
+    same_hash = key[1:] == key[:-1]
+    del key
+    sorted_bits = np.take(bits, order, axis=0)
+    differs = _rows_differ(sorted_bits)
+    collision = same_hash & differs
+    if collision.any():  # rare: order those hash groups by their exact coordinates
+        order, sorted_bits, differs = _split_collisions(bits, order, same_hash, collision)
+    start = np.empty(n, dtype=bool)
+    start[0] = True
+    np.logical_or(~same_hash, differs, out=start[1:])
+    del same_hash, differs
+    group = np.cumsum(start, dtype=np.int32)
+    group -= 1
+    inverse = np.empty(n, dtype=np.int32)
+    inverse[order] = group
+    unique = sorted_bits[start].view(points.dtype)
+    return unique, inverse
+
+
+def _rows_differ(rows: np.ndarray) -> np.ndarray:
+    """rows[i] != rows[i - 1] for i >= 1, comparing whole rows as raw bytes."""
+    raw = rows.view(np.dtype((np.void, rows.dtype.itemsize * 3))).reshape(-1)
+    return raw[1:] != raw[:-1]
+
+
+def _split_collisions(bits, order, same_hash, collision):
+    n = len(order)
+    # every position that belongs to a hash group containing a collision
+    grp = np.cumsum(np.concatenate(([True], ~same_hash)))
+    bad_groups = np.unique(grp[1:][collision])
+    pos = np.nonzero(np.isin(grp, bad_groups))[0]
+    members = order[pos]
+    b = bits[members]
+    perm = np.lexsort((b[:, 2], b[:, 1], b[:, 0], grp[pos]))
+    order = order.copy()
+    order[pos] = members[perm]
+    sorted_bits = np.take(bits, order, axis=0)
+    differs = _rows_differ(sorted_bits)
+    assert len(differs) == n - 1
+    return order, sorted_bits, differs
+
+
+def check_coordinates(lo: np.ndarray, hi: np.ndarray) -> None:
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise GeometryError(
+            "bad_coordinates",
+            "The model has coordinates that are not numbers (NaN or infinity): "
+            "repair or export it again.",
+        )
+    if np.any(lo < -COORD_LIMIT_MM) or np.any(hi > COORD_LIMIT_MM):
+        raise GeometryError(
+            "bad_coordinates",
+            f"The model has coordinates beyond ±{COORD_LIMIT_MM:,.0f} mm (1 km): check the "
+            "units or the export settings.",
+        )
+
+
+def soup_geometry(triangles: np.ndarray, centre: np.ndarray) -> tuple[float, np.ndarray]:
+    """Signed volume and per-facet areas of an (n, 3, 3) soup, in float64, chunk by chunk."""
+    n = len(triangles)
+    areas = np.empty(n, dtype=np.float64)
+    volume6 = 0.0
+    for s in range(0, n, _CHUNK):
+        chunk = triangles[s : s + _CHUNK]
+        a = chunk[:, 0].astype(np.float64)
+        b = chunk[:, 1] - a
+        c = chunk[:, 2] - a
+        a -= centre
+        cross = np.empty_like(a)
+        cross[:, 0] = b[:, 1] * c[:, 2] - b[:, 2] * c[:, 1]
+        cross[:, 1] = b[:, 2] * c[:, 0] - b[:, 0] * c[:, 2]
+        cross[:, 2] = b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0]
+        volume6 += float(np.einsum("ij,ij->", a, cross))
+        areas[s : s + _CHUNK] = np.sqrt(np.einsum("ij,ij->i", cross, cross))
+    areas *= 0.5
+    return volume6 / 6.0, areas
+
+
+def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Unit normals (float64) of the given faces; zero for zero-area faces."""
+    a = np.take(vertices, faces[:, 0], axis=0).astype(np.float64)
+    cross = np.cross(
+        np.take(vertices, faces[:, 1], axis=0) - a, np.take(vertices, faces[:, 2], axis=0) - a
+    )
+    length = np.sqrt(np.einsum("ij,ij->i", cross, cross))
+    np.divide(cross, length[:, None], out=cross, where=length[:, None] > 0)
+    return cross
+
+
+def edge_counts(faces: np.ndarray, n_vertices: int) -> tuple[int, int, int]:
+    """(open, non-manifold, misoriented) undirected edge counts."""
+    a = faces.reshape(-1)
+    b = np.roll(faces, -1, axis=1).reshape(-1)
+    key = np.minimum(a, b).astype(np.int64)
+    key *= n_vertices
+    key += np.maximum(a, b)
+    key <<= 1
+    key += a > b
+    del b
+    key.sort()
+    if (
+        len(key) % 2 == 0
+        and not np.any(key[0::2] & 1)
+        and np.array_equal(key[1::2], key[0::2] + 1)
+    ):
+        return 0, 0, 0
+    undirected = key >> 1
+    start = np.empty(len(key), dtype=bool)
+    start[0] = True
+    np.not_equal(undirected[1:], undirected[:-1], out=start[1:])
+    first = np.nonzero(start)[0]
+    counts = np.diff(np.append(first, len(key)))
+    forward = np.add.reduceat(((key & 1) == 0).astype(np.int64), first)
+    open_edges = int(np.count_nonzero(counts == 1))
+    nonmanifold = int(np.count_nonzero(counts > 2))
+    misoriented = int(np.count_nonzero((counts == 2) & (forward != 1)))
+    return open_edges, nonmanifold, misoriented
+
+
+def _jump(labels: np.ndarray) -> np.ndarray:
+    while True:  # pointer jumping until every vertex points at its root
+        jumped = labels[labels]
+        if np.array_equal(jumped, labels):
+            return labels
+        labels = jumped
+
+
+def body_labels(faces: np.ndarray, n_vertices: int) -> tuple[int, np.ndarray]:
+    """Connected components over shared vertices. Returns (count, root label per vertex)."""
+    labels = np.arange(n_vertices, dtype=np.int32)
+    f0, f1, f2 = faces[:, 0], faces[:, 1], faces[:, 2]
+    low = np.minimum(np.minimum(f0, f1), f2)
+    np.minimum.at(labels, f0, low)
+    np.minimum.at(labels, f1, low)
+    np.minimum.at(labels, f2, low)
+    labels = _jump(labels)
+    u = np.take(labels, f0)
+    w1 = np.take(labels, f1)
+    w2 = np.take(labels, f2)
+    k1 = u != w1
+    k2 = u != w2
+    w = np.concatenate((w1[k1], w2[k2]))
+    u = np.concatenate((u[k1], u[k2]))
+    del w1, w2, k1, k2
+    while len(u):
+        np.minimum.at(labels, u, w)
+        np.minimum.at(labels, w, u)
+        labels = _jump(labels)
+        u = np.take(labels, u)
+        w = np.take(labels, w)
+        keep = u != w
+        u = u[keep]
+        w = w[keep]
+    used = np.zeros(n_vertices, dtype=bool)
+    used[faces.reshape(-1)] = True
+    roots = np.count_nonzero((labels == np.arange(n_vertices, dtype=np.int32)) & used)
+    return int(roots), labels
+
+
+def _fibonacci_directions(count: int) -> np.ndarray:
+    i = np.arange(count) + 0.5
+    z = 1.0 - i / count  # upper hemisphere: a direction and its opposite give the same axis
+    r = np.sqrt(1.0 - z * z)
+    phi = np.pi * (1.0 + 5**0.5) * i
+    return np.stack((r * np.cos(phi), r * np.sin(phi), z), axis=1)
+
+
+def _frame(up: np.ndarray) -> np.ndarray:
+    up = up / np.linalg.norm(up)
+    helper = np.array([1.0, 0.0, 0.0]) if abs(up[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    x = np.cross(up, helper)
+    x /= np.linalg.norm(x)
+    y = np.cross(up, x)
+    return np.stack((x, y, up))
+
+
+def _best_in_plane(points: np.ndarray, frame: np.ndarray) -> tuple[float, np.ndarray]:
+    """Rotate the frame about its third axis to the smallest box of `points`."""
+    local = points @ frame.T
+    height = np.ptp(local[:, 2])
+    best = (np.inf, frame)
+    lo_angle, hi_angle, steps = 0.0, np.pi / 2, 31
+    for _ in range(3):
+        angles = np.linspace(lo_angle, hi_angle, steps)
+        c, s = np.cos(angles), np.sin(angles)
+        u = local[:, :1] * c + local[:, 1:2] * s
+        v = -local[:, :1] * s + local[:, 1:2] * c
+        areas = np.ptp(u, axis=0) * np.ptp(v, axis=0)
+        k = int(np.argmin(areas))
+        if areas[k] * height < best[0]:
+            rot = np.array([[c[k], s[k], 0.0], [-s[k], c[k], 0.0], [0.0, 0.0, 1.0]])
+            best = (float(areas[k] * height), rot @ frame)
+        step = (hi_angle - lo_angle) / (steps - 1)
+        lo_angle, hi_angle = angles[k] - step, angles[k] + step
+    return best
+
+
+def oriented_box(points: np.ndarray, up_hints: np.ndarray) -> tuple[float, float, float]:
+    """Extents (largest first) of a small oriented box around `points`.
+
+    The orientation is searched on a sample of the points (every k-th point plus the extremes
+    along 13 directions): candidate "up" axes are the coordinate axes, the principal axes and
+    `up_hints` (normals of the largest facets: flat faces of machined parts); for each the
+    in-plane angle is minimised. The extents are then measured on every point, so the box
+    always encloses the model, and it is never larger than the axis-aligned box.
+    """
+    cols = np.ascontiguousarray(points.T, dtype=np.float64)  # (3, V): fast reductions
+    cols -= cols.mean(axis=1)[:, None]
+    if cols.shape[1] > 3000:
+        dirs = np.array(
+            [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, -1, 0], [1, 0, 1], [1, 0, -1],
+             [0, 1, 1], [0, 1, -1], [1, 1, 1], [1, 1, -1], [1, -1, 1], [-1, 1, 1]], dtype=float
+        )
+        proj = dirs @ cols
+        extreme = np.concatenate((proj.argmax(axis=1), proj.argmin(axis=1)))
+        del proj
+        step = cols.shape[1] // 2000
+        sample = np.concatenate((cols[:, ::step], cols[:, extreme]), axis=1).T
+    else:
+        sample = cols.T
+    ups = [np.eye(3)[i] for i in range(3)]
+    if len(sample) > 3:
+        _, vecs = np.linalg.eigh(np.cov(sample.T))
+        ups += [vecs[:, i] for i in range(3)]
+    chosen: list[np.ndarray] = []
+    for normal in np.asarray(up_hints, dtype=np.float64).reshape(-1, 3):
+        if np.linalg.norm(normal) < 0.5:
+            continue
+        if all(abs(float(normal @ c)) < 0.9999 for c in chosen):
+            chosen.append(normal)
+        if len(chosen) >= 12:
+            break
+    ups += chosen
+    best_volume, best_frame = np.inf, np.eye(3)
+    for up in ups:
+        volume, frame = _best_in_plane(sample, _frame(up))
+        if volume < best_volume:
+            best_volume, best_frame = volume, frame
+    aabb = np.ptp(cols, axis=1)
+    extents = np.ptp(best_frame @ cols, axis=1)
+    if np.prod(extents) >= np.prod(aabb):
+        extents = aabb
+    result = sorted((float(e) for e in extents), reverse=True)
+    return (result[0], result[1], result[2])
+
+
+class _Background:
+    """Run a numpy-heavy function on the second core (numpy releases the GIL)."""
+
+    def __init__(self, fn, *args) -> None:
+        self._fn, self._args = fn, args
+        self._result = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        if _THREADS:
+            self._thread.start()
+        else:
+            self._run()
+
+    def _run(self) -> None:
+        try:
+            self._result = self._fn(*self._args)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error = exc
+
+    def result(self):
+        if _THREADS:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def measure(triangles: np.ndarray) -> MeshMetrics:
+    """Measure an (n, 3, 3) triangle soup (float32 or float64, millimetres)."""
+    n = len(triangles)
+    if n == 0:
+        raise GeometryError("empty_model", "The file contains no triangles.")
+    triangles = np.ascontiguousarray(triangles)
+    sample = triangles[:: max(1, n // 1024)].reshape(-1, 3).astype(np.float64)
+    centre = np.nan_to_num(sample.mean(axis=0), nan=0.0, posinf=0.0, neginf=0.0)
+    geometry = _Background(soup_geometry, triangles, centre)
+    vertices, inverse = weld(triangles.reshape(-1, 3))
+    cols = np.ascontiguousarray(vertices.T)
+    lo = cols.min(axis=1).astype(np.float64)
+    hi = cols.max(axis=1).astype(np.float64)
+    del cols
+    check_coordinates(lo, hi)
+    faces = inverse.reshape(n, 3)
+    distinct = faces[:, 0] != faces[:, 1]
+    distinct &= faces[:, 1] != faces[:, 2]
+    distinct &= faces[:, 0] != faces[:, 2]
+    kept = int(np.count_nonzero(distinct))
+    if kept == 0:
+        geometry.result()
+        raise GeometryError(
+            "degenerate_model",
+            "Every triangle in the file is degenerate (its corners coincide): "
+            "there is no surface to measure.",
+        )
+    if kept < n:
+        faces = faces[distinct]
+    edges = _Background(edge_counts, faces, len(vertices))
+    bodies, _ = body_labels(faces, len(vertices))
+    signed_volume, areas = geometry.result()
+    if kept < n:
+        areas = areas[distinct]
+    area = float(areas.sum())
+    if not area > 0.0:
+        edges.result()
+        raise GeometryError(
+            "degenerate_model",
+            "Every triangle in the file has zero area: there is no surface to measure.",
+        )
+    top = np.argpartition(areas, len(areas) - 64)[-64:] if len(areas) > 64 else np.arange(kept)
+    top = top[np.argsort(areas[top])[::-1]]
+    obb = oriented_box(vertices, face_normals(vertices, faces[top]))
+    open_edges, nonmanifold, misoriented = edges.result()
+    return MeshMetrics(
+        triangles=n,
+        degenerate=n - kept,
+        vertices=vertices,
+        faces=faces,
+        volume_mm3=abs(signed_volume),
+        signed_volume_mm3=signed_volume,
+        area_mm2=area,
+        bbox_min=lo,
+        bbox_max=hi,
+        obb_mm=obb,
+        bodies=bodies,
+        open_edges=open_edges,
+        nonmanifold_edges=nonmanifold,
+        misoriented_edges=misoriented,
+        face_areas=areas,
+    )

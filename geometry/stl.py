@@ -1,0 +1,146 @@
+"""Our own vectorised STL reader (binary and ASCII).
+
+Both return the triangle soup as an (n, 3, 3) array: facet, corner, xyz. Binary files give
+float32 (exactly what the file holds), ASCII files float64. Normals in the file are ignored:
+orientation is taken from the vertex order, as every slicer does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+
+import numpy as np
+
+from geometry.formats import MAX_FACETS, binary_stl_count
+from geometry.model import GeometryError
+
+RECORD = np.dtype([("normal", "<f4", (3,)), ("v", "<f4", (3, 3)), ("attr", "<u2")])
+
+_NUM = rb"(\S+)"
+_WS = rb"\s+"
+_FACET = re.compile(
+    rb"facet" + _WS + rb"normal" + (_WS + rb"\S+") * 3 + _WS + rb"outer" + _WS + rb"loop"
+    + (_WS + rb"vertex" + (_WS + _NUM) * 3) * 3
+    + _WS + rb"endloop" + _WS + rb"endfacet"
+)
+_SOLID_LINE = re.compile(rb"^\s*(?:end)?solid\b[^\n]*$", re.MULTILINE)
+
+
+def read_binary(path: str | os.PathLike) -> np.ndarray:
+    size = os.path.getsize(path)
+    with open(path, "rb") as stream:
+        head = stream.read(84)
+        count = binary_stl_count(head, size)
+        if count is None:
+            raise GeometryError(
+                "invalid_stl",
+                "Not a valid STL: the binary header's facet count does not match the file size.",
+            )
+        if count > MAX_FACETS:
+            raise GeometryError("too_large", f"The STL has more than {MAX_FACETS:,} facets.")
+        records = np.fromfile(stream, dtype=RECORD, count=count)
+    if len(records) != count:
+        raise GeometryError("invalid_stl", "Not a valid STL: the file ends early (truncated).")
+    triangles = np.ascontiguousarray(records["v"])
+    del records
+    return triangles
+
+
+def _ascii_error(detail: str) -> GeometryError:
+    return GeometryError(
+        "invalid_stl",
+        f"Not a valid STL: {detail}. If this is a binary STL, it is truncated or its facet "
+        "count does not match its size; export the model again.",
+    )
+
+
+def _fast_ascii(data: bytes) -> np.ndarray | None:
+    """Parse a single-solid ASCII STL in a few vectorised passes, or None if it is not plain.
+
+    Keywords are blanked out (letters, except an ``e``/``E`` right after a digit or a dot,
+    which is an exponent) and the numbers read in one go; the counts must then match exactly
+    (3 vertices and 12 numbers per facet), otherwise the slower, precise parser decides.
+    """
+    facets = data.count(b"endfacet")
+    if facets == 0 or data.count(b"vertex") != 3 * facets or data.count(b"endloop") != facets:
+        return None
+    first = data.find(b"\n")
+    last = data.rfind(b"endsolid")
+    if first < 0 or last < first:
+        return None
+    body = np.frombuffer(data, dtype=np.uint8, count=last - first, offset=first)
+    lower = body | 0x20
+    letters = (lower >= ord("a")) & (lower <= ord("z"))
+    before = body[:-1]
+    mantissa = ((before >= ord("0")) & (before <= ord("9"))) | (before == ord("."))
+    letters[1:] &= ~((lower[1:] == ord("e")) & mantissa)
+    del lower, before, mantissa
+    body = body[~letters]  # keywords are always separated from numbers by whitespace
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = np.fromstring(body.tobytes(), sep=" ")
+        except (DeprecationWarning, ValueError):
+            return None
+    if values.size != 12 * facets:
+        return None
+    return values.reshape(facets, 4, 3)[:, 1:, :]
+
+
+def _precise_ascii(data: bytes) -> np.ndarray:
+    data = data.lower()
+    matches = _FACET.findall(data)
+    if not matches:
+        raise _ascii_error("it contains no complete facet")
+    if len(matches) > MAX_FACETS:
+        raise GeometryError("too_large", f"The STL has more than {MAX_FACETS:,} facets.")
+    # Everything that is not a facet must be a solid/endsolid line: no garbage in between.
+    rest = _SOLID_LINE.sub(b"", _FACET.sub(b"", data)).strip()
+    if rest:
+        snippet = rest[:40].decode("ascii", "replace").splitlines()[0]
+        raise _ascii_error(f"unexpected text {snippet!r} between facets")
+    try:
+        values = np.array(matches, dtype=np.bytes_).astype(np.float64)
+    except ValueError as exc:
+        raise _ascii_error("a vertex coordinate is not a number") from exc
+    return values.reshape(-1, 3, 3)
+
+
+def read_ascii(path: str | os.PathLike) -> np.ndarray:
+    with open(path, "rb") as stream:
+        data = stream.read()
+    if b"\x00" in data:
+        raise _ascii_error("it starts like an ASCII STL but contains binary data")
+    triangles = _fast_ascii(data)
+    if triangles is None:
+        triangles = _precise_ascii(data)
+    return triangles
+
+
+def read_stl(path: str | os.PathLike, kind: str) -> np.ndarray:
+    return read_binary(path) if kind == "stl_binary" else read_ascii(path)
+
+
+def write_binary(path: str | os.PathLike, triangles: np.ndarray, header: bytes = b"") -> None:
+    """Write an (n, 3, 3) soup as binary STL (used by tests and the benchmark)."""
+    triangles = np.asarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
+    records = np.zeros(len(triangles), dtype=RECORD)
+    records["v"] = triangles
+    with open(path, "wb") as stream:
+        stream.write(header[:80].ljust(80, b" "))
+        stream.write(np.uint32(len(triangles)).tobytes())
+        records.tofile(stream)
+
+
+def write_ascii(path: str | os.PathLike, triangles: np.ndarray) -> None:
+    triangles = np.asarray(triangles, dtype=np.float64).reshape(-1, 3, 3)
+    lines = ["solid model"]
+    for tri in triangles:
+        lines.append("  facet normal 0 0 0\n    outer loop")
+        lines.extend(f"      vertex {x:.9g} {y:.9g} {z:.9g}" for x, y, z in tri)
+        lines.append("    endloop\n  endfacet")
+    lines.append("endsolid model\n")
+    with open(path, "w", encoding="ascii") as stream:
+        stream.write("\n".join(lines))
