@@ -25,9 +25,9 @@ from portal.config import Settings, get_settings
 from portal.core.controllers import CoreController
 from portal.core.errors import exception_handlers
 from portal.core.i18n import LanguageMiddleware
-from portal.core.logging import RequestIdMiddleware, configure_logging
+from portal.core.logging import RequestIdMiddleware, configure_logging, request_id_header
 from portal.core.runtime import Runtime, provide_runtime
-from portal.core.security import SecurityMiddleware
+from portal.core.security import SecurityMiddleware, security_headers_hook
 from portal.core.templates import TEMPLATES_DIR, template_config
 from portal.db.config import CommitBeforeSessionWrite, sqlalchemy_config
 from portal.db.models import KeyValueItem
@@ -86,11 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=None,
         middleware=[
             RequestIdMiddleware,
-            DefineMiddleware(
-                SecurityMiddleware,
-                https=settings.server.https,
-                allowed_hosts=settings.server.allowed_hosts,
-            ),
+            DefineMiddleware(SecurityMiddleware, allowed_hosts=settings.server.allowed_hosts),
             LanguageMiddleware,
             session_config.middleware,
             CurrentUserMiddleware,
@@ -108,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
         request_max_body_size=MAX_FORM_BODY,
+        before_send=[request_id_header, security_headers_hook(settings.server.https)],
         state=_state(runtime),
         on_shutdown=[close_redis],
         debug=False,

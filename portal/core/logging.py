@@ -41,7 +41,7 @@ def log_event(logger: logging.Logger, event: str, **fields: object) -> None:
 
 
 class RequestIdMiddleware:
-    """Gives each request an id, returned as X-Request-ID and written into every log line."""
+    """Gives each request an id that every log line of the request carries."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -50,16 +50,22 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = secrets.token_hex(8)
-        token = request_id.set(rid)
-        scope.setdefault("state", {})["request_id"] = rid
-
-        async def send_with_id(message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
-            await send(message)
-
+        token = request_id.set(_request_id_of(scope))
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send)
         finally:
             request_id.reset(token)
+
+
+def _request_id_of(scope) -> str:
+    state = scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = secrets.token_hex(8)
+    return state["request_id"]
+
+
+async def request_id_header(message, scope) -> None:
+    """A before-send hook, so that responses for unknown paths carry the id too."""
+    if message["type"] == "http.response.start":
+        rid = _request_id_of(scope).encode()
+        message["headers"] = [*message.get("headers", []), (b"x-request-id", rid)]

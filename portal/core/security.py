@@ -27,33 +27,37 @@ def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-class SecurityMiddleware:
-    """Adds the security headers to every response and refuses unsafe cross-site requests."""
+def security_headers_hook(https: bool):
+    """A before-send hook: unlike middleware it also sees responses for unknown paths."""
+    headers = security_headers(https)
 
-    def __init__(self, app, https: bool, allowed_hosts: list[str]) -> None:
+    async def add_headers(message, scope) -> None:
+        if message["type"] == "http.response.start":
+            present = {name.lower() for name, _ in message.get("headers", [])}
+            extra = [(k, v) for k, v in headers if k not in present]
+            message["headers"] = [*message.get("headers", []), *extra]
+
+    return add_headers
+
+
+class SecurityMiddleware:
+    """Refuses unknown host names and unsafe cross-site requests."""
+
+    def __init__(self, app, allowed_hosts: list[str]) -> None:
         self.app = app
-        self.headers = security_headers(https)
         self.allowed_hosts = {host.lower() for host in allowed_hosts}
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-
-        async def send_with_headers(message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in self.headers if k not in present]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
         if not self._host_allowed(scope):
-            await _refuse(send_with_headers, 400, b"This host name is not served here.")
+            await _refuse(send, 400, b"This host name is not served here.")
             return
         if scope["method"] not in SAFE_METHODS and _is_cross_site(scope):
-            await _refuse(send_with_headers, 403, b"Cross-site requests are not accepted.")
+            await _refuse(send, 403, b"Cross-site requests are not accepted.")
             return
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send)
 
 
     def _host_allowed(self, scope) -> bool:

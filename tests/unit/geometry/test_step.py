@@ -357,3 +357,54 @@ def test_caller_output_stays_clean(models):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["holes"] == 7
     assert done.stderr == ""
+
+
+# --------------------------------------------------------------------------- size checks
+
+
+def _export(tmp_path, name, wp):
+    path = tmp_path / f"{name}.step"
+    cq.exporters.export(wp, str(path))
+    return path
+
+
+def test_units_suspect_small_and_large(tmp_path, sandbox):
+    tiny = _export(tmp_path, "tiny", cq.Workplane("XY").box(0.5, 0.3, 0.2))
+    codes = {f.code for f in analyze_step(tiny, sandbox=sandbox).findings}
+    assert "units_suspect_small" in codes
+    huge = _export(tmp_path, "huge", cq.Workplane("XY").box(4000, 100, 100))
+    codes = {f.code for f in analyze_step(huge, sandbox=sandbox).findings}
+    assert "units_suspect_large" in codes
+    normal = analyze_step(_plate_path(tmp_path), sandbox=sandbox)
+    assert not [f for f in normal.findings if f.code.startswith("units_suspect")]
+
+
+def test_envelope_and_thin_walls_with_process_limits(tmp_path, sandbox):
+    from geometry.model import ProcessLimits
+
+    small_printer = ProcessLimits("sla", (50.0, 50.0, 50.0), 1.0)
+    big_mill = ProcessLimits("cnc_milling", (1000.0, 500.0, 500.0), 0.3)
+    # A 120 mm box with 0.6 mm walls: too big for the printer, too thin for it as well.
+    shell = _export(tmp_path, "thin", cq.Workplane("XY").box(120, 40, 30).faces(">Z").shell(-0.6))
+    analysis = analyze_step(shell, sandbox=sandbox, limits=[small_printer, big_mill])
+    found = {(f.code, f.process) for f in analysis.findings}
+    assert ("exceeds_envelope", "sla") in found
+    assert ("exceeds_envelope", "cnc_milling") not in found
+    assert ("thin_wall", "sla") in found
+    assert ("thin_wall", "cnc_milling") not in found
+    blocking = [f for f in analysis.findings if f.severity == "blocking"]
+    assert [f.process for f in blocking] == ["sla"]
+    # Without limits, no per-process findings and no mesh crosses the pipe.
+    plain = analyze_step(shell, sandbox=sandbox)
+    assert not [f for f in plain.findings if f.process]
+
+
+def test_closed_surfaces_are_measured_as_a_solid(tmp_path, sandbox):
+    faces = cq.Workplane("XY").box(10, 20, 30).faces().vals()
+    path = _export(tmp_path, "closed_shell", cq.Workplane().add(cq.Shell.makeShell(faces)))
+    analysis = analyze_step(path, sandbox=sandbox)
+    assert _close(analysis.volume_mm3, 6000, 0.005)
+    assert analysis.watertight and analysis.bodies == 1
+    codes = {f.code: f.severity for f in analysis.findings}
+    assert codes.get("closed_shell") == "info"
+    assert "no_solid" not in codes

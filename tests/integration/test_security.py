@@ -1,0 +1,204 @@
+"""What sessions, CSRF and headers must withstand (see the security requirements)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from portal.app import create_app
+from tests.integration.conftest import PERSON, csrf_token, login, post_form, register
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def session_cookie(client: AsyncTestClient) -> str | None:
+    return client.cookies.get("session")
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_planted_session_cookie_is_never_adopted(client, other_client) -> None:
+    await register(client)
+    await post_form(client, "/logout", {})
+    client.cookies.set("session", "attacker-chosen", domain="testserver.local")
+    response = await login(client, PERSON["email"], PERSON["password"])
+    assert response.status_code == 303
+    issued = session_cookie(client)
+    assert issued and issued != "attacker-chosen"
+
+    other_client.cookies.set("session", "attacker-chosen", domain="testserver.local")
+    page = await other_client.get("/account", follow_redirects=False)
+    assert page.status_code in (302, 303)
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_login_issues_a_new_id_and_logout_kills_the_old_one(client, settings) -> None:
+    await register(client)
+    await post_form(client, "/logout", {})
+    await csrf_token(client, "/login")
+    before = session_cookie(client)  # the id that carried the logout message, if any
+    await login(client, PERSON["email"], PERSON["password"])
+    logged_in = session_cookie(client)
+    assert logged_in and logged_in != before
+
+    await post_form(client, "/logout", {})
+    assert session_cookie(client) != logged_in
+
+    async with AsyncTestClient(app=create_app(settings)) as replay:
+        replay.cookies.set("session", logged_in, domain="testserver.local")
+        response = await replay.get("/account", follow_redirects=False)
+    assert response.status_code in (302, 303)
+
+
+async def test_password_change_ends_the_other_sessions(client, other_client) -> None:
+    await register(client)
+    assert (await login(other_client, PERSON["email"], PERSON["password"])).status_code == 303
+    assert (await other_client.get("/account")).status_code == 200
+    old_id = session_cookie(client)
+
+    response = await post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": PERSON["password"],
+            "password": "a brand new secret",
+            "password_confirm": "a brand new secret",
+        },
+        "/account/password",
+    )
+    assert response.status_code == 303
+    assert session_cookie(client) != old_id  # this browser stays logged in on a fresh id
+    assert (await client.get("/account", follow_redirects=False)).status_code == 200
+    assert (await other_client.get("/account", follow_redirects=False)).status_code in (302, 303)
+
+
+async def test_wrong_current_password_changes_nothing(client) -> None:
+    await register(client)
+    response = await post_form(
+        client,
+        "/account/password",
+        {"current_password": "not it at all", "password": "another one!", "password_confirm": "another one!"},
+        "/account/password",
+    )
+    assert response.status_code == 422
+    assert "current password is wrong" in response.text
+    await post_form(client, "/logout", {})
+    assert (await login(client, PERSON["email"], PERSON["password"])).status_code == 303
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_sixth_wrong_password_blocks_even_the_right_one(client, other_client) -> None:
+    await register(client)
+    for _ in range(5):
+        assert (await login(other_client, PERSON["email"], "wrong password")).status_code == 422
+    blocked = await login(other_client, PERSON["email"], PERSON["password"])
+    assert blocked.status_code == 422
+    unknown = await login(other_client, "nobody@example.com", "wrong password")
+    error = re.compile(r'data-testid="login-error">([^<]+)<')
+    assert error.search(blocked.text).group(1) == error.search(unknown.text).group(1)
+
+
+async def test_the_block_lifts_when_the_window_passes(client, other_client, redis_url) -> None:
+    import redis.asyncio as aioredis
+
+    await register(client)
+    for _ in range(5):
+        await login(other_client, PERSON["email"], "wrong password")
+    assert (await login(other_client, PERSON["email"], PERSON["password"])).status_code == 422
+    redis = aioredis.from_url(redis_url)
+    for key in await redis.keys("login-failures:*"):
+        await redis.expire(key, 0)  # the window passes
+    await redis.aclose()
+    assert (await login(other_client, PERSON["email"], PERSON["password"])).status_code == 303
+
+
+def unsafe_routes(app) -> list[tuple[str, str]]:
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for method in sorted(route.methods & UNSAFE):
+            path = re.sub(r"\{[^}:]+:uuid\}", str(uuid.uuid4()), route.path)
+            path = re.sub(r"\{[^}:]+:int\}", "1", path)
+            path = re.sub(r"\{[^}:]+(:[a-z]+)?\}", "x", path)
+            found.append((method, path))
+    return found
+
+
+async def test_every_unsafe_route_refuses_a_request_without_csrf_token(app, client) -> None:
+    await register(client)  # logged in, so that guards are not what refuses
+    routes = unsafe_routes(app)
+    assert ("POST", "/logout") in routes and len(routes) >= 7
+    for method, path in routes:
+        response = await client.request(method, path, data={"x": "1"}, follow_redirects=False)
+        assert response.status_code == 403, (method, path, response.status_code)
+
+
+async def test_a_wrong_csrf_token_is_refused(client) -> None:
+    await csrf_token(client, "/login")
+    response = await client.post(
+        "/login", data={"email": "a@example.com", "password": "x" * 10, "_csrf_token": "forged"}
+    )
+    assert response.status_code == 403
+
+
+async def test_cross_site_posts_are_refused_even_with_a_token(client) -> None:
+    token = await csrf_token(client, "/login")
+    response = await client.post(
+        "/login",
+        data={"email": PERSON["email"], "password": "whatever!", "_csrf_token": token},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
+
+
+async def test_security_headers_on_pages_and_errors(client) -> None:
+    for path in ("/", "/no-such-page"):
+        response = await client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"]
+        assert response.headers["x-request-id"]
+
+
+async def test_unknown_host_is_refused(client) -> None:
+    response = await client.get("/", headers={"Host": "evil.example.com"})
+    assert response.status_code == 400
+    forwarded = await client.get("/", headers={"X-Forwarded-Host": "evil.example.com"})
+    assert forwarded.status_code == 200
+
+
+async def test_session_cookie_flags(client) -> None:
+    await register(client)
+    response = await login(client, PERSON["email"], PERSON["password"])
+    cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+
+
+async def test_tampered_session_cookie_is_a_logged_out_visitor(client) -> None:
+    client.cookies.set("session", "%%%' OR 1=1 --" + "A" * 5000, domain="testserver.local")
+    response = await client.get("/account", follow_redirects=False)
+    assert response.status_code in (302, 303)
+    assert (await client.get("/")).status_code == 200
+
+
+async def test_error_pages_render_whole_and_as_fragments(client) -> None:
+    page = await client.get("/no-such-page")
+    assert page.status_code == 404 and "<html" in page.text and 'data-testid="error"' in page.text
+    fragment = await client.get("/no-such-page", headers={"HX-Request": "true"})
+    assert fragment.status_code == 404
+    assert "<html" not in fragment.text and 'data-testid="error"' in fragment.text
+
+
+async def test_oversized_form_is_refused_with_413(client) -> None:
+    token = await csrf_token(client, "/login")
+    response = await client.post(
+        "/login", data={"email": "a" * (2 * 1024 * 1024), "_csrf_token": token},
+        headers={"x-csrftoken": token},
+    )
+    assert response.status_code == 413
