@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from geometry.model import Analysis, Finding, GeometryError, Mesh
+from geometry.model import Analysis, Finding, GeometryError, Mesh, ProcessLimits
 
 STEP_MAGIC = b"ISO-10303-21"
 HOLE_MIN_SPAN = 1.5 * math.pi  # a cylinder arc this wide (summed per axis) counts as a hole
@@ -36,6 +37,7 @@ OCP_MODULES = (
     "OCP.BRep",
     "OCP.BRepAdaptor",
     "OCP.BRepPrimAPI",
+    "OCP.BRepBuilderAPI",
     "OCP.TopExp",
     "OCP.TopAbs",
     "OCP.TopoDS",
@@ -68,12 +70,19 @@ def check_step_header(path: str | os.PathLike) -> None:
         )
 
 
-def analyze_step(path: str | os.PathLike, sandbox=None) -> Analysis:
-    """Measure a STEP file exactly (volume, area, bbox, solids, faces, holes) in the sandbox."""
+def analyze_step(
+    path: str | os.PathLike, sandbox=None, limits: Sequence[ProcessLimits] = ()
+) -> Analysis:
+    """Measure a STEP file exactly (volume, area, bbox, solids, faces, holes) in the sandbox.
+
+    With process `limits`, the build-envelope and thin-wall checks run as well (the thin-wall
+    rays are cast on the tessellation, which then crosses the pipe too).
+    """
     check_step_header(path)
     sandbox = _sandbox(sandbox)
-    measured: StepMeasures = sandbox.run(measure_step, os.fspath(path))
-    return _to_analysis(measured)
+    limits = tuple(limits)
+    measured: StepMeasures = sandbox.run(measure_step, os.fspath(path), with_mesh=bool(limits))
+    return _to_analysis(measured, limits)
 
 
 def load_step_mesh(path: str | os.PathLike, sandbox=None) -> Mesh:
@@ -96,7 +105,8 @@ def _sandbox(sandbox):
 class StepMeasures:
     """What the child sends back: plain numbers only."""
 
-    solids: int
+    solids: int  # including those made from closed shells
+    solids_from_shells: int
     shells: int
     closed_shells: int
     faces: int
@@ -107,9 +117,13 @@ class StepMeasures:
     triangles: int
     holes: int
     solid_volumes: list[float] = field(default_factory=list)
+    mesh_vertices: np.ndarray | None = None  # the tessellation, when asked for
+    mesh_faces: np.ndarray | None = None
 
 
-def _to_analysis(m: StepMeasures) -> Analysis:
+def _to_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
+    from geometry import dfm
+
     findings: list[Finding] = []
     if m.solids == 0:
         findings.append(Finding("no_solid", "blocking", NO_SOLID_MESSAGE))
@@ -122,7 +136,27 @@ def _to_analysis(m: StepMeasures) -> Analysis:
                 "If they are separate parts, upload them as separate files.",
             )
         )
-    findings.extend(_size_findings(m.bbox_mm))
+    if m.solids_from_shells:
+        findings.append(
+            Finding(
+                "closed_shell",
+                "info",
+                "The file holds closed surfaces rather than a solid body; they enclose a "
+                "volume and were measured as a solid.",
+            )
+        )
+    findings += dfm.units_findings(m.bbox_mm)
+    if limits:
+        findings += dfm.envelope_findings(m.obb_mm, limits)
+        if m.solids and m.mesh_vertices is not None and m.mesh_faces is not None:
+            tri = m.mesh_vertices[m.mesh_faces]
+            areas = 0.5 * np.linalg.norm(
+                np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1
+            )
+            signed = np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum()
+            outward = -1.0 if signed < 0 else 1.0
+            wall = dfm.thin_wall(m.mesh_vertices, m.mesh_faces, areas, limits, outward=outward)
+            findings += dfm.thin_wall_findings(wall, limits)
     return Analysis(
         format="step",
         triangles=m.triangles,
@@ -136,22 +170,6 @@ def _to_analysis(m: StepMeasures) -> Analysis:
         holes=m.holes,
         findings=findings,
     )
-
-
-def _size_findings(bbox_mm: tuple[float, float, float]) -> list[Finding]:
-    """units_suspect (and any other size-only checks) from the mesh helper's geometry.dfm.
-
-    The build-envelope check (exceeds_envelope) needs the process limits and is applied by
-    whoever runs the DFM checks for a process, on the Analysis we return.
-    """
-    try:
-        from geometry import dfm
-    except ImportError:
-        return []
-    check = getattr(dfm, "units_findings", None) or getattr(dfm, "check_units", None)
-    if check is None:
-        return []
-    return list(check(bbox_mm))
 
 
 # --------------------------------------------------------------------------- sandbox side
@@ -240,6 +258,18 @@ def _measure_shape(shape, parallel: bool = True) -> StepMeasures:
         raise GeometryError("empty", "The STEP file contains no surfaces or solids.")
     closed_shells = sum(1 for s in shells if BRep_Tool.IsClosed_s(s))
 
+    from_shells = 0
+    if not solids and closed_shells:
+        # A surface model whose shells are closed (some exporters write solids this way):
+        # each closed shell bounds a volume, so measure it as a solid.
+        from OCP.BRepBuilderAPI import BRepBuilderAPI_MakeSolid
+
+        for shell in shells:
+            if BRep_Tool.IsClosed_s(shell):
+                maker = BRepBuilderAPI_MakeSolid(shell)
+                if maker.IsDone():
+                    solids.append(maker.Solid())
+                    from_shells += 1
     volumes = []
     for solid in solids:
         props = GProp_GProps()
@@ -272,6 +302,7 @@ def _measure_shape(shape, parallel: bool = True) -> StepMeasures:
 
     return StepMeasures(
         solids=len(solids),
+        solids_from_shells=from_shells,
         shells=len(shells),
         closed_shells=closed_shells,
         faces=len(faces),
@@ -366,18 +397,19 @@ def _count_holes(faces) -> int:
     return sum(1 for _, _, span in groups if span >= HOLE_MIN_SPAN - _ANGLE_TOL)
 
 
-def measure_step(path: str) -> StepMeasures:
+def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
     """Read and measure one STEP file (runs in the sandbox child)."""
-    return _measure_shape(_read_shape(path))
+    shape = _read_shape(path)
+    measures = _measure_shape(shape)
+    if with_mesh:
+        measures.mesh_vertices, measures.mesh_faces = _triangulation_arrays(shape)
+    return measures
 
 
 def tessellate_step(path: str) -> tuple[np.ndarray, np.ndarray]:
     """Read and tessellate one STEP file (runs in the sandbox child): (vertices, faces)."""
     from OCP.Bnd import Bnd_Box
-    from OCP.BRep import BRep_Tool
     from OCP.BRepBndLib import BRepBndLib
-    from OCP.TopAbs import TopAbs_FACE, TopAbs_REVERSED
-    from OCP.TopLoc import TopLoc_Location
 
     shape = _read_shape(path)
     box = Bnd_Box()
@@ -387,6 +419,14 @@ def tessellate_step(path: str) -> tuple[np.ndarray, np.ndarray]:
     xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
     diag = math.dist((xmin, ymin, zmin), (xmax, ymax, zmax))
     _mesh_shape(shape, diag, parallel=True)
+    return _triangulation_arrays(shape)
+
+
+def _triangulation_arrays(shape) -> tuple[np.ndarray, np.ndarray]:
+    """The meshed shape's triangles as (vertices, faces), outward-facing, nodes merged."""
+    from OCP.BRep import BRep_Tool
+    from OCP.TopAbs import TopAbs_FACE, TopAbs_REVERSED
+    from OCP.TopLoc import TopLoc_Location
 
     points: list[np.ndarray] = []
     triangles: list[np.ndarray] = []
