@@ -75,12 +75,12 @@ def wants_fragment(request: HTMXRequest) -> bool:
 
 def render(
     request: HTMXRequest,
-    page: str,
+    page_template: str,
     fragment: str | None = None,
     status_code: int = 200,
     **context: Any,
 ) -> Template:
     """Render the page, or only its fragment for an htmx request."""
-    name = fragment if fragment and wants_fragment(request) else page
+    name = fragment if fragment and wants_fragment(request) else page_template
     context.setdefault("language", current_language.get())
     return Template(template_name=name, context=context, status_code=status_code)

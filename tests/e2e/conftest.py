@@ -1,0 +1,160 @@
+"""A real portal server (embedded default: SQLite under a temporary data folder) and Chromium.
+
+The server is started once per session through the `portal` console script that sits next to
+the running Python (so CI's venv is used), exactly as a person would start it: migrate, create an
+admin, `portal run`. Chromium is the Debian package at /usr/bin/chromium; when it is missing the
+e2e tests are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PORTAL = Path(sys.executable).parent / "portal"
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin pass 123"
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    data_dir: Path
+    log: Path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"e2e: Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update(
+        LITESTAR_APP="portal.app:create_app",
+        PORTAL_DATA_DIR=str(data_dir),
+        PORTAL_HOST="127.0.0.1",
+        PORTAL_PORT=str(port),
+        PORTAL_DEMO="0",
+        # Cheap argon2 keeps the run fast; the parameters are still argon2id.
+        PORTAL_ARGON2_TIME_COST="1",
+        PORTAL_ARGON2_MEMORY_KIB="1024",
+    )
+    return env
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"portal run exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"portal did not answer /health within {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"e2e: Chromium not found at {CHROMIUM}")
+    data_dir = tmp_path_factory.mktemp("portal-data")
+    port = _free_port()
+    env = _server_env(data_dir, port)
+    for args in (
+        ["database", "upgrade", "--no-prompt"],
+        ["users", "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD],
+    ):
+        subprocess.run([str(PORTAL), *args], env=env, cwd=REPO_ROOT, check=True,
+                       capture_output=True, timeout=120)
+    log = data_dir / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(PORTAL), "run", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base_url, process, log)
+        yield Server(base_url=base_url, data_dir=data_dir, log=log)
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(server: Server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser, server: Server):
+    """Open fresh browser contexts (each its own cookie jar) on the server; closed after the test."""
+    contexts = []
+
+    def make(**options):
+        options.setdefault("base_url", server.base_url)
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        options.setdefault("locale", "en-US")
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context().new_page()

@@ -1,0 +1,116 @@
+"""Staff's users area: search, paging, activate/deactivate, staff rights."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.db.models import User
+from tests.integration.conftest import COMPANY, PERSON, login, post_form, register
+
+ADMIN = {**PERSON, "email": "boss@example.com", "full_name": "Big Boss"}
+
+
+async def make_staff(db, email: str) -> User:
+    async with db() as session:
+        user = await session.scalar(select(User).where(User.email == email))
+        user.is_staff = True
+        user.session_version += 1
+        await session.commit()
+        return user
+
+
+async def staff_client(client, db):
+    await register(client, ADMIN)
+    await make_staff(db, ADMIN["email"])
+    assert (await login(client, ADMIN["email"], ADMIN["password"])).status_code == 303
+    return client
+
+
+async def test_customers_do_not_see_the_admin_area(client) -> None:
+    await register(client)
+    assert (await client.get("/admin/users")).status_code == 404
+
+
+async def test_visitors_are_sent_to_login(client) -> None:
+    response = await client.get("/admin/users", follow_redirects=False)
+    assert response.status_code in (302, 303)
+    assert response.headers["location"].startswith("/login")
+
+
+async def test_live_search_returns_only_the_table_fragment(client, other_client, db) -> None:
+    await register(other_client, COMPANY)
+    await staff_client(client, db)
+    page = await client.get("/admin/users")
+    assert "<html" in page.text and COMPANY["email"] in page.text and ADMIN["email"] in page.text
+
+    fragment = await client.get("/admin/users?q=zavod", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text
+    assert 'id="user-table"' in fragment.text
+    assert COMPANY["email"] in fragment.text and ADMIN["email"] not in fragment.text
+
+    by_inn = await client.get(f"/admin/users?q={COMPANY['inn']}", headers={"HX-Request": "true"})
+    assert COMPANY["email"] in by_inn.text
+
+
+async def test_paging(client, db) -> None:
+    await staff_client(client, db)
+    async with db() as session:
+        for number in range(45):
+            session.add(User(email=f"user{number:02d}@example.com", full_name=f"User {number}",
+                             password_hash="x"))
+        await session.commit()
+    first = await client.get("/admin/users")
+    assert "Page 1 of 3" in first.text
+    third = await client.get("/admin/users?page=3", headers={"HX-Request": "true"})
+    assert "Page 3 of 3" in third.text
+    assert third.text.count('href="/admin/users/') == 6  # 46 users, 20 a page
+    bad = await client.get("/admin/users?page=abc")
+    assert bad.status_code == 400
+
+
+async def test_deactivating_a_user_logs_them_out_everywhere(client, other_client, db) -> None:
+    await register(other_client)
+    assert (await other_client.get("/account")).status_code == 200
+    await staff_client(client, db)
+    async with db() as session:
+        target = await session.scalar(select(User).where(User.email == PERSON["email"]))
+
+    response = await post_form(client, f"/admin/users/{target.id}/active", {"active": "0"},
+                               f"/admin/users/{target.id}")
+    assert response.status_code == 303
+    page = await client.get(f"/admin/users/{target.id}")
+    assert "deactivated" in page.text
+
+    assert (await other_client.get("/account", follow_redirects=False)).status_code in (302, 303)
+    assert (await login(other_client, PERSON["email"], PERSON["password"])).status_code == 422
+
+    await post_form(client, f"/admin/users/{target.id}/active", {"active": "1"},
+                    f"/admin/users/{target.id}")
+    assert (await login(other_client, PERSON["email"], PERSON["password"])).status_code == 303
+
+
+async def test_granting_staff_ends_the_users_sessions_and_takes_effect(client, other_client, db) -> None:
+    await register(other_client)
+    await staff_client(client, db)
+    async with db() as session:
+        target = await session.scalar(select(User).where(User.email == PERSON["email"]))
+    await post_form(client, f"/admin/users/{target.id}/staff", {"staff": "1"},
+                    f"/admin/users/{target.id}")
+    assert (await other_client.get("/account", follow_redirects=False)).status_code in (302, 303)
+    await login(other_client, PERSON["email"], PERSON["password"])
+    assert (await other_client.get("/admin/users")).status_code == 200
+
+
+async def test_staff_cannot_deactivate_themselves(client, db) -> None:
+    admin = await staff_client(client, db)
+    async with db() as session:
+        me = await session.scalar(select(User).where(User.email == ADMIN["email"]))
+    await post_form(admin, f"/admin/users/{me.id}/active", {"active": "0"}, "/account")
+    assert (await admin.get("/admin/users")).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/admin/users/not-a-uuid", "/admin/users/00000000-0000-0000-0000-000000000000"])
+async def test_unknown_users_are_404(client, db, path) -> None:
+    await staff_client(client, db)
+    assert (await client.get(path)).status_code == 404
