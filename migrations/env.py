@@ -9,6 +9,7 @@ from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import AsyncEngine, async_engine_from_config
 
 import portal.db.models  # noqa: F401 - registers every table on the metadata
+from portal.db.config import compare_type
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -19,7 +20,7 @@ config = context.config
 def _configure(**kwargs) -> None:
     context.configure(
         target_metadata=metadata_registry.get(getattr(config, "bind_key", None)),
-        compare_type=getattr(config, "compare_type", True),
+        compare_type=compare_type,
         version_table=getattr(config, "version_table_name", "alembic_version"),
         user_module_prefix=getattr(config, "user_module_prefix", "sa."),
         render_as_batch=True,  # SQLite alters tables by copying them

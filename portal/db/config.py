@@ -15,6 +15,7 @@ from advanced_alchemy.extensions.litestar.plugins.init.config.asyncio import (
     autocommit_handler_maker,
 )
 
+from advanced_alchemy.types import GUID
 from sqlalchemy import event
 
 from portal.config import DatabaseSettings
@@ -87,3 +88,10 @@ class CommitBeforeSessionWrite:
             await send(message)
 
         await self.app(scope, receive, send_after_commit)
+
+
+def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
+    """Type comparison for autogenerate that knows SQLite stores GUIDs as plain numbers/bytes."""
+    if isinstance(metadata_type, GUID) and context.dialect.name == "sqlite":
+        return False
+    return None  # alembic's default comparison
