@@ -155,7 +155,16 @@ def _to_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analy
             )
             signed = np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum()
             outward = -1.0 if signed < 0 else 1.0
-            wall = dfm.thin_wall(m.mesh_vertices, m.mesh_faces, areas, limits, outward=outward)
+            wall = dfm.thin_wall(
+                vertices=m.mesh_vertices,
+                faces=m.mesh_faces,
+                face_areas=areas,
+                face_size=np.ptp(tri, axis=1).max(axis=1),
+                bbox_min=m.mesh_vertices.min(axis=0),
+                bbox_max=m.mesh_vertices.max(axis=0),
+                limits=limits,
+                outward=outward,
+            )
             findings += dfm.thin_wall_findings(wall, limits)
     return Analysis(
         format="step",
