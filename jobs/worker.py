@@ -23,11 +23,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await ctx["engine"].dispose()
 
 
-def redis_settings():
+def _redis_settings():
     url = get_settings().redis.url
-    if not url:
-        raise SystemExit("PORTAL_REDIS_URL is not set: the worker needs Redis (services mode).")
-    return arq_redis_settings(url)
+    return arq_redis_settings(url) if url else None
 
 
 class WorkerSettings:
@@ -38,3 +36,4 @@ class WorkerSettings:
     queue_name = QUEUE_NAME
     health_check_interval = 30
     max_tries = 5
+    redis_settings = _redis_settings()

@@ -22,9 +22,11 @@ class PortalCommands(CLIPluginProtocol):
 def worker(burst: bool) -> None:
     from arq.worker import run_worker
 
-    from jobs.worker import WorkerSettings, redis_settings
+    from jobs.worker import WorkerSettings
 
-    run_worker(WorkerSettings, redis_settings=redis_settings(), burst=burst)  # type: ignore[arg-type]
+    if WorkerSettings.redis_settings is None:
+        raise click.UsageError("PORTAL_REDIS_URL is not set: the worker needs Redis (services mode).")
+    run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
 
 
 @click.group(help="Manage user accounts.")

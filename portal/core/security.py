@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from litestar.connection import ASGIConnection
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -90,10 +92,18 @@ async def _refuse(send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _is_trusted(peer: str, trusted_proxies: list[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(proxy, strict=False) for proxy in trusted_proxies)
+
+
 def client_address(connection: ASGIConnection, trusted_proxies: list[str]) -> str:
     """The peer's address, or the last X-Forwarded-For hop when the peer is a trusted proxy."""
     peer = connection.client.host if connection.client else "unknown"
-    if peer in trusted_proxies:
+    if _is_trusted(peer, trusted_proxies):
         forwarded = connection.headers.get("x-forwarded-for", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:

@@ -10,11 +10,9 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
-
 from advanced_alchemy.extensions.litestar.plugins.init.config.asyncio import (
     autocommit_handler_maker,
 )
-
 from advanced_alchemy.types import GUID
 from sqlalchemy import event
 
