@@ -201,9 +201,7 @@ def _child(job: dict, result_fd: int) -> None:
     os._exit(status)
 
 
-def _serve(
-    request_fd: int, response_fd: int, preload: Iterable[str], warmup: Iterable[str]
-) -> None:
+def _serve(request_fd: int, response_fd: int, preload: Iterable[str], warmup: Iterable[str]) -> None:
     """The warm parent's loop: import and warm up once, then fork one child per job."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     failed = []
@@ -270,11 +268,7 @@ def _run_job(job: dict, request_fd: int, response_fd: int) -> None:
     elif os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
         message = ("error", "too_large", "", "")
     else:
-        how = (
-            f"signal {os.WTERMSIG(status)}"
-            if os.WIFSIGNALED(status)
-            else f"exit status {os.WEXITSTATUS(status)}"
-        )
+        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}"
         message = ("error", "crashed", "", how)
     _write_frame(response_fd, pickle.dumps(message))
 
@@ -313,6 +307,7 @@ class Sandbox:
         self.warmup = tuple(warmup)
         self.preload_failures: list[str] = []
         self._proc: subprocess.Popen | None = None
+        self._owner = os.getpid()
         self._request_fd = -1
         self._response_fd = -1
         self._lock = threading.Lock()
@@ -321,8 +316,10 @@ class Sandbox:
 
     @property
     def pid(self) -> int | None:
-        """The warm parent's pid, if it is running."""
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+        """The warm parent's pid, if it is running (and was started by this process)."""
+        if self._proc is None or self._owner != os.getpid() or self._proc.poll() is not None:
+            return None
+        return self._proc.pid
 
     def start(self) -> Sandbox:
         with self._lock:
@@ -330,6 +327,10 @@ class Sandbox:
         return self
 
     def _ensure_started(self) -> None:
+        if self._proc is not None and self._owner != os.getpid():
+            # This process was forked from the one that started the warm parent: leave that
+            # one to its owner (no kill, no wait) and start our own.
+            self._forget()
         if self._proc is not None and self._proc.poll() is None:
             return
         self._stop()
@@ -360,6 +361,7 @@ class Sandbox:
             os.close(req_r)
             os.close(resp_w)
         self._request_fd, self._response_fd = req_w, resp_r
+        self._owner = os.getpid()
         try:
             frame = _read_frame(self._response_fd, time.monotonic() + _START_TIMEOUT_S)
         except TimeoutError:
@@ -369,7 +371,17 @@ class Sandbox:
             raise GeometryError("sandbox_unavailable", "The model reader could not be started.")
         _, _, self.preload_failures = pickle.loads(frame)
 
+    def _forget(self) -> None:
+        for fd in (self._request_fd, self._response_fd):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._proc, self._request_fd, self._response_fd = None, -1, -1
+
     def _stop(self) -> None:
+        if self._owner != os.getpid():  # inherited through a fork: not ours to stop
+            self._forget()
+            return
         proc, self._proc = self._proc, None
         for fd in (self._request_fd, self._response_fd):
             if fd >= 0:
@@ -469,9 +481,7 @@ class Sandbox:
         elif code == "too_large":
             error = _too_large_error()
         elif code == _EXCEPTION:
-            error = GeometryError(
-                "unreadable", f"The file could not be read ({text}): it may be damaged."
-            )
+            error = GeometryError("unreadable", f"The file could not be read ({text}): it may be damaged.")
         else:
             error = GeometryError(code, text)
         error.detail = detail  # type: ignore[attr-defined]

@@ -88,9 +88,7 @@ def preloaded_modules():
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(
-        memory_mb=512, cpu_seconds=30, wall_seconds=WALL, preload=(__name__,), warmup=()
-    ) as sb:
+    with Sandbox(memory_mb=512, cpu_seconds=30, wall_seconds=WALL, preload=(__name__,), warmup=()) as sb:
         yield sb
 
 
@@ -239,3 +237,25 @@ def test_default_sandbox_is_shared_and_has_ocp_loaded():
     modules = sb.run(preloaded_modules)
     assert "OCP.STEPControl" in modules and "OCP.BRepGProp" in modules
     assert sb.preload_failures == []
+
+
+def test_a_forked_caller_gets_its_own_warm_parent(sandbox):
+    sandbox.run(add, 0, 0)
+    owner_warm_parent = sandbox.pid
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forked caller: uses the inherited Sandbox object
+        status = 1
+        try:
+            ok = sandbox.run(add, 20, 22) == 42 and sandbox.pid not in (None, owner_warm_parent)
+            sandbox.close()
+            status = 0 if ok else 1
+        finally:
+            os.write(write_fd, bytes([status]))
+            os._exit(status)
+    os.close(write_fd)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(read_fd, 1) == b"\x00"
+    os.close(read_fd)
+    assert sandbox.pid == owner_warm_parent  # untouched by the fork's close()
+    assert sandbox.run(add, 1, 2) == 3
