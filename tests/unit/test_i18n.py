@@ -28,9 +28,10 @@ PO = LOCALE_DIR / "ru" / "LC_MESSAGES" / "messages.po"
 MO = LOCALE_DIR / "ru" / "LC_MESSAGES" / "messages.mo"
 
 REFRESH = (
-    "run `make messages` (pybabel extract -F babel.cfg -k N_ -k _ -o portal/locale/messages.pot ., "
-    "pybabel update -i portal/locale/messages.pot -d portal/locale -D messages -l ru "
-    "--no-fuzzy-matching, translate, pybabel compile -d portal/locale -D messages)"
+    "run `make messages` (pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output "
+    "-o portal/locale/messages.pot . ; pybabel update -i portal/locale/messages.pot -d portal/locale "
+    "-D messages --no-fuzzy-matching ; translate the new entries in "
+    "portal/locale/ru/LC_MESSAGES/messages.po ; pybabel compile -d portal/locale -D messages)"
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")
 
