@@ -1,9 +1,9 @@
 """A real portal server (embedded default: SQLite under a temporary data folder) and Chromium.
 
-The server is started once per session through the `portal` console script that sits next to
-the running Python (so CI's venv is used), exactly as a person would start it: migrate, create an
-admin, `portal run`. Chromium is the Debian package at /usr/bin/chromium; when it is missing the
-e2e tests are skipped with that reason.
+The server is started once for the e2e package, and stopped when it is done, through the `portal`
+console script that sits next to the running Python (so CI's venv is used), as a person would
+start it: migrate, create an admin, `portal run`. Chromium is the Debian package at
+/usr/bin/chromium; when it is missing the e2e tests are skipped with that reason.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
     raise RuntimeError(f"portal did not answer /health within {timeout}s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not CHROMIUM.exists():
         pytest.skip(f"e2e: Chromium not found at {CHROMIUM}")
@@ -102,13 +102,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         ["database", "upgrade", "--no-prompt"],
         ["users", "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD],
     ):
-        subprocess.run([str(PORTAL), *args], env=env, cwd=REPO_ROOT, check=True,
-                       capture_output=True, timeout=120)
+        done = subprocess.run([str(PORTAL), *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            pytest.fail(
+                f"portal {' '.join(args[:2])} failed ({done.returncode}):\n"
+                f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}",
+                pytrace=False,
+            )
     log = data_dir / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [str(PORTAL), "run", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     base_url = f"http://127.0.0.1:{port}"
@@ -126,7 +134,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(server: Server):
     from playwright.sync_api import sync_playwright
 

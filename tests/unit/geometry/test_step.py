@@ -344,8 +344,9 @@ def test_caller_output_stays_clean(models):
     code = (
         "import json, sys\n"
         "from geometry.step import analyze_step\n"
+        "from geometry.sandbox import default_sandbox\n"
         "a = analyze_step(sys.argv[1])\n"
-        "print(json.dumps(a.as_dict()))\n"
+        "print(json.dumps({'analysis': a.as_dict(), 'warm_parent': default_sandbox().pid}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(models[0]["flange"])],
@@ -355,8 +356,14 @@ def test_caller_output_stays_clean(models):
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))),
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["holes"] == 7
+    out = json.loads(done.stdout)
+    assert out["analysis"]["holes"] == 7
     assert done.stderr == ""
+    # The warm parent goes away with its caller.
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{out['warm_parent']}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{out['warm_parent']}")
 
 
 # --------------------------------------------------------------------------- size checks

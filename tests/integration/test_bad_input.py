@@ -1,0 +1,60 @@
+"""Malformed requests get a clear 4xx answer or the form back with messages, never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from portal.app import create_app
+from tests.integration.conftest import PERSON, csrf_token, login, register
+
+
+@pytest.mark.parametrize(
+    "body,content_type",
+    [
+        (b"\xff\xfe\x00garbage=%%%", "application/x-www-form-urlencoded"),
+        (b'{"email": "a@example.com"}', "application/json"),
+        (b"--xx\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nbroken", "multipart/form-data; boundary=xx"),
+        (b"email=a%40example.com&password=" + b"p" * 5000, "application/x-www-form-urlencoded"),
+        (b"", "application/x-www-form-urlencoded"),
+        (b"account_type=legal&inn=%00%00&email=%E2%80%AE@x.ru", "application/x-www-form-urlencoded"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/login", "/register"])
+async def test_malformed_bodies_are_answered_without_a_server_error(client, path, body, content_type) -> None:
+    token = await csrf_token(client, path)
+    response = await client.post(
+        path, content=body, headers={"content-type": content_type, "x-csrftoken": token},
+        follow_redirects=False,
+    )
+    assert 400 <= response.status_code < 500, response.status_code
+
+
+async def test_unknown_query_values_fall_back_to_defaults(client) -> None:
+    page = await client.get("/register?account_type=<script>alert(1)</script>")
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text
+
+
+async def test_idle_sessions_end_on_the_server(settings) -> None:
+    short = replace(settings, session=replace(settings.session, idle_timeout=1))
+    async with AsyncTestClient(app=create_app(short)) as client:
+        await register(client)
+        assert (await client.get("/account", follow_redirects=False)).status_code == 200
+        await asyncio.sleep(2.2)
+        assert (await client.get("/account", follow_redirects=False)).status_code in (302, 303)
+
+
+async def test_absolute_timeout_ends_even_a_busy_session(settings) -> None:
+    short = replace(settings, session=replace(settings.session, absolute_timeout=2))
+    async with AsyncTestClient(app=create_app(short)) as client:
+        await register(client)
+        for _ in range(3):
+            assert (await client.get("/account", follow_redirects=False)).status_code == 200
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.2)
+        assert (await client.get("/account", follow_redirects=False)).status_code in (302, 303)
+        assert (await login(client, PERSON["email"], PERSON["password"])).status_code == 303
