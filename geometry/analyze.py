@@ -42,8 +42,11 @@ def _format_name(kind: str) -> str:
 
 
 def analyze_triangles(
-    triangles: np.ndarray, fmt: str, process_limits: Sequence[ProcessLimits] | None = None
+    triangles: np.ndarray | list[np.ndarray],
+    fmt: str,
+    process_limits: Sequence[ProcessLimits] | None = None,
 ) -> Analysis:
+    """Measure and check a triangle soup (pass ``[soup]`` to let it be freed early)."""
     from geometry.mesh_metrics import measure
 
     limits = _default_limits() if process_limits is None else list(process_limits)
@@ -69,12 +72,9 @@ def analyze_file(
     if kind == "step":
         from geometry.step import analyze_step
 
-        analysis = analyze_step(path)
         limits = _default_limits() if process_limits is None else list(process_limits)
-        analysis.findings.extend(dfm.envelope_findings(analysis.obb_mm, limits))
-        return analysis
-    triangles = read_triangles(path, kind)
-    return analyze_triangles(triangles, _format_name(kind), process_limits)
+        return analyze_step(path, limits=limits)  # envelope and thin walls included
+    return analyze_triangles([read_triangles(path, kind)], _format_name(kind), process_limits)
 
 
 def load_mesh(path: str | os.PathLike) -> Mesh:

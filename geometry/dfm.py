@@ -23,7 +23,7 @@ from geometry.model import Finding, ProcessLimits
 SMALL_MM = 1.0
 LARGE_MM = 3000.0
 INCH_MM = 25.4
-THIN_WALL_RAYS = 2048
+THIN_WALL_RAYS = 1024
 _MAX_PAIRS = 20_000_000
 
 
@@ -156,131 +156,164 @@ class Wall:
 
 
 def _ray_hits(origins, dirs, v0, e1, e2, eps):
-    """Möller–Trumbore for matching rows; returns t (inf where there is no hit)."""
-    p = np.cross(dirs, e2)
-    det = np.einsum("ij,ij->i", e1, p)
+    """Möller–Trumbore for matching rows of (k, 3) arrays; t, or inf where there is no hit."""
+    dx, dy, dz = dirs.T
+    ax, ay, az = e1.T
+    bx, by, bz = e2.T
+    px = dy * bz - dz * by
+    py = dz * bx - dx * bz
+    pz = dx * by - dy * bx
+    det = ax * px + ay * py + az * pz
     ok = np.abs(det) > 1e-18
     inv = np.divide(1.0, det, out=np.zeros_like(det), where=ok)
-    s = origins - v0
-    u = np.einsum("ij,ij->i", s, p) * inv
-    q = np.cross(s, e1)
-    v = np.einsum("ij,ij->i", dirs, q) * inv
-    t = np.einsum("ij,ij->i", e2, q) * inv
+    sx, sy, sz = (origins - v0).T
+    u = (sx * px + sy * py + sz * pz) * inv
+    qx = sy * az - sz * ay
+    qy = sz * ax - sx * az
+    qz = sx * ay - sy * ax
+    v = (dx * qx + dy * qy + dz * qz) * inv
+    t = (bx * qx + by * qy + bz * qz) * inv
     ok &= (u >= -1e-9) & (v >= -1e-9) & (u + v <= 1 + 1e-9) & (t > eps)
     return np.where(ok, t, np.inf)
+
+
+def _flat(cells: np.ndarray, dims: np.ndarray) -> np.ndarray:
+    return (cells[..., 0] * dims[1] + cells[..., 1]) * dims[2] + cells[..., 2]
+
+
+def _expand_boxes(lo: np.ndarray, hi: np.ndarray):
+    """Every cell of every box [lo, hi]: (box index, cell (k, 3)) rows."""
+    span = hi - lo + 1
+    per_box = span.prod(axis=1)
+    owner = np.repeat(np.arange(len(lo)), per_box)
+    local = np.arange(len(owner)) - np.repeat(np.cumsum(per_box) - per_box, per_box)
+    sx, sy = span[owner, 0], span[owner, 1]
+    cells = np.stack(
+        (
+            lo[owner, 0] + local % sx,
+            lo[owner, 1] + (local // sx) % sy,
+            lo[owner, 2] + local // (sx * sy),
+        ),
+        axis=1,
+    )
+    return owner, cells
 
 
 def thin_wall(
     vertices: np.ndarray,
     faces: np.ndarray,
     face_areas: np.ndarray,
+    face_size: np.ndarray,
+    bbox_min: np.ndarray,
+    bbox_max: np.ndarray,
     limits: Sequence[ProcessLimits],
     outward: float = 1.0,
     rays: int = THIN_WALL_RAYS,
 ) -> Wall | None:
-    """The thinnest wall found below the largest process minimum, or None if none is."""
+    """The thinnest wall found below the largest process minimum, or None if none is.
+
+    `face_size` is each face's largest axis-aligned extent. Faces no larger than a grid cell
+    are found through the cell of their first vertex (the ray's cells grown by one); larger
+    faces through their whole box. Only faces near a sampled ray are ever looked at twice.
+    """
     reach = max((float(lim.min_wall_mm) for lim in limits), default=0.0)
     if reach <= 0 or len(faces) == 0:
         return None
     total = float(face_areas.sum())
     if not total > 0:
         return None
-    rng = np.random.default_rng(0)  # same input, same answer
+    # stratified by area with a golden-ratio sequence: same input, same answer
     count = min(rays, len(faces))
+    spots = (np.arange(count) + (np.arange(count) * 0.6180339887498949) % 1.0) / count
     cdf = np.cumsum(face_areas)
-    picks = np.unique(np.searchsorted(cdf, rng.random(count) * cdf[-1], side="right"))
+    picks = np.unique(np.searchsorted(cdf, spots * cdf[-1], side="right"))
     picks = picks[picks < len(faces)]
-    tri = vertices[faces[picks]].astype(np.float64)
-    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    corners = np.take(vertices, faces[picks], axis=0).astype(np.float64)
+    normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
     length = np.linalg.norm(normal, axis=1)
     good = length > 0
-    picks, tri, normal, length = picks[good], tri[good], normal[good], length[good]
+    picks, corners, normal, length = picks[good], corners[good], normal[good], length[good]
     if len(picks) == 0:
         return None
     dirs = -outward * normal / length[:, None]
-    origins = tri.mean(axis=1)
+    origins = corners.mean(axis=1)
 
-    # a grid with cells at least `reach` wide: a segment touches at most 2 cells per axis
-    lo = vertices.min(axis=0).astype(np.float64) - reach
-    hi = vertices.max(axis=0).astype(np.float64) + reach
-    cell = max(reach, float(np.max(hi - lo)) / 128.0)
+    lo = np.asarray(bbox_min, dtype=np.float64) - reach
+    hi = np.asarray(bbox_max, dtype=np.float64) + reach
+    cell = max(reach / 2, float(np.max(hi - lo)) / 200.0)
     dims = np.maximum(np.ceil((hi - lo) / cell).astype(np.int64), 1)
 
     def cell_of(points):
         return np.clip(((points - lo) / cell).astype(np.int64), 0, dims - 1)
 
-    seg_lo = cell_of(np.minimum(origins, origins + reach * dirs))
-    seg_hi = cell_of(np.maximum(origins, origins + reach * dirs))
-    marked = np.zeros(tuple(dims), dtype=bool)
-    for dx in (0, 1):
-        for dy in (0, 1):
-            for dz in (0, 1):
-                c = np.minimum(seg_lo + (dx, dy, dz), seg_hi)
-                marked[c[:, 0], c[:, 1], c[:, 2]] = True
-
-    # facets whose box overlaps a marked cell (summed-volume table: any box in O(1))
-    table = np.zeros(tuple(dims + 1), dtype=np.int32)
-    table[1:, 1:, 1:] = marked.cumsum(0).cumsum(1).cumsum(2)
-    vc = cell_of(vertices.astype(np.float64))
-    f_lo = np.minimum(np.minimum(vc[faces[:, 0]], vc[faces[:, 1]]), vc[faces[:, 2]])
-    f_hi = np.maximum(np.maximum(vc[faces[:, 0]], vc[faces[:, 1]]), vc[faces[:, 2]]) + 1
-    x0, y0, z0 = f_lo.T
-    x1, y1, z1 = f_hi.T
-    inside = (
-        table[x1, y1, z1] - table[x0, y1, z1] - table[x1, y0, z1] - table[x1, y1, z0]
-        + table[x0, y0, z1] + table[x0, y1, z0] + table[x1, y0, z0] - table[x0, y0, z0]
+    ends = origins + reach * dirs
+    seg_lo = cell_of(np.minimum(origins, ends))
+    seg_hi = cell_of(np.maximum(origins, ends))
+    # the cells each segment touches, and the same grown by one cell
+    ray_of, ray_cells = _expand_boxes(seg_lo, seg_hi)
+    grown_of, grown_cells = _expand_boxes(
+        np.maximum(seg_lo - 1, 0), np.minimum(seg_hi + 1, dims - 1)
     )
-    near = np.nonzero(inside > 0)[0]
-    if len(near) == 0:
-        return None
+    marked = np.zeros(int(dims.prod()), dtype=bool)
+    marked[_flat(ray_cells, dims)] = True
+    grown = np.zeros_like(marked)
+    grown[_flat(grown_cells, dims)] = True
 
-    # pair rays and facets through the cells they share
-    f_lo, f_hi = f_lo[near], f_hi[near] - 1
-    span = f_hi - f_lo + 1
-    per_face = span.prod(axis=1)
-    if int(per_face.sum()) > _MAX_PAIRS:
-        return None
-    owner = np.repeat(np.arange(len(near)), per_face)
-    local = np.arange(len(owner)) - np.repeat(np.cumsum(per_face) - per_face, per_face)
-    sx, sy = span[owner, 0], span[owner, 1]
-    cx = f_lo[owner, 0] + local % sx
-    cy = f_lo[owner, 1] + (local // sx) % sy
-    cz = f_lo[owner, 2] + local // (sx * sy)
-    face_cell = (cx * dims[1] + cy) * dims[2] + cz
-    order = np.argsort(face_cell, kind="stable")
-    face_cell, owner = face_cell[order], owner[order]
+    small = face_size <= cell
+    scaled = vertices - lo.astype(vertices.dtype)
+    scaled *= vertices.dtype.type(1.0 / cell)
+    vertex_cell = _flat(np.clip(scaled.astype(np.int32), 0, dims - 1), dims)
+    del scaled
+    near_vertex = np.take(grown, vertex_cell)
+    near_small = np.nonzero(small & np.take(near_vertex, faces[:, 0]))[0]
+    entry_face = [near_small]
+    entry_cell = [np.take(vertex_cell, faces[near_small, 0])]
+    big = np.nonzero(~small)[0]
+    if len(big):
+        box = np.take(vertices, faces[big], axis=0).astype(np.float64)
+        b_lo, b_hi = cell_of(box.min(axis=1)), cell_of(box.max(axis=1))
+        table = np.zeros(tuple(dims + 1), dtype=np.int32)
+        table[1:, 1:, 1:] = marked.reshape(tuple(dims)).cumsum(0).cumsum(1).cumsum(2)
+        x0, y0, z0 = b_lo.T
+        x1, y1, z1 = (b_hi + 1).T
+        inside = (
+            table[x1, y1, z1] - table[x0, y1, z1] - table[x1, y0, z1] - table[x1, y1, z0]
+            + table[x0, y0, z1] + table[x0, y1, z0] + table[x1, y0, z0] - table[x0, y0, z0]
+        )
+        hit = inside > 0
+        if int((b_hi[hit] - b_lo[hit] + 1).prod(axis=1).sum()) > _MAX_PAIRS:
+            return None
+        owner, cells = _expand_boxes(b_lo[hit], b_hi[hit])
+        entry_face.append(big[hit][owner])
+        entry_cell.append(_flat(cells, dims))
+    face_of = np.concatenate(entry_face)
+    cell_key = np.concatenate(entry_cell)
+    order = np.argsort(cell_key, kind="stable")
+    cell_key, face_of = cell_key[order], face_of[order]
 
-    ray_cells, ray_ids = [], []
-    for dx in (0, 1):
-        for dy in (0, 1):
-            for dz in (0, 1):
-                c = seg_lo + (dx, dy, dz)
-                ok = np.all(c <= seg_hi, axis=1)
-                ray_cells.append(((c[:, 0] * dims[1] + c[:, 1]) * dims[2] + c[:, 2])[ok])
-                ray_ids.append(np.nonzero(ok)[0])
-    ray_cell = np.concatenate(ray_cells)
-    ray_id = np.concatenate(ray_ids)
-    start = np.searchsorted(face_cell, ray_cell, side="left")
-    stop = np.searchsorted(face_cell, ray_cell, side="right")
-    n_pairs = stop - start
-    if int(n_pairs.sum()) > _MAX_PAIRS:
+    # pairs (ray, face) through the grown cells of each ray
+    query = _flat(grown_cells, dims)
+    start = np.searchsorted(cell_key, query, side="left")
+    count = np.searchsorted(cell_key, query, side="right") - start
+    n_pairs = int(count.sum())
+    if n_pairs == 0:
         return None
-    pair_ray = np.repeat(ray_id, n_pairs)
-    offsets = np.arange(int(n_pairs.sum())) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
-    pair_face = near[owner[np.repeat(start, n_pairs) + offsets]]
+    if n_pairs > _MAX_PAIRS:
+        return None
+    pair_ray = np.repeat(grown_of, count)
+    offsets = np.arange(n_pairs) - np.repeat(np.cumsum(count) - count, count)
+    pair_face = face_of[np.repeat(start, count) + offsets]
     keep = pair_face != picks[pair_ray]
     pair_ray, pair_face = pair_ray[keep], pair_face[keep]
 
     best = np.full(len(picks), np.inf)
-    scale = float(np.max(hi - lo))
-    for s in range(0, len(pair_ray), 1 << 20):
-        r = pair_ray[s : s + (1 << 20)]
-        f = faces[pair_face[s : s + (1 << 20)]]
-        v0 = vertices[f[:, 0]].astype(np.float64)
-        t = _ray_hits(
-            origins[r], dirs[r], v0, vertices[f[:, 1]] - v0, vertices[f[:, 2]] - v0,
-            eps=1e-9 * scale,
-        )
+    eps = 1e-9 * float(np.max(hi - lo))
+    step = 1 << 16
+    for s in range(0, len(pair_ray), step):
+        r = pair_ray[s : s + step]
+        tri = np.take(vertices, faces[pair_face[s : s + step]], axis=0).astype(np.float64)
+        v0 = tri[:, 0]
+        t = _ray_hits(origins[r], dirs[r], v0, tri[:, 1] - v0, tri[:, 2] - v0, eps=eps)
         np.minimum.at(best, r, t)
     best[best > reach] = np.inf
     if not np.isfinite(best).any():
@@ -325,6 +358,9 @@ def mesh_findings(metrics, limits: Sequence[ProcessLimits]) -> list[Finding]:
         metrics.vertices,
         metrics.faces,
         metrics.face_areas,
+        metrics.face_size,
+        metrics.bbox_min,
+        metrics.bbox_max,
         limits,
         outward=-1.0 if metrics.inverted else 1.0,
     )

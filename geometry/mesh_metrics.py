@@ -27,7 +27,7 @@ from geometry.model import GeometryError
 
 COORD_LIMIT_MM = 1e6
 _THREADS = os.environ.get("GEOMETRY_THREADS", "1") != "0"
-_CHUNK = 1 << 18
+_CHUNK = 1 << 16
 _K1 = np.uint64(0x9E3779B97F4A7C15)
 _K2 = np.uint64(0xC2B2AE3D27D4EB4F)
 _K3 = np.uint64(0x165667B19E3779F9)
@@ -51,6 +51,7 @@ class MeshMetrics:
     nonmanifold_edges: int
     misoriented_edges: int
     face_areas: np.ndarray  # (n,) per kept face
+    face_size: np.ndarray  # (n,) per kept face: largest axis-aligned extent
 
     @property
     def watertight(self) -> bool:
@@ -66,82 +67,60 @@ class MeshMetrics:
         return self.signed_volume_mm3 < 0
 
 
-def _hash_rows(bits: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row of an (N, 3) uint32 or uint64 array (high bits mixed)."""
-    if bits.dtype == np.uint32:
-        h = bits[:, 0].astype(np.uint64)
-        h <<= np.uint64(32)
-        h |= bits[:, 1]  # (x, y) packed exactly; the multiply spreads them to the high bits
-        h *= _K1
-        t = bits[:, 2].astype(np.uint64)
-        t *= _K2
-        h ^= t
-        return h
-    h = bits[:, 0] * _K1
-    h ^= bits[:, 1] * _K2
-    h ^= bits[:, 2] * _K3
-    h ^= h >> np.uint64(32)
-    h *= _K4
-    return h
-
-
 def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge exactly equal points. Returns (unique (V, 3), inverse (N,) int32).
 
     `points` is (N, 3) float32 or float64 and is normalised in place (-0.0 becomes 0.0).
     """
+    if points.dtype != np.float32:
+        return _weld_rows(points)
     n = len(points)
-    points += 0.0  # -0.0 + 0.0 == +0.0, so both zeros get the same bits
-    udtype = np.uint32 if points.dtype == np.float32 else np.uint64
-    bits = points.view(udtype)
+    points += np.float32(0.0)  # -0.0 + 0.0 == +0.0, so both zeros get the same bits
+    bits = points.view(np.uint32)
     index_bits = max(1, int(n - 1).bit_length())
     mask = np.uint64((1 << index_bits) - 1)
-    key = _hash_rows(bits)
+    key = bits[:, 0].astype(np.uint64)  # x and y packed exactly into one integer ...
+    key <<= np.uint64(32)
+    key |= bits[:, 1]
+    key *= _K1  # ... times an odd constant: a bijection that spreads them to the high bits
+    spread = bits[:, 2].astype(np.uint64)
+    spread *= _K2
+    key ^= spread
+    del spread
     key &= ~mask
     key |= np.arange(n, dtype=np.uint64)
     key.sort()
-    order = (key & mask).view(np.int64)
+    order = (key & mask).astype(np.int32)
     key >>= np.uint64(index_bits)
-    same_hash = key[1:] == key[:-1]
+    distinct_hashes = n - int(np.count_nonzero(key[1:] == key[:-1]))
     del key
-    sorted_bits = np.take(bits, order, axis=0)
-    differs = _rows_differ(sorted_bits)
-    collision = same_hash & differs
-    if collision.any():  # rare: order those hash groups by their exact coordinates
-        order, sorted_bits, differs = _split_collisions(bits, order, same_hash, collision)
     start = np.empty(n, dtype=bool)
     start[0] = True
-    np.logical_or(~same_hash, differs, out=start[1:])
-    del same_hash, differs
+    for axis in range(3):  # exact comparison of neighbours in hash order
+        column = np.take(bits[:, axis], order)
+        if axis == 0:
+            np.not_equal(column[1:], column[:-1], out=start[1:])
+        else:
+            start[1:] |= column[1:] != column[:-1]
+        del column
+    if int(np.count_nonzero(start)) != distinct_hashes:
+        # a hash collision (different points, same hash bits): rare; exact fallback
+        del start, order
+        return _weld_rows(points)
     group = np.cumsum(start, dtype=np.int32)
     group -= 1
     inverse = np.empty(n, dtype=np.int32)
     inverse[order] = group
-    unique = sorted_bits[start].view(points.dtype)
+    del group
+    unique = np.take(points, order[start], axis=0)
     return unique, inverse
 
 
-def _rows_differ(rows: np.ndarray) -> np.ndarray:
-    """rows[i] != rows[i - 1] for i >= 1, comparing whole rows as raw bytes."""
-    raw = rows.view(np.dtype((np.void, rows.dtype.itemsize * 3))).reshape(-1)
-    return raw[1:] != raw[:-1]
-
-
-def _split_collisions(bits, order, same_hash, collision):
-    n = len(order)
-    # every position that belongs to a hash group containing a collision
-    grp = np.cumsum(np.concatenate(([True], ~same_hash)))
-    bad_groups = np.unique(grp[1:][collision])
-    pos = np.nonzero(np.isin(grp, bad_groups))[0]
-    members = order[pos]
-    b = bits[members]
-    perm = np.lexsort((b[:, 2], b[:, 1], b[:, 0], grp[pos]))
-    order = order.copy()
-    order[pos] = members[perm]
-    sorted_bits = np.take(bits, order, axis=0)
-    differs = _rows_differ(sorted_bits)
-    assert len(differs) == n - 1
-    return order, sorted_bits, differs
+def _weld_rows(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact weld by sorting rows (np.unique): slower, any float dtype, no hashing."""
+    points += points.dtype.type(0.0)
+    unique, inverse = np.unique(points, axis=0, return_inverse=True)
+    return unique, inverse.reshape(-1).astype(np.int32)
 
 
 def check_coordinates(lo: np.ndarray, hi: np.ndarray) -> None:
@@ -159,25 +138,42 @@ def check_coordinates(lo: np.ndarray, hi: np.ndarray) -> None:
         )
 
 
-def soup_geometry(triangles: np.ndarray, centre: np.ndarray) -> tuple[float, np.ndarray]:
-    """Signed volume and per-facet areas of an (n, 3, 3) soup, in float64, chunk by chunk."""
+def soup_geometry(triangles: np.ndarray, centre: np.ndarray):
+    """Signed volume, per-facet areas and largest extents of an (n, 3, 3) soup, chunk by chunk.
+
+    Products are formed in the file's precision (float32 for binary STL: each term is then
+    exact to ~1e-7) about `centre`, and summed in float64.
+    """
     n = len(triangles)
     areas = np.empty(n, dtype=np.float64)
+    sizes = np.empty(n, dtype=np.float32)
+    centre = centre.astype(triangles.dtype)
     volume6 = 0.0
     for s in range(0, n, _CHUNK):
         chunk = triangles[s : s + _CHUNK]
-        a = chunk[:, 0].astype(np.float64)
-        b = chunk[:, 1] - a
-        c = chunk[:, 2] - a
-        a -= centre
-        cross = np.empty_like(a)
-        cross[:, 0] = b[:, 1] * c[:, 2] - b[:, 2] * c[:, 1]
-        cross[:, 1] = b[:, 2] * c[:, 0] - b[:, 0] * c[:, 2]
-        cross[:, 2] = b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0]
-        volume6 += float(np.einsum("ij,ij->", a, cross))
-        areas[s : s + _CHUNK] = np.sqrt(np.einsum("ij,ij->i", cross, cross))
+        v0, v1, v2 = chunk[:, 0], chunk[:, 1], chunk[:, 2]
+        span = np.maximum(np.maximum(v0, v1), v2)
+        span -= np.minimum(np.minimum(v0, v1), v2)
+        sizes[s : s + _CHUNK] = np.maximum(np.maximum(span[:, 0], span[:, 1]), span[:, 2])
+        b = v1 - v0
+        c = v2 - v0
+        a = v0 - centre
+        cx = b[:, 1] * c[:, 2] - b[:, 2] * c[:, 1]
+        cy = b[:, 2] * c[:, 0] - b[:, 0] * c[:, 2]
+        cz = b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0]
+        term = a[:, 0] * cx
+        term += a[:, 1] * cy
+        term += a[:, 2] * cz
+        volume6 += float(term.sum(dtype=np.float64))
+        cx *= cx
+        cy *= cy
+        cz *= cz
+        cx += cy
+        cx += cz
+        areas[s : s + _CHUNK] = cx
+    np.sqrt(areas, out=areas)
     areas *= 0.5
-    return volume6 / 6.0, areas
+    return volume6 / 6.0, areas, sizes
 
 
 def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -223,50 +219,36 @@ def edge_counts(faces: np.ndarray, n_vertices: int) -> tuple[int, int, int]:
 
 def _jump(labels: np.ndarray) -> np.ndarray:
     while True:  # pointer jumping until every vertex points at its root
-        jumped = labels[labels]
+        jumped = np.take(labels, labels)
         if np.array_equal(jumped, labels):
             return labels
         labels = jumped
 
 
 def body_labels(faces: np.ndarray, n_vertices: int) -> tuple[int, np.ndarray]:
-    """Connected components over shared vertices. Returns (count, root label per vertex)."""
+    """Connected components over shared vertices. Returns (count, root label per vertex).
+
+    Each round hooks every root to the smallest root among the faces it is in, jumps pointers
+    to the roots and drops the faces that now lie inside one component.
+    """
     labels = np.arange(n_vertices, dtype=np.int32)
-    f0, f1, f2 = faces[:, 0], faces[:, 1], faces[:, 2]
-    low = np.minimum(np.minimum(f0, f1), f2)
-    np.minimum.at(labels, f0, low)
-    np.minimum.at(labels, f1, low)
-    np.minimum.at(labels, f2, low)
-    labels = _jump(labels)
-    u = np.take(labels, f0)
-    w1 = np.take(labels, f1)
-    w2 = np.take(labels, f2)
-    k1 = u != w1
-    k2 = u != w2
-    w = np.concatenate((w1[k1], w2[k2]))
-    u = np.concatenate((u[k1], u[k2]))
-    del w1, w2, k1, k2
-    while len(u):
-        np.minimum.at(labels, u, w)
-        np.minimum.at(labels, w, u)
+    r0, r1, r2 = faces[:, 0], faces[:, 1], faces[:, 2]
+    while len(r0):
+        low = np.minimum(np.minimum(r0, r1), r2)
+        np.minimum.at(labels, r0, low)
+        np.minimum.at(labels, r1, low)
+        np.minimum.at(labels, r2, low)
         labels = _jump(labels)
-        u = np.take(labels, u)
-        w = np.take(labels, w)
-        keep = u != w
-        u = u[keep]
-        w = w[keep]
+        r0 = np.take(labels, r0)
+        r1 = np.take(labels, r1)
+        r2 = np.take(labels, r2)
+        keep = r0 != r1
+        keep |= r1 != r2
+        r0, r1, r2 = r0[keep], r1[keep], r2[keep]
     used = np.zeros(n_vertices, dtype=bool)
     used[faces.reshape(-1)] = True
     roots = np.count_nonzero((labels == np.arange(n_vertices, dtype=np.int32)) & used)
     return int(roots), labels
-
-
-def _fibonacci_directions(count: int) -> np.ndarray:
-    i = np.arange(count) + 0.5
-    z = 1.0 - i / count  # upper hemisphere: a direction and its opposite give the same axis
-    r = np.sqrt(1.0 - z * z)
-    phi = np.pi * (1.0 + 5**0.5) * i
-    return np.stack((r * np.cos(phi), r * np.sin(phi), z), axis=1)
 
 
 def _frame(up: np.ndarray) -> np.ndarray:
@@ -283,8 +265,8 @@ def _best_in_plane(points: np.ndarray, frame: np.ndarray) -> tuple[float, np.nda
     local = points @ frame.T
     height = np.ptp(local[:, 2])
     best = (np.inf, frame)
-    lo_angle, hi_angle, steps = 0.0, np.pi / 2, 31
-    for _ in range(3):
+    lo_angle, hi_angle, steps = 0.0, np.pi / 2, 19
+    for _ in range(4):
         angles = np.linspace(lo_angle, hi_angle, steps)
         c, s = np.cos(angles), np.sin(angles)
         u = local[:, :1] * c + local[:, 1:2] * s
@@ -303,22 +285,16 @@ def oriented_box(points: np.ndarray, up_hints: np.ndarray) -> tuple[float, float
     """Extents (largest first) of a small oriented box around `points`.
 
     The orientation is searched on a sample of the points (every k-th point plus the extremes
-    along 13 directions): candidate "up" axes are the coordinate axes, the principal axes and
+    along the axes): candidate "up" axes are the coordinate axes, the principal axes and
     `up_hints` (normals of the largest facets: flat faces of machined parts); for each the
     in-plane angle is minimised. The extents are then measured on every point, so the box
     always encloses the model, and it is never larger than the axis-aligned box.
     """
     cols = np.ascontiguousarray(points.T, dtype=np.float64)  # (3, V): fast reductions
     cols -= cols.mean(axis=1)[:, None]
-    if cols.shape[1] > 3000:
-        dirs = np.array(
-            [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, -1, 0], [1, 0, 1], [1, 0, -1],
-             [0, 1, 1], [0, 1, -1], [1, 1, 1], [1, 1, -1], [1, -1, 1], [-1, 1, 1]], dtype=float
-        )
-        proj = dirs @ cols
-        extreme = np.concatenate((proj.argmax(axis=1), proj.argmin(axis=1)))
-        del proj
-        step = cols.shape[1] // 2000
+    if cols.shape[1] > 1000:
+        extreme = np.concatenate((cols.argmax(axis=1), cols.argmin(axis=1)))
+        step = cols.shape[1] // 600
         sample = np.concatenate((cols[:, ::step], cols[:, extreme]), axis=1).T
     else:
         sample = cols.T
@@ -366,6 +342,8 @@ class _Background:
             self._result = self._fn(*self._args)
         except BaseException as exc:  # re-raised in the caller's thread
             self._error = exc
+        finally:
+            self._args = ()
 
     def result(self):
         if _THREADS:
@@ -375,8 +353,14 @@ class _Background:
         return self._result
 
 
-def measure(triangles: np.ndarray) -> MeshMetrics:
-    """Measure an (n, 3, 3) triangle soup (float32 or float64, millimetres)."""
+def measure(triangles: np.ndarray | list[np.ndarray]) -> MeshMetrics:
+    """Measure an (n, 3, 3) triangle soup (float32 or float64, millimetres).
+
+    Pass ``[soup]`` to hand the soup over: it is then released as soon as it is welded.
+    The soup's zeros are normalised in place (-0.0 becomes 0.0).
+    """
+    if isinstance(triangles, list):
+        triangles = triangles.pop()
     n = len(triangles)
     if n == 0:
         raise GeometryError("empty_model", "The file contains no triangles.")
@@ -385,6 +369,7 @@ def measure(triangles: np.ndarray) -> MeshMetrics:
     centre = np.nan_to_num(sample.mean(axis=0), nan=0.0, posinf=0.0, neginf=0.0)
     geometry = _Background(soup_geometry, triangles, centre)
     vertices, inverse = weld(triangles.reshape(-1, 3))
+    del triangles, sample
     cols = np.ascontiguousarray(vertices.T)
     lo = cols.min(axis=1).astype(np.float64)
     hi = cols.max(axis=1).astype(np.float64)
@@ -406,9 +391,10 @@ def measure(triangles: np.ndarray) -> MeshMetrics:
         faces = faces[distinct]
     edges = _Background(edge_counts, faces, len(vertices))
     bodies, _ = body_labels(faces, len(vertices))
-    signed_volume, areas = geometry.result()
+    signed_volume, areas, sizes = geometry.result()
     if kept < n:
         areas = areas[distinct]
+        sizes = sizes[distinct]
     area = float(areas.sum())
     if not area > 0.0:
         edges.result()
@@ -436,4 +422,5 @@ def measure(triangles: np.ndarray) -> MeshMetrics:
         nonmanifold_edges=nonmanifold,
         misoriented_edges=misoriented,
         face_areas=areas,
+        face_size=sizes,
     )

@@ -40,11 +40,15 @@ def read_binary(path: str | os.PathLike) -> np.ndarray:
             )
         if count > MAX_FACETS:
             raise GeometryError("too_large", f"The STL has more than {MAX_FACETS:,} facets.")
-        records = np.fromfile(stream, dtype=RECORD, count=count)
-    if len(records) != count:
-        raise GeometryError("invalid_stl", "Not a valid STL: the file ends early (truncated).")
-    triangles = np.ascontiguousarray(records["v"])
-    del records
+        triangles = np.empty((count, 3, 3), dtype=np.float32)
+        step = 1 << 16
+        for start in range(0, count, step):  # in slices: never the whole file twice in memory
+            records = np.fromfile(stream, dtype=RECORD, count=min(step, count - start))
+            if len(records) != min(step, count - start):
+                raise GeometryError(
+                    "invalid_stl", "Not a valid STL: the file ends early (truncated)."
+                )
+            triangles[start : start + len(records)] = records["v"]
     return triangles
 
 
