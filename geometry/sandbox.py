@@ -23,6 +23,7 @@ reference (module and qualified name) and must live in an importable module.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import os
@@ -504,4 +505,5 @@ def default_sandbox() -> Sandbox:
     with _default_lock:
         if _default is None:
             _default = Sandbox()
+            atexit.register(_default.close)
         return _default

@@ -74,12 +74,7 @@ def _bracket():
 
 
 def _rotated_bar():
-    return (
-        cq.Workplane("XY")
-        .box(100, 20, 5)
-        .rotate((0, 0, 0), (0, 0, 1), 30)
-        .rotate((0, 0, 0), (1, 0, 0), 20)
-    )
+    return cq.Workplane("XY").box(100, 20, 5).rotate((0, 0, 0), (0, 0, 1), 30).rotate((0, 0, 0), (1, 0, 0), 20)
 
 
 def _sphere():
@@ -304,11 +299,9 @@ def test_header_only(models, tmp_path, sandbox):
 
 HOSTILE = {
     "empty_data": b"DATA;\nENDSEC;\n",
-    "self_reference": b"DATA;\n#1=MANIFOLD_SOLID_BREP('',#1);\n#2=CLOSED_SHELL('',(#2,#1));\n"
-    b"ENDSEC;\n",
+    "self_reference": b"DATA;\n#1=MANIFOLD_SOLID_BREP('',#1);\n#2=CLOSED_SHELL('',(#2,#1));\nENDSEC;\n",
     "deep_nesting": b"DATA;\n#1=A(" + b"(" * 200_000 + b");\nENDSEC;\n",
-    "huge_numbers": b"DATA;\n#1=CARTESIAN_POINT('',(1.E308,-1.E308,1.E999));\n"
-    b"#2=VERTEX_POINT('',#1);\nENDSEC;\n",
+    "huge_numbers": b"DATA;\n#1=CARTESIAN_POINT('',(1.E308,-1.E308,1.E999));\n#2=VERTEX_POINT('',#1);\nENDSEC;\n",
     "dangling_refs": b"DATA;\n#1=ADVANCED_FACE('',(#5),#6,.T.);\n#2=CLOSED_SHELL('',(#1));\n"
     b"#3=MANIFOLD_SOLID_BREP('',#2);\nENDSEC;\n",
 }
