@@ -7,18 +7,25 @@ from typing import Any
 
 from jobs.context import build_context
 from jobs.registry import JOBS
-from portal.config import get_settings
+from portal.config import Settings
 
 logger = logging.getLogger("portal.jobs")
-_context: dict[str, Any] | None = None
 
 
-async def run_inline(name: str, *args: Any) -> Any:
-    global _context
-    if _context is None:
-        _context = build_context(get_settings())
-    try:
-        return await JOBS[name](_context, *args)
-    except Exception:  # a failing job is logged and recorded by the job itself; the app goes on
-        logger.exception("job failed", extra={"fields": {"job": name}})
-        return None
+class InlineRunner:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._context: dict[str, Any] | None = None
+
+    async def run(self, name: str, *args: Any) -> Any:
+        if self._context is None:
+            self._context = build_context(self._settings)
+        try:
+            return await JOBS[name](self._context, *args)
+        except Exception:  # the job records its own failure; the web process goes on
+            logger.exception("job failed", extra={"fields": {"job": name}})
+            return None
+
+    async def close(self) -> None:
+        if self._context is not None:
+            await self._context["engine"].dispose()

@@ -26,6 +26,7 @@ from portal.core.controllers import CoreController
 from portal.core.errors import exception_handlers
 from portal.core.i18n import LanguageMiddleware
 from portal.core.logging import RequestIdMiddleware, configure_logging, request_id_header
+from portal.core.queue import JobQueue
 from portal.core.runtime import Runtime, provide_runtime
 from portal.core.security import SecurityMiddleware, security_headers_hook
 from portal.core.templates import TEMPLATES_DIR, template_config
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             window_seconds=settings.auth.window_seconds,
         ),
         redis=redis,
+        queue=JobQueue(settings),
     )
     session_config = RotatingSessionConfig(
         key=settings.session.cookie_name,
@@ -71,7 +73,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         store="sessions",
     )
 
-    async def close_redis() -> None:
+    async def start_housekeeping() -> None:
+        if redis is None:  # in services mode the worker's cron does this
+            await runtime.queue.enqueue("purge_expired")
+
+    async def close_connections() -> None:
+        await runtime.queue.close()
         if redis is not None:
             await redis.aclose()
 
@@ -106,7 +113,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=MAX_FORM_BODY,
         before_send=[request_id_header, security_headers_hook(settings.server.https)],
         state=_state(runtime),
-        on_shutdown=[close_redis],
+        on_startup=[start_housekeeping],
+        on_shutdown=[close_connections],
         debug=False,
     )
 

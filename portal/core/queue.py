@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
-from arq import ArqRedis
+from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 
+from portal.config import Settings
+
 QUEUE_NAME = "portal:queue"
-logger = logging.getLogger("portal.queue")
 
 
 def arq_redis_settings(url: str) -> RedisSettings:
@@ -20,20 +20,34 @@ def arq_redis_settings(url: str) -> RedisSettings:
 class JobQueue:
     """Job status lives in our own tables; the queue only says 'run this now'."""
 
-    def __init__(self, arq: ArqRedis | None) -> None:
-        self._arq = arq
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._arq: ArqRedis | None = None
+        self._inline = None
         self._inline_tasks: set[asyncio.Task] = set()
 
     @property
     def mode(self) -> str:
-        return "arq" if self._arq is not None else "in-process"
+        return "arq" if self._settings.redis.url else "in-process"
 
     async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
-        if self._arq is not None:
+        if self._settings.redis.url:
+            if self._arq is None:
+                self._arq = await create_pool(arq_redis_settings(self._settings.redis.url))
             await self._arq.enqueue_job(name, *args, _job_id=job_id, _queue_name=QUEUE_NAME)
             return
-        from jobs.inline import run_inline  # the embedded default runs the same job functions here
+        if self._inline is None:
+            from jobs.inline import InlineRunner  # the queue adapter is the one place that may
 
-        task = asyncio.create_task(run_inline(name, *args))
+            self._inline = InlineRunner(self._settings)
+        task = asyncio.create_task(self._inline.run(name, *args))
         self._inline_tasks.add(task)
         task.add_done_callback(self._inline_tasks.discard)
+
+    async def close(self) -> None:
+        if self._inline_tasks:
+            await asyncio.gather(*self._inline_tasks, return_exceptions=True)
+        if self._inline is not None:
+            await self._inline.close()
+        if self._arq is not None:
+            await self._arq.aclose()

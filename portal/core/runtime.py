@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from portal.accounts.passwords import Passwords
 from portal.accounts.throttle import LoginThrottle
 from portal.config import Settings
+from portal.core.queue import JobQueue
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Runtime:
     passwords: Passwords
     throttle: LoginThrottle
     redis: Redis | None
+    queue: JobQueue
 
 
 def runtime_of(app: Litestar) -> Runtime:

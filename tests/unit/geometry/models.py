@@ -1,0 +1,106 @@
+"""Small test models, made at test time (nothing binary is committed)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from geometry.stl import write_ascii, write_binary
+
+
+def box(size=(10.0, 20.0, 30.0), at=(0.0, 0.0, 0.0)) -> np.ndarray:
+    mesh = trimesh.creation.box(extents=size)
+    mesh.apply_translation(np.asarray(at) + np.asarray(size) / 2)
+    return mesh.triangles.copy()
+
+
+def cylinder(radius=5.0, height=10.0, sections=64) -> np.ndarray:
+    return trimesh.creation.cylinder(radius=radius, height=height, sections=sections).triangles
+
+
+def polygon_prism_volume(radius: float, height: float, sections: int) -> float:
+    return 0.5 * sections * radius**2 * np.sin(2 * np.pi / sections) * height
+
+
+def sphere(subdivisions=3, radius=10.0) -> np.ndarray:
+    return trimesh.creation.icosphere(subdivisions=subdivisions, radius=radius).triangles
+
+
+def tube(outer=10.0, inner=9.6, height=30.0, sections=64) -> np.ndarray:
+    """A pipe with a 0.4 mm wall."""
+    outer_mesh = trimesh.creation.annulus(r_min=inner, r_max=outer, height=height, sections=sections)
+    return outer_mesh.triangles
+
+
+def rotated(triangles: np.ndarray, angles=(0.3, 0.5, 0.7)) -> np.ndarray:
+    matrix = trimesh.transformations.euler_matrix(*angles)[:3, :3]
+    return triangles @ matrix.T
+
+
+def write_stl(path: Path, triangles: np.ndarray, ascii: bool = False) -> Path:
+    if ascii:
+        write_ascii(path, triangles)
+    else:
+        write_binary(path, triangles)
+    return path
+
+
+def write_obj(path: Path, triangles: np.ndarray) -> Path:
+    points = np.asarray(triangles, dtype=np.float64).reshape(-1, 3)
+    lines = [f"v {x:.9g} {y:.9g} {z:.9g}" for x, y, z in points]
+    lines += [f"f {3 * i + 1} {3 * i + 2} {3 * i + 3}" for i in range(len(triangles))]
+    path.write_text("# test\no part\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def model_xml(triangles: np.ndarray, unit: str = "millimeter") -> bytes:
+    points, index = np.unique(
+        np.asarray(triangles, dtype=np.float64).reshape(-1, 3), axis=0, return_inverse=True
+    )
+    index = index.reshape(-1, 3)
+    verts = "".join(f'<vertex x="{x:.9g}" y="{y:.9g}" z="{z:.9g}"/>' for x, y, z in points)
+    tris = "".join(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in index)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<model unit="{unit}" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">'
+        f'<resources><object id="1" type="model"><mesh><vertices>{verts}</vertices>'
+        f"<triangles>{tris}</triangles></mesh></object></resources>"
+        '<build><item objectid="1"/></build></model>'
+    ).encode()
+
+
+RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Target="/3D/3dmodel.model" Id="rel0" '
+    b'Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/></Relationships>'
+)
+
+
+def write_3mf(path: Path, triangles: np.ndarray, unit: str = "millimeter") -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("_rels/.rels", RELS)
+        archive.writestr("3D/3dmodel.model", model_xml(triangles, unit))
+    return path
+
+
+def write_zip_bomb(path: Path) -> Path:
+    """A 3MF whose model part inflates ~1000:1 (50 MB from ~50 kB)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("_rels/.rels", RELS)
+        archive.writestr("3D/3dmodel.model", b"\0" * 50_000_000)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def write_many_members(path: Path, count: int = 5000) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for i in range(count):
+            archive.writestr(f"m/{i}.txt", b"")
+    return path
