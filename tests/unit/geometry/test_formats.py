@@ -2,12 +2,11 @@ import struct
 import zipfile
 
 import pytest
+from models import box, write_3mf, write_obj, write_stl
 
 from geometry import formats
 from geometry.formats import detect_format
 from geometry.model import GeometryError
-
-from models import box, write_3mf, write_obj, write_stl
 
 
 def test_binary_stl_by_size(tmp_path):
@@ -19,7 +18,7 @@ def test_binary_stl_with_solid_header_is_still_binary(tmp_path):
     path = tmp_path / "part.stl"
     write_stl(path, box())
     data = bytearray(path.read_bytes())
-    data[:20] = b"solid exported by cad"
+    data[:21] = b"solid exported by cad"
     path.write_bytes(bytes(data))
     assert detect_format(path) == "stl_binary"
 

@@ -2,11 +2,10 @@ import struct
 
 import numpy as np
 import pytest
+from models import box, sphere, write_stl
 
 from geometry.model import GeometryError
 from geometry.stl import read_ascii, read_binary, read_stl
-
-from models import box, sphere, write_stl
 
 
 def test_binary_round_trip(tmp_path):
