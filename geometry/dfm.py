@@ -47,9 +47,10 @@ def units_findings(bbox_mm: Sequence[float]) -> list[Finding]:
             Finding(
                 "units_suspect_small",
                 "warning",
-                f"The part is only {longest:.3g} mm along its longest side. If the file is in "
-                f"inches it would be {_mm(longest * INCH_MM)} mm; if it is in metres, "
-                f"{_mm(longest * 1000)} mm. Check the units the file was exported in.",
+                f"The part is only {longest:.3g} mm along its longest side: it would be "
+                f"{_mm(longest * INCH_MM)} mm if the file is in inches "
+                f"({_mm(longest * 1000)} mm if in metres). Check the units the file was "
+                "exported in.",
             )
         ]
     if longest > LARGE_MM:
@@ -57,9 +58,9 @@ def units_findings(bbox_mm: Sequence[float]) -> list[Finding]:
             Finding(
                 "units_suspect_large",
                 "warning",
-                f"The part is {longest / 1000:.3g} m ({_mm(longest)} mm) along its longest side. "
-                f"If the file is in micrometres it would be {_mm(longest / 1000)} mm. "
-                "Check the units the file was exported in.",
+                f"The part is {longest / 1000:.3g} m ({_mm(longest)} mm) along its longest side: "
+                f"it would be {_mm(longest / 1000)} mm if the file is in micrometres. Check the "
+                "units the file was exported in.",
             )
         ]
     return []

@@ -72,19 +72,24 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     `points` is (N, 3) float32 or float64 and is normalised in place (-0.0 becomes 0.0).
     """
-    if points.dtype != np.float32:
-        return _weld_rows(points)
     n = len(points)
-    points += np.float32(0.0)  # -0.0 + 0.0 == +0.0, so both zeros get the same bits
-    bits = points.view(np.uint32)
+    points += points.dtype.type(0.0)  # -0.0 + 0.0 == +0.0, so both zeros get the same bits
     index_bits = max(1, int(n - 1).bit_length())
     mask = np.uint64((1 << index_bits) - 1)
-    key = bits[:, 0].astype(np.uint64)  # x and y packed exactly into one integer ...
-    key <<= np.uint64(32)
-    key |= bits[:, 1]
-    key *= _K1  # ... times an odd constant: a bijection that spreads them to the high bits
-    spread = bits[:, 2].astype(np.uint64)
-    spread *= _K2
+    if points.dtype == np.float32:
+        bits = points.view(np.uint32)
+        key = bits[:, 0].astype(np.uint64)  # x and y packed exactly into one integer ...
+        key <<= np.uint64(32)
+        key |= bits[:, 1]
+        key *= _K1  # ... times an odd constant: a bijection that spreads them to the high bits
+        spread = bits[:, 2].astype(np.uint64)
+        spread *= _K2
+    else:
+        points = np.ascontiguousarray(points, dtype=np.float64)
+        bits = points.view(np.uint64)
+        key = bits[:, 0] * _K1
+        key ^= bits[:, 1] * _K2
+        spread = bits[:, 2] * _K3
     key ^= spread
     del spread
     key &= ~mask
@@ -148,6 +153,12 @@ def soup_geometry(triangles: np.ndarray, centre: np.ndarray):
     areas = np.empty(n, dtype=np.float64)
     sizes = np.empty(n, dtype=np.float32)
     centre = centre.astype(triangles.dtype)
+    with np.errstate(all="ignore"):  # NaN / inf are refused by the caller, not warned about
+        return _soup_geometry(triangles, centre, areas, sizes)
+
+
+def _soup_geometry(triangles, centre, areas, sizes):
+    n = len(triangles)
     volume6 = 0.0
     for s in range(0, n, _CHUNK):
         chunk = triangles[s : s + _CHUNK]
@@ -361,6 +372,10 @@ def measure(triangles: np.ndarray | list[np.ndarray]) -> MeshMetrics:
     """
     if isinstance(triangles, list):
         triangles = triangles.pop()
+    if not (triangles.flags.writeable and triangles.flags.c_contiguous):
+        triangles = triangles.copy()
+    if triangles.dtype not in (np.float32, np.float64):
+        triangles = triangles.astype(np.float64)
     n = len(triangles)
     if n == 0:
         raise GeometryError("empty_model", "The file contains no triangles.")

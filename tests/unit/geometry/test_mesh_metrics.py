@@ -1,0 +1,156 @@
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import trimesh
+from models import box, cylinder, polygon_prism_volume, rotated, sphere, write_stl
+
+from geometry import mesh_metrics
+from geometry.mesh_metrics import measure, weld
+from geometry.model import GeometryError
+
+
+def test_box_exact():
+    m = measure(box((10, 20, 30)).astype(np.float32))
+    assert m.triangles == 12
+    assert m.volume_mm3 == pytest.approx(6000, rel=1e-9)
+    assert m.area_mm2 == pytest.approx(2 * (200 + 300 + 600), rel=1e-9)
+    assert m.bbox_mm == pytest.approx((10, 20, 30), abs=1e-6)
+    assert m.obb_mm == pytest.approx((30, 20, 10), abs=1e-3)
+    assert m.watertight and m.bodies == 1 and not m.inverted
+    assert len(m.vertices) == 8
+
+
+def test_cylinder_against_analytic_volume():
+    m = measure(cylinder(radius=5, height=10, sections=64))
+    assert m.volume_mm3 == pytest.approx(polygon_prism_volume(5, 10, 64), rel=1e-9)
+    assert m.bbox_mm[2] == pytest.approx(10, abs=1e-9)
+    assert m.watertight and m.bodies == 1
+
+
+def test_sphere_matches_trimesh_in_float32():
+    tri = sphere(4, 25.0).astype(np.float32)
+    reference = trimesh.Trimesh(**trimesh.triangles.to_kwargs(tri.astype(np.float64)))
+    m = measure(tri.copy())
+    assert m.volume_mm3 == pytest.approx(reference.volume, rel=1e-6)
+    assert m.area_mm2 == pytest.approx(reference.area, rel=1e-6)
+    np.testing.assert_allclose(m.bbox_mm, reference.extents, atol=1e-4)
+
+
+def test_rotated_box_oriented_box_is_tight():
+    m = measure(rotated(box((40, 20, 5))))
+    assert m.obb_mm == pytest.approx((40, 20, 5), abs=0.05)
+    assert m.bbox_mm[0] > 30  # the axis-aligned box is much larger
+
+
+def test_two_bodies():
+    tri = np.concatenate([box(at=(0, 0, 0)), box(at=(50, 0, 0)), sphere(2, 3)])
+    m = measure(tri)
+    assert m.bodies == 3 and m.watertight
+
+
+def test_open_mesh():
+    m = measure(box()[:-1])
+    assert not m.watertight and m.open_edges == 3 and m.nonmanifold_edges == 0
+
+
+def test_non_manifold_edge():
+    # two boxes sharing one edge
+    m = measure(np.concatenate([box((1, 1, 1)), box((1, 1, 1), at=(1, 1, 0))]))
+    assert m.nonmanifold_edges >= 1 and not m.watertight
+
+
+def test_inverted():
+    m = measure(box()[:, ::-1])
+    assert m.inverted and m.volume_mm3 == pytest.approx(6000)
+    assert m.signed_volume_mm3 == pytest.approx(-6000)
+
+
+def test_flipped_facet_is_misoriented():
+    tri = box().copy()
+    tri[0] = tri[0][::-1]
+    m = measure(tri)
+    assert m.watertight and m.misoriented_edges == 3
+
+
+def test_degenerate_facets_are_dropped():
+    tri = np.concatenate([box(), np.zeros((5, 3, 3))])
+    m = measure(tri)
+    assert m.degenerate == 5 and m.watertight and m.volume_mm3 == pytest.approx(6000)
+
+
+@pytest.mark.parametrize("tri", [np.zeros((4, 3, 3)), np.ones((3, 3, 3)), np.zeros((0, 3, 3))])
+def test_degenerate_only_is_an_error(tri):
+    with pytest.raises(GeometryError) as err:
+        measure(tri)
+    assert err.value.code in ("degenerate_model", "empty_model")
+
+
+def test_collinear_only_is_an_error():
+    tri = np.array([[[0, 0, 0], [1, 0, 0], [2, 0, 0]]], dtype=float)
+    with pytest.raises(GeometryError) as err:
+        measure(tri)
+    assert err.value.code == "degenerate_model"
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e7, -2e6])
+def test_bad_coordinates(bad):
+    tri = box().astype(np.float32)
+    tri[3, 1, 2] = bad
+    with pytest.raises(GeometryError) as err:
+        measure(tri)
+    assert err.value.code == "bad_coordinates"
+
+
+def test_weld_negative_zero_and_exactness():
+    pts = np.array([[0.0, 1, 2], [-0.0, 1, 2], [0, 1, 2.0000002], [0, 1, 2]], dtype=np.float32)
+    unique, inverse = weld(pts.copy())
+    assert len(unique) == 2
+    assert inverse[0] == inverse[1] == inverse[3] != inverse[2]
+
+
+def test_weld_hash_collision_falls_back_exactly(monkeypatch):
+    monkeypatch.setattr(mesh_metrics, "_K1", np.uint64(0))
+    monkeypatch.setattr(mesh_metrics, "_K2", np.uint64(0))  # every point hashes the same
+    tri = sphere(2).astype(np.float32)
+    unique, inverse = weld(tri.reshape(-1, 3).copy())
+    expected = np.unique(tri.reshape(-1, 3), axis=0)
+    assert len(unique) == len(expected)
+    np.testing.assert_array_equal(unique[inverse], tri.reshape(-1, 3))
+
+
+def test_weld_matches_numpy_unique_on_random_points():
+    rng = np.random.default_rng(1)
+    pts = rng.integers(0, 40, size=(20000, 3)).astype(np.float32) / 8
+    unique, inverse = weld(pts.copy())
+    assert len(unique) == len(np.unique(pts, axis=0))
+    np.testing.assert_array_equal(unique[inverse], pts)
+
+
+def test_without_threads_same_result(monkeypatch):
+    tri = sphere(3).astype(np.float32)
+    a = measure(tri.copy())
+    monkeypatch.setattr(mesh_metrics, "_THREADS", False)
+    b = measure(tri.copy())
+    assert (a.volume_mm3, a.area_mm2, a.bodies) == (b.volume_mm3, b.area_mm2, b.bodies)
+
+
+ADMESH = shutil.which("admesh")
+
+
+@pytest.mark.skipif(ADMESH is None, reason="admesh is not installed")
+@pytest.mark.parametrize(
+    "make", [lambda: sphere(5, 40.0), lambda: cylinder(12, 30, 200), lambda: box((3, 7, 90))]
+)
+def test_volume_and_bbox_match_admesh(tmp_path, make):
+    tri = make()
+    path = write_stl(tmp_path / "m.stl", tri)
+    out = subprocess.run([ADMESH, str(path)], capture_output=True, text=True, check=True).stdout
+    volume = float(re.search(r"Volume\s*:\s*([-\d.]+)", out).group(1))
+    lo = [float(re.search(rf"Min {a} =\s*([-\d.]+)", out).group(1)) for a in "XYZ"]
+    hi = [float(re.search(rf"Max {a} =\s*([-\d.]+)", out).group(1)) for a in "XYZ"]
+    m = measure(tri.astype(np.float32))
+    assert m.volume_mm3 == pytest.approx(volume, rel=1e-3)
+    np.testing.assert_allclose(m.bbox_mm, np.subtract(hi, lo), atol=0.01)
