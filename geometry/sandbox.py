@@ -158,6 +158,18 @@ def _vm_bytes() -> int:
         return 0
 
 
+def _anon_rss_bytes() -> int:
+    """This process's anonymous resident memory: what a forked child starts with mapped."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _child(job: dict, result_fd: int) -> None:
     """Runs in the forked child; never returns."""
     status = 0
@@ -230,6 +242,7 @@ def _serve(request_fd: int, response_fd: int, preload: Iterable[str], warmup: It
 
 
 def _run_job(job: dict, request_fd: int, response_fd: int) -> None:
+    base_rss = _anon_rss_bytes()
     try:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -261,16 +274,22 @@ def _run_job(job: dict, request_fd: int, response_fd: int) -> None:
         _write_frame(response_fd, payload)
         os.waitpid(pid, 0)
         return
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
+    mem_bytes = job["limits"][0]
+    # C++ code that runs out of address space mostly dies of SIGSEGV/SIGABRT rather than
+    # raising: if the child's peak resident memory reached most of its allowance, say so.
+    grew = usage.ru_maxrss * 1024 - base_rss
     if timed_out:
         message = ("error", "timeout", "", "")
     elif os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
         message = ("error", "timeout", "", "cpu limit")
     elif os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
         message = ("error", "too_large", "", "")
+    elif mem_bytes and grew >= 0.7 * mem_bytes:
+        message = ("error", "too_large", "", f"peak resident memory grew by {grew >> 20} MB")
     else:
         how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}"
-        message = ("error", "crashed", "", how)
+        message = ("error", "crashed", "", f"{how}; peak resident memory grew by {grew >> 20} MB")
     _write_frame(response_fd, pickle.dumps(message))
 
 

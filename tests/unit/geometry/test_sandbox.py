@@ -73,6 +73,17 @@ def allocate_gradually():
         chunks.append(bytearray(16 * 1024 * 1024))
 
 
+def allocate_in_opencascade():
+    """C++ allocations under the address-space limit: OpenCASCADE dies of SIGSEGV."""
+    from OCP.TColStd import TColStd_Array1OfReal
+
+    keep = []
+    while True:
+        array = TColStd_Array1OfReal(1, 4_000_000)
+        array.Init(1.0)
+        keep.append(array)
+
+
 def write_to_stdout():
     print("noise on stdout")
     os.write(1, b"raw noise\n")
@@ -188,6 +199,12 @@ def test_memory_blow_up_at_once(sandbox):
 
 def test_memory_blow_up_gradual(sandbox):
     _expect_error(sandbox, "too_large", allocate_gradually)
+
+
+def test_memory_blow_up_in_cpp_code():
+    with Sandbox(memory_mb=512, wall_seconds=WALL, preload=(__name__, "OCP.TColStd"), warmup=()) as sb:
+        error = _expect_error(sb, "too_large", allocate_in_opencascade)
+    assert "memory" in error.message
 
 
 def test_allocation_under_the_limit_is_fine(sandbox):
