@@ -30,6 +30,7 @@ VIEW_FROM = np.array([1.0, -1.0, 1.0])  # isometric: front (-Y), right (+X), top
 LIGHT_FROM = np.array([0.35, -0.6, 1.0])  # from the upper left of the viewer
 MARGIN = 0.07
 SUPERSAMPLE = 2
+CREASE_DEG = 40.0
 _CANDIDATE_BUDGET = 4_000_000  # rasteriser work per chunk (pixel candidates)
 
 
@@ -96,9 +97,7 @@ def _keep_bounds(vertices: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nda
     return (vertices - new_lo) * scale + lo
 
 
-def cluster(
-    vertices: np.ndarray, faces: np.ndarray, target_faces: int
-) -> tuple[np.ndarray, np.ndarray]:
+def cluster(vertices: np.ndarray, faces: np.ndarray, target_faces: int) -> tuple[np.ndarray, np.ndarray]:
     """Grid vertex clustering: one original vertex per occupied cell; O(n), vectorised.
 
     The cell size comes from the surface area (a surface mesh has about two faces per
@@ -205,7 +204,7 @@ def render_array(mesh: Mesh, size: int) -> np.ndarray:
     px = (sx - 0.5 * (x0 + x1)) * scale + size / 2
     py = size / 2 - (sy - 0.5 * (y0 + y1)) * scale  # image rows go down
 
-    face_id = rasterise(px, py, depth, faces, size)
+    face_id, zbuf = rasterise(px, py, depth, faces, size, return_depth=True)
 
     # Flat shading per face: Lambert (two-sided, so inverted normals still look right).
     tri = vertices[faces]
@@ -224,10 +223,34 @@ def render_array(mesh: Mesh, size: int) -> np.ndarray:
     image = np.empty((size, size, 3), dtype=np.float32)
     image[:] = BACKGROUND
     image[covered] = BASE_COLOUR * shade[face_id[covered]][:, None]
-    # A thin dark outline where the part meets the background makes the shape read at 256 px.
-    edge = covered & ~_eroded(covered)
-    image[edge] = 0.35 * image[edge] + 0.65 * EDGE_COLOUR
+    # Lines make the shape read at 256 px: the outline, creases (sharp edges between faces)
+    # and steps in depth (a rim in front of a floor).
+    outline = covered & ~_eroded(covered)
+    lines = _feature_lines(face_id, zbuf, normals * facing[:, None], depth_step=extent * 0.02)
+    image[lines & ~outline] = 0.6 * image[lines & ~outline] + 0.4 * EDGE_COLOUR
+    image[outline] = 0.35 * image[outline] + 0.65 * EDGE_COLOUR
     return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _feature_lines(face_id: np.ndarray, zbuf: np.ndarray, normals: np.ndarray, depth_step: float) -> np.ndarray:
+    """Pixels next to a crease (normals apart by more than CREASE_DEG) or a depth step."""
+    covered = face_id >= 0
+    n = np.zeros(face_id.shape + (3,), dtype=np.float32)
+    n[covered] = normals[face_id[covered]]
+    z = np.where(covered, zbuf, 0.0)
+    lines = np.zeros(face_id.shape, dtype=bool)
+    cos_crease = np.cos(np.radians(CREASE_DEG))
+    for axis in (0, 1):
+        a = [slice(None), slice(None)]
+        b = [slice(None), slice(None)]
+        a[axis], b[axis] = slice(None, -1), slice(1, None)
+        a, b = tuple(a), tuple(b)
+        both = covered[a] & covered[b]
+        crease = (np.einsum("ijk,ijk->ij", n[a], n[b]) < cos_crease) & both
+        step = (np.abs(z[a] - z[b]) > depth_step) & both
+        hit = crease | step
+        lines[a] |= hit
+    return lines
 
 
 def _eroded(mask: np.ndarray) -> np.ndarray:
@@ -240,8 +263,13 @@ def _eroded(mask: np.ndarray) -> np.ndarray:
 
 
 def rasterise(
-    px: np.ndarray, py: np.ndarray, depth: np.ndarray, faces: np.ndarray, size: int
-) -> np.ndarray:
+    px: np.ndarray,
+    py: np.ndarray,
+    depth: np.ndarray,
+    faces: np.ndarray,
+    size: int,
+    return_depth: bool = False,
+):
     """Z-buffer: for each pixel the index of the nearest face covering its centre, or -1.
 
     Triangles are grouped by the size of their pixel bounding box (1, 2, 4, ... pixels); each
@@ -258,13 +286,11 @@ def rasterise(
     cy1 = np.minimum(np.floor(ty.max(axis=1) - 0.5), size - 1).astype(np.int64)
     w, h = cx1 - cx0 + 1, cy1 - cy0 + 1
     # Twice the signed area; degenerate (edge-on) triangles cover no pixel.
-    area2 = (tx[:, 1] - tx[:, 0]) * (ty[:, 2] - ty[:, 0]) - (tx[:, 2] - tx[:, 0]) * (
-        ty[:, 1] - ty[:, 0]
-    )
+    area2 = (tx[:, 1] - tx[:, 0]) * (ty[:, 2] - ty[:, 0]) - (tx[:, 2] - tx[:, 0]) * (ty[:, 1] - ty[:, 0])
     alive = (w > 0) & (h > 0) & (np.abs(area2) > 1e-12)
     idx = np.flatnonzero(alive)
     if len(idx) == 0:
-        return fbuf.reshape(size, size)
+        return (fbuf.reshape(size, size), zbuf.reshape(size, size)) if return_depth else fbuf.reshape(size, size)
     extent = np.maximum(w[idx], h[idx])
     bucket = np.ceil(np.log2(extent)).astype(np.int64)
 
@@ -276,6 +302,8 @@ def rasterise(
         for start in range(0, len(members), per_chunk):
             sel = members[start : start + per_chunk]
             _raster_chunk(sel, k, offsets, tx, ty, tz, cx0, cy0, w, h, area2, size, zbuf, fbuf)
+    if return_depth:
+        return fbuf.reshape(size, size), zbuf.reshape(size, size)
     return fbuf.reshape(size, size)
 
 
