@@ -67,6 +67,13 @@ class MeshMetrics:
         return self.signed_volume_mm3 < 0
 
 
+def _mix(column: np.ndarray, multiplier: np.uint64) -> np.ndarray:
+    mixed = column >> np.uint64(31)
+    mixed ^= column
+    mixed *= multiplier
+    return mixed
+
+
 def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge exactly equal points. Returns (unique (V, 3), inverse (N,) int32).
 
@@ -81,15 +88,18 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = bits[:, 0].astype(np.uint64)  # x and y packed exactly into one integer ...
         key <<= np.uint64(32)
         key |= bits[:, 1]
-        key *= _K1  # ... times an odd constant: a bijection that spreads them to the high bits
+        # xor-shift then an odd multiplier: a bijection that spreads every bit (signs too)
+        # to the high bits, so mirrored points (-x, y) do not cancel out
+        key ^= key >> np.uint64(29)
+        key *= _K1
         spread = bits[:, 2].astype(np.uint64)
         spread *= _K2
     else:
         points = np.ascontiguousarray(points, dtype=np.float64)
         bits = points.view(np.uint64)
-        key = bits[:, 0] * _K1
-        key ^= bits[:, 1] * _K2
-        spread = bits[:, 2] * _K3
+        key = _mix(bits[:, 0], _K1)
+        key ^= _mix(bits[:, 1], _K2)
+        spread = _mix(bits[:, 2], _K3)
     key ^= spread
     del spread
     key &= ~mask
@@ -97,21 +107,14 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     key.sort()
     order = (key & mask).astype(np.int32)
     key >>= np.uint64(index_bits)
-    distinct_hashes = n - int(np.count_nonzero(key[1:] == key[:-1]))
+    same_hash = key[1:] == key[:-1]
     del key
-    start = np.empty(n, dtype=bool)
-    start[0] = True
-    for axis in range(3):  # exact comparison of neighbours in hash order
-        column = np.take(bits[:, axis], order)
-        if axis == 0:
-            np.not_equal(column[1:], column[:-1], out=start[1:])
-        else:
-            start[1:] |= column[1:] != column[:-1]
-        del column
-    if int(np.count_nonzero(start)) != distinct_hashes:
-        # a hash collision (different points, same hash bits): rare; exact fallback
-        del start, order
-        return _weld_rows(points)
+    start = _exact_starts(bits, order)
+    if int(np.count_nonzero(start)) != n - int(np.count_nonzero(same_hash)):
+        # a hash collision: different points with the same hash bits (rare). Order each
+        # hash group that holds one by the exact coordinates, so equal points are adjacent.
+        _order_collisions(bits, order, same_hash, start)
+    del same_hash
     group = np.cumsum(start, dtype=np.int32)
     group -= 1
     inverse = np.empty(n, dtype=np.int32)
@@ -121,11 +124,34 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return unique, inverse
 
 
-def _weld_rows(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact weld by sorting rows (np.unique): slower, any float dtype, no hashing."""
-    points += points.dtype.type(0.0)
-    unique, inverse = np.unique(points, axis=0, return_inverse=True)
-    return unique, inverse.reshape(-1).astype(np.int32)
+def _exact_starts(bits: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """start[i]: the point at order[i] differs (bit for bit) from the one before it."""
+    start = np.empty(len(order), dtype=bool)
+    start[0] = True
+    for axis in range(3):
+        column = np.take(bits[:, axis], order)
+        if axis == 0:
+            np.not_equal(column[1:], column[:-1], out=start[1:])
+        else:
+            start[1:] |= column[1:] != column[:-1]
+        del column
+    return start
+
+
+def _order_collisions(bits, order, same_hash, start) -> None:
+    """Sort the hash groups that hold different points by coordinates; fix `start` there."""
+    bounds = np.concatenate(([0], np.flatnonzero(~same_hash) + 1, [len(order)]))
+    colliding = np.flatnonzero(same_hash & start[1:]) + 1
+    groups = np.unique(np.searchsorted(bounds, colliding, side="right") - 1)
+    for g in groups.tolist():
+        lo, hi = int(bounds[g]), int(bounds[g + 1])
+        members = order[lo:hi]
+        rows = bits[members]
+        perm = np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))
+        order[lo:hi] = members[perm]
+        rows = rows[perm]
+        start[lo] = True
+        start[lo + 1 : hi] = np.any(rows[1:] != rows[:-1], axis=1)
 
 
 def check_coordinates(lo: np.ndarray, hi: np.ndarray) -> None:
