@@ -408,3 +408,23 @@ def test_closed_surfaces_are_measured_as_a_solid(tmp_path, sandbox):
     codes = {f.code: f.severity for f in analysis.findings}
     assert codes.get("closed_shell") == "info"
     assert "no_solid" not in codes
+
+
+def test_holes_split_at_their_seam_count_once(tmp_path, sandbox):
+    """Many CAD systems write a hole as two half-cylinders: still one hole each."""
+    from OCP.ShapeUpgrade import ShapeUpgrade_ShapeDivideClosed
+
+    divide = ShapeUpgrade_ShapeDivideClosed(_plate().val().wrapped)
+    divide.SetNbSplitPoints(1)
+    divide.Perform()
+    split = cq.Shape.cast(divide.Result())
+    path = _export(tmp_path, "split", cq.Workplane().add(split))
+    analysis = analyze_step(path, sandbox=sandbox)
+    assert analysis.faces == 14  # each of the four holes is two faces now
+    assert analysis.holes == 4
+
+
+def test_counterbored_holes_count_once(tmp_path, sandbox):
+    part = cq.Workplane("XY").box(80, 40, 12).faces(">Z").workplane().rarray(30, 1, 3, 1).cboreHole(6, 11, 4)
+    analysis = analyze_step(_export(tmp_path, "cbore", part), sandbox=sandbox)
+    assert analysis.holes == 3
