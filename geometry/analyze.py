@@ -47,10 +47,12 @@ def analyze_triangles(
     process_limits: Sequence[ProcessLimits] | None = None,
 ) -> Analysis:
     """Measure and check a triangle soup (pass ``[soup]`` to let it be freed early)."""
-    from geometry.mesh_metrics import measure
+    from geometry.mesh_metrics import Background, measure
 
-    limits = _default_limits() if process_limits is None else list(process_limits)
+    # the default rate card is read on the side while the mesh is measured
+    pending = Background(_default_limits) if process_limits is None else None
     metrics = measure(triangles)
+    limits = pending.result() if pending is not None else list(process_limits)
     return Analysis(
         format=fmt,
         triangles=metrics.triangles,

@@ -361,7 +361,7 @@ def oriented_box(points: np.ndarray, up_hints: np.ndarray) -> tuple[float, float
     return (result[0], result[1], result[2])
 
 
-class _Background:
+class Background:
     """Run a numpy-heavy function on the second core (numpy releases the GIL)."""
 
     def __init__(self, fn, *args) -> None:
@@ -408,7 +408,7 @@ def measure(triangles: np.ndarray | list[np.ndarray]) -> MeshMetrics:
     triangles = np.ascontiguousarray(triangles)
     sample = triangles[:: max(1, n // 1024)].reshape(-1, 3).astype(np.float64)
     centre = np.nan_to_num(sample.mean(axis=0), nan=0.0, posinf=0.0, neginf=0.0)
-    geometry = _Background(soup_geometry, triangles, centre)
+    geometry = Background(soup_geometry, triangles, centre)
     vertices, inverse = weld(triangles.reshape(-1, 3))
     del triangles, sample
     cols = np.ascontiguousarray(vertices.T)
@@ -430,7 +430,7 @@ def measure(triangles: np.ndarray | list[np.ndarray]) -> MeshMetrics:
         )
     if kept < n:
         faces = faces[distinct]
-    edges = _Background(edge_counts, faces, len(vertices))
+    edges = Background(edge_counts, faces, len(vertices))
     bodies, _ = body_labels(faces, len(vertices))
     signed_volume, areas, sizes = geometry.result()
     if kept < n:
