@@ -371,6 +371,9 @@ class Sandbox:
                     json.dumps(list(self.warmup)),
                 ],
                 pass_fds=(req_r, resp_w),
+                # Few malloc arenas: each thread's arena reserves 64 MB of address space,
+                # which would count against RLIMIT_AS in the children.
+                env={**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

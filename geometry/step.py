@@ -239,12 +239,14 @@ def _deflection(diag: float) -> float:
 
 
 def _mesh_shape(shape, diag: float, parallel: bool) -> None:
+    """Tessellate in place. Single-threaded by default: a thread pool's stacks and malloc
+    arenas would count against the child's address-space limit (and grow with the cores)."""
     from OCP.BRepMesh import BRepMesh_IncrementalMesh
 
     BRepMesh_IncrementalMesh(shape, _deflection(diag), False, 0.5, parallel)
 
 
-def _measure_shape(shape, parallel: bool = True) -> StepMeasures:
+def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
     from OCP.Bnd import Bnd_Box
     from OCP.BRep import BRep_Tool
     from OCP.BRepBndLib import BRepBndLib
@@ -415,7 +417,7 @@ def tessellate_step(path: str) -> tuple[np.ndarray, np.ndarray]:
         raise GeometryError("empty", "The STEP file contains no measurable geometry.")
     xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
     diag = math.dist((xmin, ymin, zmin), (xmax, ymax, zmax))
-    _mesh_shape(shape, diag, parallel=True)
+    _mesh_shape(shape, diag, parallel=False)
     return _triangulation_arrays(shape)
 
 
