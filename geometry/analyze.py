@@ -49,10 +49,15 @@ def analyze_triangles(
     """Measure and check a triangle soup (pass ``[soup]`` to let it be freed early)."""
     from geometry.mesh_metrics import Background, measure
 
-    # the default rate card is read on the side while the mesh is measured
+    # the default rate card is read on the side while the mesh is welded
     pending = Background(_default_limits) if process_limits is None else None
-    metrics = measure(triangles)
-    limits = pending.result() if pending is not None else list(process_limits)
+
+    def walls(**mesh):  # runs in measure's side thread, next to the topology checks
+        limits = pending.result() if pending is not None else list(process_limits)
+        return limits, dfm.thin_wall(limits=limits, **mesh)
+
+    metrics = measure(triangles, side_task=walls)
+    limits, wall = metrics.side_result
     return Analysis(
         format=fmt,
         triangles=metrics.triangles,
@@ -62,7 +67,7 @@ def analyze_triangles(
         bbox_mm=metrics.bbox_mm,
         obb_mm=metrics.obb_mm,
         watertight=metrics.watertight,
-        findings=dfm.mesh_findings(metrics, limits),
+        findings=dfm.mesh_findings(metrics, limits, wall),
     )
 
 

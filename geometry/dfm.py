@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -350,20 +351,24 @@ def thin_wall_findings(wall: Wall | None, limits: Sequence[ProcessLimits]) -> li
     return findings
 
 
-def mesh_findings(metrics, limits: Sequence[ProcessLimits]) -> list[Finding]:
-    """Every finding for a measured mesh."""
+_UNSET: Any = object()
+
+
+def mesh_findings(metrics, limits: Sequence[ProcessLimits], wall: Any = _UNSET) -> list:
+    """Every finding for a measured mesh (`wall`: a `thin_wall` result computed already)."""
     findings = topology_findings(metrics)
     findings += units_findings(metrics.bbox_mm)
     findings += envelope_findings(metrics.obb_mm, limits)
-    wall = thin_wall(
-        metrics.vertices,
-        metrics.faces,
-        metrics.face_areas,
-        metrics.face_size,
-        metrics.bbox_min,
-        metrics.bbox_max,
-        limits,
-        outward=-1.0 if metrics.inverted else 1.0,
-    )
+    if wall is _UNSET:
+        wall = thin_wall(
+            vertices=metrics.vertices,
+            faces=metrics.faces,
+            face_areas=metrics.face_areas,
+            face_size=metrics.face_size,
+            bbox_min=metrics.bbox_min,
+            bbox_max=metrics.bbox_max,
+            limits=limits,
+            outward=-1.0 if metrics.inverted else 1.0,
+        )
     findings += thin_wall_findings(wall, limits)
     return findings

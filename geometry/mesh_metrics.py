@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +54,7 @@ class MeshMetrics:
     misoriented_edges: int
     face_areas: np.ndarray  # (n,) per kept face
     face_size: np.ndarray  # (n,) per kept face: largest axis-aligned extent
+    side_result: Any = None  # what measure's side_task returned
 
     @property
     def watertight(self) -> bool:
@@ -364,8 +367,8 @@ def oriented_box(points: np.ndarray, up_hints: np.ndarray) -> tuple[float, float
 class Background:
     """Run a numpy-heavy function on the second core (numpy releases the GIL)."""
 
-    def __init__(self, fn, *args) -> None:
-        self._fn, self._args = fn, args
+    def __init__(self, fn, *args, **kwargs) -> None:
+        self._fn, self._args, self._kwargs = fn, args, kwargs
         self._result = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -376,11 +379,11 @@ class Background:
 
     def _run(self) -> None:
         try:
-            self._result = self._fn(*self._args)
+            self._result = self._fn(*self._args, **self._kwargs)
         except BaseException as exc:  # re-raised in the caller's thread
             self._error = exc
         finally:
-            self._args = ()
+            self._args, self._kwargs = (), {}
 
     def result(self):
         if _THREADS:
@@ -390,11 +393,15 @@ class Background:
         return self._result
 
 
-def measure(triangles: np.ndarray | list[np.ndarray]) -> MeshMetrics:
+def measure(
+    triangles: np.ndarray | list[np.ndarray], side_task: Callable[..., Any] | None = None
+) -> MeshMetrics:
     """Measure an (n, 3, 3) triangle soup (float32 or float64, millimetres).
 
     Pass ``[soup]`` to hand the soup over: it is then released as soon as it is welded.
     The soup's zeros are normalised in place (-0.0 becomes 0.0).
+    `side_task(vertices=, faces=, face_areas=, face_size=, bbox_min=, bbox_max=, outward=)`
+    (the thin-wall check) runs alongside the topology checks; its result is `side_result`.
     """
     if isinstance(triangles, list):
         triangles = triangles.pop()
@@ -431,7 +438,6 @@ def measure(triangles: np.ndarray | list[np.ndarray]) -> MeshMetrics:
     if kept < n:
         faces = faces[distinct]
     edges = Background(edge_counts, faces, len(vertices))
-    bodies, _ = body_labels(faces, len(vertices))
     signed_volume, areas, sizes = geometry.result()
     if kept < n:
         areas = areas[distinct]
@@ -443,6 +449,19 @@ def measure(triangles: np.ndarray | list[np.ndarray]) -> MeshMetrics:
             "degenerate_model",
             "Every triangle in the file has zero area: there is no surface to measure.",
         )
+    side = None
+    if side_task is not None:
+        side = Background(
+            side_task,
+            vertices=vertices,
+            faces=faces,
+            face_areas=areas,
+            face_size=sizes,
+            bbox_min=lo,
+            bbox_max=hi,
+            outward=-1.0 if signed_volume < 0 else 1.0,
+        )
+    bodies, _ = body_labels(faces, len(vertices))
     top = np.argpartition(areas, len(areas) - 64)[-64:] if len(areas) > 64 else np.arange(kept)
     top = top[np.argsort(areas[top])[::-1]]
     obb = oriented_box(vertices, face_normals(vertices, faces[top]))
@@ -464,4 +483,5 @@ def measure(triangles: np.ndarray | list[np.ndarray]) -> MeshMetrics:
         misoriented_edges=misoriented,
         face_areas=areas,
         face_size=sizes,
+        side_result=side.result() if side is not None else None,
     )
