@@ -428,3 +428,15 @@ def test_counterbored_holes_count_once(tmp_path, sandbox):
     part = cq.Workplane("XY").box(80, 40, 12).faces(">Z").workplane().rarray(30, 1, 3, 1).cboreHole(6, 11, 4)
     analysis = analyze_step(_export(tmp_path, "cbore", part), sandbox=sandbox)
     assert analysis.holes == 3
+
+
+def test_the_files_length_unit_is_honoured(models, tmp_path, sandbox):
+    """A STEP file in metres is read in millimetres (OpenCASCADE converts on reading)."""
+    text = models[0]["plate"].read_bytes()
+    in_mm = b"LENGTH_UNIT() NAMED_UNIT(*) SI_UNIT(.MILLI.,.METRE.)"
+    assert in_mm in text
+    in_metres = _write(tmp_path, "metres.step", text.replace(in_mm, b"LENGTH_UNIT() NAMED_UNIT(*) SI_UNIT($,.METRE.)"))
+    analysis = analyze_step(in_metres, sandbox=sandbox)
+    assert np.allclose(analysis.bbox_mm, (100_000, 60_000, 10_000), rtol=1e-6)
+    assert _close(analysis.volume_mm3, (100 * 60 * 10 - 4 * PI * 4**2 * 10) * 1e9, 0.005)
+    assert "units_suspect_large" in {f.code for f in analysis.findings}
