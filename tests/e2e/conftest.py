@@ -45,6 +45,14 @@ class Server:
     log: Path
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep each phase's report on the test item, so fixtures can tell that the test failed."""
+    report = yield
+    setattr(item, f"e2e_report_{report.when}", report)
+    return report
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if CHROMIUM.exists():
         return
@@ -136,8 +144,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="package")
 def browser(server: Server):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A busy CI machine can be slow; expect()'s own default is 5 s.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -145,8 +155,12 @@ def browser(server: Server):
 
 
 @pytest.fixture
-def new_context(browser, server: Server):
-    """Open fresh browser contexts (each its own cookie jar) on the server; closed after the test."""
+def new_context(browser, server: Server, request: pytest.FixtureRequest, tmp_path: Path):
+    """Open fresh browser contexts (each its own cookie jar) on the server; closed after the test.
+
+    When the test fails, every open page is photographed into the test's tmp dir and its address
+    and the tail of the server log are printed (shown in the failure report).
+    """
     contexts = []
 
     def make(**options):
@@ -154,11 +168,23 @@ def new_context(browser, server: Server):
         options.setdefault("viewport", {"width": 1280, "height": 900})
         options.setdefault("locale", "en-US")
         context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(15_000)
         contexts.append(context)
         return context
 
     yield make
+    report = getattr(request.node, "e2e_report_call", None)
+    if report is not None and report.failed:
+        for number, context in enumerate(contexts):
+            for index, open_page in enumerate(context.pages):
+                shot = tmp_path / f"failure-context{number}-page{index}.png"
+                try:
+                    open_page.screenshot(path=str(shot), full_page=True)
+                    print(f"context {number} page {index}: {open_page.url} -> {shot}")
+                except Exception as error:  # noqa: BLE001 - diagnostics must not hide the failure
+                    print(f"context {number} page {index}: {open_page.url} (no screenshot: {error})")
+        print("--- server log (tail) ---")
+        print(server.log.read_text(errors="replace")[-4000:])
     for context in contexts:
         context.close()
 

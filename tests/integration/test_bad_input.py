@@ -58,3 +58,18 @@ async def test_absolute_timeout_ends_even_a_busy_session(settings) -> None:
         await asyncio.sleep(1.2)
         assert (await client.get("/account", follow_redirects=False)).status_code in (302, 303)
         assert (await login(client, PERSON["email"], PERSON["password"])).status_code == 303
+
+
+async def test_an_unexpected_failure_is_a_clean_500_page(client, monkeypatch) -> None:
+    from portal.core import controllers
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(controllers, "render", broken)  # the start page's one call
+    page = await client.get("/")
+    assert page.status_code == 500
+    assert "Something went wrong" in page.text and "Traceback" not in page.text
+    assert "database exploded" not in page.text
+    fragment = await client.get("/", headers={"HX-Request": "true"})
+    assert fragment.status_code == 500 and "<html" not in fragment.text
