@@ -228,7 +228,8 @@ def thin_wall(
     count = min(rays, len(faces))
     spots = (np.arange(count) + (np.arange(count) * 0.6180339887498949) % 1.0) / count
     cdf = np.cumsum(face_areas)
-    picks = np.unique(np.searchsorted(cdf, spots * cdf[-1], side="right"))
+    picks = np.searchsorted(cdf, spots * cdf[-1], side="right")  # sorted already
+    picks = picks[np.concatenate(([True], picks[1:] != picks[:-1]))]
     picks = picks[picks < len(faces)]
     corners = np.take(vertices, faces[picks], axis=0).astype(np.float64)
     normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])

@@ -110,51 +110,57 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     key.sort()
     order = (key & mask).astype(np.int32)
     key >>= np.uint64(index_bits)
-    same_hash = key[1:] == key[:-1]
+    start = np.empty(n, dtype=bool)  # a new hash begins here
+    start[0] = True
+    np.not_equal(key[1:], key[:-1], out=start[1:])
     del key
-    start = _exact_starts(bits, order)
-    if int(np.count_nonzero(start)) != n - int(np.count_nonzero(same_hash)):
-        # a hash collision: different points with the same hash bits (rare). Order each
-        # hash group that holds one by the exact coordinates, so equal points are adjacent.
-        _order_collisions(bits, order, same_hash, start)
-    del same_hash
-    group = np.cumsum(start, dtype=np.int32)
-    group -= 1
-    inverse = np.empty(n, dtype=np.int32)
-    inverse[order] = group
-    del group
-    unique = np.take(points, order[start], axis=0)
+    inverse, unique = _groups(points, order, start)
+    wrong = _mismatches(bits, unique.view(bits.dtype), inverse)
+    if len(wrong):
+        # a hash collision: different points with the same hash bits (rare). Split those
+        # groups by their exact coordinates; the extra points get new numbers at the end.
+        unique = _split_groups(points, bits, order, start, inverse, unique, wrong)
     return unique, inverse
 
 
-def _exact_starts(bits: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """start[i]: the point at order[i] differs (bit for bit) from the one before it."""
-    start = np.empty(len(order), dtype=bool)
-    start[0] = True
-    for axis in range(3):
-        column = np.take(bits[:, axis], order)
-        if axis == 0:
-            np.not_equal(column[1:], column[:-1], out=start[1:])
-        else:
-            start[1:] |= column[1:] != column[:-1]
-        del column
-    return start
+def _groups(points, order, start):
+    group = np.cumsum(start, dtype=np.int32)
+    group -= 1
+    inverse = np.empty(len(order), dtype=np.int32)
+    inverse[order] = group
+    del group
+    return inverse, np.take(points, order[start], axis=0)
 
 
-def _order_collisions(bits, order, same_hash, start) -> None:
-    """Sort the hash groups that hold different points by coordinates; fix `start` there."""
-    bounds = np.concatenate(([0], np.flatnonzero(~same_hash) + 1, [len(order)]))
-    colliding = np.flatnonzero(same_hash & start[1:]) + 1
-    groups = np.unique(np.searchsorted(bounds, colliding, side="right") - 1)
-    for g in groups.tolist():
-        lo, hi = int(bounds[g]), int(bounds[g + 1])
-        members = order[lo:hi]
+def _mismatches(bits: np.ndarray, unique_bits: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+    """Points that differ from the unique point they were mapped to (a cache-friendly gather)."""
+    step = 1 << 18
+    wrong = []
+    for s in range(0, len(inverse), step):
+        got = np.take(unique_bits, inverse[s : s + step], axis=0)
+        if not np.array_equal(got, bits[s : s + step]):
+            wrong.append(np.flatnonzero(np.any(got != bits[s : s + step], axis=1)) + s)
+    return np.concatenate(wrong) if wrong else np.empty(0, dtype=np.int64)
+
+
+def _split_groups(points, bits, order, start, inverse, unique, wrong):
+    first = np.flatnonzero(start)
+    bounds = np.append(first, len(order))
+    extra = []
+    next_id = len(unique)
+    for g in sorted(set(inverse[wrong].tolist())):
+        members = order[bounds[g] : bounds[g + 1]]
         rows = bits[members]
-        perm = np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))
-        order[lo:hi] = members[perm]
-        rows = rows[perm]
-        start[lo] = True
-        start[lo + 1 : hi] = np.any(rows[1:] != rows[:-1], axis=1)
+        perm = np.lexsort(rows.T[::-1])
+        members, rows = members[perm], rows[perm]
+        new = np.flatnonzero(np.any(rows[1:] != rows[:-1], axis=1)) + 1
+        for lo, hi in zip(new, np.append(new[1:], len(members)), strict=True):
+            inverse[members[lo:hi]] = next_id
+            extra.append(points[members[lo]])
+            next_id += 1
+        unique[g] = points[members[0]]
+        inverse[members[: new[0] if len(new) else len(members)]] = g
+    return np.concatenate((unique, np.asarray(extra, dtype=unique.dtype).reshape(-1, 3)))
 
 
 def check_coordinates(lo: np.ndarray, hi: np.ndarray) -> None:
