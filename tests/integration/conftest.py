@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
@@ -39,7 +40,11 @@ async def db(database_url: str) -> AsyncIterator[async_sessionmaker]:
 
 @pytest.fixture
 async def settings(mode: str, database_url: str, tmp_path, redis_url: str):
+    """Each test starts with empty tables and an empty Redis database."""
     await _empty_tables(database_url)
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
     return make_settings(database_url, redis_url if mode == "services" else None, tmp_path)
 
 
