@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from geometry.pricing import default_process_limits  # noqa: E402
 from geometry.sandbox import Sandbox  # noqa: E402
 from geometry.step import analyze_step, measure_step  # noqa: E402
 
@@ -96,6 +97,10 @@ def main() -> int:
                 direct_times.append(median_time(lambda: measure_step(str(path)), 1))
                 sandboxed_times.append(median_time(lambda: analyze_step(path, sandbox=sandbox), 1))
             round_trip = median_time(lambda: sandbox.run("os:getpid"), 21)  # fork + pipes only
+            # For information: the whole analysis as `python -m geometry analyze` runs it, with
+            # the default process limits (envelope, and thin walls cast on the tessellation).
+            limits = default_process_limits()
+            with_dfm = median_time(lambda: analyze_step(path, sandbox=sandbox, limits=limits), 5)
         finally:
             os.dup2(saved, 1)
             sandbox.close()
@@ -114,6 +119,7 @@ def main() -> int:
     print(f"empty job through the warm sandbox (fork + pipes): {round_trip * 1000:.1f} ms")
     print(f"T  OCP alone, warm process:   {direct:.3f} s (median of {args.runs})")
     print(f"S  through the warm sandbox:  {sandboxed:.3f} s (median of {args.runs})")
+    print(f"S with the default process limits' DFM checks (info): {with_dfm:.3f} s (median of 5)")
     print(f"overhead S - T: {overhead * 1000:.0f} ms  (target < 150 ms): {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 
