@@ -99,7 +99,7 @@ def _sandbox(sandbox):
 
 @dataclass
 class StepMeasures:
-    """What the child sends back: plain numbers only."""
+    """What the child sends back: plain numbers (and the tessellation when asked for)."""
 
     solids: int  # including those made from closed shells
     solids_from_shells: int
