@@ -23,7 +23,7 @@ class CurrentUserMiddleware:
             return None
         runtime = scope["app"].state.runtime
         timeouts = runtime.settings.session
-        now = int(time.time())
+        now = time.time()
         user = None
         try:
             user_id = uuid.UUID(str(session["user_id"]))
@@ -36,8 +36,8 @@ class CurrentUserMiddleware:
             user is not None
             and user.is_active
             and session.get("version") == user.session_version
-            and now - int(session.get("login_at", 0)) <= timeouts.absolute_timeout
-            and now - int(session.get("seen_at", 0)) <= timeouts.idle_timeout
+            and now - float(session.get("login_at", 0)) <= timeouts.absolute_timeout
+            and now - float(session.get("seen_at", 0)) <= timeouts.idle_timeout
         )
         if not alive:
             scope["session"] = {}  # the store entry is deleted and the cookie cleared on response

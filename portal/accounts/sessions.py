@@ -71,7 +71,7 @@ def rotate_session_id(connection: ASGIConnection) -> None:
 
 
 def start_user_session(connection: ASGIConnection, user_id: str, session_version: int) -> None:
-    now = int(time.time())
+    now = time.time()
     flashes = connection.scope.get("session", {}) or {}
     kept = {"flash": flashes.get("flash", [])} if isinstance(flashes, dict) else {}
     connection.scope["session"] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 import pytest
@@ -39,23 +38,44 @@ async def test_unknown_query_values_fall_back_to_defaults(client) -> None:
     assert "<script>alert(1)</script>" not in page.text
 
 
-async def test_idle_sessions_end_on_the_server(settings) -> None:
-    short = replace(settings, session=replace(settings.session, idle_timeout=1))
+class FakeClock:
+    """Stands in for the `time` module of the session code, so timeouts are tested without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    from portal.accounts import middleware, sessions
+
+    fake = FakeClock()
+    monkeypatch.setattr(middleware, "time", fake)
+    monkeypatch.setattr(sessions, "time", fake)
+    return fake
+
+
+async def test_idle_sessions_end_on_the_server(settings, clock) -> None:
+    short = replace(settings, session=replace(settings.session, idle_timeout=60))
     async with AsyncTestClient(app=create_app(short)) as client:
         await register(client)
+        clock.now += 59
         assert (await client.get("/account", follow_redirects=False)).status_code == 200
-        await asyncio.sleep(2.2)
+        clock.now += 61
         assert (await client.get("/account", follow_redirects=False)).status_code in (302, 303)
 
 
-async def test_absolute_timeout_ends_even_a_busy_session(settings) -> None:
-    short = replace(settings, session=replace(settings.session, absolute_timeout=2))
+async def test_absolute_timeout_ends_even_a_busy_session(settings, clock) -> None:
+    short = replace(settings, session=replace(settings.session, idle_timeout=60, absolute_timeout=150))
     async with AsyncTestClient(app=create_app(short)) as client:
         await register(client)
         for _ in range(3):
+            clock.now += 45
             assert (await client.get("/account", follow_redirects=False)).status_code == 200
-            await asyncio.sleep(0.5)
-        await asyncio.sleep(1.2)
+        clock.now += 45
         assert (await client.get("/account", follow_redirects=False)).status_code in (302, 303)
         assert (await login(client, PERSON["email"], PERSON["password"])).status_code == 303
 
