@@ -87,10 +87,10 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     index_bits = max(1, int(n - 1).bit_length())
     mask = np.uint64((1 << index_bits) - 1)
     if points.dtype == np.float32:
+        points = np.ascontiguousarray(points)
         bits = points.view(np.uint32)
-        key = bits[:, 0].astype(np.uint64)  # x and y packed exactly into one integer ...
-        key <<= np.uint64(32)
-        key |= bits[:, 1]
+        # x and y read as one (unaligned) 64-bit integer: an exact packing of the pair ...
+        key = np.ndarray((n,), dtype=np.uint64, buffer=points, strides=(12,)).copy()
         # xor-shift then an odd multiplier: a bijection that spreads every bit (signs too)
         # to the high bits, so mirrored points (-x, y) do not cancel out
         key ^= key >> np.uint64(29)
