@@ -143,3 +143,20 @@ def test_edge_on_mesh_still_writes_files(tmp_path):
     flat = Mesh(np.array([[0, 0, 0], [1, 0, 0], [2, 0, 0.0]]), np.array([[0, 1, 2]]))
     write_previews(flat, png_path=tmp_path / "f.png", glb_path=tmp_path / "f.glb")
     assert Image.open(tmp_path / "f.png").size == (256, 256)
+
+
+def test_step_part_end_to_end(tmp_path):
+    """STEP → tessellation in the sandbox → thumbnail and GLB with the part's bounds."""
+    cq = pytest.importorskip("cadquery")
+    from geometry.step import load_step_mesh
+
+    part = cq.Workplane("XY").box(80, 50, 12).faces(">Z").workplane().rect(60, 30, forConstruction=True)
+    part = part.vertices().hole(6).edges("|Z").fillet(4)
+    step = tmp_path / "part.step"
+    cq.exporters.export(part, str(step))
+    mesh = load_step_mesh(step)
+    png, glb = tmp_path / "p.png", tmp_path / "p.glb"
+    write_previews(mesh, png_path=png, glb_path=glb)
+    assert 0.1 < _object_fraction(png) < 0.9
+    bounds = _glb_bounds(glb)
+    assert np.allclose(bounds[1] - bounds[0], (80, 50, 12), atol=0.05)
