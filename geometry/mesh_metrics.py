@@ -287,9 +287,11 @@ def body_labels(faces: np.ndarray, n_vertices: int) -> tuple[int, np.ndarray]:
     to the roots and drops the faces that now lie inside one component.
     """
     labels = np.arange(n_vertices, dtype=np.int32)
-    r0, r1, r2 = faces[:, 0], faces[:, 1], faces[:, 2]
+    columns = np.ascontiguousarray(faces.T)
+    r0, r1, r2 = columns[0], columns[1], columns[2]
     while len(r0):
-        low = np.minimum(np.minimum(r0, r1), r2)
+        low = np.minimum(r0, r1)
+        np.minimum(low, r2, out=low)
         np.minimum.at(labels, r0, low)
         np.minimum.at(labels, r1, low)
         np.minimum.at(labels, r2, low)
@@ -299,7 +301,8 @@ def body_labels(faces: np.ndarray, n_vertices: int) -> tuple[int, np.ndarray]:
         r2 = np.take(labels, r2)
         keep = r0 != r1
         keep |= r1 != r2
-        r0, r1, r2 = r0[keep], r1[keep], r2[keep]
+        index = np.flatnonzero(keep)
+        r0, r1, r2 = r0[index], r1[index], r2[index]
     used = np.zeros(n_vertices, dtype=bool)
     used[faces.reshape(-1)] = True
     roots = np.count_nonzero((labels == np.arange(n_vertices, dtype=np.int32)) & used)
