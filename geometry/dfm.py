@@ -1,7 +1,7 @@
 """Manufacturability findings with stable codes.
 
 Codes: ``not_watertight``, ``inconsistent_normals``, ``inverted_normals``, ``multiple_bodies``,
-``degenerate_facets``, ``units_suspect_small``, ``units_suspect_large``, ``exceeds_envelope``
+``internal_voids``, ``degenerate_facets``, ``units_suspect_small``, ``units_suspect_large``, ``exceeds_envelope``
 (blocking, per process), ``thin_wall`` (warning, per process). STEP's ``no_solid`` is made by
 `geometry.step`.
 
@@ -136,6 +136,16 @@ def topology_findings(metrics) -> list[Finding]:
                 "warning",
                 f"The file holds {metrics.bodies} separate bodies: they are priced as one part. "
                 "If they are separate parts, upload them as separate files.",
+            )
+        )
+    if getattr(metrics, "voids", 0):
+        findings.append(
+            Finding(
+                "internal_voids",
+                "info",
+                f"The part encloses {metrics.voids} sealed "
+                f"{'cavity' if metrics.voids == 1 else 'cavities'}: powder or resin cannot drain "
+                "from a sealed cavity in SLS or SLA; add drain holes if it should be hollow.",
             )
         )
     if metrics.degenerate:

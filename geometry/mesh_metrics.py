@@ -48,7 +48,9 @@ class MeshMetrics:
     bbox_min: np.ndarray
     bbox_max: np.ndarray
     obb_mm: tuple[float, float, float]
-    bodies: int
+    bodies: int  # shells that enclose material
+    shells: int  # connected components
+    voids: int  # shells that enclose a cavity inside a body (negative volume)
     open_edges: int
     nonmanifold_edges: int
     misoriented_edges: int
@@ -188,11 +190,12 @@ def soup_geometry(triangles: np.ndarray, centre: np.ndarray):
     areas = np.empty(n, dtype=np.float64)
     sizes = np.empty(n, dtype=np.float32)
     centre = centre.astype(triangles.dtype)
+    volumes = np.empty(n, dtype=np.float32)  # six times each facet's signed tetrahedron
     with np.errstate(all="ignore"):  # NaN / inf are refused by the caller, not warned about
-        return _soup_geometry(triangles, centre, areas, sizes)
+        return _soup_geometry(triangles, centre, areas, sizes, volumes)
 
 
-def _soup_geometry(triangles, centre, areas, sizes):
+def _soup_geometry(triangles, centre, areas, sizes, volumes):
     n = len(triangles)
     volume6 = 0.0
     for s in range(0, n, _CHUNK):
@@ -211,6 +214,7 @@ def _soup_geometry(triangles, centre, areas, sizes):
         term += a[:, 1] * cy
         term += a[:, 2] * cz
         volume6 += float(term.sum(dtype=np.float64))
+        volumes[s : s + _CHUNK] = term
         cx *= cx
         cy *= cy
         cz *= cz
@@ -219,7 +223,7 @@ def _soup_geometry(triangles, centre, areas, sizes):
         areas[s : s + _CHUNK] = cx
     np.sqrt(areas, out=areas)
     areas *= 0.5
-    return volume6 / 6.0, areas, sizes
+    return volume6 / 6.0, areas, sizes, volumes
 
 
 def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -479,10 +483,11 @@ def measure(
     if kept < n:
         faces = faces[distinct]
     edges = Background(edge_counts, faces, len(vertices))
-    signed_volume, areas, sizes = geometry.result()
+    signed_volume, areas, sizes, volumes = geometry.result()
     if kept < n:
         areas = areas[distinct]
         sizes = sizes[distinct]
+        volumes = volumes[distinct]
     area = float(areas.sum())
     if not area > 0.0:
         edges.result()
@@ -502,7 +507,14 @@ def measure(
             bbox_max=hi,
             outward=-1.0 if signed_volume < 0 else 1.0,
         )
-    bodies, _ = body_labels(faces, len(vertices))
+    shells, labels = body_labels(faces, len(vertices))
+    voids = 0
+    if shells > 1:  # a shell that encloses negative volume is a cavity inside a body
+        per_shell = np.bincount(np.take(labels, faces[:, 0]), weights=volumes)
+        per_shell = per_shell[per_shell != 0]
+        voids = int(np.count_nonzero(per_shell * np.sign(signed_volume) < 0))
+    del labels, volumes
+    bodies = max(1, shells - voids)
     top = np.argpartition(areas, len(areas) - 64)[-64:] if len(areas) > 64 else np.arange(kept)
     top = top[np.argsort(areas[top])[::-1]]
     obb = oriented_box(vertices, face_normals(vertices, faces[top]))
@@ -519,6 +531,8 @@ def measure(
         bbox_max=hi,
         obb_mm=obb,
         bodies=bodies,
+        shells=shells,
+        voids=voids,
         open_edges=open_edges,
         nonmanifold_edges=nonmanifold,
         misoriented_edges=misoriented,

@@ -106,3 +106,9 @@ def test_same_input_same_findings():
     a = dfm.mesh_findings(measure(tube()), LIMITS)
     b = dfm.mesh_findings(measure(tube()), LIMITS)
     assert a == b
+
+
+def test_internal_void_is_reported_not_as_a_second_body():
+    metrics = measure(np.concatenate([sphere(3, 20.0), sphere(3, 15.0)[:, ::-1]]))
+    found = codes(dfm.topology_findings(metrics))
+    assert found == [("internal_voids", None)]

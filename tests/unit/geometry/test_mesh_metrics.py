@@ -154,3 +154,12 @@ def test_volume_and_bbox_match_admesh(tmp_path, make):
     m = measure(tri.astype(np.float32))
     assert m.volume_mm3 == pytest.approx(volume, rel=1e-3)
     np.testing.assert_allclose(m.bbox_mm, np.subtract(hi, lo), atol=0.01)
+
+
+def test_hollow_ball_is_one_body_with_a_void():
+    outer = sphere(3, 20.0)
+    inner = sphere(3, 15.0)[:, ::-1]  # the cavity's facets face into it
+    m = measure(np.concatenate([outer, inner]))
+    assert (m.bodies, m.shells, m.voids) == (1, 2, 1)
+    expected = trimesh.creation.icosphere(3, 20.0).volume - trimesh.creation.icosphere(3, 15.0).volume
+    assert m.volume_mm3 == pytest.approx(expected, rel=1e-6)
