@@ -241,6 +241,7 @@ def thin_wall(
     picks = np.searchsorted(cdf, spots * cdf[-1], side="right")  # sorted already
     picks = picks[np.concatenate(([True], picks[1:] != picks[:-1]))]
     picks = picks[picks < len(faces)]
+    del cdf, spots
     corners = np.take(vertices, faces[picks], axis=0).astype(np.float64)
     normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
     length = np.linalg.norm(normal, axis=1)
@@ -275,8 +276,12 @@ def thin_wall(
     small = face_size <= cell
     scaled = vertices - lo.astype(vertices.dtype)
     scaled *= vertices.dtype.type(1.0 / cell)
-    vertex_cell = _flat(np.clip(scaled.astype(np.int32), 0, dims - 1), dims)
+    cells = scaled.astype(np.int32)
     del scaled
+    np.clip(cells, 0, (dims - 1).astype(np.int32), out=cells)
+    vertex_cell = (cells[:, 0] * np.int32(dims[1]) + cells[:, 1]) * np.int32(dims[2])
+    vertex_cell += cells[:, 2]
+    del cells
     near_vertex = np.take(grown, vertex_cell)
     near_small = np.nonzero(small & np.take(near_vertex, faces[:, 0]))[0]
     entry_face = [near_small]

@@ -303,6 +303,7 @@ def body_labels(faces: np.ndarray, n_vertices: int) -> tuple[int, np.ndarray]:
         r0 = np.take(labels, r0)
         r1 = np.take(labels, r1)
         r2 = np.take(labels, r2)
+        columns = None  # the first round's input is no longer needed
         keep = r0 != r1
         keep |= r1 != r2
         index = np.flatnonzero(keep)
