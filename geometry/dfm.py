@@ -26,6 +26,7 @@ LARGE_MM = 3000.0
 INCH_MM = 25.4
 THIN_WALL_RAYS = 1024
 _MAX_PAIRS = 20_000_000
+_BOX_PAIRS = 8_000_000  # box tests for large facets: bounds the time on sliver-heavy meshes
 
 
 def _mm(value: float) -> str:
@@ -211,6 +212,68 @@ def _expand_boxes(lo: np.ndarray, hi: np.ndarray):
     return owner, cells
 
 
+def _morton(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """30-bit Morton codes of points in the box [lo, hi]."""
+    q = ((points - lo) / np.maximum(hi - lo, 1e-12) * 1023).clip(0, 1023).astype(np.uint32)
+    code = np.zeros(len(points), dtype=np.uint32)
+    for axis in range(3):
+        x = q[:, axis]
+        x = (x | (x << 16)) & 0x030000FF
+        x = (x | (x << 8)) & 0x0300F00F
+        x = (x | (x << 4)) & 0x030C30C3
+        x = (x | (x << 2)) & 0x09249249
+        code |= x << axis
+    return code
+
+
+def _overlap(a_lo, a_hi, a, b_lo, b_hi, b) -> np.ndarray:
+    """Boxes a[i] and b[i] overlap; boxes are (3, k) column arrays indexed by a and b."""
+    hit = np.ones(len(a), dtype=bool)
+    for axis in range(3):
+        hit &= np.take(a_lo[axis], a) <= np.take(b_hi[axis], b)
+        hit &= np.take(b_lo[axis], b) <= np.take(a_hi[axis], a)
+    return hit
+
+
+def _box_pairs(q_lo, q_hi, f_lo, f_hi, lo, hi, fan: int = 16):
+    """All (query, box) index pairs whose boxes overlap, through leaves and tops of `fan`.
+
+    Boxes ((k, 3) arrays) are sorted by the Morton code of their centres, grouped `fan` to a
+    leaf and `fan` leaves to a top node; queries descend top → leaf → box, testing boxes only
+    where the parent overlapped. Returns None when the work would be unbounded.
+    """
+    order = np.argsort(_morton((f_lo + f_hi) / 2, lo, hi))
+    f_lo, f_hi = f_lo[order], f_hi[order]
+    n = len(order)
+    leaf_start = np.arange(0, n, fan)
+    leaf_lo = np.minimum.reduceat(f_lo, leaf_start)
+    leaf_hi = np.maximum.reduceat(f_hi, leaf_start)
+    top_start = np.arange(0, len(leaf_start), fan)
+    top_lo = np.minimum.reduceat(leaf_lo, top_start).T.copy()
+    top_hi = np.maximum.reduceat(leaf_hi, top_start).T.copy()
+    q_lo, q_hi = q_lo.T.copy(), q_hi.T.copy()
+    if q_lo.shape[1] * top_lo.shape[1] > _MAX_PAIRS:
+        return None
+    grid = np.ones((q_lo.shape[1], top_lo.shape[1]), dtype=bool)
+    for axis in range(3):
+        grid &= q_lo[axis][:, None] <= top_hi[axis][None, :]
+        grid &= top_lo[axis][None, :] <= q_hi[axis][:, None]
+    q, t = np.nonzero(grid)
+    del grid
+    levels = ((leaf_lo.T.copy(), leaf_hi.T.copy(), len(leaf_lo)), (f_lo.T.copy(), f_hi.T.copy(), n))
+    span = np.arange(fan)
+    for level_lo, level_hi, size in levels:
+        if len(q) * fan > _BOX_PAIRS:
+            return None
+        t = (t[:, None] * fan + span).reshape(-1)
+        q = np.repeat(q, fan)
+        valid = t < size
+        q, t = q[valid], t[valid]
+        hit = _overlap(q_lo, q_hi, q, level_lo, level_hi, t)
+        q, t = q[hit], t[hit]
+    return q, order[t]
+
+
 def thin_wall(
     vertices: np.ndarray,
     faces: np.ndarray,
@@ -284,54 +347,53 @@ def thin_wall(
     del cells
     near_vertex = np.take(grown, vertex_cell)
     near_small = np.nonzero(small & np.take(near_vertex, faces[:, 0]))[0]
-    entry_face = [near_small]
-    entry_cell = [np.take(vertex_cell, faces[near_small, 0])]
-    big = np.nonzero(~small)[0]
-    if len(big):
-        box = np.take(vertices, faces[big], axis=0).astype(np.float64)
-        b_lo, b_hi = cell_of(box.min(axis=1)), cell_of(box.max(axis=1))
-        table = np.zeros(tuple(dims + 1), dtype=np.int32)
-        table[1:, 1:, 1:] = marked.reshape(tuple(dims)).cumsum(0).cumsum(1).cumsum(2)
-        x0, y0, z0 = b_lo.T
-        x1, y1, z1 = (b_hi + 1).T
-        inside = (
-            table[x1, y1, z1] - table[x0, y1, z1] - table[x1, y0, z1] - table[x1, y1, z0]
-            + table[x0, y0, z1] + table[x0, y1, z0] + table[x1, y0, z0] - table[x0, y0, z0]
-        )
-        hit = inside > 0
-        if int((b_hi[hit] - b_lo[hit] + 1).prod(axis=1).sum()) > _MAX_PAIRS:
-            return None
-        owner, cells = _expand_boxes(b_lo[hit], b_hi[hit])
-        entry_face.append(big[hit][owner])
-        entry_cell.append(_flat(cells, dims))
-    face_of = np.concatenate(entry_face)
-    cell_key = np.concatenate(entry_cell)
-    order = np.argsort(cell_key, kind="stable")
+    face_of = near_small
+    cell_key = np.take(vertex_cell, faces[near_small, 0])
+    order = np.argsort(cell_key)
     cell_key, face_of = cell_key[order], face_of[order]
 
-    # pairs (ray, face) through the grown cells of each ray
+    # pairs (ray, small face) through the grown cells of each ray
     query = _flat(grown_cells, dims)
     start = np.searchsorted(cell_key, query, side="left")
     count = np.searchsorted(cell_key, query, side="right") - start
     n_pairs = int(count.sum())
-    if n_pairs == 0:
-        return None
     if n_pairs > _MAX_PAIRS:
         return None
     pair_ray = np.repeat(grown_of, count)
     offsets = np.arange(n_pairs) - np.repeat(np.cumsum(count) - count, count)
     pair_face = face_of[np.repeat(start, count) + offsets]
+
+    # pairs (ray, large face) through a two-level box hierarchy in Morton order
+    big = np.nonzero(~small)[0]
+    if len(big):
+        c0, c1, c2 = (np.take(vertices, faces[big, k], axis=0) for k in range(3))
+        b_lo = np.minimum(np.minimum(c0, c1), c2).astype(np.float64)
+        b_hi = np.maximum(np.maximum(c0, c1), c2).astype(np.float64)
+        del c0, c1, c2
+        ray_lo = np.minimum(origins, ends)
+        ray_hi = np.maximum(origins, ends)
+        found = _box_pairs(ray_lo, ray_hi, b_lo, b_hi, lo, hi)
+        if found is None:
+            return None
+        pair_ray = np.concatenate((pair_ray, found[0]))
+        pair_face = np.concatenate((pair_face, big[found[1]]))
+        del b_lo, b_hi
     keep = pair_face != picks[pair_ray]
     pair_ray, pair_face = pair_ray[keep], pair_face[keep]
+    if len(pair_ray) == 0:
+        return None
 
     best = np.full(len(picks), np.inf)
     eps = 1e-9 * float(np.max(hi - lo))
     step = 1 << 16
     for s in range(0, len(pair_ray), step):
         r = pair_ray[s : s + step]
-        tri = np.take(vertices, faces[pair_face[s : s + step]], axis=0).astype(np.float64)
-        v0 = tri[:, 0]
-        t = _ray_hits(origins[r], dirs[r], v0, tri[:, 1] - v0, tri[:, 2] - v0, eps=eps)
+        f = np.take(faces, pair_face[s : s + step], axis=0)
+        v0 = np.take(vertices, f[:, 0], axis=0).astype(np.float64)
+        e1 = np.take(vertices, f[:, 1], axis=0) - v0
+        e2 = np.take(vertices, f[:, 2], axis=0) - v0
+        o = np.take(origins, r, axis=0)
+        t = _ray_hits(o, np.take(dirs, r, axis=0), v0, e1, e2, eps=eps)
         np.minimum.at(best, r, t)
     best[best > reach] = np.inf
     if not np.isfinite(best).any():
