@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from litestar import Controller, MediaType, Response, get, post
 from litestar.datastructures import Cookie
@@ -17,6 +18,13 @@ from portal.core.runtime import Runtime
 from portal.core.templates import render
 
 
+def _same_site_path(referer: str | None) -> str:
+    """Back to the page the switch was pressed on: only its path and query, never another site."""
+    url = urlsplit(referer or "/")
+    path = url.path if url.path.startswith("/") and not url.path.startswith("//") else "/"
+    return f"{path}?{url.query}" if url.query else path
+
+
 class CoreController(Controller):
     @get("/", name="home")
     async def home(self, request: HTMXRequest) -> Template:
@@ -29,9 +37,7 @@ class CoreController(Controller):
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         language = str(data.get("language", ""))
-        back = request.headers.get("referer", "/")
-        path = "/" + back.split("://", 1)[-1].split("/", 1)[-1] if "://" in back else "/"
-        response = Redirect(path=path if not path.startswith("//") else "/", status_code=303)
+        response = Redirect(path=_same_site_path(request.headers.get("referer")), status_code=303)
         if language in LANGUAGES:
             response.set_cookie(
                 Cookie(key=LANGUAGE_COOKIE, value=language, max_age=365 * 24 * 3600,
