@@ -170,3 +170,16 @@ def test_load_mesh(tmp_path):
     np.testing.assert_allclose(np.ptp(mesh.vertices, axis=0), (10, 20, 30))
     with pytest.raises(GeometryError):
         load_mesh(BUILDERS["nan"](tmp_path))
+
+
+def test_obj_polygons_negative_indices_and_texture_refs(tmp_path):
+    path = tmp_path / "quad.obj"
+    path.write_text(
+        "o cube\nv 0 0 0\nv 10 0 0\nv 10 10 0\nv 0 10 0\nv 0 0 10\nv 10 0 10\nv 10 10 10\n"
+        "v 0 10 10\nvt 0 0\nvn 0 0 1\n"
+        "f 4/1/1 3/1/1 2/1/1 1/1/1\nf 5 6 7 8\nf 1 2 6 5\nf 2 3 7 6\nf 3 4 8 7\n"
+        "f -4 -1 -5 -8\n"
+    )
+    analysis = analyze_file(path, process_limits=[])
+    assert analysis.triangles == 12 and analysis.watertight
+    assert analysis.volume_mm3 == pytest.approx(1000)
