@@ -18,6 +18,7 @@ which numpy runs with SIMD:
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -451,6 +452,15 @@ def measure(
     if isinstance(triangles, list):
         triangles = triangles.pop()
     _return_big_blocks_to_the_os()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)  # hand the GIL over quickly between the measuring threads
+    try:
+        return _measure(triangles, side_task)
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _measure(triangles: np.ndarray, side_task: Callable[..., Any] | None) -> MeshMetrics:
     if not (triangles.flags.writeable and triangles.flags.c_contiguous):
         triangles = triangles.copy()
     if triangles.dtype not in (np.float32, np.float64):
