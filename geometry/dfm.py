@@ -347,10 +347,14 @@ def thin_wall(
     del cells
     near_vertex = np.take(grown, vertex_cell)
     near_small = np.nonzero(small & np.take(near_vertex, faces[:, 0]))[0]
-    face_of = near_small
-    cell_key = np.take(vertex_cell, faces[near_small, 0])
-    order = np.argsort(cell_key)
-    cell_key, face_of = cell_key[order], face_of[order]
+    # (cell, face) packed in one integer: a plain value sort groups the faces by cell
+    packed = np.take(vertex_cell, np.take(faces[:, 0], near_small)).astype(np.int64)
+    packed <<= 32
+    packed |= near_small
+    packed.sort()
+    face_of = packed & 0xFFFFFFFF
+    cell_key = packed >> 32
+    del packed
 
     # pairs (ray, small face) through the grown cells of each ray
     query = _flat(grown_cells, dims)
