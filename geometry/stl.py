@@ -25,7 +25,7 @@ _FACET = re.compile(
     + (_WS + rb"vertex" + (_WS + _NUM) * 3) * 3
     + _WS + rb"endloop" + _WS + rb"endfacet"
 )
-_SOLID_LINE = re.compile(rb"^\s*(?:end)?solid\b[^\n]*$", re.MULTILINE)
+_SOLID_LINE = re.compile(rb"^[ \t\r]*(?:end)?solid\b[^\n]*$", re.MULTILINE)
 
 
 def read_binary(path: str | os.PathLike) -> np.ndarray:

@@ -76,3 +76,12 @@ def test_binary_count_mismatch(tmp_path):
     path.write_bytes(b" " * 80 + struct.pack("<I", 7) + b"\0" * 50)
     with pytest.raises(GeometryError):
         read_binary(path)
+
+
+def test_long_blank_runs_do_not_hang(tmp_path):
+    path = tmp_path / "blank.stl"
+    path.write_bytes(ONE.replace(b"endsolid", b"\n" * 2_000_000 + b"endsolid"))
+    assert read_ascii(path).shape == (1, 3, 3)
+    path.write_bytes(b"solid x\n" + b"facet normal " * 200_000)
+    with pytest.raises(GeometryError):
+        read_ascii(path)
