@@ -19,7 +19,7 @@ from geometry.formats import MAX_FACETS
 from geometry.model import GeometryError
 
 MAX_MEMBERS = 1000
-MAX_TOTAL_BYTES = 1_000_000_000
+MAX_TOTAL_BYTES = 512_000_000  # a 3MF part of this size is ~5 M triangles of XML
 MAX_RATIO = 200.0  # deflate cannot do better than ~1030:1; real 3MF XML is ~5-30:1
 RATIO_FLOOR_BYTES = 1 << 20  # tiny members may compress far better without being bombs
 MAX_DEPTH = 16
