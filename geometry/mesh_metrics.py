@@ -449,18 +449,19 @@ def measure(
     `side_task(vertices=, faces=, face_areas=, face_size=, bbox_min=, bbox_max=, outward=)`
     (the thin-wall check) runs alongside the topology checks; its result is `side_result`.
     """
-    if isinstance(triangles, list):
-        triangles = triangles.pop()
+    held = triangles if isinstance(triangles, list) else [triangles]
+    del triangles  # only `held` refers to the soup now: _measure releases it after the weld
     _return_big_blocks_to_the_os()
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)  # hand the GIL over quickly between the measuring threads
     try:
-        return _measure(triangles, side_task)
+        return _measure(held, side_task)
     finally:
         sys.setswitchinterval(interval)
 
 
-def _measure(triangles: np.ndarray, side_task: Callable[..., Any] | None) -> MeshMetrics:
+def _measure(held: list[np.ndarray], side_task: Callable[..., Any] | None) -> MeshMetrics:
+    triangles = held.pop()
     if not (triangles.flags.writeable and triangles.flags.c_contiguous):
         triangles = triangles.copy()
     if triangles.dtype not in (np.float32, np.float64):
