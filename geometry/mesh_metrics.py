@@ -6,8 +6,10 @@ which numpy runs with SIMD:
 
 - weld: each corner's exact coordinate bits are hashed to 64 bits; the corner's index goes in
   the low bits and the hash in the high bits of one integer, so a plain value sort groups equal
-  corners and carries the permutation along. Groups are then split wherever the coordinates
-  differ, so a hash collision can never merge two different points.
+  corners and carries the permutation along. Every corner is then compared bit for bit with
+  the point its group stands for (a gather from the small unique table, cache-friendly), and
+  a group that mixes different points (a hash collision) is split by an exact sort: two
+  different points are never merged.
 - edges: each directed edge becomes ``(min·V + max)·2 + (a > b)``; after one sort a closed,
   consistently oriented 2-manifold is exactly the array ``[2k, 2k+1, ...]`` pairs.
 - bodies: connected components by repeated hooking of every root to its smallest neighbouring
@@ -34,7 +36,6 @@ _CHUNK = 1 << 16
 _K1 = np.uint64(0x9E3779B97F4A7C15)
 _K2 = np.uint64(0xC2B2AE3D27D4EB4F)
 _K3 = np.uint64(0x165667B19E3779F9)
-_K4 = np.uint64(0xFF51AFD7ED558CCD)
 
 
 @dataclass
