@@ -326,14 +326,12 @@ def thin_wall(
     ends = origins + reach * dirs
     seg_lo = cell_of(np.minimum(origins, ends))
     seg_hi = cell_of(np.maximum(origins, ends))
-    # the cells each segment touches, and the same grown by one cell
-    ray_of, ray_cells = _expand_boxes(seg_lo, seg_hi)
+    # the cells each segment touches, grown by one cell: a small facet lies within one cell
+    # of its first corner's cell
     grown_of, grown_cells = _expand_boxes(
         np.maximum(seg_lo - 1, 0), np.minimum(seg_hi + 1, dims - 1)
     )
-    marked = np.zeros(int(dims.prod()), dtype=bool)
-    marked[_flat(ray_cells, dims)] = True
-    grown = np.zeros_like(marked)
+    grown = np.zeros(int(dims.prod()), dtype=bool)
     grown[_flat(grown_cells, dims)] = True
 
     small = face_size <= cell
