@@ -1,9 +1,9 @@
 """Manufacturability findings with stable codes.
 
 Codes: ``not_watertight``, ``inconsistent_normals``, ``inverted_normals``, ``multiple_bodies``,
-``internal_voids``, ``degenerate_facets``, ``units_suspect_small``, ``units_suspect_large``, ``exceeds_envelope``
-(blocking, per process), ``thin_wall`` (warning, per process). STEP's ``no_solid`` is made by
-`geometry.step`.
+``internal_voids``, ``degenerate_facets``, ``units_suspect_small``, ``units_suspect_large``,
+``exceeds_envelope`` (blocking, per process), ``thin_wall`` (warning, per process),
+``thin_wall_unchecked`` (info). STEP's ``no_solid`` is made by `geometry.step`.
 
 Thin walls are estimated by ray casting: rays start at the centres of 1,024 facets sampled by
 area (deterministically) and go inwards along the facet normal; the first facet a ray meets is
@@ -169,6 +169,11 @@ class Wall:
     at_mm: tuple[float, float, float]
     rays: int  # sampled rays
     thin_rays: dict[str, int]  # per process: rays that found a thinner wall than its minimum
+    complete: bool = True  # False: the mesh needed too much work and was not checked
+
+
+def _gave_up(rays: int) -> Wall:
+    return Wall(float("inf"), (0.0, 0.0, 0.0), rays, {}, complete=False)
 
 
 def _ray_hits(origins, dirs, v0, e1, e2, eps):
@@ -363,7 +368,7 @@ def thin_wall(
     count = np.searchsorted(cell_key, query, side="right") - start
     n_pairs = int(count.sum())
     if n_pairs > _MAX_PAIRS:
-        return None
+        return _gave_up(len(picks))
     pair_ray = np.repeat(grown_of, count)
     offsets = np.arange(n_pairs) - np.repeat(np.cumsum(count) - count, count)
     pair_face = face_of[np.repeat(start, count) + offsets]
@@ -379,7 +384,7 @@ def thin_wall(
         ray_hi = np.maximum(origins, ends)
         found = _box_pairs(ray_lo, ray_hi, b_lo, b_hi, lo, hi)
         if found is None:
-            return None
+            return _gave_up(len(picks))
         pair_ray = np.concatenate((pair_ray, found[0]))
         pair_face = np.concatenate((pair_face, big[found[1]]))
         del b_lo, b_hi
@@ -417,6 +422,15 @@ def thin_wall(
 def thin_wall_findings(wall: Wall | None, limits: Sequence[ProcessLimits]) -> list[Finding]:
     if wall is None:
         return []
+    if not wall.complete:
+        return [
+            Finding(
+                "thin_wall_unchecked",
+                "info",
+                "Wall thickness could not be checked automatically on this mesh (too many "
+                "long, thin facets): staff will check thin walls by hand.",
+            )
+        ]
     x, y, z = wall.at_mm
     findings = []
     for limit in limits:

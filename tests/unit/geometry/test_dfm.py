@@ -112,3 +112,11 @@ def test_internal_void_is_reported_not_as_a_second_body():
     metrics = measure(np.concatenate([sphere(3, 20.0), sphere(3, 15.0)[:, ::-1]]))
     found = codes(dfm.topology_findings(metrics))
     assert found == [("internal_voids", None)]
+
+
+def test_thin_wall_gives_up_visibly_when_the_work_is_unbounded(monkeypatch):
+    monkeypatch.setattr(dfm, "_MAX_PAIRS", 10)
+    monkeypatch.setattr(dfm, "_BOX_PAIRS", 10)
+    metrics = measure(tube(outer=10.0, inner=9.6, height=30.0, sections=128))
+    found = [f for f in dfm.mesh_findings(metrics, LIMITS) if f.code.startswith("thin_wall")]
+    assert [(f.code, f.severity) for f in found] == [("thin_wall_unchecked", "info")]
