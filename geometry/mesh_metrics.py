@@ -200,21 +200,34 @@ def soup_geometry(triangles: np.ndarray, centre: np.ndarray):
 def _soup_geometry(triangles, centre, areas, sizes, volumes):
     n = len(triangles)
     volume6 = 0.0
+    flat = triangles.reshape(n, 9)
     for s in range(0, n, _CHUNK):
-        chunk = triangles[s : s + _CHUNK]
-        v0, v1, v2 = chunk[:, 0], chunk[:, 1], chunk[:, 2]
-        span = np.maximum(np.maximum(v0, v1), v2)
-        span -= np.minimum(np.minimum(v0, v1), v2)
-        sizes[s : s + _CHUNK] = np.maximum(np.maximum(span[:, 0], span[:, 1]), span[:, 2])
-        b = v1 - v0
-        c = v2 - v0
-        a = v0 - centre
-        cx = b[:, 1] * c[:, 2] - b[:, 2] * c[:, 1]
-        cy = b[:, 2] * c[:, 0] - b[:, 0] * c[:, 2]
-        cz = b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0]
-        term = a[:, 0] * cx
-        term += a[:, 1] * cy
-        term += a[:, 2] * cz
+        # one transposed copy per chunk: every operation below runs on contiguous rows
+        x0, y0, z0, x1, y1, z1, x2, y2, z2 = flat[s : s + _CHUNK].T.copy()
+        sx = np.maximum(np.maximum(x0, x1), x2) - np.minimum(np.minimum(x0, x1), x2)
+        sy = np.maximum(np.maximum(y0, y1), y2) - np.minimum(np.minimum(y0, y1), y2)
+        sz = np.maximum(np.maximum(z0, z1), z2) - np.minimum(np.minimum(z0, z1), z2)
+        np.maximum(sx, sy, out=sx)
+        np.maximum(sx, sz, out=sx)
+        sizes[s : s + _CHUNK] = sx
+        x1 -= x0
+        y1 -= y0
+        z1 -= z0
+        x2 -= x0
+        y2 -= y0
+        z2 -= z0
+        x0 -= centre[0]
+        y0 -= centre[1]
+        z0 -= centre[2]
+        cx = y1 * z2
+        cx -= z1 * y2
+        cy = z1 * x2
+        cy -= x1 * z2
+        cz = x1 * y2
+        cz -= y1 * x2
+        term = x0 * cx
+        term += y0 * cy
+        term += z0 * cz
         volume6 += float(term.sum(dtype=np.float64))
         volumes[s : s + _CHUNK] = term
         cx *= cx
