@@ -137,14 +137,25 @@ def _groups(points, order, start):
 
 
 def _mismatches(bits: np.ndarray, unique_bits: np.ndarray, inverse: np.ndarray) -> np.ndarray:
-    """Points that differ from the unique point they were mapped to (a cache-friendly gather)."""
+    """Points that differ from the unique point they were mapped to (a cache-friendly gather).
+
+    Large inputs are checked in two halves, the second on another thread.
+    """
+    half = len(inverse) // 2 if len(inverse) > (1 << 20) else len(inverse)
+    other = Background(_mismatch_range, bits, unique_bits, inverse, half, len(inverse))
+    wrong = _mismatch_range(bits, unique_bits, inverse, 0, half) + other.result()
+    return np.concatenate(wrong) if wrong else np.empty(0, dtype=np.int64)
+
+
+def _mismatch_range(bits, unique_bits, inverse, begin: int, end: int) -> list[np.ndarray]:
     step = 1 << 18
     wrong = []
-    for s in range(0, len(inverse), step):
-        got = np.take(unique_bits, inverse[s : s + step], axis=0)
-        if not np.array_equal(got, bits[s : s + step]):
-            wrong.append(np.flatnonzero(np.any(got != bits[s : s + step], axis=1)) + s)
-    return np.concatenate(wrong) if wrong else np.empty(0, dtype=np.int64)
+    for s in range(begin, end, step):
+        e = min(s + step, end)
+        got = np.take(unique_bits, inverse[s:e], axis=0)
+        if not np.array_equal(got, bits[s:e]):
+            wrong.append(np.flatnonzero(np.any(got != bits[s:e], axis=1)) + s)
+    return wrong
 
 
 def _split_groups(points, bits, order, start, inverse, unique, wrong):
