@@ -310,34 +310,53 @@ def _jump(labels: np.ndarray) -> np.ndarray:
         labels = jumped
 
 
-def body_labels(faces: np.ndarray, n_vertices: int) -> tuple[int, np.ndarray]:
+def _hook_round(labels, r0, r1, r2):
+    """Hook every root to the smallest root among its faces, jump to roots, drop the faces
+    that now lie inside one component."""
+    low = np.minimum(r0, r1)
+    np.minimum(low, r2, out=low)
+    np.minimum.at(labels, r0, low)
+    np.minimum.at(labels, r1, low)
+    np.minimum.at(labels, r2, low)
+    labels = _jump(labels)
+    r0 = np.take(labels, r0)
+    r1 = np.take(labels, r1)
+    r2 = np.take(labels, r2)
+    keep = r0 != r1
+    keep |= r1 != r2
+    index = np.flatnonzero(keep)
+    return labels, r0[index], r1[index], r2[index]
+
+
+def body_labels(
+    faces: np.ndarray, n_vertices: int, all_used: bool = False
+) -> tuple[int, np.ndarray]:
     """Connected components over shared vertices. Returns (count, root label per vertex).
 
-    Each round hooks every root to the smallest root among the faces it is in, jumps pointers
-    to the roots and drops the faces that now lie inside one component.
+    Rounds of `_hook_round`; after the first, the surviving roots are renumbered 0..R-1 so
+    the later rounds jump pointers over R entries, not over every vertex. `all_used`: every
+    vertex is a corner of some face (no need to look for isolated ones).
     """
-    labels = np.arange(n_vertices, dtype=np.int32)
+    identity = np.arange(n_vertices, dtype=np.int32)
     columns = np.ascontiguousarray(faces.T)
-    r0, r1, r2 = columns[0], columns[1], columns[2]
-    while len(r0):
-        low = np.minimum(r0, r1)
-        np.minimum(low, r2, out=low)
-        np.minimum.at(labels, r0, low)
-        np.minimum.at(labels, r1, low)
-        np.minimum.at(labels, r2, low)
-        labels = _jump(labels)
-        r0 = np.take(labels, r0)
-        r1 = np.take(labels, r1)
-        r2 = np.take(labels, r2)
-        columns = None  # the first round's input is no longer needed
-        keep = r0 != r1
-        keep |= r1 != r2
-        index = np.flatnonzero(keep)
-        r0, r1, r2 = r0[index], r1[index], r2[index]
-    used = np.zeros(n_vertices, dtype=bool)
-    used[faces.reshape(-1)] = True
-    roots = np.count_nonzero((labels == np.arange(n_vertices, dtype=np.int32)) & used)
-    return int(roots), labels
+    labels, r0, r1, r2 = _hook_round(identity.copy(), columns[0], columns[1], columns[2])
+    del columns
+    is_root = labels == identity
+    if len(r0):
+        roots = np.flatnonzero(is_root).astype(np.int32)  # ascending: order is kept
+        compact = np.zeros(n_vertices, dtype=np.int32)
+        compact[roots] = np.arange(len(roots), dtype=np.int32)
+        r0, r1, r2 = np.take(compact, r0), np.take(compact, r1), np.take(compact, r2)
+        sub = np.arange(len(roots), dtype=np.int32)
+        while len(r0):
+            sub, r0, r1, r2 = _hook_round(sub, r0, r1, r2)
+        labels = np.take(roots, np.take(sub, np.take(compact, labels)))
+        is_root = labels == identity
+    if not all_used:
+        used = np.zeros(n_vertices, dtype=bool)
+        used[faces.reshape(-1)] = True
+        is_root &= used
+    return int(np.count_nonzero(is_root)), labels
 
 
 def _frame(up: np.ndarray) -> np.ndarray:
@@ -544,7 +563,7 @@ def _measure(held: list[np.ndarray], side_task: Callable[..., Any] | None) -> Me
             bbox_max=hi,
             outward=-1.0 if signed_volume < 0 else 1.0,
         )
-    shells, labels = body_labels(faces, len(vertices))
+    shells, labels = body_labels(faces, len(vertices), all_used=kept == n)
     voids = 0
     if shells > 1:  # a shell that encloses negative volume is a cavity inside a body
         per_shell = np.bincount(np.take(labels, faces[:, 0]), weights=volumes)

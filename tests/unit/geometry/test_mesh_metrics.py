@@ -163,3 +163,9 @@ def test_hollow_ball_is_one_body_with_a_void():
     assert (m.bodies, m.shells, m.voids) == (1, 2, 1)
     expected = trimesh.creation.icosphere(3, 20.0).volume - trimesh.creation.icosphere(3, 15.0).volume
     assert m.volume_mm3 == pytest.approx(expected, rel=1e-6)
+
+
+def test_vertices_only_in_degenerate_facets_are_not_bodies():
+    stray = np.array([[[50.0, 50, 50], [50, 50, 50], [60, 60, 60]]])
+    m = measure(np.concatenate([box(), stray]))
+    assert m.degenerate == 1 and m.bodies == 1 and m.shells == 1
