@@ -183,3 +183,43 @@ def test_obj_polygons_negative_indices_and_texture_refs(tmp_path):
     analysis = analyze_file(path, process_limits=[])
     assert analysis.triangles == 12 and analysis.watertight
     assert analysis.volume_mm3 == pytest.approx(1000)
+
+
+def test_3mf_components_and_build_transforms(tmp_path):
+    import zipfile
+
+    from models import RELS, model_xml
+
+    xml = model_xml(box((10, 10, 10))).decode()
+    xml = xml.replace(
+        "</resources>",
+        '<object id="2" type="model"><components><component objectid="1"/>'
+        '<component objectid="1" transform="1 0 0 0 1 0 0 0 1 100 0 0"/></components>'
+        "</object></resources>",
+    )
+    xml = xml.replace(
+        '<build><item objectid="1"/></build>',
+        '<build><item objectid="2" transform="1 0 0 0 1 0 0 0 1 0 0 5"/></build>',
+    )
+    path = tmp_path / "parts.3mf"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("_rels/.rels", RELS)
+        archive.writestr("3D/3dmodel.model", xml)
+    analysis = analyze_file(path, process_limits=[])
+    assert analysis.bodies == 2 and analysis.volume_mm3 == pytest.approx(2000)
+    assert analysis.bbox_mm == pytest.approx((110, 10, 10))
+
+
+def test_3mf_with_doctype_is_refused(tmp_path):
+    import zipfile
+
+    from models import RELS, model_xml
+
+    xml = b'<!DOCTYPE m [<!ENTITY a "aaaa">]>' + model_xml(box())
+    path = tmp_path / "entity.3mf"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("_rels/.rels", RELS)
+        archive.writestr("3D/3dmodel.model", xml)
+    with pytest.raises(GeometryError) as err:
+        analyze_file(path, process_limits=[])
+    assert err.value.code == "invalid_3mf"
