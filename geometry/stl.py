@@ -41,7 +41,7 @@ def read_binary(path: str | os.PathLike) -> np.ndarray:
         if count > MAX_FACETS:
             raise GeometryError("too_large", f"The STL has more than {MAX_FACETS:,} facets.")
         triangles = np.empty((count, 3, 3), dtype=np.float32)
-        step = 1 << 16
+        step = 1 << 18
         for start in range(0, count, step):  # in slices: never the whole file twice in memory
             records = np.fromfile(stream, dtype=RECORD, count=min(step, count - start))
             if len(records) != min(step, count - start):
