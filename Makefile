@@ -55,7 +55,7 @@ lint: install ## ruff
 	$(BIN)/ruff check portal geometry jobs tests bench migrations
 
 messages: install ## refresh the translation catalogue after changing user-facing text
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output -o portal/locale/messages.pot portal templates
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output -o portal/locale/messages.pot .
 	$(BIN)/pybabel update -i portal/locale/messages.pot -d portal/locale -D messages --no-fuzzy-matching
 	$(BIN)/pybabel compile -d portal/locale -D messages
 
