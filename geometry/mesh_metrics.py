@@ -475,12 +475,21 @@ class Background:
         finally:
             self._args, self._kwargs = (), {}
 
+    def wait(self) -> None:
+        if _THREADS:
+            self._thread.join()
+
     def result(self):
         if _THREADS:
             self._thread.join()
         if self._error is not None:
             raise self._error
         return self._result
+
+
+def _after(first: Background, task: Callable[..., Any], **kwargs) -> Any:
+    first.wait()
+    return task(**kwargs)
 
 
 def measure(
@@ -553,7 +562,10 @@ def _measure(held: list[np.ndarray], side_task: Callable[..., Any] | None) -> Me
         )
     side = None
     if side_task is not None:
+        # after the edge check, on the same thread: two busy threads share two CPUs best
         side = Background(
+            _after,
+            edges,
             side_task,
             vertices=vertices,
             faces=faces,
