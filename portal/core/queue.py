@@ -26,10 +26,6 @@ class JobQueue:
         self._inline = None
         self._inline_tasks: set[asyncio.Task] = set()
 
-    @property
-    def mode(self) -> str:
-        return "arq" if self._settings.redis.url else "in-process"
-
     async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
         if self._settings.redis.url:
             if self._arq is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar import Litestar
 from litestar.connection import ASGIConnection
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -23,10 +22,6 @@ class Runtime:
     throttle: LoginThrottle
     redis: Redis | None
     queue: JobQueue
-
-
-def runtime_of(app: Litestar) -> Runtime:
-    return app.state.runtime
 
 
 def provide_runtime(request: ASGIConnection) -> Runtime:
