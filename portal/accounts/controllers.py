@@ -39,9 +39,7 @@ def safe_next(url: str | None) -> str:
 
 
 def profile_form(user: User) -> Form:
-    return Form(values={name: getattr(user, name) or "" for name in (
-        "full_name", "email", "phone", "account_type", "company_name", "inn", "kpp", "ogrn",
-        "legal_address")})
+    return Form(values={name: getattr(user, name) or "" for name in PROFILE_FIELDS})
 
 
 class AccountController(Controller):
