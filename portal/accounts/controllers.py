@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from portal.accounts.guards import requires_login
 from portal.accounts.schemas import (
+    PROFILE_FIELDS,
     Form,
     check_new_password,
     clean_profile,
