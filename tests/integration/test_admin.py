@@ -61,7 +61,7 @@ async def test_paging(client, db) -> None:
                              password_hash="x"))
         await session.commit()
     first = await client.get("/admin/users")
-    assert "Page 1 of 3" in first.text
+    assert "Page 1 of 3" in first.text and "46 users" in first.text
     third = await client.get("/admin/users?page=3", headers={"HX-Request": "true"})
     assert "Page 3 of 3" in third.text
     assert third.text.count('href="/admin/users/') == 6  # 46 users, 20 a page

@@ -135,14 +135,19 @@ def test_the_catalogue_is_loaded_for_russian() -> None:
     assert i18n.gettext("Log in") == "Log in"  # English is the source text
 
 
-def test_newstyle_placeholders_render_in_russian() -> None:
+@pytest.mark.parametrize(
+    "total,expected",
+    [(1, "1 пользователь"), (3, "3 пользователя"), (11, "11 пользователей"), (42, "42 пользователя")],
+)
+def test_newstyle_placeholders_and_plurals_render_in_russian(total: int, expected: str) -> None:
     from portal.core.templates import build_environment
 
     template = build_environment().from_string(
-        '{{ _("Page %(page)s of %(pages)s · %(total)s users", page=2, pages=5, total=42) }}'
+        '{{ _("Page %(page)s of %(pages)s", page=2, pages=5) }} · '
+        '{{ ngettext("%(num)s user", "%(num)s users", total) }}'
     )
     token = i18n.current_language.set("ru")
     try:
-        assert template.render() == "Страница 2 из 5 · пользователей: 42"
+        assert template.render(total=total) == f"Страница 2 из 5 · {expected}"
     finally:
         i18n.current_language.reset(token)
