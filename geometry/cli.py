@@ -13,7 +13,8 @@ import sys
 from geometry.model import GeometryError
 
 
-def _print(data: dict, as_json: bool, text: str) -> None:
+def print_result(data: dict, as_json: bool, text: str) -> None:
+    """Every command's output: JSON with --json, text for a person otherwise."""
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
@@ -24,7 +25,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from geometry.analyze import analyze_file, describe
 
     analysis = analyze_file(args.file)
-    _print(analysis.as_dict(), args.json, describe(analysis))
+    print_result(analysis.as_dict(), args.json, describe(analysis))
     return 0
 
 
@@ -46,7 +47,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     mesh = load_mesh(args.file)
     write_previews(mesh, png_path=args.png, glb_path=args.glb)
-    _print({"png": args.png, "glb": args.glb}, args.json, f"wrote {args.png} and {args.glb}")
+    print_result({"png": args.png, "glb": args.glb}, args.json, f"wrote {args.png} and {args.glb}")
     return 0
 
 
@@ -88,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except GeometryError as exc:
-        _print(exc.as_dict(), getattr(args, "json", False), f"error: {exc.message}")
+        print_result(exc.as_dict(), getattr(args, "json", False), f"error: {exc.message}")
         return 2
     except MemoryError:
         error = GeometryError("too_large", "The model is too large to process.")
-        _print(error.as_dict(), getattr(args, "json", False), f"error: {error.message}")
+        print_result(error.as_dict(), getattr(args, "json", False), f"error: {error.message}")
         return 2
     except Exception as exc:  # the last guard: a person gets a message, never a traceback
         error = GeometryError("internal", f"The model could not be processed ({type(exc).__name__}).")
-        _print(error.as_dict(), getattr(args, "json", False), f"error: {error.message}")
+        print_result(error.as_dict(), getattr(args, "json", False), f"error: {error.message}")
         return 2

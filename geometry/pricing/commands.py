@@ -6,15 +6,10 @@ Errors are raised as `GeometryError`; `geometry.cli` turns them into exit 2 and 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
+from geometry.cli import print_result
 from geometry.pricing import QuoteOptions, catalog, default_rate_card, quote
 from geometry.pricing.engine import Quote
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text + "\n")
 
 
 def run_quote(args: argparse.Namespace) -> int:
@@ -36,19 +31,13 @@ def run_quote(args: argparse.Namespace) -> int:
 
     analysis = analyze_file(args.file)
     result = quote(analysis, card, options)
-    if args.json:
-        _write(json.dumps(result.as_dict(), ensure_ascii=False))
-    else:
-        _write(describe_quote(result))
+    print_result(result.as_dict(), args.json, describe_quote(result))
     return 0
 
 
 def run_catalog(args: argparse.Namespace) -> int:
     data = catalog(default_rate_card())
-    if args.json:
-        _write(json.dumps(data, ensure_ascii=False))
-    else:
-        _write(describe_catalog(data))
+    print_result(data, args.json, describe_catalog(data))
     return 0
 
 

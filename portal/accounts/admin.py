@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from portal.accounts.guards import requires_staff
 from portal.accounts.services import UserService
-from portal.accounts.sessions import flash, rotate_session_id
+from portal.accounts.sessions import flash
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
 from portal.core.templates import render
@@ -58,9 +58,8 @@ class UserAdminController(Controller):
     async def set_active(
         self, request: HTMXRequest, users: UserService, user_id: UUID, data: FormData
     ) -> Redirect:
-        if user_id != request.user.id:
-            active = str(data.get("active", "")) == "1"
-            await users.set_active(user_id, active)
+        active = str(data.get("active", "")) == "1"
+        if await users.set_active(user_id, active, actor_id=request.user.id):
             log_event(auth_log, "user_activated" if active else "user_deactivated",
                       user_id=str(user_id), by=str(request.user.id))
             flash(request, N_("The user is active again.") if active
@@ -71,10 +70,8 @@ class UserAdminController(Controller):
     async def set_staff(
         self, request: HTMXRequest, users: UserService, user_id: UUID, data: FormData
     ) -> Redirect:
-        if user_id != request.user.id:
-            staff = str(data.get("staff", "")) == "1"
-            await users.set_staff(user_id, staff)
-            rotate_session_id(request)
+        staff = str(data.get("staff", "")) == "1"
+        if await users.set_staff(user_id, staff, actor_id=request.user.id):
             log_event(auth_log, "staff_granted" if staff else "staff_revoked",
                       user_id=str(user_id), by=str(request.user.id))
             flash(request, N_("Staff rights granted.") if staff else N_("Staff rights revoked."),

@@ -98,15 +98,23 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
             item_id=user.id,
         )
 
-    async def set_active(self, user_id: Any, active: bool) -> User:
+    async def set_active(self, user_id: Any, active: bool, actor_id: Any) -> User | None:
+        """None when staff act on themselves: nobody locks themselves out by one click."""
+        if user_id == actor_id:
+            return None
         user = await self.get(user_id)
         changes: dict[str, Any] = {"is_active": active}
         if not active:
             changes["session_version"] = user.session_version + 1
         return await self.update(changes, item_id=user.id)
 
-    async def set_staff(self, user_id: Any, staff: bool) -> User:
-        """A change of privilege ends the user's sessions: they log in again with the new rights."""
+    async def set_staff(self, user_id: Any, staff: bool, actor_id: Any) -> User | None:
+        """A change of privilege ends the user's sessions: they log in again with the new rights.
+
+        None when staff act on themselves.
+        """
+        if user_id == actor_id:
+            return None
         user = await self.get(user_id)
         return await self.update(
             {"is_staff": staff, "session_version": user.session_version + 1}, item_id=user.id

@@ -15,7 +15,7 @@ from portal.db.models import LoginFailureCounter
 
 class FailureCounter(Protocol):
     async def count(self, key: str) -> int: ...
-    async def add_failure(self, key: str, window_seconds: int) -> int: ...
+    async def add_failure(self, key: str, window_seconds: int) -> None: ...
     async def reset(self, key: str) -> None: ...
 
 
@@ -26,13 +26,12 @@ class RedisFailureCounter:
     async def count(self, key: str) -> int:
         return int(await self._redis.get(f"login-failures:{key}") or 0)
 
-    async def add_failure(self, key: str, window_seconds: int) -> int:
+    async def add_failure(self, key: str, window_seconds: int) -> None:
         name = f"login-failures:{key}"
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.expire(name, window_seconds, nx=True)
-            failures, _ = await pipe.execute()
-        return int(failures)
+            await pipe.execute()
 
     async def reset(self, key: str) -> None:
         await self._redis.delete(f"login-failures:{key}")
@@ -51,7 +50,7 @@ class DatabaseFailureCounter:
                 return 0
             return row.failures
 
-    async def add_failure(self, key: str, window_seconds: int) -> int:
+    async def add_failure(self, key: str, window_seconds: int) -> None:
         now = datetime.now(UTC)
         fresh_window = now + timedelta(seconds=window_seconds)
         async with self._sessionmaker() as db:
@@ -71,8 +70,7 @@ class DatabaseFailureCounter:
                 await db.commit()
             except IntegrityError:  # another request created the row first
                 await db.rollback()
-                return await self.add_failure(key, window_seconds)
-        return await self.count(key)
+                await self.add_failure(key, window_seconds)
 
     async def reset(self, key: str) -> None:
         async with self._sessionmaker() as db:
