@@ -26,6 +26,7 @@ from portal.core.controllers import CoreController
 from portal.core.errors import exception_handlers
 from portal.core.i18n import LanguageMiddleware
 from portal.core.logging import RequestIdMiddleware, configure_logging, request_id_header
+from portal.core.mail import Mail, provide_mail
 from portal.core.queue import JobQueue
 from portal.core.runtime import Runtime, provide_runtime
 from portal.core.security import SecurityMiddleware, security_headers_hook
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         redis=redis,
         queue=JobQueue(settings),
     )
+    mail = Mail(settings.mail, runtime.queue)
     session_config = RotatingSessionConfig(
         key=settings.session.cookie_name,
         max_age=settings.session.idle_timeout,
@@ -109,17 +111,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=StoreRegistry(stores={"sessions": session_store}),
         template_config=template_config(auto_reload=settings.server.debug),
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
-        dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
+        dependencies={
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "mail": Provide(provide_mail, sync_to_thread=False),
+        },
         request_max_body_size=MAX_FORM_BODY,
         before_send=[request_id_header, security_headers_hook(settings.server.https)],
-        state=_state(runtime),
+        state=_state(runtime, mail),
         on_startup=[start_housekeeping],
         on_shutdown=[close_connections],
         debug=False,
     )
 
 
-def _state(runtime: Runtime):
+def _state(runtime: Runtime, mail: Mail):
     from litestar.datastructures import State
 
-    return State({"runtime": runtime})
+    return State({"runtime": runtime, "mail": mail})

@@ -136,12 +136,30 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    smtp_url: str | None  # smtp://user:password@host:587 (STARTTLS when offered) or smtps://…:465
+    sender: str  # the From address
+    site_url: str | None  # where links in messages point; None: the address the request came to
+    timeout: int  # seconds for one SMTP conversation
+
+    @classmethod
+    def from_env(cls) -> MailSettings:
+        return cls(
+            smtp_url=_env("SMTP_URL"),
+            sender=_env("MAIL_FROM", "Manufacturing portal <portal@localhost>"),
+            site_url=(_env("SITE_URL") or "").rstrip("/") or None,
+            timeout=_env_int("SMTP_TIMEOUT", 30),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
     redis: RedisSettings
     session: SessionSettings
     auth: AuthSettings
+    mail: MailSettings
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -153,6 +171,7 @@ class Settings:
             redis=RedisSettings.from_env(),
             session=SessionSettings.from_env(server.https),
             auth=AuthSettings.from_env(),
+            mail=MailSettings.from_env(),
         )
 
 

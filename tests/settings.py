@@ -9,6 +9,7 @@ from pathlib import Path
 from portal.config import (
     AuthSettings,
     DatabaseSettings,
+    MailSettings,
     RedisSettings,
     ServerSettings,
     SessionSettings,
@@ -19,7 +20,9 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
-def make_settings(database_url: str, redis_url: str | None, data_dir: Path, **auth) -> Settings:
+def make_settings(
+    database_url: str, redis_url: str | None, data_dir: Path, smtp_url: str | None = None, **auth
+) -> Settings:
     server = ServerSettings(
         host="127.0.0.1",
         port=8000,
@@ -41,4 +44,7 @@ def make_settings(database_url: str, redis_url: str | None, data_dir: Path, **au
         redis=RedisSettings(url=redis_url),
         session=SessionSettings(idle_timeout=3600, absolute_timeout=86400, cookie_name="session"),
         auth=auth_settings,
+        mail=MailSettings(
+            smtp_url=smtp_url, sender="Portal <portal@example.com>", site_url=None, timeout=10
+        ),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from litestar import Litestar
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from portal.app import create_app
 from portal.db.models import KeyValueItem, LoginFailureCounter, User
 from tests.settings import make_settings
+from tests.smtp import Mailbox, smtp_server
 
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -115,3 +116,10 @@ async def register(client: AsyncTestClient, person: dict | None = None):
 
 async def login(client: AsyncTestClient, email: str, password: str):
     return await post_form(client, "/login", {"email": email, "password": password}, "/login")
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[str, Mailbox]]:
+    """A local SMTP server: its URL and what it received."""
+    with smtp_server() as server:
+        yield server

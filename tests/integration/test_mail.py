@@ -1,0 +1,106 @@
+"""Mail leaves through a job: SMTP when PORTAL_SMTP_URL is set, else an .eml file in the outbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from email import message_from_bytes, policy
+
+import pytest
+from arq import Retry
+from arq.worker import Worker
+
+from jobs.context import build_context
+from jobs.mail import send_mail
+from jobs.worker import WorkerSettings
+from portal.config import MailSettings, RedisSettings
+from portal.core.logging import configure_logging
+from portal.core.mail import Mail
+from portal.core.queue import JobQueue, arq_redis_settings
+from tests.smtp import body_of, free_port
+
+RUSSIAN = "Здравствуйте! Ссылка действует 30 минут."
+
+
+def with_smtp(settings, url: str | None):
+    return replace(settings, mail=replace(settings.mail, smtp_url=url))
+
+
+async def test_the_worker_delivers_through_smtp(settings, smtp, redis_url) -> None:
+    url, mailbox = smtp
+    settings = with_smtp(settings, url)
+    queue = JobQueue(settings)
+    mail = Mail(settings.mail, queue)
+    await mail.send(mail.compose("ivan@example.com", "Сброс пароля", RUSSIAN))
+    await queue.close()
+    assert mailbox.to("ivan@example.com") == []  # queued, not sent by the caller
+
+    worker = Worker(
+        functions=WorkerSettings.functions,
+        queue_name=WorkerSettings.queue_name,
+        redis_settings=arq_redis_settings(redis_url),
+        on_startup=None,
+        burst=True,
+        poll_delay=0.05,
+        ctx=build_context(settings),
+    )
+    await worker.async_run()
+    await worker.close()
+
+    [message] = await mailbox.await_for("ivan@example.com")
+    assert message["Subject"] == "Сброс пароля"
+    assert message["From"] == "Portal <portal@example.com>"
+    assert body_of(message).strip() == RUSSIAN
+    assert message["Message-ID"].endswith("@example.com>")
+
+
+async def test_the_embedded_default_delivers_through_smtp_in_process(settings, smtp) -> None:
+    url, mailbox = smtp
+    settings = replace(with_smtp(settings, url), redis=RedisSettings(url=None))
+    queue = JobQueue(settings)
+    mail = Mail(settings.mail, queue)
+    await mail.send(mail.compose("olga@example.com", "Hello", "Plain text"))
+    await queue.close()  # waits for the in-process job
+    [message] = await mailbox.await_for("olga@example.com")
+    assert body_of(message).strip() == "Plain text"
+
+
+async def test_without_smtp_each_message_is_an_eml_file_and_its_subject_is_logged(settings) -> None:
+    settings = replace(with_smtp(settings, None), redis=RedisSettings(url=None))
+    configure_logging(debug=False)  # as the app and the worker do
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    logging.getLogger("portal.mail").addHandler(handler)
+    try:
+        queue = JobQueue(settings)
+        mail = Mail(settings.mail, queue)
+        await mail.send(mail.compose("petr@example.com", "Сброс пароля", RUSSIAN))
+        await mail.send(mail.compose("petr@example.com", "Second", "Another"))
+        await queue.close()
+    finally:
+        logging.getLogger("portal.mail").removeHandler(handler)
+
+    outbox = settings.server.data_dir / "outbox"
+    files = sorted(outbox.glob("*.eml"))
+    assert len(files) == 2
+    assert (outbox.stat().st_mode & 0o777) == 0o700
+    assert all((path.stat().st_mode & 0o777) == 0o600 for path in files)
+    messages = [message_from_bytes(path.read_bytes(), policy=policy.default) for path in files]
+    assert {m["Subject"] for m in messages} == {"Сброс пароля", "Second"}
+    assert RUSSIAN in {body_of(m).strip() for m in messages}
+    assert {r.fields["subject"] for r in seen} == {"Сброс пароля", "Second"}  # type: ignore[attr-defined]
+
+
+async def test_an_unreachable_smtp_server_makes_the_job_try_again_later(settings) -> None:
+    settings = with_smtp(settings, f"smtp://127.0.0.1:{free_port()}")  # nobody listens there
+    mail = Mail(settings.mail, JobQueue(settings))
+    raw = mail.compose("nobody@example.com", "Hello", "Text").as_bytes()
+    with pytest.raises(Retry):
+        await send_mail({"settings": settings, "job_try": 1}, raw)
+
+
+@pytest.mark.parametrize("url", ["http://mail.example.com", "smtp://", "smtp://host:notaport"])
+def test_a_wrong_smtp_url_stops_the_start_with_a_message(settings, url) -> None:
+    with pytest.raises(ValueError, match="PORTAL_SMTP_URL|Port"):
+        Mail(MailSettings(smtp_url=url, sender="a@b.c", site_url=None, timeout=1), JobQueue(settings))
