@@ -1,31 +1,77 @@
-"""The embedded default: the same job functions, run in-process instead of by an arq worker."""
+"""The embedded default: the same job functions, run in-process instead of by an arq worker.
+
+As with arq, a job id runs once: while it is queued or running, and for an hour after it ends,
+enqueueing the same id again does nothing. The periodic jobs run here on their schedule.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+import time
 from typing import Any
 
-from jobs.context import build_context
-from jobs.registry import JOBS
+from jobs.context import build_context, close_context
+from jobs.registry import JOBS, SCHEDULE
 from portal.config import Settings
 
 logger = logging.getLogger("portal.jobs")
+
+KEEP_DONE_SECONDS = 3600  # arq's default keep_result
 
 
 class InlineRunner:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._context: dict[str, Any] | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._ids: dict[str, float] = {}  # job id → when it ended (inf while queued or running)
+        self._schedule: asyncio.Task | None = None
 
-    async def run(self, name: str, *args: Any) -> Any:
+    def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> bool:
+        now = time.monotonic()
+        self._ids = {key: ended for key, ended in self._ids.items() if now - ended < KEEP_DONE_SECONDS}
+        if job_id is not None:
+            if job_id in self._ids:
+                return False
+            self._ids[job_id] = math.inf
+        task = asyncio.create_task(self._run(name, args, job_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _run(self, name: str, args: tuple[Any, ...], job_id: str | None) -> Any:
         if self._context is None:
             self._context = build_context(self._settings)
         try:
             return await JOBS[name](self._context, *args)
         except Exception:  # the job records its own failure; the web process goes on
-            logger.exception("job failed", extra={"fields": {"job": name}})
+            logger.exception("job failed", extra={"fields": {"job": name, "job_id": job_id}})
             return None
+        finally:
+            if job_id is not None:
+                self._ids[job_id] = time.monotonic()
+
+    def start_schedule(self) -> None:
+        if self._schedule is None and SCHEDULE:
+            self._schedule = asyncio.create_task(self._run_schedule())
+
+    async def _run_schedule(self) -> None:
+        """At start, then at every period's boundary (as the worker's cron), each slot once."""
+        while True:
+            now = time.time()
+            for job in SCHEDULE:
+                slot = int(now // (job.every_minutes * 60))
+                self.enqueue(job.name, job_id=f"cron:{job.name}:{slot}")
+            period = min(job.every_minutes for job in SCHEDULE) * 60
+            await asyncio.sleep(period - now % period + 1)
 
     async def close(self) -> None:
+        if self._schedule is not None:
+            self._schedule.cancel()
+            await asyncio.gather(self._schedule, return_exceptions=True)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._context is not None:
-            await self._context["engine"].dispose()
+            await close_context(self._context)

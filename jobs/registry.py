@@ -1,11 +1,21 @@
-"""Every job function, by the name the queue uses."""
+"""Every job function by the name the queue uses, and the jobs that run on a schedule."""
 
 from __future__ import annotations
 
-from jobs.mail import send_mail
-from jobs.maintenance import purge_expired
+from dataclasses import dataclass
+
+from jobs import accounts, mail
 
 JOBS = {
-    "purge_expired": purge_expired,
-    "send_mail": send_mail,
+    "purge_expired": accounts.purge_expired,
+    "send_mail": mail.send_mail,
 }
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every_minutes: int  # a divisor of 60: the worker's cron runs at these minutes of each hour
+
+
+SCHEDULE = [Periodic("purge_expired", every_minutes=30)]

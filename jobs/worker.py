@@ -6,11 +6,11 @@ from typing import Any
 
 from arq import cron
 
-from jobs.context import build_context
-from jobs.registry import JOBS
+from jobs.context import build_context, close_context
+from jobs.registry import JOBS, SCHEDULE
 from portal.config import get_settings
 from portal.core.logging import configure_logging
-from portal.core.queue import QUEUE_NAME, arq_redis_settings
+from portal.core.queue import QUEUE_NAME
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -20,20 +20,18 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["engine"].dispose()
-
-
-def _redis_settings():
-    url = get_settings().redis.url
-    return arq_redis_settings(url) if url else None
+    await close_context(ctx)
 
 
 class WorkerSettings:
     functions = list(JOBS.values())
-    cron_jobs = [cron(JOBS["purge_expired"], minute={0, 30}, run_at_startup=True)]
+    cron_jobs = [
+        cron(JOBS[job.name], minute=set(range(0, 60, job.every_minutes)), run_at_startup=True)
+        for job in SCHEDULE
+    ]
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME
     health_check_interval = 30
     max_tries = 5
-    redis_settings = _redis_settings()
+    redis_settings = get_settings().redis.get_config()

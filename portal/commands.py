@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import anyio
 import click
 from litestar.plugins import CLIPluginProtocol
-from sqlalchemy import select
 
-from portal.config import get_settings
+from portal.config import Settings, get_settings
 
 
 class PortalCommands(CLIPluginProtocol):
@@ -41,30 +42,17 @@ def users() -> None:
 def create_admin(email: str, password: str, name: str) -> None:
     if not 8 <= len(password) <= 1024:
         raise click.BadParameter("use 8 to 1024 characters", param_hint="--password")
-    created = anyio.run(ensure_admin, email.strip().lower(), password, name)
+    created = anyio.run(_create_admin, email.strip().lower(), password, name)
     click.echo(f"{'Created' if created else 'Updated'} staff account {email}")
 
 
-async def ensure_admin(email: str, password: str, name: str) -> bool:
+async def _create_admin(email: str, password: str, name: str) -> bool:
     from portal.accounts.passwords import Passwords
-    from portal.db.models import User
+    from portal.accounts.services import UserService
 
     settings = get_settings()
-    sessionmaker, engine = _sessionmaker(settings)
-    password_hash = await Passwords(settings.auth).hash(password)
-    async with sessionmaker() as db:
-        user = await db.scalar(select(User).where(User.email == email))
-        created = user is None
-        if user is None:
-            user = User(email=email, full_name=name, password_hash=password_hash)
-            db.add(user)
-        user.password_hash = password_hash
-        user.is_staff = True
-        user.is_active = True
-        user.session_version = (user.session_version or 0) + 1
-        await db.commit()
-    await engine.dispose()
-    return created
+    async with _unit_of_work(settings, UserService) as users:
+        return await users.ensure_admin(email, password, name, Passwords(settings.auth))
 
 
 @click.group(help="Demo data for the embedded default.")
@@ -78,12 +66,12 @@ def load_demo() -> None:
 
 
 async def _load_demo() -> None:
+    from portal.accounts.services import UserService
     from portal.demo import load_demo_data
 
     settings = get_settings()
-    sessionmaker, engine = _sessionmaker(settings)
-    admin = await load_demo_data(sessionmaker, settings)
-    await engine.dispose()
+    async with _unit_of_work(settings, UserService) as users:
+        admin = await load_demo_data(users, settings)
     if admin is None:
         click.echo("Demo data is already loaded; the admin password was printed when it was created.")
     else:
@@ -95,8 +83,15 @@ async def _load_demo() -> None:
         click.echo("")
 
 
-def _sessionmaker(settings):
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+@asynccontextmanager
+async def _unit_of_work(settings: Settings, service_type):
+    """A service on the portal's database (the one engine factory), committed at the end."""
+    from portal.db.engine import create_engine, create_sessionmaker
+    from portal.db.unit_of_work import unit_of_work
 
-    engine = create_async_engine(settings.database.url)
-    return async_sessionmaker(engine, expire_on_commit=False), engine
+    engine = create_engine(settings.database)
+    try:
+        async with unit_of_work(create_sessionmaker(engine), service_type) as service:
+            yield service
+    finally:
+        await engine.dispose()

@@ -1,6 +1,7 @@
 """Settings read once from PORTAL_* environment variables (and an optional .env file).
 
-One dataclass per concern; each builds the framework config it feeds.
+One dataclass per concern; each builds the framework config it feeds (`get_config()`).
+`create_app()`, the worker and the CLI ask these for their configs instead of building their own.
 """
 
 from __future__ import annotations
@@ -10,8 +11,16 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import load_dotenv
+from litestar.config.csrf import CSRFConfig
+
+if TYPE_CHECKING:
+    from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+    from arq.connections import RedisSettings as ArqRedisSettings
+
+    from portal.accounts.sessions import RotatingSessionConfig
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -72,11 +81,23 @@ class ServerSettings:
             demo=_env_bool("DEMO", True),
         )
 
+    def get_config(self) -> CSRFConfig:
+        """CSRF: the token is signed with the secret key; htmx sends it in one header."""
+        return CSRFConfig(
+            secret=self.secret_key,
+            cookie_name="__Host-csrftoken" if self.https else "csrftoken",
+            cookie_secure=self.https,
+            cookie_httponly=True,
+            header_name="x-csrftoken",
+        )
+
 
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str
     echo: bool = False
+    pool_size: int = 10  # PostgreSQL; a request holds at most one connection at a time
+    max_overflow: int = 10
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,7 +106,18 @@ class DatabaseSettings:
     @classmethod
     def from_env(cls, data_dir: Path) -> DatabaseSettings:
         default = f"sqlite+aiosqlite:///{data_dir / 'portal.sqlite3'}"
-        return cls(url=_env("DATABASE_URL", default), echo=_env_bool("DATABASE_ECHO", False))
+        return cls(
+            url=_env("DATABASE_URL", default),
+            echo=_env_bool("DATABASE_ECHO", False),
+            pool_size=_env_int("DATABASE_POOL_SIZE", 10),
+            max_overflow=_env_int("DATABASE_MAX_OVERFLOW", 10),
+        )
+
+    def get_config(self) -> SQLAlchemyAsyncConfig:
+        """The advanced-alchemy plugin config, on an engine from `portal.db.engine`."""
+        from portal.db.config import sqlalchemy_config
+
+        return sqlalchemy_config(self)
 
 
 @dataclass(frozen=True)
@@ -96,12 +128,19 @@ class RedisSettings:
     def from_env(cls) -> RedisSettings:
         return cls(url=_env("REDIS_URL"))
 
+    def get_config(self) -> ArqRedisSettings | None:
+        """arq's connection settings (the worker and the queue adapter); None when embedded."""
+        from arq.connections import RedisSettings as ArqRedisSettings
+
+        return ArqRedisSettings.from_dsn(self.url) if self.url else None
+
 
 @dataclass(frozen=True)
 class SessionSettings:
     idle_timeout: int  # seconds without a request
     absolute_timeout: int  # seconds since login
     cookie_name: str
+    secure: bool = False  # HTTPS only
 
     @classmethod
     def from_env(cls, https: bool) -> SessionSettings:
@@ -109,6 +148,21 @@ class SessionSettings:
             idle_timeout=_env_int("SESSION_IDLE_TIMEOUT", 2 * 3600),
             absolute_timeout=_env_int("SESSION_ABSOLUTE_TIMEOUT", 7 * 24 * 3600),
             cookie_name="__Host-session" if https else "session",
+            secure=https,
+        )
+
+    def get_config(self) -> RotatingSessionConfig:
+        """Server-side sessions in the "sessions" store (database or Redis, see create_app)."""
+        from portal.accounts.sessions import RotatingSessionConfig
+
+        return RotatingSessionConfig(
+            key=self.cookie_name,
+            max_age=self.idle_timeout,
+            renew_on_access=True,
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+            store="sessions",
         )
 
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
 from portal.accounts.passwords import Passwords
+from portal.accounts.services import UserService
 from portal.config import Settings
-from portal.db.models import User
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 
@@ -29,24 +26,14 @@ DEMO_CUSTOMERS = [
 ]
 
 
-async def load_demo_data(sessionmaker: async_sessionmaker, settings: Settings) -> tuple[str, str] | None:
+async def load_demo_data(users: UserService, settings: Settings) -> tuple[str, str] | None:
     """Returns the admin's e-mail and password when it was created now; None when already there."""
+    if await users.exists(email=DEMO_ADMIN_EMAIL):
+        return None
     passwords = Passwords(settings.auth)
-    async with sessionmaker() as db:
-        if await db.scalar(select(func.count()).select_from(User).where(User.email == DEMO_ADMIN_EMAIL)):
-            return None
-        admin_password = secrets.token_urlsafe(12)
-        db.add(
-            User(
-                email=DEMO_ADMIN_EMAIL,
-                full_name="Portal Admin",
-                password_hash=await passwords.hash(admin_password),
-                is_staff=True,
-            )
-        )
-        for customer in DEMO_CUSTOMERS:
-            exists = await db.scalar(select(User.id).where(User.email == customer["email"]))
-            if not exists:
-                db.add(User(**customer, password_hash=await passwords.hash(secrets.token_urlsafe(16))))
-        await db.commit()
+    admin_password = secrets.token_urlsafe(12)
+    await users.ensure_admin(DEMO_ADMIN_EMAIL, admin_password, "Portal Admin", passwords)
+    for customer in DEMO_CUSTOMERS:
+        if not await users.exists(email=customer["email"]):
+            await users.register(customer, secrets.token_urlsafe(16), passwords)
     return DEMO_ADMIN_EMAIL, admin_password

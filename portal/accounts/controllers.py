@@ -2,145 +2,155 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Controller, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from portal.accounts.guards import requires_login
+from portal.accounts.passwords import Passwords
 from portal.accounts.schemas import (
     PROFILE_FIELDS,
-    Form,
     check_new_password,
     clean_profile,
     clean_registration,
-    secret_value,
 )
 from portal.accounts.services import UserService
-from portal.accounts.sessions import end_user_session, flash, start_user_session
+from portal.accounts.sessions import end_user_session, start_user_session
+from portal.accounts.throttle import LoginThrottle
+from portal.config import Settings
+from portal.core.flash import flash
+from portal.core.forms import FieldError, Form, FormData, choice, secret_value
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
-from portal.core.runtime import Runtime
 from portal.core.security import client_address
-from portal.core.templates import render
-from portal.db.models import User
-
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from portal.core.templates import redirect_to, render
+from portal.db.models import ACCOUNT_TYPES, User
 
 
-def safe_next(url: str | None) -> str:
+def safe_next(request: HTMXRequest, url: str | None) -> str:
     """Only a path on this site: never an absolute or scheme-relative address."""
     if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
         return url
-    return "/account"
+    return request.app.route_reverse("account")
 
 
 def profile_form(user: User) -> Form:
     return Form(values={name: getattr(user, name) or "" for name in PROFILE_FIELDS})
 
 
-class AccountController(Controller):
-    dependencies = {"users": create_service_provider(UserService)}
+def type_form(account_type: str | None) -> Form:
+    return Form(values={"account_type": choice(account_type, ACCOUNT_TYPES, "individual")})
 
+
+class AccountController(Controller):
     @get("/register", name="register")
     async def register_page(self, request: HTMXRequest, account_type: str = "individual") -> Template:
-        form = Form(values={"account_type": "legal" if account_type == "legal" else "individual"})
-        return render(request, "accounts/register.html", form=form)
+        return render(request, "accounts/register.html", form=type_form(account_type))
 
     @post("/register")
     async def register(
-        self, request: HTMXRequest, data: FormData, users: UserService, runtime: Runtime
+        self, request: HTMXRequest, data: FormData, users: UserService, passwords: Passwords
     ) -> Template | Redirect:
         form, password = clean_registration(data)
         if data.get("action") == "switch_type":
             return render(request, "accounts/register.html", form=Form(values=form.values))
-        user = await users.register(form, password, runtime.passwords)
-        if user is None:
+        if form.ok:
+            try:
+                user = await users.register(form.values, password, passwords)
+            except FieldError as error:
+                form.add(error)
+        if not form.ok:
             return render(request, "accounts/register.html", status_code=422, form=form)
         start_user_session(request, str(user.id), user.session_version)
         log_event(auth_log, "register", user_id=str(user.id))
         flash(request, N_("Welcome! Your account is ready."), "success")
-        return Redirect(path="/account", status_code=303)
+        return redirect_to(request, "account")
 
-    @get("/account/company-fields")
+    @get("/account/company-fields", name="company_fields")
     async def company_fields(self, request: HTMXRequest, account_type: str = "individual") -> Template:
-        form = Form(values={"account_type": "legal" if account_type == "legal" else "individual"})
-        return render(request, "accounts/_company_fields.html", form=form)
+        return render(request, "accounts/_company_fields.html", form=type_form(account_type))
 
     @get("/login", name="login")
     async def login_page(self, request: HTMXRequest, next: str | None = None) -> Template:  # noqa: A002
-        return render(request, "accounts/login.html", form=Form(), next_url=safe_next(next), error=None)
+        return render(
+            request, "accounts/login.html", form=Form(), next_url=safe_next(request, next), error=None
+        )
 
     @post("/login")
     async def login(
-        self, request: HTMXRequest, data: FormData, users: UserService, runtime: Runtime
+        self,
+        request: HTMXRequest,
+        data: FormData,
+        users: UserService,
+        passwords: Passwords,
+        throttle: LoginThrottle,
+        settings: Settings,
     ) -> Template | Redirect:
         email = str(data.get("email", "") or "").strip()[:320]
-        address = client_address(request, runtime.settings.server.trusted_proxies)
-        outcome = await users.authenticate(
-            email, secret_value(data, "password"), address, runtime.passwords, runtime.throttle
-        )
+        address = client_address(request, settings.server.trusted_proxies)
+        outcome = await users.authenticate(email, secret_value(data, "password"), address, passwords, throttle)
+        next_url = safe_next(request, str(data.get("next", "")))
         if outcome.user is None:
             log_event(auth_log, "login_failed", email=email, address=address)
-            form = Form(values={"email": email})
-            next_url = safe_next(str(data.get("next", "")))
             return render(
-                request, "accounts/login.html", status_code=422, form=form, next_url=next_url,
-                error=outcome.error,
+                request, "accounts/login.html", status_code=422, form=Form(values={"email": email}),
+                next_url=next_url, error=outcome.error,
             )
         start_user_session(request, str(outcome.user.id), outcome.user.session_version)
         log_event(auth_log, "login", user_id=str(outcome.user.id), address=address)
-        return Redirect(path=safe_next(str(data.get("next", ""))), status_code=303)
+        return Redirect(path=next_url, status_code=303)
 
-    @post("/logout")
+    @post("/logout", name="logout")
     async def logout(self, request: HTMXRequest) -> Redirect:
         user = request.scope.get("user")
         if user is not None:
             log_event(auth_log, "logout", user_id=str(user.id))
         flash(request, N_("You have logged out."))
         end_user_session(request)
-        return Redirect(path="/", status_code=303)
+        return redirect_to(request, "home")
 
     @get("/account", guards=[requires_login], name="account")
     async def profile_page(self, request: HTMXRequest, account_type: str | None = None) -> Template:
         form = profile_form(request.user)
-        if account_type in ("individual", "legal"):
+        if account_type in ACCOUNT_TYPES:
             form.values["account_type"] = account_type
         return render(request, "accounts/profile.html", form=form)
 
     @post("/account", guards=[requires_login])
-    async def save_profile(
-        self, request: HTMXRequest, data: FormData, users: UserService
-    ) -> Template | Redirect:
+    async def save_profile(self, request: HTMXRequest, data: FormData, users: UserService) -> Template | Redirect:
         form = clean_profile(data)
         if data.get("action") == "switch_type":
             return render(request, "accounts/profile.html", form=Form(values=form.values))
-        user = await users.update_profile(request.user, form)
-        if user is None:
+        if form.ok:
+            try:
+                await users.update_profile(request.user, form.values)
+            except FieldError as error:
+                form.add(error)
+        if not form.ok:
             return render(request, "accounts/profile.html", status_code=422, form=form)
         flash(request, N_("Your profile is saved."), "success")
-        return Redirect(path="/account", status_code=303)
+        return redirect_to(request, "account")
 
-    @get("/account/password", guards=[requires_login])
+    @get("/account/password", guards=[requires_login], name="password")
     async def password_page(self, request: HTMXRequest) -> Template:
         return render(request, "accounts/password.html", form=Form())
 
     @post("/account/password", guards=[requires_login])
     async def change_password(
-        self, request: HTMXRequest, data: FormData, users: UserService, runtime: Runtime
+        self, request: HTMXRequest, data: FormData, users: UserService, passwords: Passwords
     ) -> Template | Redirect:
         form = Form()
         new_password = check_new_password(data, form)
-        user = await users.change_password(
-            request.user, secret_value(data, "current_password"), new_password, form, runtime.passwords
-        )
-        if user is None:
+        if form.ok:
+            try:
+                user = await users.change_password(
+                    request.user, secret_value(data, "current_password"), new_password, passwords
+                )
+            except FieldError as error:
+                form.add(error)
+        if not form.ok:
             return render(request, "accounts/password.html", status_code=422, form=form)
         start_user_session(request, str(user.id), user.session_version)
         log_event(auth_log, "password_changed", user_id=str(user.id))
         flash(request, N_("Your password is changed. Your other sessions have ended."), "success")
-        return Redirect(path="/account", status_code=303)
+        return redirect_to(request, "account")

@@ -5,12 +5,17 @@ from __future__ import annotations
 import time
 import uuid
 
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+
 from portal.db.models import User
 
 
 class CurrentUserMiddleware:
-    def __init__(self, app) -> None:
+    """Loads the user on the request's own database session, the one its handler then uses."""
+
+    def __init__(self, app, db_config: SQLAlchemyAsyncConfig) -> None:
         self.app = app
+        self.db_config = db_config
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
@@ -21,8 +26,8 @@ class CurrentUserMiddleware:
         session = scope.get("session")
         if not isinstance(session, dict) or "user_id" not in session:
             return None
-        runtime = scope["app"].state.runtime
-        timeouts = runtime.settings.session
+        state = scope["app"].state
+        timeouts = state.settings.session
         now = time.time()
         user = None
         try:
@@ -30,8 +35,8 @@ class CurrentUserMiddleware:
         except ValueError:
             user_id = None
         if user_id is not None:
-            async with runtime.sessionmaker() as db:
-                user = await db.get(User, user_id)
+            db = self.db_config.provide_session(state, scope)
+            user = await db.get(User, user_id)
         alive = (
             user is not None
             and user.is_active

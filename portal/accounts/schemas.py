@@ -1,16 +1,16 @@
-"""Account forms: read raw form fields, clean them, and say what is wrong next to each field.
+"""Account forms: clean the raw fields and say what is wrong next to each one.
 
-Messages are English source text marked with N_ and translated when the page is rendered.
+The form machinery (Form, field helpers, FieldError) is portal/core/forms.py.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.accounts.validators import is_valid_inn, is_valid_kpp, is_valid_ogrn
+from portal.core.forms import Form, field_value, secret_value
 from portal.core.i18n import N_
 from portal.db.models import ACCOUNT_TYPES
 
@@ -36,32 +36,6 @@ MAX_LENGTHS = {
     "company_name": 300,
     "legal_address": 1000,
 }
-
-
-@dataclass
-class Form:
-    """Cleaned values and per-field errors; `values` is what the page shows back."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def field_value(raw: dict[str, Any], name: str) -> str:
-    value = raw.get(name, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return value.strip() if isinstance(value, str) else ""
-
-
-def secret_value(raw: dict[str, Any], name: str) -> str:
-    value = raw.get(name, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return value if isinstance(value, str) else ""
 
 
 def clean_profile(raw: dict[str, Any]) -> Form:

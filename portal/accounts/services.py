@@ -1,4 +1,8 @@
-"""Accounts: registration, login, profile, passwords, and staff actions on users."""
+"""Accounts: registration, login, profile, passwords, and staff actions on users.
+
+Every write to users goes through here: the web pages, `portal users create-admin` and the demo
+data alike. A refusal a form shows is raised as `FieldError` (see portal/core/forms.py).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from advanced_alchemy.filters import LimitOffset, OrderBy
+from advanced_alchemy.exceptions import IntegrityError
+from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import or_
+from sqlalchemy import delete, or_
 
 from portal.accounts.passwords import MAX_LENGTH, Passwords
-from portal.accounts.schemas import Form
 from portal.accounts.throttle import LoginThrottle
+from portal.core.forms import FieldError
 from portal.core.i18n import N_
-from portal.db.models import User
+from portal.core.paging import Page, limit_offset
+from portal.db.models import KeyValueItem, LoginFailureCounter, User
 
+EMAIL_TAKEN = N_("An account with this e-mail already exists.")
 GENERIC_LOGIN_ERROR = N_("The e-mail or password is wrong, or too many attempts were made. "
                          "Please try again later.")
 
@@ -34,19 +41,37 @@ class LoginOutcome:
 class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
     repository_type = UserRepository
 
-    async def email_taken(self, email: str, except_id: Any = None) -> bool:
+    async def _check_email_free(self, email: str, except_id: Any = None) -> None:
         existing = await self.get_one_or_none(email=email)
-        return existing is not None and existing.id != except_id
+        if existing is not None and existing.id != except_id:
+            raise FieldError("email", EMAIL_TAKEN)
 
-    async def register(self, form: Form, password: str, passwords: Passwords) -> User | None:
-        """Create the account, or put the reason on the form and return None."""
-        if await self.email_taken(form.values["email"]):
-            form.errors["email"] = N_("An account with this e-mail already exists.")
-        if not form.ok:
-            return None
-        data = dict(form.values)
-        data["password_hash"] = await passwords.hash(password)
-        return await self.create(data)
+    async def register(self, values: dict[str, Any], password: str, passwords: Passwords) -> User:
+        """Create a customer account from cleaned profile values."""
+        await self._check_email_free(values["email"])
+        data = {**values, "password_hash": await passwords.hash(password)}
+        try:
+            return await self.create(data)
+        except IntegrityError as error:  # a simultaneous registration took the address first
+            raise FieldError("email", EMAIL_TAKEN) from error
+
+    async def ensure_admin(self, email: str, password: str, name: str, passwords: Passwords) -> bool:
+        """Create a staff account, or make an existing one staff with this password.
+
+        Its sessions end either way. True when the account was created now.
+        """
+        password_hash = await passwords.hash(password)
+        user = await self.get_one_or_none(email=email)
+        if user is None:
+            await self.create({"email": email, "full_name": name, "password_hash": password_hash,
+                               "is_staff": True})
+            return True
+        await self.update(
+            {"password_hash": password_hash, "is_staff": True, "is_active": True,
+             "session_version": user.session_version + 1},
+            item_id=user.id,
+        )
+        return False
 
     async def authenticate(
         self,
@@ -78,21 +103,17 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         user = await self.update(changes, item_id=user.id, auto_commit=True)
         return LoginOutcome(user)
 
-    async def update_profile(self, user: User, form: Form) -> User | None:
-        if form.ok and await self.email_taken(form.values["email"], except_id=user.id):
-            form.errors["email"] = N_("An account with this e-mail already exists.")
-        if not form.ok:
-            return None
-        return await self.update(dict(form.values), item_id=user.id)
+    async def update_profile(self, user: User, values: dict[str, Any]) -> User:
+        await self._check_email_free(values["email"], except_id=user.id)
+        try:
+            return await self.update(dict(values), item_id=user.id)
+        except IntegrityError as error:
+            raise FieldError("email", EMAIL_TAKEN) from error
 
-    async def change_password(
-        self, user: User, current: str, new: str, form: Form, passwords: Passwords
-    ) -> User | None:
-        """On success every session of the user ends; the caller re-issues the current one."""
+    async def change_password(self, user: User, current: str, new: str, passwords: Passwords) -> User:
+        """Every session of the user ends; the caller re-issues the current one."""
         if not await passwords.verify(user.password_hash, current[:MAX_LENGTH]):
-            form.errors["current_password"] = N_("The current password is wrong.")
-        if not form.ok:
-            return None
+            raise FieldError("current_password", N_("The current password is wrong."))
         return await self.update(
             {"password_hash": await passwords.hash(new), "session_version": user.session_version + 1},
             item_id=user.id,
@@ -120,9 +141,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
             {"is_staff": staff, "session_version": user.session_version + 1}, item_id=user.id
         )
 
-    async def search(self, query: str, page: int, per_page: int) -> tuple[list[User], int]:
-        filters: list[Any] = [OrderBy(field_name="created_at", sort_order="desc")]
-        filters.append(LimitOffset(limit=per_page, offset=(page - 1) * per_page))
+    async def search(self, query: str, page: int, per_page: int) -> Page[User]:
         conditions = []
         if query:
             pattern = f"%{query.lower()}%"
@@ -134,4 +153,25 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
                     User.inn.ilike(pattern),
                 )
             )
-        return await self.list_and_count(*conditions, *filters)
+        items, total = await self.list_and_count(
+            *conditions, OrderBy(field_name="created_at", sort_order="desc"), limit_offset(page, per_page)
+        )
+        return Page(items=list(items), total=total, number=page, per_page=per_page)
+
+
+class SessionRepository(SQLAlchemyAsyncRepository[KeyValueItem]):
+    model_type = KeyValueItem
+
+
+class SessionService(SQLAlchemyAsyncRepositoryService[KeyValueItem, SessionRepository]):
+    """Stored sessions (the embedded default keeps them in the database) and login counters."""
+
+    repository_type = SessionRepository
+
+    async def purge_expired(self) -> int:
+        """Remove what has expired; returns how many rows went."""
+        now = datetime.now(UTC)
+        db = self.repository.session
+        sessions = await db.execute(delete(KeyValueItem).where(KeyValueItem.expires_at <= now))
+        counters = await db.execute(delete(LoginFailureCounter).where(LoginFailureCounter.window_ends_at <= now))
+        return (sessions.rowcount or 0) + (counters.rowcount or 0)

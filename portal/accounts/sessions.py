@@ -16,6 +16,8 @@ from litestar.middleware.session.server_side import (
 )
 from litestar.types import Empty, Message, ScopeSession
 
+from portal.core.flash import kept_flashes
+
 _KNOWN_ID = "portal_session_id"  # the id this request's session was loaded from (or was issued)
 _ROTATE = "portal_session_rotate"
 
@@ -72,10 +74,9 @@ def rotate_session_id(connection: ASGIConnection) -> None:
 
 def start_user_session(connection: ASGIConnection, user_id: str, session_version: int) -> None:
     now = time.time()
-    flashes = connection.scope.get("session", {}) or {}
-    kept = {"flash": flashes.get("flash", [])} if isinstance(flashes, dict) else {}
+    flashes = kept_flashes(connection)
     connection.scope["session"] = {
-        **kept,
+        **({"flash": flashes} if flashes else {}),
         "user_id": user_id,
         "version": session_version,
         "login_at": now,
@@ -86,22 +87,6 @@ def start_user_session(connection: ASGIConnection, user_id: str, session_version
 
 def end_user_session(connection: ASGIConnection) -> None:
     """Log out: the old id dies on the server; a fresh one carries only the flash message."""
-    session = connection.scope.get("session") or {}
-    flashes = session.get("flash", []) if isinstance(session, dict) else []
+    flashes = kept_flashes(connection)
     connection.scope["session"] = {"flash": flashes} if flashes else {}
     rotate_session_id(connection)
-
-
-def flash(connection: ASGIConnection, message: str, category: str = "info") -> None:
-    session = connection.scope.get("session")
-    if not isinstance(session, dict):
-        session = {}
-        connection.scope["session"] = session
-    session.setdefault("flash", []).append({"message": message, "category": category})
-
-
-def pop_flashes(connection: ASGIConnection) -> list[dict[str, str]]:
-    session = connection.scope.get("session")
-    if not isinstance(session, dict):
-        return []
-    return session.pop("flash", [])

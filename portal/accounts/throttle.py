@@ -8,8 +8,9 @@ from typing import Protocol
 from redis.asyncio import Redis
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.config import AuthSettings
 from portal.db.models import LoginFailureCounter
 
 
@@ -38,54 +39,54 @@ class RedisFailureCounter:
 
 
 class DatabaseFailureCounter:
-    """The embedded default: one row per key, incremented in SQL so two requests cannot both miss."""
+    """The embedded default: one row per key, incremented in SQL so two requests cannot both miss.
 
-    def __init__(self, sessionmaker: async_sessionmaker) -> None:
-        self._sessionmaker = sessionmaker
+    It works on the request's own database session (one connection per request) and commits its
+    writes at once: a failed login answers 422, and that response rolls the request back.
+    """
+
+    def __init__(self, db: AsyncSession) -> None:
+        self._db = db
 
     async def count(self, key: str) -> int:
-        async with self._sessionmaker() as db:
-            row = await db.scalar(select(LoginFailureCounter).where(LoginFailureCounter.key == key))
-            if row is None or row.window_ends_at <= datetime.now(UTC):
-                return 0
-            return row.failures
+        row = await self._db.scalar(select(LoginFailureCounter).where(LoginFailureCounter.key == key))
+        if row is None or row.window_ends_at <= datetime.now(UTC):
+            return 0
+        return row.failures
 
     async def add_failure(self, key: str, window_seconds: int) -> None:
         now = datetime.now(UTC)
         fresh_window = now + timedelta(seconds=window_seconds)
-        async with self._sessionmaker() as db:
-            await db.execute(
-                delete(LoginFailureCounter).where(
-                    LoginFailureCounter.key == key, LoginFailureCounter.window_ends_at <= now
-                )
+        db = self._db
+        await db.execute(
+            delete(LoginFailureCounter).where(
+                LoginFailureCounter.key == key, LoginFailureCounter.window_ends_at <= now
             )
-            bumped = await db.execute(
-                update(LoginFailureCounter)
-                .where(LoginFailureCounter.key == key)
-                .values(failures=LoginFailureCounter.failures + 1)
-            )
-            if bumped.rowcount == 0:
-                db.add(LoginFailureCounter(key=key, failures=1, window_ends_at=fresh_window))
-            try:
-                await db.commit()
-            except IntegrityError:  # another request created the row first
-                await db.rollback()
-                await self.add_failure(key, window_seconds)
+        )
+        bumped = await db.execute(
+            update(LoginFailureCounter)
+            .where(LoginFailureCounter.key == key)
+            .values(failures=LoginFailureCounter.failures + 1)
+        )
+        if bumped.rowcount == 0:
+            db.add(LoginFailureCounter(key=key, failures=1, window_ends_at=fresh_window))
+        try:
+            await db.commit()
+        except IntegrityError:  # another request created the row first
+            await db.rollback()
+            await self.add_failure(key, window_seconds)
 
     async def reset(self, key: str) -> None:
-        async with self._sessionmaker() as db:
-            await db.execute(delete(LoginFailureCounter).where(LoginFailureCounter.key == key))
-            await db.commit()
+        await self._db.execute(delete(LoginFailureCounter).where(LoginFailureCounter.key == key))
+        await self._db.commit()
 
 
 class LoginThrottle:
-    def __init__(
-        self, counter: FailureCounter, account_limit: int, address_limit: int, window_seconds: int
-    ) -> None:
+    def __init__(self, counter: FailureCounter, settings: AuthSettings) -> None:
         self._counter = counter
-        self._account_limit = account_limit
-        self._address_limit = address_limit
-        self._window = window_seconds
+        self._account_limit = settings.account_failures
+        self._address_limit = settings.address_failures
+        self._window = settings.window_seconds
 
     async def is_blocked(self, email: str, address: str) -> bool:
         return (

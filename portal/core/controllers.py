@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Controller, MediaType, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.core.forms import FormData, field_value
 from portal.core.health import check_health
 from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGES
-from portal.core.runtime import Runtime
 from portal.core.templates import render
 
 
@@ -30,13 +30,9 @@ class CoreController(Controller):
     async def home(self, request: HTMXRequest) -> Template:
         return render(request, "core/home.html")
 
-    @post("/language")
-    async def set_language(
-        self,
-        request: HTMXRequest,
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Redirect:
-        language = str(data.get("language", ""))
+    @post("/language", name="language")
+    async def set_language(self, request: HTMXRequest, data: FormData) -> Redirect:
+        language = field_value(data, "language")
         response = Redirect(path=_same_site_path(request.headers.get("referer")), status_code=303)
         if language in LANGUAGES:
             response.set_cookie(
@@ -45,7 +41,7 @@ class CoreController(Controller):
             )
         return response
 
-    @get("/health", media_type=MediaType.JSON, skip_session=True)
-    async def health(self, runtime: Runtime) -> Response[dict[str, Any]]:
-        report = await check_health(runtime)
+    @get("/health", name="health", media_type=MediaType.JSON, skip_session=True)
+    async def health(self, db_session: AsyncSession, redis: Redis | None) -> Response[dict[str, Any]]:
+        report = await check_health(db_session, redis)
         return Response(report, status_code=200 if report["status"] == "ok" else 503)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from advanced_alchemy.exceptions import NotFoundError
 from litestar import Request, Response
@@ -45,7 +46,8 @@ def error_page(request: Request, status_code: int) -> Response:
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotAuthorizedException):
-        return Redirect(path=f"/login?next={request.url.path}")
+        login = request.app.route_reverse("login")
+        return Redirect(path=f"{login}?{urlencode({'next': request.url.path})}")
     return error_page(request, exc.status_code)
 
 

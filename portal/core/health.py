@@ -5,49 +5,47 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.core.queue import QUEUE_NAME
-from portal.core.runtime import Runtime
 
 TIMEOUT_SECONDS = 2.0
 
 
-async def _database(runtime: Runtime) -> str:
-    async with runtime.sessionmaker() as db:
-        await db.execute(text("SELECT 1"))
+async def _database(db: AsyncSession) -> str:
+    await db.execute(text("SELECT 1"))
     return "ok"
 
 
-async def _redis(runtime: Runtime) -> str:
-    assert runtime.redis is not None
-    await runtime.redis.ping()
+async def _redis(redis: Redis) -> str:
+    await redis.ping()
     return "ok"
 
 
-async def _queue(runtime: Runtime) -> str:
+async def _queue(redis: Redis) -> str:
     """'ok' when a worker has reported in; the queue itself lives in Redis."""
-    assert runtime.redis is not None
-    seen = await runtime.redis.get(f"{QUEUE_NAME}:health-check")
+    seen = await redis.get(f"{QUEUE_NAME}:health-check")
     return "ok" if seen else "no worker has reported yet"
 
 
-async def _probe(check, runtime: Runtime) -> str:
+async def _probe(check, target) -> str:
     try:
-        return await asyncio.wait_for(check(runtime), TIMEOUT_SECONDS)
+        return await asyncio.wait_for(check(target), TIMEOUT_SECONDS)
     except Exception as exc:  # any failure is a state to report, not an error page
         return f"down: {type(exc).__name__}"
 
 
-async def check_health(runtime: Runtime) -> dict[str, Any]:
-    report: dict[str, Any] = {"database": await _probe(_database, runtime)}
+async def check_health(db: AsyncSession, redis: Redis | None) -> dict[str, Any]:
+    report: dict[str, Any] = {"database": await _probe(_database, db)}
     required = ["database"]
-    if runtime.redis is None:
+    if redis is None:
         report["redis"] = "not configured"
         report["queue"] = "in-process"
     else:
-        report["redis"] = await _probe(_redis, runtime)
-        report["queue"] = await _probe(_queue, runtime) if report["redis"] == "ok" else "down"
+        report["redis"] = await _probe(_redis, redis)
+        report["queue"] = await _probe(_queue, redis) if report["redis"] == "ok" else "down"
         required.append("redis")
     report["status"] = "ok" if all(report[part] == "ok" for part in required) else "down"
     return report

@@ -1,48 +1,52 @@
-"""Enqueue jobs by name: on arq (Redis) in services mode, in-process in the embedded default."""
+"""The queue adapter: enqueue a job by name, on arq (services mode) or in-process (embedded).
+
+Job status lives in our own tables; the queue only says "run this now". Like arq, a job id is
+run once: enqueueing an id that is queued, running or recently done does nothing.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
 
 from portal.config import Settings
 
 QUEUE_NAME = "portal:queue"
 
 
-def arq_redis_settings(url: str) -> RedisSettings:
-    return RedisSettings.from_dsn(url)
-
-
 class JobQueue:
-    """Job status lives in our own tables; the queue only says 'run this now'."""
-
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._arq: ArqRedis | None = None
         self._inline = None
-        self._inline_tasks: set[asyncio.Task] = set()
 
-    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
-        if self._settings.redis.url:
+    @property
+    def inline(self) -> bool:
+        return not self._settings.redis.url
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> bool:
+        """False when a job with this id is already queued, running or done (and kept)."""
+        if not self.inline:
             if self._arq is None:
-                self._arq = await create_pool(arq_redis_settings(self._settings.redis.url))
-            await self._arq.enqueue_job(name, *args, _job_id=job_id, _queue_name=QUEUE_NAME)
-            return
+                self._arq = await create_pool(self._settings.redis.get_config())
+            job = await self._arq.enqueue_job(name, *args, _job_id=job_id, _queue_name=QUEUE_NAME)
+            return job is not None
+        return self._inline_runner().enqueue(name, *args, job_id=job_id)
+
+    def start_schedule(self) -> None:
+        """Embedded default: run the periodic jobs in-process (the worker's cron does it otherwise)."""
+        if self.inline:
+            self._inline_runner().start_schedule()
+
+    def _inline_runner(self):
         if self._inline is None:
             from jobs.inline import InlineRunner  # the queue adapter is the one place that may
 
             self._inline = InlineRunner(self._settings)
-        task = asyncio.create_task(self._inline.run(name, *args))
-        self._inline_tasks.add(task)
-        task.add_done_callback(self._inline_tasks.discard)
+        return self._inline
 
     async def close(self) -> None:
-        if self._inline_tasks:
-            await asyncio.gather(*self._inline_tasks, return_exceptions=True)
         if self._inline is not None:
             await self._inline.close()
         if self._arq is not None:

@@ -1,4 +1,8 @@
-"""The Jinja environment: i18n, template globals and filters, and page-or-fragment rendering."""
+"""The Jinja environment: i18n, template globals and filters, and page-or-fragment rendering.
+
+Links in templates come from route names: `url_for("account")`, `url_for("user", user_id=…)`
+(Litestar's template callable); redirects from handlers through `redirect_to()`.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from litestar.connection import ASGIConnection
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from portal import __version__
-from portal.accounts.sessions import pop_flashes
+from portal.core.flash import pop_flashes
 from portal.core.i18n import LANGUAGES, current_language, gettext, ngettext
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -84,3 +89,9 @@ def render(
     name = fragment if fragment and wants_fragment(request) else page_template
     context.setdefault("language", current_language.get())
     return Template(template_name=name, context=context, status_code=status_code)
+
+
+def redirect_to(connection: ASGIConnection, route_name: str, query: str = "", **path_parameters: Any) -> Redirect:
+    """POST → 303 → GET, to a route by its name."""
+    path = connection.app.route_reverse(route_name, **path_parameters)
+    return Redirect(path=f"{path}?{query}" if query else path, status_code=303)

@@ -7,27 +7,23 @@ from pathlib import Path
 from advanced_alchemy.extensions.litestar import (
     AlembicAsyncConfig,
     AsyncSessionConfig,
-    EngineConfig,
     SQLAlchemyAsyncConfig,
 )
 from advanced_alchemy.extensions.litestar.plugins.init.config.asyncio import (
     autocommit_handler_maker,
 )
 from advanced_alchemy.types import GUID
-from sqlalchemy import event
 
 from portal.config import DatabaseSettings
+from portal.db.engine import create_engine
 
 MIGRATIONS_DIR = "migrations"
 
 
 def sqlalchemy_config(settings: DatabaseSettings) -> SQLAlchemyAsyncConfig:
-    engine = EngineConfig(echo=settings.echo)
-    if not settings.is_sqlite:
-        engine = EngineConfig(echo=settings.echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    config = SQLAlchemyAsyncConfig(
-        connection_string=settings.url,
-        engine_config=engine,
+    """Built by `DatabaseSettings.get_config()`; the engine comes from the one factory."""
+    return SQLAlchemyAsyncConfig(
+        engine_instance=create_engine(settings),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
         create_all=False,
@@ -37,18 +33,6 @@ def sqlalchemy_config(settings: DatabaseSettings) -> SQLAlchemyAsyncConfig:
             render_as_batch=True,
         ),
     )
-    if settings.is_sqlite:
-        event.listen(config.get_engine().sync_engine, "connect", _sqlite_pragmas)
-    return config
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets readers and one writer work side by side; writers wait instead of failing."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def _migrations_path() -> str:

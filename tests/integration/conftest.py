@@ -10,9 +10,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from portal.app import create_app
+from portal.config import DatabaseSettings
+from portal.db.engine import create_engine, create_sessionmaker
 from portal.db.models import KeyValueItem, LoginFailureCounter, User
 from tests.settings import make_settings
 from tests.smtp import Mailbox, smtp_server
@@ -34,8 +36,8 @@ def database_url(mode: str, request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[async_sessionmaker]:
     """The test's own connection to the app's database, for setting up and checking rows."""
-    engine = create_async_engine(database_url)
-    yield async_sessionmaker(engine, expire_on_commit=False)
+    engine = create_engine(DatabaseSettings(url=database_url))
+    yield create_sessionmaker(engine)
     await engine.dispose()
 
 
@@ -55,8 +57,8 @@ def app(settings) -> Litestar:
 
 
 async def _empty_tables(database_url: str) -> None:
-    engine = create_async_engine(database_url)
-    async with async_sessionmaker(engine)() as db:
+    engine = create_engine(DatabaseSettings(url=database_url))
+    async with create_sessionmaker(engine)() as db:
         for model in (KeyValueItem, LoginFailureCounter, User):
             await db.execute(delete(model))
         await db.commit()

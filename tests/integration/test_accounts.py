@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -51,6 +53,10 @@ async def test_company_numbers_with_bad_checksums_get_messages_next_to_fields(cl
 async def test_company_fieldset_fragment_switches_with_account_type(client) -> None:
     legal = await client.get("/account/company-fields?account_type=legal", headers={"HX-Request": "true"})
     assert 'name="inn"' in legal.text and "<html" not in legal.text
+    # the extra attributes reach the input unescaped: a numeric keyboard and a length cap
+    assert re.search(r'name="inn"[^>]*inputmode="numeric"[^>]*maxlength="10"', legal.text)
+    assert re.search(r'name="ogrn"[^>]*inputmode="numeric"[^>]*maxlength="13"', legal.text)
+    assert "&#34;" not in legal.text
     person = await client.get("/account/company-fields?account_type=individual", headers={"HX-Request": "true"})
     assert 'name="inn"' not in person.text
 

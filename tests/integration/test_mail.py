@@ -16,7 +16,7 @@ from jobs.worker import WorkerSettings
 from portal.config import MailSettings, RedisSettings
 from portal.core.logging import configure_logging
 from portal.core.mail import Mail
-from portal.core.queue import JobQueue, arq_redis_settings
+from portal.core.queue import JobQueue
 from tests.smtp import body_of, free_port
 
 RUSSIAN = "Здравствуйте! Ссылка действует 30 минут."
@@ -38,7 +38,7 @@ async def test_the_worker_delivers_through_smtp(settings, smtp, redis_url) -> No
     worker = Worker(
         functions=WorkerSettings.functions,
         queue_name=WorkerSettings.queue_name,
-        redis_settings=arq_redis_settings(redis_url),
+        redis_settings=RedisSettings(url=redis_url).get_config(),
         on_startup=None,
         burst=True,
         poll_delay=0.05,

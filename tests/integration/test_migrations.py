@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from portal.config import DatabaseSettings
 from portal.db.config import compare_type
+from portal.db.engine import create_engine
 from portal.db.models import metadata
 
 
 @pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_no_pending_autogenerate_diff(database_url: str) -> None:
-    engine = create_async_engine(database_url)
+    engine = create_engine(DatabaseSettings(url=database_url))
 
     def diff(connection):
         context = MigrationContext.configure(connection, opts={"compare_type": compare_type})

@@ -1,0 +1,35 @@
+"""Providers for what the app holds once: settings, Redis, the job queue and mail.
+
+`create_app()` puts each on `app.state` under its own name; a handler asks for the one it needs
+(`settings: Settings`, `queue: JobQueue`, `redis: Redis | None`) and never for a bag of them.
+"""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from litestar.di import Provide
+from redis.asyncio import Redis
+
+from portal.config import Settings
+from portal.core.mail import provide_mail
+from portal.core.queue import JobQueue
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def provide_redis(state: State) -> Redis | None:
+    return state.redis
+
+
+def provide_queue(state: State) -> JobQueue:
+    return state.queue
+
+
+dependencies = {
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "redis": Provide(provide_redis, sync_to_thread=False),
+    "queue": Provide(provide_queue, sync_to_thread=False),
+    "mail": Provide(provide_mail, sync_to_thread=False),
+}
