@@ -96,8 +96,9 @@ class ServerSettings:
 class DatabaseSettings:
     url: str
     echo: bool = False
-    pool_size: int = 10  # PostgreSQL; a request holds at most one connection at a time
+    pool_size: int = 10  # a request holds at most one connection at a time
     max_overflow: int = 10
+    pool_timeout: int = 30  # seconds to wait for a free connection
 
     @property
     def is_sqlite(self) -> bool:

@@ -137,14 +137,21 @@ class AccountController(Controller):
 
     @post("/account/password", guards=[requires_login])
     async def change_password(
-        self, request: HTMXRequest, data: FormData, users: UserService, passwords: Passwords
+        self,
+        request: HTMXRequest,
+        data: FormData,
+        users: UserService,
+        passwords: Passwords,
+        throttle: LoginThrottle,
+        settings: Settings,
     ) -> Template | Redirect:
         form = Form()
         new_password = check_new_password(data, form)
         if form.ok:
             try:
                 user = await users.change_password(
-                    request.user, secret_value(data, "current_password"), new_password, passwords
+                    request.user, secret_value(data, "current_password"), new_password, passwords,
+                    throttle, client_address(request, settings.server.trusted_proxies),
                 )
             except FieldError as error:
                 form.add(error)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.passwords import Passwords
 from portal.accounts.services import EMAIL_TAKEN, UserService
-from portal.accounts.throttle import DatabaseFailureCounter, LoginThrottle, RedisFailureCounter
+from portal.accounts.throttle import DatabaseAttemptCounter, LoginThrottle, RedisAttemptCounter
 from portal.config import Settings
 
 provide_users = create_service_provider(
@@ -25,7 +25,7 @@ def provide_passwords(state: State) -> Passwords:
 
 def provide_throttle(settings: Settings, redis: Redis | None, db_session: AsyncSession) -> LoginThrottle:
     """Counters in Redis in services mode; in the embedded default on the request's own session."""
-    counter = RedisFailureCounter(redis) if redis is not None else DatabaseFailureCounter(db_session)
+    counter = RedisAttemptCounter(redis) if redis is not None else DatabaseAttemptCounter(db_session)
     return LoginThrottle(counter, settings.auth)
 
 

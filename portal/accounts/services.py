@@ -24,6 +24,7 @@ from portal.core.paging import Page, limit_offset
 from portal.db.models import KeyValueItem, LoginFailureCounter, User
 
 EMAIL_TAKEN = N_("An account with this e-mail already exists.")
+TOO_MANY_ATTEMPTS = N_("Too many attempts. Please try again later.")
 GENERIC_LOGIN_ERROR = N_("The e-mail or password is wrong, or too many attempts were made. "
                          "Please try again later.")
 
@@ -85,23 +86,27 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         if not email or not password or len(password) > MAX_LENGTH or len(email) > 320:
             await passwords.burn_time(password[:MAX_LENGTH])
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-        if await throttle.is_blocked(email, address):
+        if not await throttle.attempt(email, address):
             await passwords.burn_time(password)
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)
         user = await self.get_one_or_none(email=email)
+        await self._end_read()
         if user is None:
             await passwords.burn_time(password)
-            await throttle.record_failure(email, address)
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)
         if not await passwords.verify(user.password_hash, password) or not user.is_active:
-            await throttle.record_failure(email, address)
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-        await throttle.record_success(email)
+        await throttle.succeeded(email, address)
         changes: dict[str, Any] = {"last_login_at": datetime.now(UTC)}
         if passwords.needs_rehash(user.password_hash):
             changes["password_hash"] = await passwords.hash(password)
         user = await self.update(changes, item_id=user.id, auto_commit=True)
         return LoginOutcome(user)
+
+    async def _end_read(self) -> None:
+        """End the read transaction before a slow hash: its connection goes back to the pool
+        instead of waiting with the request for a hash slot (objects stay loaded)."""
+        await self.repository.session.commit()
 
     async def update_profile(self, user: User, values: dict[str, Any]) -> User:
         await self._check_email_free(values["email"], except_id=user.id)
@@ -110,10 +115,19 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         except IntegrityError as error:
             raise FieldError("email", EMAIL_TAKEN) from error
 
-    async def change_password(self, user: User, current: str, new: str, passwords: Passwords) -> User:
-        """Every session of the user ends; the caller re-issues the current one."""
+    async def change_password(
+        self, user: User, current: str, new: str, passwords: Passwords, throttle: LoginThrottle, address: str
+    ) -> User:
+        """Every session of the user ends; the caller re-issues the current one.
+
+        The current password is guessed no faster here than at the login.
+        """
+        if not await throttle.attempt(user.email, address):
+            raise FieldError("current_password", TOO_MANY_ATTEMPTS)
+        await self._end_read()
         if not await passwords.verify(user.password_hash, current[:MAX_LENGTH]):
             raise FieldError("current_password", N_("The current password is wrong."))
+        await throttle.succeeded(user.email, address)
         return await self.update(
             {"password_hash": await passwords.hash(new), "session_version": user.session_version + 1},
             item_id=user.id,

@@ -1,102 +1,109 @@
-"""Failed-login counters per account and per client address, atomic in both runtime modes."""
+"""Login attempts per account and per client address, counted atomically in both runtime modes.
+
+Count first, then decide: every attempt adds one to its counters in a single atomic step and is
+refused when the count it got is over the limit, so a burst of guesses sent at once cannot all be
+checked inside one window. A successful attempt gives its own count back; failures stay until the
+window ends.
+"""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from redis.asyncio import Redis
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.config import AuthSettings
 from portal.db.models import LoginFailureCounter
 
 
-class FailureCounter(Protocol):
-    async def count(self, key: str) -> int: ...
-    async def add_failure(self, key: str, window_seconds: int) -> None: ...
-    async def reset(self, key: str) -> None: ...
+class AttemptCounter(Protocol):
+    async def add(self, key: str, window_seconds: int) -> int:
+        """Count one attempt; the count within the current window, this one included."""
+
+    async def give_back(self, key: str) -> None:
+        """Take one attempt off the count (a success is not a failure)."""
 
 
-class RedisFailureCounter:
+class RedisAttemptCounter:
+    _GIVE_BACK = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0"
+
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def count(self, key: str) -> int:
-        return int(await self._redis.get(f"login-failures:{key}") or 0)
-
-    async def add_failure(self, key: str, window_seconds: int) -> None:
+    async def add(self, key: str, window_seconds: int) -> int:
         name = f"login-failures:{key}"
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.expire(name, window_seconds, nx=True)
-            await pipe.execute()
+            count, _ = await pipe.execute()
+        return int(count)
 
-    async def reset(self, key: str) -> None:
-        await self._redis.delete(f"login-failures:{key}")
+    async def give_back(self, key: str) -> None:
+        # a script, so that a key whose window just ended is not recreated without an expiry
+        await self._redis.eval(self._GIVE_BACK, 1, f"login-failures:{key}")
 
 
-class DatabaseFailureCounter:
-    """The embedded default: one row per key, incremented in SQL so two requests cannot both miss.
+class DatabaseAttemptCounter:
+    """The embedded default: one row per key, bumped by a single upsert that returns the count.
 
-    It works on the request's own database session (one connection per request) and commits its
-    writes at once: a failed login answers 422, and that response rolls the request back.
+    It works on the request's own database session (one connection per request) and commits at
+    once: a refused login answers 422, and that response rolls the request's transaction back.
     """
 
     def __init__(self, db: AsyncSession) -> None:
         self._db = db
 
-    async def count(self, key: str) -> int:
-        row = await self._db.scalar(select(LoginFailureCounter).where(LoginFailureCounter.key == key))
-        if row is None or row.window_ends_at <= datetime.now(UTC):
-            return 0
-        return row.failures
-
-    async def add_failure(self, key: str, window_seconds: int) -> None:
+    async def add(self, key: str, window_seconds: int) -> int:
         now = datetime.now(UTC)
-        fresh_window = now + timedelta(seconds=window_seconds)
-        db = self._db
-        await db.execute(
-            delete(LoginFailureCounter).where(
-                LoginFailureCounter.key == key, LoginFailureCounter.window_ends_at <= now
+        window_ends = now + timedelta(seconds=window_seconds)
+        insert = postgresql_insert if self._db.bind.dialect.name == "postgresql" else sqlite_insert
+        ended = LoginFailureCounter.window_ends_at <= now  # the stored row's window
+        statement = (
+            insert(LoginFailureCounter)
+            .values(id=uuid.uuid4(), key=key, failures=1, window_ends_at=window_ends,
+                    created_at=now, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=[LoginFailureCounter.key],
+                set_={
+                    "failures": case((ended, 1), else_=LoginFailureCounter.failures + 1),
+                    "window_ends_at": case((ended, window_ends), else_=LoginFailureCounter.window_ends_at),
+                    "updated_at": now,
+                },
             )
+            .returning(LoginFailureCounter.failures)
         )
-        bumped = await db.execute(
-            update(LoginFailureCounter)
-            .where(LoginFailureCounter.key == key)
-            .values(failures=LoginFailureCounter.failures + 1)
-        )
-        if bumped.rowcount == 0:
-            db.add(LoginFailureCounter(key=key, failures=1, window_ends_at=fresh_window))
-        try:
-            await db.commit()
-        except IntegrityError:  # another request created the row first
-            await db.rollback()
-            await self.add_failure(key, window_seconds)
+        count = (await self._db.execute(statement)).scalar_one()
+        await self._db.commit()
+        return count
 
-    async def reset(self, key: str) -> None:
-        await self._db.execute(delete(LoginFailureCounter).where(LoginFailureCounter.key == key))
+    async def give_back(self, key: str) -> None:
+        await self._db.execute(
+            update(LoginFailureCounter)
+            .where(LoginFailureCounter.key == key, LoginFailureCounter.failures > 0)
+            .values(failures=LoginFailureCounter.failures - 1)
+        )
         await self._db.commit()
 
 
 class LoginThrottle:
-    def __init__(self, counter: FailureCounter, settings: AuthSettings) -> None:
+    def __init__(self, counter: AttemptCounter, settings: AuthSettings) -> None:
         self._counter = counter
         self._account_limit = settings.account_failures
         self._address_limit = settings.address_failures
         self._window = settings.window_seconds
 
-    async def is_blocked(self, email: str, address: str) -> bool:
-        return (
-            await self._counter.count(f"account:{email}") >= self._account_limit
-            or await self._counter.count(f"address:{address}") >= self._address_limit
-        )
+    async def attempt(self, email: str, address: str) -> bool:
+        """Count this attempt, then decide: False when the account or the address is over its limit."""
+        on_account = await self._counter.add(f"account:{email}", self._window)
+        from_address = await self._counter.add(f"address:{address}", self._window)
+        return on_account <= self._account_limit and from_address <= self._address_limit
 
-    async def record_failure(self, email: str, address: str) -> None:
-        await self._counter.add_failure(f"account:{email}", self._window)
-        await self._counter.add_failure(f"address:{address}", self._window)
-
-    async def record_success(self, email: str) -> None:
-        await self._counter.reset(f"account:{email}")
+    async def succeeded(self, email: str, address: str) -> None:
+        await self._counter.give_back(f"account:{email}")
+        await self._counter.give_back(f"address:{address}")

@@ -15,17 +15,17 @@ if TYPE_CHECKING:
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
-    if settings.is_sqlite:
-        engine = create_async_engine(settings.url, echo=settings.echo)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.url,
         echo=settings.echo,
-        pool_pre_ping=True,
+        pool_pre_ping=not settings.is_sqlite,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout,
     )
+    if settings.is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -46,7 +46,7 @@ class KeyValueItem(StoreModelMixin):
 
 
 class LoginFailureCounter(UUIDAuditBase):
-    """Failed logins per account or per client address, within a window."""
+    """Login attempts per account or per client address within a window, less those that succeeded."""
 
     __tablename__ = "login_failure_counter"
 

@@ -90,6 +90,27 @@ async def test_wrong_current_password_changes_nothing(client) -> None:
 
 
 @pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_the_current_password_is_throttled_like_the_login(client) -> None:
+    await register(client)
+
+    async def change(current: str):
+        return await post_form(
+            client,
+            "/account/password",
+            {"current_password": current, "password": "another one!", "password_confirm": "another one!"},
+            "/account/password",
+        )
+
+    for _ in range(5):
+        assert "current password is wrong" in (await change("not it at all")).text
+    blocked = await change(PERSON["password"])
+    assert blocked.status_code == 422
+    assert "Too many attempts" in blocked.text
+    await post_form(client, "/logout", {})
+    assert (await login(client, PERSON["email"], "another one!")).status_code == 422  # unchanged
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_sixth_wrong_password_blocks_even_the_right_one(client, other_client) -> None:
     await register(client)
     for _ in range(5):
