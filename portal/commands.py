@@ -1,4 +1,4 @@
-"""Our commands on the `portal` CLI: worker, users create-admin, demo load."""
+"""Our commands on the `portal` CLI: run, worker, users create-admin, demo load."""
 
 from __future__ import annotations
 
@@ -13,9 +13,35 @@ from portal.config import Settings, get_settings
 
 class PortalCommands(CLIPluginProtocol):
     def on_cli_init(self, cli: click.Group) -> None:
+        cli.add_command(run)  # in place of Litestar's own `run`
         cli.add_command(worker)
         cli.add_command(users)
         cli.add_command(demo)
+
+
+@click.command(help="Serve the portal with uvicorn.")
+@click.option("--host", default=None, help="Address to listen on (default: PORTAL_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default: PORTAL_PORT).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
+def run(host: str | None, port: int | None, workers: int, reload: bool) -> None:
+    """uvicorn's proxy-header handling is off: it would believe X-Forwarded-For from 127.0.0.1
+    (its default) and overwrite the peer address. Which proxies are believed is decided only by
+    PORTAL_TRUSTED_PROXIES, in portal.core.security.client_address."""
+    import uvicorn
+
+    server = get_settings().server
+    uvicorn.run(
+        "portal.app:create_app",
+        factory=True,
+        host=host or server.host,
+        port=port or server.port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=False,
+        forwarded_allow_ips=[],
+        server_header=False,
+    )
 
 
 @click.command(help="Run the arq worker (services mode: needs PORTAL_REDIS_URL).")
