@@ -68,7 +68,12 @@ def users() -> None:
 def create_admin(email: str, password: str, name: str) -> None:
     if not 8 <= len(password) <= 1024:
         raise click.BadParameter("use 8 to 1024 characters", param_hint="--password")
-    created = anyio.run(_create_admin, email.strip().lower(), password, name)
+    from portal.accounts.emails import email_problem, normalise_email
+
+    email = normalise_email(email)
+    if problem := email_problem(email):
+        raise click.BadParameter(problem, param_hint="--email")
+    created = anyio.run(_create_admin, email, password, name)
     click.echo(f"{'Created' if created else 'Updated'} staff account {email}")
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from portal.accounts.emails import email_problem, normalise_email
 from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.accounts.validators import is_valid_inn, is_valid_kpp, is_valid_ogrn
 from portal.core.forms import Form, field_value, secret_value
 from portal.core.i18n import N_
 from portal.db.models import ACCOUNT_TYPES
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{5,24}$")
 
 PROFILE_FIELDS = (
@@ -41,15 +41,15 @@ MAX_LENGTHS = {
 def clean_profile(raw: dict[str, Any]) -> Form:
     form = Form(values={name: field_value(raw, name) for name in PROFILE_FIELDS})
     values, errors = form.values, form.errors
-    values["email"] = values["email"].lower()
+    values["email"] = normalise_email(values["email"])
 
     for name, limit in MAX_LENGTHS.items():
         if len(values[name]) > limit:
             errors[name] = N_("This is too long.")
     if not values["full_name"]:
         errors.setdefault("full_name", N_("Please enter your full name."))
-    if not EMAIL_RE.match(values["email"]):
-        errors.setdefault("email", N_("Please enter a valid e-mail address."))
+    if len(values["email"]) <= MAX_LENGTHS["email"] and (problem := email_problem(values["email"])):
+        errors.setdefault("email", problem)
     if values["phone"] and not PHONE_RE.match(values["phone"]):
         errors.setdefault("phone", N_("Please enter a phone number such as +7 912 345-67-89."))
     if values["account_type"] not in ACCOUNT_TYPES:

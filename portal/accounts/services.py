@@ -16,6 +16,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, or_
 
+from portal.accounts.emails import normalise_email
 from portal.accounts.passwords import MAX_LENGTH, Passwords
 from portal.accounts.throttle import LoginThrottle
 from portal.core.forms import FieldError
@@ -82,7 +83,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         passwords: Passwords,
         throttle: LoginThrottle,
     ) -> LoginOutcome:
-        email = email.strip().lower()
+        email = normalise_email(email)
         if not email or not password or len(password) > MAX_LENGTH or len(email) > 320:
             await passwords.burn_time(password[:MAX_LENGTH])
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)

@@ -153,3 +153,27 @@ async def test_language_follows_accept_language_and_the_switch(client) -> None:
     await post_form(client, "/language", {"language": "en"}, "/login")
     page = await client.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
     assert 'lang="en"' in page.text
+
+
+@pytest.mark.parametrize(
+    "email,message",
+    [
+        ("m\u0430ria@example.com", "mixes alphabets"),  # a Cyrillic а
+        ("maria\u200b@example.com", "invisible or control characters"),
+        ("\u202emaria@example.com", "invisible or control characters"),
+    ],
+)
+async def test_look_alike_addresses_are_refused_with_a_message(client, db, email, message) -> None:
+    response = await register(client, {**PERSON, "email": email})
+    assert response.status_code == 422
+    assert message in response.text
+    async with db() as session:
+        assert (await session.scalars(select(User))).all() == []
+
+
+async def test_a_full_width_address_is_the_same_address(client, other_client) -> None:
+    await register(client)
+    full_width = "ｍａｒｉａ@ｅｘａｍｐｌｅ.ｃｏｍ"
+    again = await register(other_client, {**PERSON, "email": full_width})
+    assert again.status_code == 422 and "already exists" in again.text
+    assert (await login(other_client, "MARIA@example.com", PERSON["password"])).status_code == 303
