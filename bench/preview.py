@@ -5,7 +5,7 @@
 The mesh is trimesh.creation.icosphere(subdivisions=8, radius=50): 1,310,720 faces.
 "in memory": `write_previews` on a Mesh already in memory (decimation, GLB, PNG).
 "incl. load": the same mesh written as a binary STL (65 MB) in a temporary directory, then
-`geometry.analyze.load_mesh(path)` (or, until that exists, `geometry.stl` + weld) followed by
+`geometry.analyze.load_mesh(path)` followed by
 `write_previews`. Medians of --runs.
 """
 
@@ -28,14 +28,8 @@ from geometry.preview import write_previews  # noqa: E402
 
 
 def load(path: str) -> Mesh:
-    try:
-        from geometry.analyze import load_mesh
-    except ImportError:
-        from geometry.mesh_metrics import weld
-        from geometry.stl import read_stl
+    from geometry.analyze import load_mesh
 
-        vertices, inverse = weld(read_stl(path, "stl_binary").reshape(-1, 3))
-        return Mesh(vertices.astype(np.float64), inverse.reshape(-1, 3).astype(np.int64))
     return load_mesh(path)
 
 

@@ -12,7 +12,7 @@ from geometry.formats import detect_format
 from geometry.model import Analysis, GeometryError, Mesh, ProcessLimits
 
 
-def _default_limits() -> list[ProcessLimits]:
+def default_limits() -> list[ProcessLimits]:
     try:
         from geometry.pricing import default_process_limits
     except ImportError:
@@ -34,7 +34,7 @@ def read_triangles(path: str | os.PathLike, kind: str) -> np.ndarray:
         from geometry.threemf import read_3mf
 
         return read_3mf(path)
-    raise GeometryError("unknown_format", f"{kind} is not a mesh format.")
+    raise GeometryError("unknown_format", f"{kind} is not a mesh format")
 
 
 def _format_name(kind: str) -> str:
@@ -47,18 +47,29 @@ def analyze_triangles(
     process_limits: Sequence[ProcessLimits] | None = None,
 ) -> Analysis:
     """Measure and check a triangle soup (pass ``[soup]`` to let it be freed early)."""
-    from geometry.mesh_metrics import Background, measure
+    return measure_and_check(triangles, fmt, process_limits)[0]
+
+
+def measure_and_check(
+    triangles: np.ndarray | list[np.ndarray],
+    fmt: str,
+    process_limits: Sequence[ProcessLimits] | None = None,
+) -> tuple[Analysis, Mesh, list[ProcessLimits]]:
+    """The analysis of a soup, the welded mesh it was measured on, and the limits used."""
+    from geometry.measure import measure
+    from geometry.rays import thin_wall
+    from geometry.threads import Background
 
     # the default rate card is read on the side while the mesh is welded
-    pending = Background(_default_limits) if process_limits is None else None
+    pending = Background(default_limits) if process_limits is None else None
 
     def walls(**mesh):  # runs in measure's side thread, next to the topology checks
         limits = pending.result() if pending is not None else list(process_limits)
-        return limits, dfm.thin_wall(limits=limits, **mesh)
+        return limits, thin_wall(limits=limits, **mesh)
 
     metrics = measure(triangles, side_task=walls)
     limits, wall = metrics.side_result
-    return Analysis(
+    analysis = Analysis(
         format=fmt,
         triangles=metrics.triangles,
         bodies=metrics.bodies,
@@ -69,6 +80,7 @@ def analyze_triangles(
         watertight=metrics.watertight,
         findings=dfm.mesh_findings(metrics, limits, wall),
     )
+    return analysis, Mesh(metrics.vertices, metrics.faces), limits
 
 
 def analyze_file(
@@ -79,7 +91,7 @@ def analyze_file(
     if kind == "step":
         from geometry.step import analyze_step
 
-        limits = _default_limits() if process_limits is None else list(process_limits)
+        limits = default_limits() if process_limits is None else list(process_limits)
         return analyze_step(path, limits=limits)  # envelope and thin walls included
     return analyze_triangles([read_triangles(path, kind)], _format_name(kind), process_limits)
 
@@ -91,11 +103,17 @@ def load_mesh(path: str | os.PathLike) -> Mesh:
         from geometry.step import load_step_mesh
 
         return load_step_mesh(path)
-    from geometry.mesh_metrics import check_coordinates, weld
+    return mesh_of(read_triangles(path, kind))
 
-    triangles = np.ascontiguousarray(read_triangles(path, kind))
+
+def mesh_of(triangles: np.ndarray) -> Mesh:
+    """Weld a soup into an indexed mesh (degenerate facets dropped), checking coordinates."""
+    from geometry.bounds import check_coordinates
+    from geometry.weld import weld
+
+    triangles = np.ascontiguousarray(triangles)
     if len(triangles) == 0:
-        raise GeometryError("empty_model", "The file contains no triangles.")
+        raise GeometryError("empty_model", "no facets")
     vertices, inverse = weld(triangles.reshape(-1, 3))
     check_coordinates(vertices.min(axis=0), vertices.max(axis=0))
     faces = inverse.reshape(-1, 3)
@@ -103,7 +121,7 @@ def load_mesh(path: str | os.PathLike) -> Mesh:
     keep &= faces[:, 1] != faces[:, 2]
     keep &= faces[:, 0] != faces[:, 2]
     if not keep.any():
-        raise GeometryError("degenerate_model", "Every triangle in the file is degenerate.")
+        raise GeometryError("degenerate_model", "every facet has coinciding corners")
     return Mesh(vertices=vertices.astype(np.float64), faces=faces[keep])
 
 

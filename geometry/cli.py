@@ -7,18 +7,9 @@ OpenCASCADE. Whatever happens, the process answers with exit 0 or 2, never with 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from geometry.model import GeometryError
-
-
-def print_result(data: dict, as_json: bool, text: str) -> None:
-    """Every command's output: JSON with --json, text for a person otherwise."""
-    if as_json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(text + "\n")
+from geometry.output import print_result
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -85,17 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from geometry.tuning import tune_process
+
     args = build_parser().parse_args(argv)
+    tune_process()
     try:
         return args.handler(args)
     except GeometryError as exc:
-        print_result(exc.as_dict(), getattr(args, "json", False), f"error: {exc.message}")
-        return 2
+        error = exc
     except MemoryError:
-        error = GeometryError("too_large", "The model is too large to process.")
-        print_result(error.as_dict(), getattr(args, "json", False), f"error: {error.message}")
-        return 2
+        error = GeometryError("out_of_memory")
     except Exception as exc:  # the last guard: a person gets a message, never a traceback
-        error = GeometryError("internal", f"The model could not be processed ({type(exc).__name__}).")
-        print_result(error.as_dict(), getattr(args, "json", False), f"error: {error.message}")
-        return 2
+        error = GeometryError("internal", type(exc).__name__)
+    print_result(error.as_dict(), getattr(args, "json", False), f"error: {error.message}")
+    return 2

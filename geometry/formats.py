@@ -12,10 +12,8 @@ from __future__ import annotations
 import os
 import struct
 
+from geometry.limits import MAX_FACETS, MAX_FILE_BYTES
 from geometry.model import GeometryError
-
-MAX_FACETS = 20_000_000  # bounds memory: a binary STL of this size is 1 GB
-MAX_FILE_BYTES = 1_100_000_000
 
 OBJ_KEYWORDS = {
     b"v", b"vt", b"vn", b"vp", b"f", b"o", b"g", b"s", b"l", b"p",
@@ -57,26 +55,22 @@ def detect_format(path: str | os.PathLike) -> str:
         with open(path, "rb") as stream:
             head = stream.read(4096)
     except FileNotFoundError as exc:
-        raise GeometryError("not_found", f"The file {os.fspath(path)!r} does not exist.") from exc
+        raise GeometryError("not_found", name=os.fspath(path)) from exc
     except IsADirectoryError as exc:
-        raise GeometryError("not_found", f"{os.fspath(path)!r} is a directory.") from exc
+        raise GeometryError("not_found", "a directory", name=os.fspath(path)) from exc
     except OSError as exc:
-        raise GeometryError("unreadable", f"The file cannot be read ({exc.strerror}).") from exc
+        raise GeometryError("unreadable", exc.strerror or "") from exc
     if size == 0:
-        raise GeometryError("empty_file", "The file is empty: upload the model file itself.")
+        raise GeometryError("empty_model", "the file is empty")
     if size > MAX_FILE_BYTES:
-        raise GeometryError("too_large", "The file is larger than 1 GB: simplify the model.")
+        raise GeometryError("file_too_large", limit_mb=MAX_FILE_BYTES // 1_000_000)
 
     count = binary_stl_count(head, size)
     if count is not None:
         if count > MAX_FACETS:
-            raise GeometryError(
-                "too_large",
-                f"The STL has {count:,} facets; the limit is {MAX_FACETS:,}. "
-                "Export it with a coarser tessellation.",
-            )
+            raise GeometryError("too_many_facets", count=count, limit=MAX_FACETS)
         if count == 0:
-            raise GeometryError("empty_model", "The STL contains no facets.")
+            raise GeometryError("empty_model", "the STL header announces no facets")
         return "stl_binary"
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return "3mf"
@@ -89,15 +83,9 @@ def detect_format(path: str | os.PathLike) -> str:
         return "obj"
     if size >= 84:
         (claimed,) = struct.unpack_from("<I", head, 80)
-        raise GeometryError(
-            "unknown_format",
-            "This is not a valid STL, STEP, 3MF or OBJ file: as a binary STL its header "
-            f"announces {claimed:,} facets ({84 + 50 * claimed:,} bytes) but the file has "
-            f"{size:,} bytes, and it is not a text format either. The file may be truncated "
-            "or damaged: export it again.",
-        )
-    raise GeometryError(
-        "unknown_format",
-        "This is not a 3D model we can read (STL, STEP, 3MF or OBJ): export it again in one "
-        "of these formats.",
-    )
+        if 0 < claimed <= MAX_FACETS and 84 + 50 * claimed > size:
+            # binary, and shorter than its STL header says: a cut-off download or copy
+            raise GeometryError(
+                "stl_truncated", facets=claimed, expected_bytes=84 + 50 * claimed, size=size
+            )
+    raise GeometryError("unknown_format")

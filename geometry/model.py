@@ -3,33 +3,60 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any
 
 import numpy as np
 
-Severity = Literal["info", "warning", "blocking"]
+from geometry.codes import Severity, lookup, render
 
 
 class GeometryError(Exception):
-    """An input we cannot measure. `code` is stable; `message` is for a person."""
+    """An input we cannot measure or price.
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    `code` is stable and listed in `geometry.codes`; `params` fill its message template;
+    `message` is the English text; `detail` (optional) is English for logs and staff.
+    """
+
+    def __init__(self, code: str, detail: str = "", **params: Any) -> None:
         self.code = code
-        self.message = message
+        self.params = params
+        self.message = render(code, params)
+        self.detail = detail
+        super().__init__(self.message)
+
+    def __reduce__(self):  # picklable across the sandbox pipe
+        return (_rebuild_error, (self.code, self.detail, self.params))
 
     def as_dict(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message}}
+        error = {"code": self.code, "message": self.message, "params": dict(self.params)}
+        if self.detail:
+            error["detail"] = self.detail
+        return {"error": error}
+
+
+def _rebuild_error(code: str, detail: str, params: dict) -> GeometryError:
+    return GeometryError(code, detail, **params)
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One manufacturability finding. `process` is set when it applies to one process only."""
+    """One manufacturability finding. `process` is set when it applies to one process only.
+
+    Build one with `Finding.of(code, process=..., **params)`: severity and message come from
+    the catalogue in `geometry.codes`.
+    """
 
     code: str
     severity: Severity
     message: str
     process: str | None = None
+    params: dict = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def of(cls, code: str, process: str | None = None, **params: Any) -> Finding:
+        if process is not None:
+            params["process"] = process
+        return cls(code, lookup(code).severity, render(code, params), process, params)
 
 
 @dataclass
@@ -51,6 +78,8 @@ class ProcessLimits:
 
 @dataclass
 class Analysis:
+    """A measured model: what the portal stores and the pricing engine reads."""
+
     format: str  # "stl", "step", "3mf", "obj"
     triangles: int
     bodies: int

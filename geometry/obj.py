@@ -12,12 +12,12 @@ import warnings
 
 import numpy as np
 
-from geometry.formats import MAX_FACETS
+from geometry.limits import MAX_FACETS
 from geometry.model import GeometryError
 
 
 def _bad(line_no: int, detail: str) -> GeometryError:
-    return GeometryError("invalid_obj", f"Not a valid OBJ file: line {line_no}: {detail}.")
+    return GeometryError("invalid_obj", detail, line=line_no)
 
 
 def _numbers(lines: list[bytes], per_line: int) -> np.ndarray | None:
@@ -64,7 +64,7 @@ def read_obj(path: str | os.PathLike) -> np.ndarray:
     soup = _fast_obj(data)
     if soup is not None:
         if len(soup) > MAX_FACETS:
-            raise GeometryError("too_large", f"The OBJ has more than {MAX_FACETS:,} triangles.")
+            raise GeometryError("too_many_facets", count=len(soup), limit=MAX_FACETS)
         return soup
     return _slow_obj(data)
 
@@ -98,10 +98,8 @@ def _slow_obj(data: bytes) -> np.ndarray:
             for k in range(1, len(ids) - 1):
                 triangles.append((ids[0], ids[k], ids[k + 1]))
             if len(triangles) > MAX_FACETS:
-                raise GeometryError(
-                    "too_large", f"The OBJ has more than {MAX_FACETS:,} triangles."
-                )
+                raise GeometryError("too_many_facets", count=len(triangles), limit=MAX_FACETS)
     if not triangles:
-        raise GeometryError("empty_model", "The OBJ file contains no faces.")
+        raise GeometryError("empty_model", "the OBJ file has no faces")
     points = np.asarray(vertices, dtype=np.float64)
     return points[np.asarray(triangles, dtype=np.int64)]

@@ -13,9 +13,9 @@ import os
 
 import numpy as np
 
+from geometry.limits import GLB_MAX_FACES, THUMBNAIL_PX
 from geometry.model import GeometryError, Mesh
 
-GLB_MAX_FACES = 200_000
 # Above this many faces, grid clustering brings the mesh down to CLUSTER_TO * GLB_MAX_FACES
 # before quadric simplification (whose cost grows with its input: ~2 µs per face).
 CLUSTER_ABOVE = 3 * GLB_MAX_FACES
@@ -38,7 +38,7 @@ def write_previews(
     mesh: Mesh,
     png_path: str | os.PathLike | None = None,
     glb_path: str | os.PathLike | None = None,
-    size: int = 256,
+    size: int = THUMBNAIL_PX,
     max_faces: int = GLB_MAX_FACES,
 ) -> Mesh:
     """Write the PNG thumbnail and/or the GLB; return the (possibly decimated) mesh used."""
@@ -55,14 +55,14 @@ def _checked(mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces)
     if vertices.ndim != 2 or vertices.shape[1] != 3 or faces.ndim != 2 or faces.shape[1] != 3:
-        raise GeometryError("empty", "The model has no triangles to show.")
+        raise GeometryError("empty_model", "no triangles to show")
     if len(faces) == 0 or len(vertices) == 0:
-        raise GeometryError("empty", "The model has no triangles to show.")
+        raise GeometryError("empty_model", "no triangles to show")
     if not np.isfinite(vertices).all():
-        raise GeometryError("bad_coordinates", "The model has invalid (NaN or infinite) points.")
+        raise GeometryError("invalid_coordinates")
     faces = faces.astype(np.int64, copy=False)
     if faces.min() < 0 or faces.max() >= len(vertices):
-        raise GeometryError("bad_faces", "The model's triangles refer to missing points.")
+        raise GeometryError("internal", "preview: faces refer to missing points")
     return vertices, faces
 
 

@@ -40,10 +40,11 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from geometry.limits import SANDBOX_CPU_S, SANDBOX_MEMORY_MB, SANDBOX_WALL_S
 from geometry.model import GeometryError
 
-DEFAULT_PRELOAD: tuple[str, ...] = ("geometry.step",)
-DEFAULT_WARMUP: tuple[str, ...] = ("geometry.step:warm_up",)
+DEFAULT_PRELOAD: tuple[str, ...] = ("geometry.step", "geometry.pipeline")
+DEFAULT_WARMUP: tuple[str, ...] = ("geometry.step:warm_up", "geometry.pipeline:warm_up")
 
 # The caller waits this much longer than the wall-clock limit for the warm parent's answer
 # before it kills the child's process group and the warm parent itself.
@@ -53,28 +54,8 @@ _HEADER = struct.Struct("!Q")
 _EXCEPTION = "\0exception"  # the child raised something other than GeometryError
 
 
-def _timeout_error(seconds: float) -> GeometryError:
-    return GeometryError(
-        "timeout",
-        f"The file took too long to read (limit {seconds:g} s): it may be damaged or far too "
-        "complex. Try exporting it again, or simplify the model.",
-    )
-
-
-def _crashed_error() -> GeometryError:
-    return GeometryError(
-        "crashed",
-        "The file could not be read (the reader stopped unexpectedly): it may be damaged. "
-        "Try exporting it again from your CAD program.",
-    )
-
-
-def _too_large_error() -> GeometryError:
-    return GeometryError(
-        "too_large",
-        "The file needs more memory to read than is allowed: it is too large or too complex. "
-        "Try a simpler export (fewer facets or bodies).",
-    )
+def _timeout_error(seconds: float, detail: str = "") -> GeometryError:
+    return GeometryError("timeout", detail, seconds=seconds)
 
 
 # --------------------------------------------------------------------------- framing
@@ -188,7 +169,7 @@ def _child(job: dict, result_fd: int) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.alarm(max(1, int(wall_s + 2)))  # self-destruct should the warm parent vanish
-        too_large = pickle.dumps(("error", "too_large", "", ""))
+        too_large = pickle.dumps(("error", "out_of_memory", {}, ""))
         sys.path[:] = job["sys_path"]
         payload = None
         out_of_memory = False
@@ -198,12 +179,12 @@ def _child(job: dict, result_fd: int) -> None:
             payload = pickle.dumps(("ok", result), protocol=pickle.HIGHEST_PROTOCOL)
             del result
         except GeometryError as exc:
-            payload = pickle.dumps(("error", exc.code, exc.message, ""))
+            payload = pickle.dumps(("error", exc.code, exc.params, exc.detail))
         except MemoryError:
             out_of_memory = True  # build nothing here: the traceback still holds the memory
         except BaseException as exc:  # noqa: BLE001 - everything becomes a clean error
             detail = "".join(traceback.format_exception(exc))[-4000:]
-            payload = pickle.dumps(("error", _EXCEPTION, type(exc).__name__, detail))
+            payload = pickle.dumps(("error", _EXCEPTION, {}, detail))
         if out_of_memory or payload is None:
             payload = too_large
         _write_frame(result_fd, payload)
@@ -217,6 +198,9 @@ def _child(job: dict, result_fd: int) -> None:
 def _serve(request_fd: int, response_fd: int, preload: Iterable[str], warmup: Iterable[str]) -> None:
     """The warm parent's loop: import and warm up once, then fork one child per job."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from geometry.tuning import tune_process
+
+    tune_process()  # the children inherit it
     failed = []
     for name in preload:
         try:
@@ -248,7 +232,7 @@ def _run_job(job: dict, request_fd: int, response_fd: int) -> None:
         pid = os.fork()
     except OSError as exc:
         _write_frame(response_fd, pickle.dumps(("started", 0)))
-        _write_frame(response_fd, pickle.dumps(("error", "crashed", "", f"fork: {exc}")))
+        _write_frame(response_fd, pickle.dumps(("error", "crashed", {}, f"fork: {exc}")))
         return
     if pid == 0:  # child
         os.close(read_fd)
@@ -280,16 +264,16 @@ def _run_job(job: dict, request_fd: int, response_fd: int) -> None:
     # raising: if the child's peak resident memory reached most of its allowance, say so.
     grew = usage.ru_maxrss * 1024 - base_rss
     if timed_out:
-        message = ("error", "timeout", "", "")
+        message = ("error", "timeout", {}, "wall-clock limit")
     elif os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
-        message = ("error", "timeout", "", "cpu limit")
+        message = ("error", "timeout", {}, "cpu limit")
     elif os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
-        message = ("error", "too_large", "", "")
+        message = ("error", "out_of_memory", {}, "")
     elif mem_bytes and grew >= 0.7 * mem_bytes:
-        message = ("error", "too_large", "", f"peak resident memory grew by {grew >> 20} MB")
+        message = ("error", "out_of_memory", {}, f"peak resident memory grew by {grew >> 20} MB")
     else:
         how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}"
-        message = ("error", "crashed", "", f"{how}; peak resident memory grew by {grew >> 20} MB")
+        message = ("error", "crashed", {}, f"{how}; peak resident memory grew by {grew >> 20} MB")
     _write_frame(response_fd, pickle.dumps(message))
 
 
@@ -314,9 +298,9 @@ class Sandbox:
 
     def __init__(
         self,
-        memory_mb: int = 2048,
-        cpu_seconds: float = 60,
-        wall_seconds: float = 60,
+        memory_mb: int = SANDBOX_MEMORY_MB,
+        cpu_seconds: float = SANDBOX_CPU_S,
+        wall_seconds: float = SANDBOX_WALL_S,
         preload: Iterable[str] = DEFAULT_PRELOAD,
         warmup: Iterable[str] = DEFAULT_WARMUP,
     ) -> None:
@@ -391,7 +375,7 @@ class Sandbox:
             frame = None
         if frame is None:
             self._stop()
-            raise GeometryError("sandbox_unavailable", "The model reader could not be started.")
+            raise GeometryError("sandbox_unavailable", "the warm parent did not answer")
         _, _, self.preload_failures = pickle.loads(frame)
 
     def _forget(self) -> None:
@@ -447,7 +431,7 @@ class Sandbox:
     ) -> Any:
         """Run `func(*args, **kwargs)` in a fresh child of the warm parent; return its result.
 
-        Raises GeometryError: the function's own, or "timeout", "crashed", "too_large", or
+        Raises GeometryError: the function's own, or "timeout", "crashed", "out_of_memory", or
         "unreadable" (any other exception in the child; `detail` holds its traceback).
         """
         wall = self.wall_seconds if wall_seconds is None else wall_seconds
@@ -476,7 +460,7 @@ class Sandbox:
             except (BrokenPipeError, OSError):
                 self._stop()  # the warm parent died between jobs: start a new one, once
                 if attempt == 2:
-                    raise _crashed_error() from None
+                    raise GeometryError("crashed", "the warm parent died") from None
         deadline = time.monotonic() + wall + _CALLER_GRACE_S
         child_pid = None
         try:
@@ -492,23 +476,18 @@ class Sandbox:
                     os.killpg(child_pid, signal.SIGKILL)
             timed_out = time.monotonic() >= deadline
             self._stop()
-            raise _timeout_error(wall) if timed_out else _crashed_error()
+            if timed_out:
+                raise _timeout_error(wall, "the warm parent did not answer")
+            raise GeometryError("crashed", "the warm parent died")
         message = pickle.loads(frame)
         if message[0] == "ok":
             return message[1]
-        _, code, text, detail = message
+        _, code, params, detail = message
         if code == "timeout":
-            error = _timeout_error(wall)
-        elif code == "crashed":
-            error = _crashed_error()
-        elif code == "too_large":
-            error = _too_large_error()
-        elif code == _EXCEPTION:
-            error = GeometryError("unreadable", f"The file could not be read ({text}): it may be damaged.")
-        else:
-            error = GeometryError(code, text)
-        error.detail = detail  # type: ignore[attr-defined]
-        raise error
+            raise _timeout_error(wall, detail)
+        if code == _EXCEPTION:
+            raise GeometryError("unreadable", detail)
+        raise GeometryError(code, detail, **params)
 
     def ping(self) -> bool:
         with self._lock:
@@ -521,11 +500,18 @@ _default: Sandbox | None = None
 _default_lock = threading.Lock()
 
 
-def default_sandbox() -> Sandbox:
-    """The process-wide sandbox, started on first use and kept warm."""
+def default_sandbox(start: bool = False) -> Sandbox:
+    """The process-wide sandbox, kept warm; started on first use, or now with ``start=True``.
+
+    A worker calls ``default_sandbox(start=True)`` once at boot, so that the first job does not
+    wait for the warm parent to import OpenCASCADE.
+    """
     global _default
     with _default_lock:
         if _default is None:
             _default = Sandbox()
             atexit.register(_default.close)
-        return _default
+        sandbox = _default
+    if start:
+        sandbox.start()
+    return sandbox

@@ -17,12 +17,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from geometry.limits import (
+    COORD_LIMIT_MM,
+    HOLE_ANGLE_TOL,
+    HOLE_AXIS_TOL_MM,
+    HOLE_MIN_SPAN,
+    STEP_ANGULAR_DEFLECTION,
+    STEP_DEFLECTION_MAX_MM,
+    STEP_DEFLECTION_MIN_MM,
+    STEP_DEFLECTION_REL,
+)
 from geometry.model import Analysis, Finding, GeometryError, Mesh, ProcessLimits
 
 STEP_MAGIC = b"ISO-10303-21"
-HOLE_MIN_SPAN = 1.5 * math.pi  # a cylinder arc this wide (summed per axis) counts as a hole
-_AXIS_TOL_MM = 1e-3
-_ANGLE_TOL = 1e-6
 
 # The OCP modules the readers use; the warm parent imports them once.
 OCP_MODULES = (
@@ -47,8 +54,6 @@ OCP_MODULES = (
     "OCP.gp",
 )
 
-NO_SOLID_MESSAGE = "The file has surfaces but no closed solid: export the part as a solid body"
-
 
 # --------------------------------------------------------------------------- caller side
 
@@ -59,13 +64,10 @@ def check_step_header(path: str | os.PathLike) -> None:
         with open(path, "rb") as fh:
             head = fh.read(256)
     except OSError as exc:
-        raise GeometryError("unreadable", f"The file could not be opened ({exc.strerror}).") from None
+        raise GeometryError("unreadable", exc.strerror or "") from None
     head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if not head.startswith(STEP_MAGIC):
-        raise GeometryError(
-            "not_step",
-            "The file is not a STEP file (it must start with ISO-10303-21): export it again as STEP AP203/AP214/AP242.",
-        )
+        raise GeometryError("unknown_format", "not STEP: no ISO-10303-21 header")
 
 
 def analyze_step(path: str | os.PathLike, sandbox=None, limits: Sequence[ProcessLimits] = ()) -> Analysis:
@@ -78,7 +80,7 @@ def analyze_step(path: str | os.PathLike, sandbox=None, limits: Sequence[Process
     sandbox = _sandbox(sandbox)
     limits = tuple(limits)
     measured: StepMeasures = sandbox.run(measure_step, os.fspath(path), with_mesh=bool(limits))
-    return _to_analysis(measured, limits)
+    return step_analysis(measured, limits)
 
 
 def load_step_mesh(path: str | os.PathLike, sandbox=None) -> Mesh:
@@ -117,30 +119,17 @@ class StepMeasures:
     mesh_faces: np.ndarray | None = None
 
 
-def _to_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
+def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
     from geometry import dfm
+    from geometry.rays import thin_wall
 
     findings: list[Finding] = []
     if m.solids == 0:
-        findings.append(Finding("no_solid", "blocking", NO_SOLID_MESSAGE))
+        findings.append(Finding.of("no_solid"))
     elif m.solids > 1:
-        findings.append(
-            Finding(
-                "multiple_bodies",
-                "warning",
-                f"The file holds {m.solids} separate bodies: they are priced as one part. "
-                "If they are separate parts, upload them as separate files.",
-            )
-        )
+        findings.append(Finding.of("multiple_bodies", count=m.solids))
     if m.solids_from_shells:
-        findings.append(
-            Finding(
-                "closed_shell",
-                "info",
-                "The file holds closed surfaces rather than a solid body; they enclose a "
-                "volume and were measured as a solid.",
-            )
-        )
+        findings.append(Finding.of("closed_shell"))
     findings += dfm.units_findings(m.bbox_mm)
     if limits:
         findings += dfm.envelope_findings(m.obb_mm, limits)
@@ -149,7 +138,7 @@ def _to_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analy
             areas = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
             signed = np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum()
             outward = -1.0 if signed < 0 else 1.0
-            wall = dfm.thin_wall(
+            wall = thin_wall(
                 vertices=m.mesh_vertices,
                 faces=m.mesh_faces,
                 face_areas=areas,
@@ -206,15 +195,12 @@ def _read_shape(path: str):
     reader = STEPControl_Reader()
     status = reader.ReadFile(path)
     if status != IFSelect_RetDone:
-        raise GeometryError(
-            "unreadable",
-            "The STEP file could not be read: it is damaged or not valid STEP. Export it again from your CAD program.",
-        )
+        raise GeometryError("invalid_step", f"reader status {status}")
     if reader.TransferRoots() == 0:
-        raise GeometryError("empty", "The STEP file contains no geometry.")
+        raise GeometryError("empty_model", "no STEP roots transferred")
     shape = reader.OneShape()
     if shape is None or shape.IsNull():
-        raise GeometryError("empty", "The STEP file contains no geometry.")
+        raise GeometryError("empty_model", "a null STEP shape")
     return shape
 
 
@@ -235,7 +221,7 @@ def _subshapes(shape, kind) -> list:
 
 
 def _deflection(diag: float) -> float:
-    return float(min(max(diag * 1e-3, 0.01), 2.0))
+    return float(min(max(diag * STEP_DEFLECTION_REL, STEP_DEFLECTION_MIN_MM), STEP_DEFLECTION_MAX_MM))
 
 
 def _mesh_shape(shape, diag: float, parallel: bool) -> None:
@@ -243,7 +229,7 @@ def _mesh_shape(shape, diag: float, parallel: bool) -> None:
     arenas would count against the child's address-space limit (and grow with the cores)."""
     from OCP.BRepMesh import BRepMesh_IncrementalMesh
 
-    BRepMesh_IncrementalMesh(shape, _deflection(diag), False, 0.5, parallel)
+    BRepMesh_IncrementalMesh(shape, _deflection(diag), False, STEP_ANGULAR_DEFLECTION, parallel)
 
 
 def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
@@ -259,7 +245,7 @@ def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
     shells = _subshapes(shape, TopAbs_SHELL)
     faces = _subshapes(shape, TopAbs_FACE)
     if not faces:
-        raise GeometryError("empty", "The STEP file contains no surfaces or solids.")
+        raise GeometryError("empty_model", "no STEP faces")
     closed_shells = sum(1 for s in shells if BRep_Tool.IsClosed_s(s))
 
     from_shells = 0
@@ -286,11 +272,13 @@ def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
     box = Bnd_Box()
     BRepBndLib.AddOptimal_s(shape, box, False, False)
     if box.IsVoid():
-        raise GeometryError("empty", "The STEP file contains no measurable geometry.")
+        raise GeometryError("empty_model", "an empty STEP bounding box")
     xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
     extents = (xmax - xmin, ymax - ymin, zmax - zmin)
-    if not all(math.isfinite(v) for v in (*extents, area, *volumes)) or max(extents) > 2e6:
-        raise GeometryError("out_of_range", "The model's coordinates are out of range (beyond ±1,000,000 mm).")
+    if not all(math.isfinite(v) for v in (xmin, ymin, zmin, xmax, ymax, zmax, area, *volumes)):
+        raise GeometryError("invalid_coordinates")
+    if min(xmin, ymin, zmin) < -COORD_LIMIT_MM or max(xmax, ymax, zmax) > COORD_LIMIT_MM:
+        raise GeometryError("coordinates_out_of_range", limit_mm=COORD_LIMIT_MM)
     diag = math.sqrt(sum(e * e for e in extents))
 
     _mesh_shape(shape, diag, parallel)
@@ -388,12 +376,12 @@ def _count_holes(faces) -> int:
             direction = -direction
         base = origin - direction * np.dot(origin, direction)
         for i, (gp_, gd, gspan) in enumerate(groups):
-            if np.linalg.norm(gd - direction) < 1e-6 and np.linalg.norm(np.cross(base - gp_, gd)) < _AXIS_TOL_MM:
+            if np.linalg.norm(gd - direction) < 1e-6 and np.linalg.norm(np.cross(base - gp_, gd)) < HOLE_AXIS_TOL_MM:
                 groups[i] = (gp_, gd, gspan + span)
                 break
         else:
             groups.append((base, direction, span))
-    return sum(1 for _, _, span in groups if span >= HOLE_MIN_SPAN - _ANGLE_TOL)
+    return sum(1 for _, _, span in groups if span >= HOLE_MIN_SPAN - HOLE_ANGLE_TOL)
 
 
 def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
@@ -414,7 +402,7 @@ def tessellate_step(path: str) -> tuple[np.ndarray, np.ndarray]:
     box = Bnd_Box()
     BRepBndLib.Add_s(shape, box)
     if box.IsVoid():
-        raise GeometryError("empty", "The STEP file contains no measurable geometry.")
+        raise GeometryError("empty_model", "an empty STEP bounding box")
     xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
     diag = math.dist((xmin, ymin, zmin), (xmax, ymax, zmax))
     _mesh_shape(shape, diag, parallel=False)
@@ -476,7 +464,7 @@ def _triangulation_arrays_slow(shape) -> tuple[np.ndarray, np.ndarray]:
         triangles.append(idx)
         offset += n
     if not triangles:
-        raise GeometryError("empty", "The STEP file contains no surfaces to show.")
+        raise GeometryError("empty_model", "no STEP triangulation")
     vertices = np.concatenate(points)
     faces = np.concatenate(triangles)
     # Faces share their edge nodes exactly: merge them so the mesh is connected.

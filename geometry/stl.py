@@ -13,7 +13,8 @@ import warnings
 
 import numpy as np
 
-from geometry.formats import MAX_FACETS, binary_stl_count
+from geometry.formats import binary_stl_count
+from geometry.limits import MAX_FACETS
 from geometry.model import GeometryError
 
 RECORD = np.dtype([("normal", "<f4", (3,)), ("v", "<f4", (3, 3)), ("attr", "<u2")])
@@ -34,30 +35,26 @@ def read_binary(path: str | os.PathLike) -> np.ndarray:
         head = stream.read(84)
         count = binary_stl_count(head, size)
         if count is None:
+            (claimed,) = np.frombuffer(head[80:84].ljust(4, b"\0"), dtype="<u4")
             raise GeometryError(
-                "invalid_stl",
-                "Not a valid STL: the binary header's facet count does not match the file size.",
+                "stl_truncated", facets=int(claimed), expected_bytes=84 + 50 * int(claimed), size=size
             )
         if count > MAX_FACETS:
-            raise GeometryError("too_large", f"The STL has more than {MAX_FACETS:,} facets.")
+            raise GeometryError("too_many_facets", count=count, limit=MAX_FACETS)
         triangles = np.empty((count, 3, 3), dtype=np.float32)
         step = 1 << 18
         for start in range(0, count, step):  # in slices: never the whole file twice in memory
             records = np.fromfile(stream, dtype=RECORD, count=min(step, count - start))
             if len(records) != min(step, count - start):
                 raise GeometryError(
-                    "invalid_stl", "Not a valid STL: the file ends early (truncated)."
+                    "stl_truncated", "ends early", facets=count, expected_bytes=84 + 50 * count, size=size
                 )
             triangles[start : start + len(records)] = records["v"]
     return triangles
 
 
 def _ascii_error(detail: str) -> GeometryError:
-    return GeometryError(
-        "invalid_stl",
-        f"Not a valid STL: {detail}. If this is a binary STL, it is truncated or its facet "
-        "count does not match its size; export the model again.",
-    )
+    return GeometryError("invalid_stl", detail)
 
 
 def _fast_ascii(data: bytes) -> np.ndarray | None:
@@ -99,7 +96,7 @@ def _precise_ascii(data: bytes) -> np.ndarray:
     if not matches:
         raise _ascii_error("it contains no complete facet")
     if len(matches) > MAX_FACETS:
-        raise GeometryError("too_large", f"The STL has more than {MAX_FACETS:,} facets.")
+        raise GeometryError("too_many_facets", count=len(matches), limit=MAX_FACETS)
     # Everything that is not a facet must be a solid/endsolid line: no garbage in between.
     rest = _SOLID_LINE.sub(b"", _FACET.sub(b"", data)).strip()
     if rest:

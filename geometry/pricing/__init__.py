@@ -4,15 +4,16 @@
     q = quote(analysis, card, QuoteOptions("cnc_milling", "al_6061", quantity=10))
     q.as_dict()                                     # JSON-ready, Decimals as strings
 
-`analysis` is a `geometry.model.Analysis` or anything with the same attributes (see `Part`).
+`analysis` is a `geometry.model.Analysis`, or a `Part` built from stored figures.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 
-from geometry.model import ProcessLimits
+from geometry.model import Analysis, ProcessLimits
 from geometry.pricing.engine import (
     Driver,
     Line,
@@ -21,10 +22,14 @@ from geometry.pricing.engine import (
     Quote,
     QuoteOptions,
     Suggestion,
+    check_part,
     price,
-    quote,
+    price_choice,
+    price_table,
+    resolve,
 )
 from geometry.pricing.ratecard import RateCard, load_rate_card
+from geometry.pricing.suggestions import suggest
 
 __all__ = [
     "Driver",
@@ -43,6 +48,19 @@ __all__ = [
     "price",
     "quote",
 ]
+
+
+def quote(part: Part | Analysis, card: RateCard, options: QuoteOptions) -> Quote:
+    """The full quote: priced lines, the price over the quantity breaks, and cheaper options."""
+    part = Part.of(part)
+    choice = resolve(card, options)
+    check_part(part, choice.process)
+    base = price_choice(part, card, choice)
+    return replace(
+        base,
+        price_table=price_table(part, card, choice),
+        suggestions=suggest(part, card, choice, base),
+    )
 
 
 def default_rate_card_text() -> str:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import argparse
 
-from geometry.cli import print_result
+from geometry.output import print_result
 from geometry.pricing import QuoteOptions, catalog, default_rate_card, quote
-from geometry.pricing.engine import Quote
+from geometry.pricing.engine import Quote, resolve
 
 
 def run_quote(args: argparse.Namespace) -> int:
@@ -22,10 +22,7 @@ def run_quote(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         lead_time=args.lead_time,
     )
-    # Check the options before reading the file: a typo answers at once.
-    from geometry.pricing.engine import resolve
-
-    resolve(card, options)
+    resolve(card, options)  # check the options before reading the file: a typo answers at once
 
     from geometry.analyze import analyze_file
 

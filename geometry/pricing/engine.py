@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from geometry.model import GeometryError
+from geometry.model import Analysis, Finding, GeometryError
 from geometry.pricing.ratecard import Finish, LeadTime, Material, Process, RateCard, Tolerance
 
 CENT = Decimal("0.01")
@@ -48,14 +48,28 @@ def _dec(value: float | int | Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class Part:
-    """What pricing needs of a model. `geometry.model.Analysis` has the same attributes."""
+    """What pricing needs of a model: build one from stored figures, or `Part.of(analysis)`."""
 
     volume_mm3: float
     area_mm2: float
     bbox_mm: tuple[float, float, float]
     obb_mm: tuple[float, float, float] | None = None  # largest first
     holes: int | None = None  # cylindrical holes, known for STEP only
-    findings: tuple = ()
+    findings: tuple[Finding, ...] = ()
+
+    @classmethod
+    def of(cls, source: Part | Analysis) -> Part:
+        """The part of an `Analysis` (or a `Part` as it is)."""
+        if isinstance(source, Part):
+            return source
+        return cls(
+            volume_mm3=source.volume_mm3,
+            area_mm2=source.area_mm2,
+            bbox_mm=source.bbox_mm,
+            obb_mm=source.obb_mm,
+            holes=source.holes,
+            findings=tuple(source.findings),
+        )
 
 
 @dataclass(frozen=True)
@@ -167,24 +181,18 @@ class Choice:
     lead_time: LeadTime
 
 
-def _unknown(code: str, what: str, value: object, choices: list[str]) -> GeometryError:
-    listed = ", ".join(choices) if choices else "none"
-    return GeometryError(code, f"Unknown {what} {value!r}. Choose one of: {listed}.")
+def _unknown(code: str, value: object, choices: list[str], **where: str) -> GeometryError:
+    return GeometryError(code, value=value, choices=", ".join(choices) if choices else "none", **where)
 
 
 def resolve(card: RateCard, options: QuoteOptions) -> Choice:
     process = card.process(options.process)
     if process is None:
-        raise _unknown(
-            "unknown_process", "process", options.process, [p.id for p in card.processes]
-        )
+        raise _unknown("unknown_process", options.process, [p.id for p in card.processes])
     material = process.material(options.material)
     if material is None:
         raise _unknown(
-            "unknown_material",
-            f"material for {process.id}",
-            options.material,
-            [m.id for m in process.materials],
+            "unknown_material", options.material, [m.id for m in process.materials], process=process.id
         )
     quantity = options.quantity
     if (
@@ -192,9 +200,7 @@ def resolve(card: RateCard, options: QuoteOptions) -> Choice:
         or not isinstance(quantity, int)
         or not (1 <= quantity <= MAX_QUANTITY)
     ):
-        raise GeometryError(
-            "bad_quantity", f"Quantity must be a whole number from 1 to {MAX_QUANTITY}."
-        )
+        raise GeometryError("bad_quantity", max=MAX_QUANTITY)
     finish: Finish | None = None
     if options.finish is not None:
         allowed = card.finishes_for(process.id, material.material_class)
@@ -202,62 +208,59 @@ def resolve(card: RateCard, options: QuoteOptions) -> Choice:
         if finish is None:
             raise _unknown(
                 "unknown_finish",
-                f"finish for {process.id} in {material.id}",
                 options.finish,
                 [f.id for f in allowed],
+                process=process.id,
+                material=material.id,
             )
     tolerance_id = options.tolerance or card.default_tolerance
     allowed_tolerances = card.tolerances_for(process.id)
     tolerance = next((t for t in allowed_tolerances if t.id == tolerance_id), None)
     if tolerance is None:
         raise _unknown(
-            "unknown_tolerance",
-            f"tolerance for {process.id}",
-            tolerance_id,
-            [t.id for t in allowed_tolerances],
+            "unknown_tolerance", tolerance_id, [t.id for t in allowed_tolerances], process=process.id
         )
     lead_time = card.lead_time(options.lead_time or card.default_lead_time)
     if lead_time is None:
-        raise _unknown(
-            "unknown_lead_time", "lead time", options.lead_time, [t.id for t in card.lead_times]
-        )
+        raise _unknown("unknown_lead_time", options.lead_time, [t.id for t in card.lead_times])
     return Choice(process, material, quantity, finish, tolerance, lead_time)
 
 
 # --- measuring for a process ---------------------------------------------------------------
 
 
-def part_extents(part: Any) -> tuple[Decimal, Decimal, Decimal]:
+def part_extents(part: Part) -> tuple[Decimal, Decimal, Decimal]:
     """The part's box, largest side first: the oriented box when known, else the axis box."""
-    obb = getattr(part, "obb_mm", None)
+    obb = part.obb_mm
     sides = obb if obb is not None and len(obb) == 3 and all(v > 0 for v in obb) else part.bbox_mm
     return tuple(sorted((_dec(v) for v in sides), reverse=True))  # type: ignore[return-value]
 
 
-def check_part(part: Any, process: Process) -> None:
-    """Refuse what cannot be priced: no volume, blocking findings, too large for the machine."""
+def check_part(part: Part, process: Process) -> None:
+    """Refuse what cannot be priced: no volume, blocking findings, too large for the machine.
+
+    A blocking finding is raised as a `GeometryError` under the finding's own code and params.
+    """
     try:
         volume = _dec(part.volume_mm3)
         area = _dec(part.area_mm2)
         sides = part_extents(part)
     except (AttributeError, TypeError, ValueError, ArithmeticError) as exc:
-        raise GeometryError("bad_part", "The part has no usable measurements.") from exc
+        raise GeometryError("bad_part", type(exc).__name__) from exc
     if not (volume.is_finite() and area.is_finite() and volume > 0 and area > 0) or not all(
         s.is_finite() and s > 0 for s in sides
     ):
-        raise GeometryError(
-            "bad_part", "The part has no volume or surface to price; check the model."
-        )
-    for finding in getattr(part, "findings", ()) or ():
+        raise GeometryError("bad_part", "no volume, area or extents")
+    for finding in part.findings:
         if finding.severity == "blocking" and finding.process in (None, process.id):
-            raise GeometryError("not_manufacturable", finding.message)
+            raise GeometryError(finding.code, "a blocking finding", **finding.params)
     envelope = sorted(process.envelope_mm, reverse=True)
     if any(side > room for side, room in zip(sides, envelope, strict=True)):
-        size = " × ".join(f"{s:.1f}" for s in sides)
-        room = " × ".join(f"{e:.0f}" for e in envelope)
         raise GeometryError(
-            "not_manufacturable",
-            f"The part ({size} mm) does not fit {process.name} (at most {room} mm).",
+            "exceeds_envelope",
+            process=process.id,
+            size=" × ".join(f"{s:.1f}" for s in sides),
+            envelope=" × ".join(f"{e:.0f}" for e in envelope),
         )
 
 
@@ -271,7 +274,7 @@ class PerPart:
     drivers: tuple[Driver, ...]
 
 
-def _cnc_per_part(part: Any, process: Process, material: Material) -> PerPart:
+def _cnc_per_part(part: Part, process: Process, material: Material) -> PerPart:
     rates = process.cnc
     assert rates is not None
     allowance = 2 * rates.stock_allowance_mm
@@ -315,7 +318,7 @@ def _cnc_per_part(part: Any, process: Process, material: Material) -> PerPart:
     )
 
 
-def _print_per_part(part: Any, process: Process, material: Material) -> PerPart:
+def _print_per_part(part: Part, process: Process, material: Material) -> PerPart:
     rates = process.printing
     assert rates is not None
     volume_cm3 = _dec(part.volume_mm3) / 1000
@@ -341,7 +344,7 @@ def _print_per_part(part: Any, process: Process, material: Material) -> PerPart:
     )
 
 
-def per_part_costs(part: Any, process: Process, material: Material) -> PerPart:
+def per_part_costs(part: Part, process: Process, material: Material) -> PerPart:
     if process.kind == "printing":
         return _print_per_part(part, process, material)
     return _cnc_per_part(part, process, material)
@@ -366,14 +369,15 @@ LABELS = {
 }
 
 
-def price(part: Any, card: RateCard, options: QuoteOptions) -> Quote:
+def price(part: Part | Analysis, card: RateCard, options: QuoteOptions) -> Quote:
     """Price one choice of options: the lines, unit price and lead time, nothing more."""
+    part = Part.of(part)
     choice = resolve(card, options)
     check_part(part, choice.process)
     return price_choice(part, card, choice)
 
 
-def price_choice(part: Any, card: RateCard, choice: Choice) -> Quote:
+def price_choice(part: Part, card: RateCard, choice: Choice) -> Quote:
     process, material, quantity = choice.process, choice.material, choice.quantity
     q = Decimal(quantity)
     each = per_part_costs(part, process, material)
@@ -476,7 +480,7 @@ def _percent(fraction: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def price_table(part: Any, card: RateCard, choice: Choice) -> tuple[PriceBreak, ...]:
+def price_table(part: Part, card: RateCard, choice: Choice) -> tuple[PriceBreak, ...]:
     rows = []
     for brk in card.quantity_breaks:
         if brk.quantity > MAX_QUANTITY:
@@ -485,16 +489,3 @@ def price_table(part: Any, card: RateCard, choice: Choice) -> tuple[PriceBreak, 
         rows.append(PriceBreak(brk.quantity, quoted.unit_price, quoted.total))
     return tuple(rows)
 
-
-def quote(part: Any, card: RateCard, options: QuoteOptions) -> Quote:
-    """The full quote: priced lines, the price over the quantity breaks, and cheaper options."""
-    from geometry.pricing.suggestions import suggest
-
-    choice = resolve(card, options)
-    check_part(part, choice.process)
-    base = price_choice(part, card, choice)
-    return replace(
-        base,
-        price_table=price_table(part, card, choice),
-        suggestions=suggest(part, card, choice, base),
-    )

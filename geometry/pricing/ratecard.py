@@ -164,18 +164,18 @@ def load_rate_card(source: str | bytes | os.PathLike | Mapping[str, Any]) -> Rat
         try:
             source = Path(source).read_text(encoding="utf-8")
         except OSError as exc:
-            raise GeometryError("bad_rate_card", f"Rate card file cannot be read: {exc}") from exc
+            raise GeometryError("bad_rate_card", key="the file", problem=f"cannot be read ({exc})") from exc
     if not isinstance(source, str):
-        raise GeometryError("bad_rate_card", "A rate card is TOML text, a path or a dict.")
+        raise GeometryError("bad_rate_card", key="the card", problem="must be TOML text, a path or a dict")
     try:
         data = tomllib.loads(source, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise GeometryError("bad_rate_card", f"Rate card is not valid TOML: {exc}") from exc
+        raise GeometryError("bad_rate_card", key="the card", problem=f"is not valid TOML ({exc})") from exc
     return parse_rate_card(data)
 
 
 def _bad(key: str, problem: str) -> GeometryError:
-    return GeometryError("bad_rate_card", f"Rate card: {key} {problem}.")
+    return GeometryError("bad_rate_card", key=key, problem=problem)
 
 
 class _Table:

@@ -8,13 +8,12 @@ saving is exactly the difference a customer would see after changing that one op
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
-from geometry.pricing.engine import MAX_QUANTITY, Choice, Quote, Suggestion, price_choice
+from geometry.pricing.engine import MAX_QUANTITY, Choice, Part, Quote, Suggestion, price_choice
 from geometry.pricing.ratecard import RateCard
 
 
-def suggest(part: Any, card: RateCard, choice: Choice, base: Quote) -> tuple[Suggestion, ...]:
+def suggest(part: Part, card: RateCard, choice: Choice, base: Quote) -> tuple[Suggestion, ...]:
     candidates: list[tuple[str, str, str, str | int, Choice]] = []
 
     # slower lead times (the card lists them slowest first)

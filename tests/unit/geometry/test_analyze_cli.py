@@ -110,7 +110,7 @@ def test_hostile_files_exit_2_with_json_error(tmp_path, name):
 def test_hostile_codes(tmp_path):
     files = hostile_files(tmp_path)
     expected = {
-        "empty": "empty_file", "nan": "bad_coordinates", "far": "bad_coordinates",
+        "empty": "empty_model", "nan": "invalid_coordinates", "far": "coordinates_out_of_range",
         "zip_bomb": "zip_bomb", "many_members": "zip_too_many_members",
         "degenerate": "degenerate_model", "lying_count": "invalid_stl",
         "ascii_garbage": "invalid_stl",
@@ -121,7 +121,7 @@ def test_hostile_codes(tmp_path):
         assert err.value.code == code, name
     with pytest.raises(GeometryError) as err:
         analyze_file(files["lying_count"], process_limits=[])
-    assert err.value.message.startswith("Not a valid STL")
+    assert err.value.message.startswith("The STL file is damaged")
 
 
 def test_3mf_units_are_converted(tmp_path):

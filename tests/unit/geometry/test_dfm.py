@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from models import box, sphere, tube
 
-from geometry import dfm
-from geometry.mesh_metrics import measure
+from geometry import dfm, rays
+from geometry.measure import measure
 from geometry.model import ProcessLimits
 
 LIMITS = [
@@ -72,7 +72,7 @@ def test_thin_wall_found_with_value_and_place():
 
 def test_thin_plate_thickness_and_location():
     metrics = measure(box((50.0, 40.0, 0.5), at=(100.0, 0.0, 0.0)))
-    wall = dfm.thin_wall(
+    wall = rays.thin_wall(
         vertices=metrics.vertices,
         faces=metrics.faces,
         face_areas=metrics.face_areas,
@@ -115,8 +115,8 @@ def test_internal_void_is_reported_not_as_a_second_body():
 
 
 def test_thin_wall_gives_up_visibly_when_the_work_is_unbounded(monkeypatch):
-    monkeypatch.setattr(dfm, "_MAX_PAIRS", 10)
-    monkeypatch.setattr(dfm, "_BOX_PAIRS", 10)
+    monkeypatch.setattr(rays, "THIN_WALL_MAX_PAIRS", 10)
+    monkeypatch.setattr(rays, "THIN_WALL_BOX_PAIRS", 10)
     metrics = measure(tube(outer=10.0, inner=9.6, height=30.0, sections=128))
     found = [f for f in dfm.mesh_findings(metrics, LIMITS) if f.code.startswith("thin_wall")]
     assert [(f.code, f.severity) for f in found] == [("thin_wall_unchecked", "info")]

@@ -47,7 +47,7 @@ def test_name_does_not_matter(tmp_path):
 @pytest.mark.parametrize(
     "content, code",
     [
-        (b"", "empty_file"),
+        (b"", "empty_model"),
         (b"hello world, not a model at all\x00\x01", "unknown_format"),
         (bytes(range(256)) * 4, "unknown_format"),
     ],
@@ -79,7 +79,7 @@ def test_facet_cap(tmp_path, monkeypatch):
     path = write_stl(tmp_path / "big.stl", box())
     with pytest.raises(GeometryError) as err:
         detect_format(path)
-    assert err.value.code == "too_large"
+    assert err.value.code == "too_many_facets"
 
 
 def test_zip_is_3mf_candidate(tmp_path):

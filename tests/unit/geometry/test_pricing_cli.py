@@ -164,18 +164,22 @@ def test_run_quote_prices_the_analysis(monkeypatch, capsys):
     assert data["tolerance"] == "iso2768_m" and data["lead_time"] == "standard"
 
 
-def test_blocking_finding_is_not_manufacturable(monkeypatch, capsys):
-    finding = Finding("exceeds_envelope", "blocking", "Too large for the SLA printer.", "sla")
+ENVELOPE = {"size": "400 × 30 × 20", "envelope": "145 × 145 × 175"}
+
+
+def test_blocking_finding_refuses_the_quote_under_its_own_code(monkeypatch, capsys):
+    finding = Finding.of("exceeds_envelope", "sla", **ENVELOPE)
     fake_analyze(monkeypatch, box_analysis([finding]))
     code = main(["quote", "box.stl", "--process", "sla", "--material", "tough", "--json"])
     assert code == 2
     error = json.loads(capsys.readouterr().out)["error"]
-    assert error == {"code": "not_manufacturable", "message": "Too large for the SLA printer."}
+    assert error["code"] == "exceeds_envelope" and error["message"] == finding.message
+    assert error["params"] == {**ENVELOPE, "process": "sla"}
 
 
 @pytest.mark.parametrize("process,material", [("fdm", "pla"), ("cnc_turning", "brass_l63")])
 def test_finding_for_another_process_does_not_block(monkeypatch, capsys, process, material):
-    finding = Finding("exceeds_envelope", "blocking", "Too large for the SLA printer.", "sla")
+    finding = Finding.of("exceeds_envelope", "sla", **ENVELOPE)
     fake_analyze(monkeypatch, box_analysis([finding]))
     assert main(["quote", "box.stl", "--process", process, "--material", material]) == 0
     assert "Total" in capsys.readouterr().out

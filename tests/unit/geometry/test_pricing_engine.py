@@ -75,23 +75,22 @@ def test_a_part_without_measurements_is_refused(part):
 
 
 def test_a_blocking_finding_for_the_process_refuses_the_quote():
-    finding = Finding("too_large", "blocking", "Larger than the SLA build volume.", "sla")
+    finding = Finding.of("exceeds_envelope", process="sla", size="300 × 10 × 10", envelope="145 × 145 × 175")
     part = Part(1000.0, 600.0, (10.0, 10.0, 10.0), findings=(finding,))
     exc = error(part, QuoteOptions("sla", "tough"))
-    assert exc.code == "not_manufacturable"
-    assert exc.message == "Larger than the SLA build volume."
+    assert (exc.code, exc.params) == ("exceeds_envelope", finding.params)
+    assert exc.message == finding.message
     # the same finding does not stop another process
     assert quote(part, CARD, QuoteOptions("fdm", "pla")).total > 0
 
 
 def test_a_blocking_finding_for_every_process_refuses_the_quote():
-    finding = Finding("no_solid", "blocking", "The STEP file has surfaces but no closed solid.")
-    part = Part(1000.0, 600.0, (10.0, 10.0, 10.0), findings=(finding,))
-    assert error(part, QuoteOptions("cnc_milling", "al_6061")).code == "not_manufacturable"
+    part = Part(1000.0, 600.0, (10.0, 10.0, 10.0), findings=(Finding.of("no_solid"),))
+    assert error(part, QuoteOptions("cnc_milling", "al_6061")).code == "no_solid"
 
 
 def test_a_warning_does_not_stop_the_quote():
-    finding = Finding("thin_wall", "warning", "A wall is 0.5 mm thick.", "fdm")
+    finding = Finding.of("thin_wall", "fdm", thickness_mm=0.5, x=0, y=0, z=0, min_wall_mm=1.0)
     part = Part(1000.0, 600.0, (10.0, 10.0, 10.0), findings=(finding,))
     assert quote(part, CARD, QuoteOptions("fdm", "pla")).total > 0
 
@@ -99,8 +98,8 @@ def test_a_warning_does_not_stop_the_quote():
 def test_too_large_for_the_machine():
     big = Part(volume_mm3=4e6, area_mm2=2e5, bbox_mm=(200.0, 200.0, 100.0))
     exc = error(big, QuoteOptions("sla", "tough"))
-    assert exc.code == "not_manufacturable"
-    assert "SLA" in exc.message
+    assert exc.code == "exceeds_envelope" and exc.params["process"] == "sla"
+    assert "200.0 × 200.0 × 100.0 mm" in exc.message
     assert quote(big, CARD, QuoteOptions("fdm", "pla")).total > 0  # fits the FDM printer
 
 

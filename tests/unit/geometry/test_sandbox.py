@@ -33,7 +33,7 @@ def big_result(n):
 
 
 def raise_geometry_error():
-    raise GeometryError("bad_input", "A message for a person.")
+    raise GeometryError("invalid_obj", "a face index is not a number", line=7)
 
 
 def raise_value_error():
@@ -131,13 +131,14 @@ def test_large_results_cross_the_pipe(sandbox):
 
 
 def test_geometry_errors_pass_through(sandbox):
-    error = _expect_error(sandbox, "bad_input", raise_geometry_error)
-    assert error.message == "A message for a person."
+    error = _expect_error(sandbox, "invalid_obj", raise_geometry_error)
+    assert error.params == {"line": 7} and "line 7" in error.message
+    assert error.detail == "a face index is not a number"
 
 
 def test_other_exceptions_become_unreadable(sandbox):
     error = _expect_error(sandbox, "unreadable", raise_value_error)
-    assert "ValueError" in error.message
+    assert "ValueError" in error.detail and "Traceback" not in error.message
     assert "boom" in error.detail  # the traceback is kept for logs, not shown
 
 
@@ -193,17 +194,17 @@ def _alive(pid: int) -> bool:
 
 
 def test_memory_blow_up_at_once(sandbox):
-    error = _expect_error(sandbox, "too_large", allocate_at_once, 4096)
+    error = _expect_error(sandbox, "out_of_memory", allocate_at_once, 4096)
     assert "memory" in error.message
 
 
 def test_memory_blow_up_gradual(sandbox):
-    _expect_error(sandbox, "too_large", allocate_gradually)
+    _expect_error(sandbox, "out_of_memory", allocate_gradually)
 
 
 def test_memory_blow_up_in_cpp_code():
     with Sandbox(memory_mb=512, wall_seconds=WALL, preload=(__name__, "OCP.TColStd"), warmup=()) as sb:
-        error = _expect_error(sb, "too_large", allocate_in_opencascade)
+        error = _expect_error(sb, "out_of_memory", allocate_in_opencascade)
     assert "memory" in error.message
 
 

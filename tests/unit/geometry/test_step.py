@@ -14,9 +14,9 @@ import pytest
 
 cq = pytest.importorskip("cadquery")
 
-from geometry.model import GeometryError  # noqa: E402
+from geometry.model import Finding, GeometryError  # noqa: E402
 from geometry.sandbox import Sandbox, default_sandbox  # noqa: E402
-from geometry.step import NO_SOLID_MESSAGE, analyze_step, load_step_mesh  # noqa: E402
+from geometry.step import analyze_step, load_step_mesh  # noqa: E402
 
 PI = math.pi
 
@@ -224,7 +224,7 @@ def test_surfaces_without_a_solid_are_blocking(models, sandbox):
     analysis = analyze_step(models[0]["open_shell"], sandbox=sandbox)
     assert not analysis.watertight
     blocking = [f for f in analysis.findings if f.severity == "blocking"]
-    assert [(f.code, f.message) for f in blocking] == [("no_solid", NO_SOLID_MESSAGE)]
+    assert [(f.code, f.message) for f in blocking] == [("no_solid", Finding.of("no_solid").message)]
     assert _close(analysis.area_mm2, 500, 0.005)
 
 
@@ -271,8 +271,8 @@ def _expect_clean_error(path, sandbox, codes):
 def test_not_a_step_file_is_refused_before_parsing(tmp_path, sandbox):
     for data in (b"", b"solid cube\nendsolid\n", b"\x00" * 100, b"PK\x03\x04junk"):
         path = _write(tmp_path, "x.step", data)
-        error = _expect_clean_error(path, sandbox, {"not_step"})
-        assert "ISO-10303-21" in error.message
+        error = _expect_clean_error(path, sandbox, {"unknown_format"})
+        assert "ISO-10303-21" in error.detail
 
 
 def test_missing_file(tmp_path, sandbox):
@@ -282,19 +282,19 @@ def test_missing_file(tmp_path, sandbox):
 def test_truncated_step(models, tmp_path, sandbox):
     good = models[0]["plate"].read_bytes()
     path = _write(tmp_path, "truncated.step", good[: len(good) // 2])
-    _expect_clean_error(path, sandbox, {"unreadable", "empty"})
+    _expect_clean_error(path, sandbox, {"invalid_step", "empty_model"})
 
 
 def test_header_then_garbage(tmp_path, sandbox):
     rng = np.random.default_rng(3)
     path = _write(tmp_path, "garbage.step", b"ISO-10303-21;\n" + rng.bytes(20_000))
-    _expect_clean_error(path, sandbox, {"unreadable", "empty", "crashed"})
+    _expect_clean_error(path, sandbox, {"invalid_step", "empty_model", "crashed"})
 
 
 def test_header_only(models, tmp_path, sandbox):
     good = models[0]["plate"].read_bytes()
     path = _write(tmp_path, "header.step", good[: good.index(b"DATA;")])
-    _expect_clean_error(path, sandbox, {"unreadable", "empty"})
+    _expect_clean_error(path, sandbox, {"invalid_step", "empty_model"})
 
 
 HOSTILE = {
@@ -311,7 +311,8 @@ HOSTILE = {
 def test_hostile_step_is_a_clean_error(tmp_path, sandbox, name):
     header = b"ISO-10303-21;\nHEADER;\nFILE_SCHEMA(('AUTOMOTIVE_DESIGN'));\nENDSEC;\n"
     path = _write(tmp_path, f"{name}.step", header + HOSTILE[name] + b"END-ISO-10303-21;\n")
-    _expect_clean_error(path, sandbox, {"unreadable", "empty", "crashed", "out_of_range"})
+    codes = {"invalid_step", "empty_model", "crashed", "invalid_coordinates", "coordinates_out_of_range"}
+    _expect_clean_error(path, sandbox, codes)
     assert analyze_step(_plate_path(tmp_path), sandbox=sandbox).holes == 4  # still working
 
 

@@ -59,7 +59,7 @@ def test_ascii_garbage_is_refused(tmp_path, content):
     with pytest.raises(GeometryError) as err:
         read_ascii(path)
     assert err.value.code == "invalid_stl"
-    assert err.value.message.startswith("Not a valid STL")
+    assert err.value.message.startswith("The STL file is damaged")
 
 
 def test_truncated_binary_reads_as_failed_ascii(tmp_path):

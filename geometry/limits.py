@@ -1,0 +1,58 @@
+"""Every tolerance and limit of the library, in one place (lengths in millimetres)."""
+
+from __future__ import annotations
+
+import math
+
+# --- input --------------------------------------------------------------------------------
+COORD_LIMIT_MM = 1e6  # coordinates beyond ±1 km are refused (a unit mistake or garbage)
+MAX_FACETS = 20_000_000  # bounds memory: a binary STL of this size is 1 GB
+MAX_FILE_BYTES = 1_100_000_000
+
+# 3MF (a ZIP): checked on the central directory before anything is inflated
+ZIP_MAX_MEMBERS = 1000
+ZIP_MAX_TOTAL_BYTES = 512_000_000  # a 3MF part of this size is ~5 M triangles of XML
+ZIP_MAX_RATIO = 200.0  # deflate cannot do better than ~1030:1; real 3MF XML is ~5-30:1
+ZIP_RATIO_FLOOR_BYTES = 1 << 20  # tiny members may compress far better without being bombs
+THREEMF_MAX_DEPTH = 16  # nested components
+
+# --- weld ---------------------------------------------------------------------------------
+# Points of open edges closer than this (relative to the part's largest extent) are one point:
+# 1e-5 of a 100 mm part is 1 µm, far below anything a machine makes, far above float32 noise.
+WELD_TOLERANCE_REL = 1e-5
+WELD_TOLERANCE_ULPS = 8  # ... and never below this many float32 steps of the largest coordinate
+WELD_MAX_OPEN_POINTS = 2_000_000  # beyond this many open-edge points, no gap closing
+
+# --- shells -------------------------------------------------------------------------------
+CONTAINMENT_MAX_TESTS = 50_000_000  # ray/facet tests for "which shell encloses which"
+MAX_SHELLS_NESTED = 2000  # beyond this many shells, voids are told by their facets' direction
+
+# --- checks -------------------------------------------------------------------------------
+UNITS_SMALL_MM = 1.0  # a part shorter than this along its longest side: units suspect
+UNITS_LARGE_MM = 3000.0
+INCH_MM = 25.4
+THIN_WALL_RAYS = 1024  # the quick check samples this many facets
+THIN_WALL_MAX_PAIRS = 20_000_000  # ray/facet candidate pairs before the quick check gives up
+THIN_WALL_BOX_PAIRS = 8_000_000  # box tests for large facets (sliver-heavy CAD meshes)
+
+# --- thickness map ------------------------------------------------------------------------
+MAP_MAX_RAYS = 200_000  # beyond this many facets, the map is measured on a sample of them
+MAP_REACH = 2.0  # rays look this many times the process minimum deep; thicker is "neutral"
+
+# --- STEP ---------------------------------------------------------------------------------
+STEP_DEFLECTION_REL = 1e-3  # tessellation: linear deflection relative to the diagonal ...
+STEP_DEFLECTION_MIN_MM = 0.01
+STEP_DEFLECTION_MAX_MM = 2.0
+STEP_ANGULAR_DEFLECTION = 0.5  # radians
+HOLE_MIN_SPAN = 1.5 * math.pi  # a cylinder arc this wide (summed per axis) counts as a hole
+HOLE_AXIS_TOL_MM = 1e-3
+HOLE_ANGLE_TOL = 1e-6
+
+# --- previews -----------------------------------------------------------------------------
+GLB_MAX_FACES = 200_000
+THUMBNAIL_PX = 256
+
+# --- sandbox ------------------------------------------------------------------------------
+SANDBOX_MEMORY_MB = 2048  # address space a job may add to the warm parent's
+SANDBOX_CPU_S = 60.0
+SANDBOX_WALL_S = 60.0

@@ -1,0 +1,242 @@
+"""Measure a triangle soup: weld, volume, area, boxes, shells and bodies, edges.
+
+Everything is vectorised numpy (no numba or trimesh: importing those costs more than measuring
+a million facets), on two threads: volume/area/extents beside the weld, then the oriented box
+and the caller's side task (the thin-wall check) beside the edges and shells. The steps are
+in `weld`, `topology` and `bounds`; this module puts them in order and gathers the figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from geometry.bounds import check_coordinates, face_normals, oriented_box
+from geometry.model import GeometryError
+from geometry.threads import Background
+from geometry.topology import edges, shells
+from geometry.weld import close_gaps, weld, weld_tolerance
+
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class GapsClosed:
+    points: int  # points joined to another
+    edges: int  # open edges closed by that
+    distance_mm: float  # the largest distance closed
+    tolerance_mm: float
+
+
+@dataclass
+class MeshMetrics:
+    triangles: int  # facets in the file
+    degenerate: int  # facets with two equal corners (dropped from the topology)
+    vertices: np.ndarray  # (V, 3) unique points, file precision
+    faces: np.ndarray  # (n, 3) int32 indices into vertices, degenerate facets removed
+    volume_mm3: float  # bodies less voids, each shell taken the right way round
+    signed_volume_mm3: float  # the plain signed sum over every facet
+    area_mm2: float
+    bbox_min: np.ndarray
+    bbox_max: np.ndarray
+    obb_mm: tuple[float, float, float]
+    bodies: int  # shells that bound material
+    shells: int  # connected components (through edges of two facets)
+    voids: int  # closed shells enclosed by a body: sealed cavities
+    inverted_shells: int  # shells whose facets face the wrong way
+    open_edges: int
+    nonmanifold_edges: int
+    misoriented_edges: int
+    face_areas: np.ndarray  # (n,) per kept face
+    face_size: np.ndarray  # (n,) per kept face: largest axis-aligned extent
+    gaps: GapsClosed | None = None  # gaps the weld closed
+    side_result: Any = None  # what measure's side_task returned
+
+    @property
+    def watertight(self) -> bool:
+        return self.open_edges == 0 and self.nonmanifold_edges == 0
+
+    @property
+    def bbox_mm(self) -> tuple[float, float, float]:
+        size = self.bbox_max - self.bbox_min
+        return (float(size[0]), float(size[1]), float(size[2]))
+
+    @property
+    def inverted(self) -> bool:
+        return self.inverted_shells > 0
+
+
+def soup_geometry(triangles: np.ndarray, centre: np.ndarray):
+    """Signed volume, per-facet areas, largest extents and signed volumes (×6) of a soup.
+
+    Products are formed in the file's precision (float32 for binary STL: each term is then
+    exact to ~1e-7) about `centre`, and summed in float64, chunk by chunk.
+    """
+    n = len(triangles)
+    areas = np.empty(n, dtype=np.float64)
+    sizes = np.empty(n, dtype=np.float32)
+    centre = centre.astype(triangles.dtype)
+    volumes = np.empty(n, dtype=np.float32)  # six times each facet's signed tetrahedron
+    with np.errstate(all="ignore"):  # NaN / inf are refused by the caller, not warned about
+        return _soup_geometry(triangles, centre, areas, sizes, volumes)
+
+
+def _soup_geometry(triangles, centre, areas, sizes, volumes):
+    n = len(triangles)
+    volume6 = 0.0
+    flat = triangles.reshape(n, 9)
+    for s in range(0, n, _CHUNK):
+        # one transposed copy per chunk: every operation below runs on contiguous rows
+        x0, y0, z0, x1, y1, z1, x2, y2, z2 = flat[s : s + _CHUNK].T.copy()
+        sx = np.maximum(np.maximum(x0, x1), x2) - np.minimum(np.minimum(x0, x1), x2)
+        sy = np.maximum(np.maximum(y0, y1), y2) - np.minimum(np.minimum(y0, y1), y2)
+        sz = np.maximum(np.maximum(z0, z1), z2) - np.minimum(np.minimum(z0, z1), z2)
+        np.maximum(sx, sy, out=sx)
+        np.maximum(sx, sz, out=sx)
+        sizes[s : s + _CHUNK] = sx
+        x1 -= x0
+        y1 -= y0
+        z1 -= z0
+        x2 -= x0
+        y2 -= y0
+        z2 -= z0
+        x0 -= centre[0]
+        y0 -= centre[1]
+        z0 -= centre[2]
+        cx = y1 * z2
+        cx -= z1 * y2
+        cy = z1 * x2
+        cy -= x1 * z2
+        cz = x1 * y2
+        cz -= y1 * x2
+        term = x0 * cx
+        term += y0 * cy
+        term += z0 * cz
+        volume6 += float(term.sum(dtype=np.float64))
+        volumes[s : s + _CHUNK] = term
+        cx *= cx
+        cy *= cy
+        cz *= cz
+        cx += cy
+        cx += cz
+        areas[s : s + _CHUNK] = cx
+    np.sqrt(areas, out=areas)
+    areas *= 0.5
+    return volume6 / 6.0, areas, sizes, volumes
+
+
+def _box_then(side_task, vertices, faces, areas, **mesh):
+    """The oriented box (hinted by the normals of the largest facets), then the side task."""
+    k = len(areas)
+    top = np.argpartition(areas, k - 64)[-64:] if k > 64 else np.arange(k)
+    top = top[np.argsort(areas[top])[::-1]]
+    obb = oriented_box(vertices, face_normals(vertices, faces[top]))
+    side = None
+    if side_task is not None:
+        side = side_task(vertices=vertices, faces=faces, face_areas=areas, **mesh)
+    return obb, side
+
+
+def measure(
+    triangles: np.ndarray | list[np.ndarray], side_task: Callable[..., Any] | None = None
+) -> MeshMetrics:
+    """Measure an (n, 3, 3) triangle soup (float32 or float64, millimetres).
+
+    Pass ``[soup]`` to hand the soup over: it is then released as soon as it is welded.
+    The soup's zeros are normalised in place (-0.0 becomes 0.0).
+    `side_task(vertices=, faces=, face_areas=, face_size=, bbox_min=, bbox_max=, outward=)`
+    (the thin-wall check) runs alongside the topology checks; its result is `side_result`.
+    Changes no process-wide state (see `geometry.tuning` for what a measuring process may set).
+    """
+    held = triangles if isinstance(triangles, list) else [triangles]
+    del triangles  # only `held` refers to the soup now: it is released after the weld
+    triangles = held.pop()
+    if not (triangles.flags.writeable and triangles.flags.c_contiguous):
+        triangles = triangles.copy()
+    if triangles.dtype not in (np.float32, np.float64):
+        triangles = triangles.astype(np.float64)
+    n = len(triangles)
+    if n == 0:
+        raise GeometryError("empty_model", "no facets")
+    triangles = np.ascontiguousarray(triangles)
+    sample = triangles[:: max(1, n // 1024)].reshape(-1, 3).astype(np.float64)
+    centre = np.nan_to_num(sample.mean(axis=0), nan=0.0, posinf=0.0, neginf=0.0)
+    geometry = Background(soup_geometry, triangles, centre)
+    vertices, inverse = weld(triangles.reshape(-1, 3))
+    del triangles, sample
+    cols = np.ascontiguousarray(vertices.T)
+    lo = cols.min(axis=1).astype(np.float64)
+    hi = cols.max(axis=1).astype(np.float64)
+    del cols
+    try:
+        check_coordinates(lo, hi)
+    except GeometryError:
+        geometry.wait()
+        raise
+    faces = inverse.reshape(n, 3)
+    distinct = faces[:, 0] != faces[:, 1]
+    distinct &= faces[:, 1] != faces[:, 2]
+    distinct &= faces[:, 0] != faces[:, 2]
+    kept = int(np.count_nonzero(distinct))
+    signed_volume, areas, sizes, volumes = geometry.result()
+    if kept == 0:
+        raise GeometryError("degenerate_model", "every facet has coinciding corners")
+    if kept < n:
+        faces = faces[distinct]
+        areas = areas[distinct]
+        sizes = sizes[distinct]
+        volumes = volumes[distinct]
+    area = float(areas.sum())
+    if not area > 0.0:
+        raise GeometryError("degenerate_model", "every facet has zero area")
+    # beside the topology: the oriented box, then the thin-wall rays (two busy threads, two CPUs)
+    side = Background(
+        _box_then,
+        side_task,
+        vertices,
+        faces,
+        areas,
+        face_size=sizes,
+        bbox_min=lo,
+        bbox_max=hi,
+        outward=-1.0 if signed_volume < 0 else 1.0,
+    )
+    edge_info = edges(faces, len(vertices))
+    gaps = None
+    if edge_info.open:
+        tolerance = weld_tolerance(lo, hi)
+        closed = close_gaps(vertices, faces, edge_info.open_vertices, tolerance)
+        if closed is not None:
+            again = edges(closed.faces, len(vertices))
+            if again.open < edge_info.open and again.nonmanifold <= edge_info.nonmanifold:
+                gaps = GapsClosed(closed.points, edge_info.open - again.open, closed.distance_mm, tolerance)
+                faces, edge_info = closed.faces, again
+    shell = shells(vertices, faces, volumes, edge_info)
+    del volumes
+    obb, side_result = side.result()
+    return MeshMetrics(
+        triangles=n,
+        degenerate=n - kept,
+        vertices=vertices,
+        faces=faces,
+        volume_mm3=shell.volume_mm3 if shell.count > 1 else abs(signed_volume),
+        signed_volume_mm3=signed_volume,
+        area_mm2=area,
+        bbox_min=lo,
+        bbox_max=hi,
+        obb_mm=obb,
+        bodies=shell.bodies,
+        shells=shell.count,
+        voids=shell.voids,
+        inverted_shells=shell.inverted,
+        open_edges=edge_info.open,
+        nonmanifold_edges=edge_info.nonmanifold,
+        misoriented_edges=edge_info.misoriented,
+        face_areas=areas,
+        face_size=sizes,
+        gaps=gaps,
+        side_result=side_result,
+    )

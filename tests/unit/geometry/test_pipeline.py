@@ -1,0 +1,77 @@
+"""`process_model`: every format through the sandbox, figures and previews in one call."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import trimesh
+from models import box, sphere, write_3mf, write_obj, write_stl
+from PIL import Image
+
+from geometry.model import GeometryError
+from geometry.pipeline import process_model
+from geometry.sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(wall_seconds=60) as sb:
+        yield sb
+
+
+def _writers(tmp_path):
+    tri = np.concatenate([box((40, 30, 20)), sphere(3, 5.0) + 100])  # two bodies
+    return {
+        "stl": write_stl(tmp_path / "m.stl", tri),
+        "obj": write_obj(tmp_path / "m.obj", tri),
+        "3mf": write_3mf(tmp_path / "m.3mf", tri),
+    }
+
+
+@pytest.mark.parametrize("fmt", ["stl", "obj", "3mf"])
+def test_mesh_formats_measured_and_drawn(tmp_path, sandbox, fmt):
+    path = _writers(tmp_path)[fmt]
+    out = tmp_path / "out"
+    out.mkdir()
+    report = process_model(path, out, sandbox=sandbox)
+    analysis = report.analysis
+    assert analysis.format == fmt and analysis.bodies == 2 and analysis.watertight
+    expected = 40 * 30 * 20 + trimesh.creation.icosphere(3, 5.0).volume
+    assert analysis.volume_mm3 == pytest.approx(expected, rel=1e-5)
+    assert "multiple_bodies" in {f.code for f in analysis.findings}
+    with Image.open(report.png) as image:
+        assert image.size == (256, 256)
+    scene = trimesh.load(report.glb)
+    np.testing.assert_allclose(scene.extents, analysis.bbox_mm, atol=1e-3)
+    json.dumps(report.as_dict())  # plain data
+
+
+def test_step_measured_and_drawn(tmp_path, sandbox):
+    cq = pytest.importorskip("cadquery")
+    path = tmp_path / "plate.step"
+    cq.exporters.export(cq.Workplane("XY").box(100, 60, 10).faces(">Z").workplane().hole(20), str(path))
+    report = process_model(path, tmp_path, sandbox=sandbox)
+    analysis = report.analysis
+    assert analysis.format == "step" and analysis.holes == 1 and analysis.faces == 7
+    assert analysis.volume_mm3 == pytest.approx(100 * 60 * 10 - np.pi * 100 * 10, rel=1e-6)
+    np.testing.assert_allclose(trimesh.load(report.glb).extents, (100, 60, 10), atol=1e-3)
+    assert report.png.endswith("thumbnail.png")
+
+
+def test_only_what_is_asked_for_is_written(tmp_path, sandbox):
+    path = write_stl(tmp_path / "b.stl", box())
+    report = process_model(path, tmp_path, png=False, glb=False, sandbox=sandbox)
+    assert report.png is None and report.glb is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.stl"]
+
+
+def test_bad_file_is_a_clean_error_with_a_code(tmp_path, sandbox):
+    path = tmp_path / "cut.stl"
+    path.write_bytes(write_stl(tmp_path / "whole.stl", box()).read_bytes()[:-20])
+    with pytest.raises(GeometryError) as err:
+        process_model(path, tmp_path, sandbox=sandbox)
+    assert err.value.code == "stl_truncated"
+    assert err.value.params["facets"] == 12
+    assert process_model(tmp_path / "whole.stl", tmp_path, sandbox=sandbox).analysis.triangles == 12
