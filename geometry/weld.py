@@ -205,5 +205,6 @@ def close_gaps(
     else:
         return None
     moved = np.flatnonzero(remap != np.arange(len(vertices)))
-    distance = float(np.max(np.linalg.norm(vertices[moved] - vertices[remap[moved]], axis=1)))
+    offsets = vertices[moved].astype(np.float64) - vertices[remap[moved]].astype(np.float64)
+    distance = float(np.max(np.linalg.norm(offsets, axis=1)))
     return Gaps(new_faces, len(moved), distance, tolerance)

@@ -104,3 +104,50 @@ def write_many_members(path: Path, count: int = 5000) -> Path:
         for i in range(count):
             archive.writestr(f"m/{i}.txt", b"")
     return path
+
+
+# --- meshes as CAD exporters write them ---------------------------------------------------
+
+
+def with_zero_noise(triangles: np.ndarray, noise: float) -> np.ndarray:
+    """Every other facet writes its zero coordinates as `noise` (-0.0, 1e-33 ...), as some
+    exporters do: the same point then has two bit patterns."""
+    soup = np.asarray(triangles, dtype=np.float32).copy()
+    every_other = soup[::2]
+    every_other[every_other == 0] = np.float32(noise)
+    soup[::2] = every_other
+    return soup
+
+
+def corner_touching_boxes() -> np.ndarray:
+    """Two closed boxes that share one corner point and nothing else."""
+    return np.concatenate([box((10, 10, 10)), box((10, 10, 10), at=(10, 10, 10))])
+
+
+def free_inverted() -> np.ndarray:
+    """A 10 mm cube and, apart from it, a 5 mm cube whose facets face inwards."""
+    return np.concatenate([box((10, 10, 10)), box((5, 5, 5), at=(20, 0, 0))[:, ::-1]])
+
+
+def production_3mf(path: Path, triangles: np.ndarray, offset=(100.0, 0.0, 0.0)) -> Path:
+    """A 3MF whose mesh lives in a second model part, reached from the build through the
+    production extension's p:path, placed by a component transform and a build transform."""
+    core = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
+    prod = "http://schemas.microsoft.com/3dmanufacturing/production/2015/06"
+    part = model_xml(triangles).replace(b"<build><item objectid=\"1\"/></build>", b"<build/>")
+    x, y, z = offset
+    root = (
+        f'<?xml version="1.0" encoding="UTF-8"?><model unit="millimeter" xmlns="{core}" '
+        f'xmlns:p="{prod}" requiredextensions="p"><resources>'
+        f'<object id="5" type="model"><components>'
+        f'<component objectid="1" p:path="/3D/Objects/part.model" transform="1 0 0 0 1 0 0 0 1 {x} {y} {z}"/>'
+        f'<component objectid="1" p:path="/3D/Objects/part.model"/>'
+        f"</components></object></resources>"
+        f'<build><item objectid="5" transform="1 0 0 0 1 0 0 0 1 0 0 7"/></build></model>'
+    ).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("_rels/.rels", RELS)
+        archive.writestr("3D/3dmodel.model", root)
+        archive.writestr("3D/Objects/part.model", part)
+    return path
