@@ -18,6 +18,7 @@ from portal.accounts.admin import UserAdminController
 from portal.accounts.controllers import AccountController
 from portal.accounts.middleware import CurrentUserMiddleware
 from portal.accounts.passwords import Passwords
+from portal.accounts.reset import PasswordResetController
 from portal.commands import PortalCommands
 from portal.config import Settings, get_settings
 from portal.core import deps as core_deps
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             CoreController,
             AccountController,
+            PasswordResetController,
             UserAdminController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

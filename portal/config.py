@@ -176,6 +176,11 @@ class AuthSettings:
     argon2_memory_kib: int
     argon2_parallelism: int
     concurrent_hashes: int  # argon2 hashes computed at once per process
+    # Per hour: registrations and password-reset requests from one client address, reset mails
+    # to one account.
+    address_registrations: int = 10
+    address_reset_requests: int = 20
+    account_reset_mails: int = 3
 
     @classmethod
     def from_env(cls) -> AuthSettings:
@@ -187,6 +192,9 @@ class AuthSettings:
             argon2_memory_kib=_env_int("ARGON2_MEMORY_KIB", 19 * 1024),
             argon2_parallelism=_env_int("ARGON2_PARALLELISM", 1),
             concurrent_hashes=_env_int("CONCURRENT_HASHES", 4),
+            address_registrations=_env_int("REGISTER_ADDRESS_LIMIT", 10),
+            address_reset_requests=_env_int("RESET_ADDRESS_LIMIT", 20),
+            account_reset_mails=_env_int("RESET_ACCOUNT_LIMIT", 3),
         )
 
 

@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.passwords import Passwords
 from portal.accounts.services import EMAIL_TAKEN, UserService
-from portal.accounts.throttle import DatabaseAttemptCounter, LoginThrottle, RedisAttemptCounter
+from portal.accounts.throttle import (
+    AccountLimits,
+    AttemptCounter,
+    DatabaseAttemptCounter,
+    LoginThrottle,
+    RedisAttemptCounter,
+)
+from portal.accounts.tokens import ResetTokens
 from portal.config import Settings
 
 provide_users = create_service_provider(
@@ -23,14 +30,27 @@ def provide_passwords(state: State) -> Passwords:
     return state.passwords
 
 
-def provide_throttle(settings: Settings, redis: Redis | None, db_session: AsyncSession) -> LoginThrottle:
+def _counter(redis: Redis | None, db_session: AsyncSession) -> AttemptCounter:
     """Counters in Redis in services mode; in the embedded default on the request's own session."""
-    counter = RedisAttemptCounter(redis) if redis is not None else DatabaseAttemptCounter(db_session)
-    return LoginThrottle(counter, settings.auth)
+    return RedisAttemptCounter(redis) if redis is not None else DatabaseAttemptCounter(db_session)
+
+
+def provide_throttle(settings: Settings, redis: Redis | None, db_session: AsyncSession) -> LoginThrottle:
+    return LoginThrottle(_counter(redis, db_session), settings.auth)
+
+
+def provide_limits(settings: Settings, redis: Redis | None, db_session: AsyncSession) -> AccountLimits:
+    return AccountLimits.hourly(_counter(redis, db_session), settings.auth)
+
+
+def provide_reset_tokens(settings: Settings) -> ResetTokens:
+    return ResetTokens(settings.server.secret_key)
 
 
 dependencies = {
     "users": Provide(provide_users),
     "passwords": Provide(provide_passwords, sync_to_thread=False),
     "throttle": Provide(provide_throttle, sync_to_thread=False),
+    "limits": Provide(provide_limits, sync_to_thread=False),
+    "reset_tokens": Provide(provide_reset_tokens, sync_to_thread=False),
 }

@@ -81,6 +81,14 @@ def _clean_legal(values: dict[str, str], errors: dict[str, str]) -> None:
         errors.setdefault("legal_address", N_("Please enter the legal address."))
 
 
+def clean_email(raw: dict[str, Any]) -> Form:
+    """A form with one field, `email` (asking for a password-reset link)."""
+    form = Form(values={"email": normalise_email(field_value(raw, "email"))[:320]})
+    if problem := email_problem(form.values["email"]):
+        form.errors["email"] = problem
+    return form
+
+
 def check_new_password(raw: dict[str, Any], form: Form) -> str:
     password = secret_value(raw, "password")
     confirm = secret_value(raw, "password_confirm")

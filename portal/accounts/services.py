@@ -6,19 +6,22 @@ data alike. A refusal a form shows is raised as `FieldError` (see portal/core/fo
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from advanced_alchemy.exceptions import IntegrityError
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, update
 
 from portal.accounts.emails import normalise_email
 from portal.accounts.passwords import MAX_LENGTH, Passwords
 from portal.accounts.throttle import LoginThrottle
+from portal.accounts.tokens import fingerprint
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
@@ -133,6 +136,44 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
             {"password_hash": await passwords.hash(new), "session_version": user.session_version + 1},
             item_id=user.id,
         )
+
+    async def active_by_email(self, email: str) -> User | None:
+        user = await self.get_one_or_none(email=normalise_email(email))
+        return user if user is not None and user.is_active else None
+
+    async def reset_target(self, user_id: UUID, marker: str) -> User | None:
+        """The account a reset link was made for, while the link still matches it."""
+        user = await self.get_one_or_none(id=user_id)
+        if user is None or not user.is_active or not hmac.compare_digest(fingerprint(user), marker):
+            return None
+        return user
+
+    async def reset_password(
+        self, user_id: UUID, marker: str, new: str, passwords: Passwords
+    ) -> User | None:
+        """Set the password from a reset link, once; every session of the user ends.
+
+        The update only applies while the account still has the state the link was made for, so
+        two requests racing with one link cannot both succeed.
+        """
+        user = await self.reset_target(user_id, marker)
+        if user is None:
+            return None
+        await self._end_read()
+        changed = await self.repository.session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                User.password_hash == user.password_hash,
+                User.session_version == user.session_version,
+            )
+            .values(password_hash=await passwords.hash(new), session_version=user.session_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:
+            return None
+        await self.repository.session.refresh(user)
+        return user
 
     async def set_active(self, user_id: Any, active: bool, actor_id: Any) -> User | None:
         """None when staff act on themselves: nobody locks themselves out by one click."""

@@ -8,12 +8,14 @@ window ends.
 
 from __future__ import annotations
 
+import math
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from redis.asyncio import Redis
-from sqlalchemy import case, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +31,12 @@ class AttemptCounter(Protocol):
     async def give_back(self, key: str) -> None:
         """Take one attempt off the count (a success is not a failure)."""
 
+    async def seconds_left(self, key: str) -> float:
+        """How long the key's current window still runs (0 when there is none)."""
+
+    async def clear(self, key: str) -> None:
+        """Forget the key's count."""
+
 
 class RedisAttemptCounter:
     _GIVE_BACK = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0"
@@ -43,6 +51,12 @@ class RedisAttemptCounter:
             pipe.expire(name, window_seconds, nx=True)
             count, _ = await pipe.execute()
         return int(count)
+
+    async def seconds_left(self, key: str) -> float:
+        return max(0, int(await self._redis.pttl(f"login-failures:{key}"))) / 1000
+
+    async def clear(self, key: str) -> None:
+        await self._redis.delete(f"login-failures:{key}")
 
     async def give_back(self, key: str) -> None:
         # a script, so that a key whose window just ended is not recreated without an expiry
@@ -90,6 +104,16 @@ class DatabaseAttemptCounter:
         )
         await self._db.commit()
 
+    async def seconds_left(self, key: str) -> float:
+        ends = await self._db.scalar(
+            select(LoginFailureCounter.window_ends_at).where(LoginFailureCounter.key == key)
+        )
+        return max(0.0, (ends - datetime.now(UTC)).total_seconds()) if ends else 0.0
+
+    async def clear(self, key: str) -> None:
+        await self._db.execute(delete(LoginFailureCounter).where(LoginFailureCounter.key == key))
+        await self._db.commit()
+
 
 class LoginThrottle:
     def __init__(self, counter: AttemptCounter, settings: AuthSettings) -> None:
@@ -107,3 +131,41 @@ class LoginThrottle:
     async def succeeded(self, email: str, address: str) -> None:
         await self._counter.give_back(f"account:{email}")
         await self._counter.give_back(f"address:{address}")
+
+    async def unlock(self, email: str) -> None:
+        """The account's owner proved it another way (a reset link): its failures are forgotten."""
+        await self._counter.clear(f"account:{email}")
+
+
+class RateLimit:
+    """At most `limit` events per key within a window, counted first like the login attempts."""
+
+    def __init__(self, counter: AttemptCounter, name: str, limit: int, window_seconds: int) -> None:
+        self._counter = counter
+        self._name = name
+        self._limit = limit
+        self._window = window_seconds
+
+    async def wait_seconds(self, key: str) -> int:
+        """Count this event: 0 when it may go ahead, else the whole seconds until one may."""
+        name = f"{self._name}:{key}"
+        if await self._counter.add(name, self._window) <= self._limit:
+            return 0
+        return max(1, math.ceil(await self._counter.seconds_left(name)))
+
+
+@dataclass(frozen=True)
+class AccountLimits:
+    """Per hour: sign-ups and reset requests per client address, reset mails per account."""
+
+    registrations: RateLimit
+    reset_requests: RateLimit
+    reset_mails: RateLimit
+
+    @classmethod
+    def hourly(cls, counter: AttemptCounter, settings: AuthSettings) -> AccountLimits:
+        return cls(
+            registrations=RateLimit(counter, "register-address", settings.address_registrations, 3600),
+            reset_requests=RateLimit(counter, "reset-address", settings.address_reset_requests, 3600),
+            reset_mails=RateLimit(counter, "reset-account", settings.account_reset_mails, 3600),
+        )

@@ -85,6 +85,12 @@ class Mail:
         message.set_content(body)
         return message
 
+    def link(self, connection: ASGIConnection, route_name: str, **path_parameters: Any) -> str:
+        """An absolute link for a message: on PORTAL_SITE_URL, else where the request came to."""
+        if self.settings.site_url:
+            return self.settings.site_url + connection.app.route_reverse(route_name, **path_parameters)
+        return connection.url_for(route_name, **path_parameters)
+
     async def send(self, message: EmailMessage) -> None:
         """Deliver later, in a job; the Message-ID is the job id, so it is sent once."""
         await self._queue.enqueue("send_mail", message.as_bytes(), job_id=f"mail:{message['Message-ID']}")
@@ -138,5 +144,5 @@ def render_text(template_name: str, **context: Any) -> str:
     return _text_environment().get_template(template_name).render(**context)
 
 
-def provide_mail(connection: ASGIConnection) -> Mail:
-    return connection.app.state.mail
+def provide_mail(request: ASGIConnection) -> Mail:
+    return request.app.state.mail

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.smtp import Mailbox, smtp_server
+
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -69,7 +71,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _server_env(data_dir: Path, port: int) -> dict[str, str]:
+def _server_env(data_dir: Path, port: int, smtp_url: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     env.update(
         LITESTAR_APP="portal.app:create_app",
@@ -80,6 +82,10 @@ def _server_env(data_dir: Path, port: int) -> dict[str, str]:
         # Cheap argon2 keeps the run fast; the parameters are still argon2id.
         PORTAL_ARGON2_TIME_COST="1",
         PORTAL_ARGON2_MEMORY_KIB="1024",
+        PORTAL_SMTP_URL=smtp_url,
+        # Every test registers from 127.0.0.1; the limits themselves are tested in integration tests.
+        PORTAL_REGISTER_ADDRESS_LIMIT="10000",
+        PORTAL_RESET_ADDRESS_LIMIT="10000",
     )
     return env
 
@@ -100,12 +106,24 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
 
 
 @pytest.fixture(scope="package")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def smtp() -> Iterator[tuple[str, Mailbox]]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def mailbox(smtp: tuple[str, Mailbox]) -> Mailbox:
+    """What the portal has sent (it sends through a real SMTP server on loopback)."""
+    return smtp[1]
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory: pytest.TempPathFactory, smtp: tuple[str, Mailbox]) -> Iterator[Server]:
     if not CHROMIUM.exists():
         pytest.skip(f"e2e: Chromium not found at {CHROMIUM}")
     data_dir = tmp_path_factory.mktemp("portal-data")
     port = _free_port()
-    env = _server_env(data_dir, port)
+    env = _server_env(data_dir, port, smtp[0])
     for args in (
         ["database", "upgrade", "--no-prompt"],
         ["users", "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD],

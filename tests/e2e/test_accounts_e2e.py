@@ -133,12 +133,20 @@ def test_invalid_inn_gets_a_message_next_to_the_field_and_keeps_the_values(page:
     inn = page.get_by_label("INN")
     message = "This INN does not pass the checksum: please check the digits."
     expect(inn).to_have_attribute("aria-invalid", "true")
+    # The error is read once, as the field's description, and takes the hint's place.
+    expect(inn).to_have_accessible_name("INN")
     expect(inn).to_have_accessible_description(message)
-    # The message sits inside the INN field's own label, right under the input.
-    expect(page.locator("label", has=inn).get_by_text(message)).to_be_visible()
-    expect(page.get_by_text(message)).to_have_count(1)
+    expect(page.get_by_text("10 digits", exact=True)).to_have_count(0)
+    expect(page.get_by_label("KPP")).to_have_accessible_description("9 digits")
 
-    expect(page).to_have_url(re.compile(r"/register$"))
+    # A summary at the top has the focus; its line leads to the field.
+    summary = page.get_by_test_id("error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_count(1)
+    summary.get_by_role("link", name=f"INN: {message}").click()
+    expect(inn).to_be_focused()
+
+    expect(page).to_have_url(re.compile(r"/register(#field-inn)?$"))
     expect(inn).to_have_value("7707083894")
     expect(page.get_by_label("Company name")).to_have_value("Wrong Digits LLC")
     expect(page.get_by_label("KPP")).to_have_value(VALID_KPP)

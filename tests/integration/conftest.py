@@ -125,3 +125,27 @@ def smtp() -> Iterator[tuple[str, Mailbox]]:
     """A local SMTP server: its URL and what it received."""
     with smtp_server() as server:
         yield server
+
+
+async def run_queued_jobs(settings) -> None:
+    """Services mode: a worker in burst mode runs what the app enqueued (the embedded default runs
+    jobs in-process by itself)."""
+    if not settings.redis.url:
+        return
+    from arq.worker import Worker
+
+    from jobs.context import build_context
+    from jobs.worker import WorkerSettings
+    from portal.core.queue import arq_redis_settings
+
+    worker = Worker(
+        functions=WorkerSettings.functions,
+        queue_name=WorkerSettings.queue_name,
+        redis_settings=arq_redis_settings(settings.redis.url),
+        on_startup=None,
+        burst=True,
+        poll_delay=0.05,
+        ctx=build_context(settings),
+    )
+    await worker.async_run()
+    await worker.close()
