@@ -134,18 +134,19 @@ async def run_queued_jobs(settings) -> None:
         return
     from arq.worker import Worker
 
-    from jobs.context import build_context
+    from jobs.context import build_context, close_context
     from jobs.worker import WorkerSettings
-    from portal.core.queue import arq_redis_settings
 
+    ctx = build_context(settings)
     worker = Worker(
         functions=WorkerSettings.functions,
         queue_name=WorkerSettings.queue_name,
-        redis_settings=arq_redis_settings(settings.redis.url),
+        redis_settings=settings.redis.get_config(),
         on_startup=None,
         burst=True,
         poll_delay=0.05,
-        ctx=build_context(settings),
+        ctx=ctx,
     )
     await worker.async_run()
     await worker.close()
+    await close_context(ctx)

@@ -168,10 +168,10 @@ async def test_a_deactivated_account_gets_the_same_answer_and_no_mail(mailing, c
 
 
 async def test_a_bad_address_gets_a_message_on_the_form(clients) -> None:
-    page = await ask_for_link(clients[0], "not an address")
+    page = await ask_for_link(clients[0], "not-an-address")
     assert page.status_code == 422
     assert "Please enter a valid e-mail address." in page.text
-    assert 'value="not an address"' in page.text
+    assert 'value="not-an-address"' in page.text
 
 
 @pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
