@@ -340,48 +340,64 @@ def _count_holes(faces) -> int:
 
     Faces on one axis (a hole split at its seam, a counterbore) are one hole; a group counts
     when its arcs add up to at least HOLE_MIN_SPAN, so fillets and slot ends are not holes.
+    Axes are grouped through a dictionary of rounded axes (the neighbouring cells too), so the
+    search stays linear in the number of faces.
     """
     from OCP.BRepAdaptor import BRepAdaptor_Surface
     from OCP.GeomAbs import GeomAbs_Cylinder
     from OCP.gp import gp_Pnt, gp_Vec
     from OCP.TopAbs import TopAbs_REVERSED
 
-    groups: list[tuple[np.ndarray, np.ndarray, float]] = []  # (point, direction, span)
+    spans: dict[tuple, float] = {}  # rounded (direction, base point) → summed arc
     for face in faces:
         surface = BRepAdaptor_Surface(face)
         if surface.GetType() != GeomAbs_Cylinder:
             continue
         axis = surface.Cylinder().Axis()
         loc, dirn = axis.Location(), axis.Direction()
-        origin = np.array([loc.X(), loc.Y(), loc.Z()])
-        direction = np.array([dirn.X(), dirn.Y(), dirn.Z()])
+        ox, oy, oz = loc.X(), loc.Y(), loc.Z()
+        dx, dy, dz = dirn.X(), dirn.Y(), dirn.Z()
         u0, u1 = surface.FirstUParameter(), surface.LastUParameter()
         v0, v1 = surface.FirstVParameter(), surface.LastVParameter()
-        u, v = 0.5 * (u0 + u1), 0.5 * (v0 + v1)
         point, du, dv = gp_Pnt(), gp_Vec(), gp_Vec()
-        surface.D1(u, v, point, du, dv)
+        surface.D1(0.5 * (u0 + u1), 0.5 * (v0 + v1), point, du, dv)
         normal = du.Crossed(dv)
         if normal.Magnitude() < 1e-12:
             continue
-        n = np.array([normal.X(), normal.Y(), normal.Z()])
-        if face.Orientation() == TopAbs_REVERSED:
-            n = -n
-        p = np.array([point.X(), point.Y(), point.Z()])
-        to_axis = origin + direction * np.dot(p - origin, direction) - p
-        if np.dot(n, to_axis) <= 0:  # convex: a boss or an outer wall
+        sign = -1.0 if face.Orientation() == TopAbs_REVERSED else 1.0
+        nx, ny, nz = sign * normal.X(), sign * normal.Y(), sign * normal.Z()
+        px, py, pz = point.X() - ox, point.Y() - oy, point.Z() - oz
+        along = px * dx + py * dy + pz * dz
+        # from the surface point towards the axis; a convex face (a boss, an outer wall) is no hole
+        if nx * (dx * along - px) + ny * (dy * along - py) + nz * (dz * along - pz) <= 0:
             continue
-        span = min(u1 - u0, 2 * math.pi)
-        # Canonical axis: unit direction with a fixed sign, point nearest the origin.
-        if direction[np.argmax(np.abs(direction))] < 0:
-            direction = -direction
-        base = origin - direction * np.dot(origin, direction)
-        for i, (gp_, gd, gspan) in enumerate(groups):
-            if np.linalg.norm(gd - direction) < 1e-6 and np.linalg.norm(np.cross(base - gp_, gd)) < HOLE_AXIS_TOL_MM:
-                groups[i] = (gp_, gd, gspan + span)
-                break
-        else:
-            groups.append((base, direction, span))
-    return sum(1 for _, _, span in groups if span >= HOLE_MIN_SPAN - HOLE_ANGLE_TOL)
+        # canonical axis: unit direction with a fixed sign, the point nearest the origin
+        if max((dx, dy, dz), key=abs) < 0:
+            dx, dy, dz = -dx, -dy, -dz
+        t = ox * dx + oy * dy + oz * dz
+        base = (ox - t * dx, oy - t * dy, oz - t * dz)
+        direction = tuple(round(c * 1e6) for c in (dx, dy, dz))
+        cell = tuple(math.floor(c / HOLE_AXIS_TOL_MM) for c in base)
+        key = next(
+            (
+                k
+                for k in _neighbours(direction, cell)
+                if k in spans
+            ),
+            (direction, cell),
+        )
+        spans[key] = spans.get(key, 0.0) + min(u1 - u0, 2 * math.pi)
+    return sum(1 for span in spans.values() if span >= HOLE_MIN_SPAN - HOLE_ANGLE_TOL)
+
+
+def _neighbours(direction: tuple, cell: tuple):
+    yield (direction, cell)
+    x, y, z = cell
+    for i in (-1, 0, 1):
+        for j in (-1, 0, 1):
+            for k in (-1, 0, 1):
+                if i or j or k:
+                    yield (direction, (x + i, y + j, z + k))
 
 
 def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
@@ -430,10 +446,10 @@ def _triangulation_arrays(shape) -> tuple[np.ndarray, np.ndarray]:
         if writer.Write(shape, path) and os.path.getsize(path) >= 84:
             records = np.fromfile(path, dtype=_STL_RECORD, offset=84)
             if len(records):
-                corners = records["v"].reshape(-1, 3).astype(np.float64)
-                vertices, inverse = np.unique(corners, axis=0, return_inverse=True)
-                faces = inverse.reshape(-1, 3).astype(np.int64)
-                return vertices, faces
+                from geometry.weld import weld
+
+                vertices, inverse = weld(np.ascontiguousarray(records["v"]).reshape(-1, 3))
+                return vertices.astype(np.float64), inverse.reshape(-1, 3).astype(np.int64)
     return _triangulation_arrays_slow(shape)
 
 
