@@ -6,17 +6,35 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from portal.config import Settings
+from portal.core.queue import JobQueue
 from portal.db.engine import create_engine, create_sessionmaker
 from portal.db.unit_of_work import ServiceT
 from portal.db.unit_of_work import unit_of_work as _unit_of_work
+from portal.files.analysis import ModelAnalyzer
+from portal.files.storage import build_storage
 
 
-def build_context(settings: Settings) -> dict[str, Any]:
+def build_context(settings: Settings, queue: JobQueue | None = None, **overrides: Any) -> dict[str, Any]:
+    """`queue`: the queue that runs these jobs in-process (the embedded default); a worker gets
+    its own, to enqueue follow-up jobs."""
     engine = create_engine(settings.database)
-    return {"settings": settings, "engine": engine, "sessionmaker": create_sessionmaker(engine)}
+    context = {
+        "settings": settings,
+        "engine": engine,
+        "sessionmaker": create_sessionmaker(engine),
+        "storage": build_storage(settings.storage),
+        "analyzer": ModelAnalyzer.from_settings(settings.analysis),
+        "queue": queue or JobQueue(settings),
+        "owns_queue": queue is None,
+    }
+    context.update(overrides)
+    return context
 
 
 async def close_context(ctx: dict[str, Any]) -> None:
+    ctx["analyzer"].close()
+    if ctx.get("owns_queue"):
+        await ctx["queue"].close()
     await ctx["engine"].dispose()
 
 

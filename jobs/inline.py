@@ -1,7 +1,8 @@
 """The embedded default: the same job functions, run in-process instead of by an arq worker.
 
 As with arq, a job id runs once: while it is queued or running, and for an hour after it ends,
-enqueueing the same id again does nothing. The periodic jobs run here on their schedule.
+enqueueing the same id again does nothing; a job that raises `Retry` runs again after the delay
+it asks for, up to MAX_TRIES times. The periodic jobs run here on their schedule.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import math
 import time
 from typing import Any
 
+from arq import Retry
+
 from jobs.context import build_context, close_context
 from jobs.registry import JOBS, SCHEDULE
 from portal.config import Settings
@@ -19,11 +22,13 @@ from portal.config import Settings
 logger = logging.getLogger("portal.jobs")
 
 KEEP_DONE_SECONDS = 3600  # arq's default keep_result
+MAX_TRIES = 5  # as the worker's max_tries
 
 
 class InlineRunner:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, queue=None) -> None:
         self._settings = settings
+        self._queue = queue
         self._context: dict[str, Any] | None = None
         self._tasks: set[asyncio.Task] = set()
         self._ids: dict[str, float] = {}  # job id → when it ended (inf while queued or running)
@@ -43,9 +48,14 @@ class InlineRunner:
 
     async def _run(self, name: str, args: tuple[Any, ...], job_id: str | None) -> Any:
         if self._context is None:
-            self._context = build_context(self._settings)
+            self._context = build_context(self._settings, queue=self._queue)
         try:
-            return await JOBS[name](self._context, *args)
+            for job_try in range(1, MAX_TRIES + 1):
+                try:
+                    return await JOBS[name]({**self._context, "job_try": job_try}, *args)
+                except Retry as retry:
+                    await asyncio.sleep((retry.defer_score or 0) / 1000)
+            return None
         except Exception:  # the job records its own failure; the web process goes on
             logger.exception("job failed", extra={"fields": {"job": name, "job_id": job_id}})
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from arq import cron
 
 from jobs.context import build_context, close_context
@@ -17,6 +18,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings = get_settings()
     configure_logging(settings.server.debug)
     ctx.update(build_context(settings))
+    # The model reader's warm sandbox starts once, here, not on the first upload.
+    await anyio.to_thread.run_sync(ctx["analyzer"].start)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -34,4 +37,5 @@ class WorkerSettings:
     queue_name = QUEUE_NAME
     health_check_interval = 30
     max_tries = 5
+    job_timeout = 600
     redis_settings = get_settings().redis.get_config()

@@ -32,6 +32,14 @@ from portal.core.security import SecurityMiddleware, security_headers_hook
 from portal.core.templates import TEMPLATES_DIR, template_config
 from portal.db.config import CommitBeforeSessionWrite
 from portal.db.models import KeyValueItem
+from portal.files import deps as files_deps
+from portal.files.catalogue import TEMPLATE_GLOBALS as FILE_TEXTS
+from portal.files.controllers import FileController
+from portal.files.storage import build_storage
+from portal.quotes import deps as quotes_deps
+from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
+from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
+from portal.quotes.services import QuoteService
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 MAX_FORM_BODY = 1024 * 1024  # pages with upload forms raise their own limit
@@ -59,12 +67,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if redis is not None:
             await redis.aclose()
 
+    templates = template_config(auto_reload=settings.server.debug)
+    templates.engine_instance.engine.globals.update({**FILE_TEXTS, **QUOTE_TEXTS})
+
     return Litestar(
         route_handlers=[
             CoreController,
             AccountController,
             PasswordResetController,
             UserAdminController,
+            FileController,
+            QuoteController,
+            RateCardAdminController,
+            ReviewAdminController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), PortalCommands()],
@@ -79,14 +94,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         csrf_config=settings.server.get_config(),
         stores=StoreRegistry(stores={"sessions": session_store}),
-        template_config=template_config(auto_reload=settings.server.debug),
+        template_config=templates,
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
-        dependencies={**core_deps.dependencies, **accounts_deps.dependencies},
+        dependencies={
+            **core_deps.dependencies,
+            **accounts_deps.dependencies,
+            **files_deps.dependencies,
+            **quotes_deps.dependencies,
+        },
         request_max_body_size=MAX_FORM_BODY,
         before_send=[request_id_header, security_headers_hook(settings.server.https)],
         state=State(
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
-             "mail": mail}
+             "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService()}
         ),
         on_startup=[start_schedule],
         on_shutdown=[close_connections],

@@ -216,6 +216,67 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    """Where uploaded models and their previews live: a folder, or an S3-compatible bucket."""
+
+    root: Path  # local disk (also the temporary folder for uploads in progress)
+    s3_bucket: str | None = None  # set: objects go to this bucket instead of `root`
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+
+    @classmethod
+    def from_env(cls, data_dir: Path) -> StorageSettings:
+        return cls(
+            root=Path(_env("STORAGE_DIR", str(data_dir / "storage"))).resolve(),
+            s3_bucket=_env("S3_BUCKET"),
+            s3_endpoint_url=_env("S3_ENDPOINT_URL"),
+            s3_region=_env("S3_REGION"),
+            s3_access_key=_env("S3_ACCESS_KEY"),
+            s3_secret_key=_env("S3_SECRET_KEY"),
+        )
+
+
+@dataclass(frozen=True)
+class UploadSettings:
+    max_file_bytes: int  # per model file
+    max_files: int  # per upload
+    anonymous_days: int  # an unclaimed anonymous upload is deleted after this
+    address_uploads: int  # anonymous uploads per client address per window
+    session_uploads: int  # anonymous uploads per visitor session per window
+    window_seconds: int
+
+    @classmethod
+    def from_env(cls) -> UploadSettings:
+        return cls(
+            max_file_bytes=_env_int("UPLOAD_MAX_MB", 100) * 1024 * 1024,
+            max_files=_env_int("UPLOAD_MAX_FILES", 20),
+            anonymous_days=_env_int("ANONYMOUS_UPLOAD_DAYS", 7),
+            address_uploads=_env_int("ANONYMOUS_UPLOADS_PER_ADDRESS", 100),
+            session_uploads=_env_int("ANONYMOUS_UPLOADS_PER_SESSION", 40),
+            window_seconds=_env_int("ANONYMOUS_UPLOAD_WINDOW_SECONDS", 3600),
+        )
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Limits of the sandboxed child that reads one model (see geometry.sandbox)."""
+
+    memory_mb: int
+    cpu_seconds: int
+    wall_seconds: int
+
+    @classmethod
+    def from_env(cls) -> AnalysisSettings:
+        return cls(
+            memory_mb=_env_int("ANALYSIS_MEMORY_MB", 3072),
+            cpu_seconds=_env_int("ANALYSIS_CPU_SECONDS", 120),
+            wall_seconds=_env_int("ANALYSIS_WALL_SECONDS", 120),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
@@ -223,6 +284,9 @@ class Settings:
     session: SessionSettings
     auth: AuthSettings
     mail: MailSettings
+    storage: StorageSettings
+    uploads: UploadSettings
+    analysis: AnalysisSettings
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -235,6 +299,9 @@ class Settings:
             session=SessionSettings.from_env(server.https),
             auth=AuthSettings.from_env(),
             mail=MailSettings.from_env(),
+            storage=StorageSettings.from_env(server.data_dir),
+            uploads=UploadSettings.from_env(),
+            analysis=AnalysisSettings.from_env(),
         )
 
 

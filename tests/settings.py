@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from portal.config import (
+    AnalysisSettings,
     AuthSettings,
     DatabaseSettings,
     MailSettings,
@@ -14,6 +15,8 @@ from portal.config import (
     ServerSettings,
     SessionSettings,
     Settings,
+    StorageSettings,
+    UploadSettings,
 )
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -47,4 +50,7 @@ def make_settings(
         mail=MailSettings(
             smtp_url=smtp_url, sender="Portal <portal@example.com>", site_url=None, timeout=10
         ),
+        storage=StorageSettings(root=data_dir / "storage"),
+        uploads=UploadSettings.from_env(),
+        analysis=AnalysisSettings(memory_mb=3072, cpu_seconds=60, wall_seconds=60),
     )

@@ -25,6 +25,8 @@ from portal.core.logging import auth_log, log_event
 from portal.core.security import client_address
 from portal.core.templates import redirect_to, render
 from portal.db.models import ACCOUNT_TYPES, User
+from portal.files.guards import viewer_of
+from portal.files.services import ModelFileService
 
 
 def safe_next(request: HTMXRequest, url: str | None) -> str:
@@ -49,7 +51,7 @@ class AccountController(Controller):
 
     @post("/register")
     async def register(
-        self, request: HTMXRequest, data: FormData, users: UserService, passwords: Passwords
+        self, request: HTMXRequest, data: FormData, users: UserService, passwords: Passwords, files: ModelFileService
     ) -> Template | Redirect:
         form, password = clean_registration(data)
         if data.get("action") == "switch_type":
@@ -61,6 +63,7 @@ class AccountController(Controller):
                 form.add(error)
         if not form.ok:
             return render(request, "accounts/register.html", status_code=422, form=form)
+        await files.claim(viewer_of(request).visitor_key, user.id)  # uploads made before registering
         start_user_session(request, str(user.id), user.session_version)
         log_event(auth_log, "register", user_id=str(user.id))
         flash(request, N_("Welcome! Your account is ready."), "success")
@@ -85,6 +88,7 @@ class AccountController(Controller):
         passwords: Passwords,
         throttle: LoginThrottle,
         settings: Settings,
+        files: ModelFileService,
     ) -> Template | Redirect:
         email = str(data.get("email", "") or "").strip()[:320]
         address = client_address(request, settings.server.trusted_proxies)
@@ -96,6 +100,7 @@ class AccountController(Controller):
                 request, "accounts/login.html", status_code=422, form=Form(values={"email": email}),
                 next_url=next_url, error=outcome.error,
             )
+        await files.claim(viewer_of(request).visitor_key, outcome.user.id)  # uploads made before logging in
         start_user_session(request, str(outcome.user.id), outcome.user.session_version)
         log_event(auth_log, "login", user_id=str(outcome.user.id), address=address)
         return Redirect(path=next_url, status_code=303)
@@ -144,6 +149,7 @@ class AccountController(Controller):
         passwords: Passwords,
         throttle: LoginThrottle,
         settings: Settings,
+        files: ModelFileService,
     ) -> Template | Redirect:
         form = Form()
         new_password = check_new_password(data, form)

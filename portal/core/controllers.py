@@ -1,4 +1,4 @@
-"""The start page, the language switch and the health check."""
+"""The language switch and the health check."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from urllib.parse import urlsplit
 from litestar import Controller, MediaType, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.core.forms import FormData, field_value
 from portal.core.health import check_health
 from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGES
-from portal.core.templates import render
 
 
 def _same_site_path(referer: str | None) -> str:
@@ -26,10 +25,6 @@ def _same_site_path(referer: str | None) -> str:
 
 
 class CoreController(Controller):
-    @get("/", name="home")
-    async def home(self, request: HTMXRequest) -> Template:
-        return render(request, "core/home.html")
-
     @post("/language", name="language")
     async def set_language(self, request: HTMXRequest, data: FormData) -> Redirect:
         language = field_value(data, "language")

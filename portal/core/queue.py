@@ -43,7 +43,7 @@ class JobQueue:
         if self._inline is None:
             from jobs.inline import InlineRunner  # the queue adapter is the one place that may
 
-            self._inline = InlineRunner(self._settings)
+            self._inline = InlineRunner(self._settings, queue=self)
         return self._inline
 
     async def close(self) -> None:

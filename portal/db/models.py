@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
 
 from advanced_alchemy.base import UUIDAuditBase, orm_registry
 from advanced_alchemy.extensions.litestar.store import StoreModelMixin
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 metadata = orm_registry.metadata
 
 ACCOUNT_TYPES = ("individual", "legal")
+
+# JSONB on PostgreSQL, JSON text on SQLite.
+JsonB = JSON().with_variant(JSONB(), "postgresql")
 
 
 class User(UUIDAuditBase):
@@ -53,3 +59,82 @@ class LoginFailureCounter(UUIDAuditBase):
     key: Mapped[str] = mapped_column(String(400), unique=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+FILE_STATUSES = ("pending", "processing", "ready", "failed")
+
+
+class ModelFile(UUIDAuditBase):
+    """One uploaded model. The bytes live in storage under their sha256; this row says whose it
+    is, what the analysis found, and what the customer last chose for it."""
+
+    __tablename__ = "model_file"
+
+    owner_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), default=None, index=True
+    )
+    # An anonymous upload belongs to the visitor's session through this key until claimed.
+    visitor_key: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[str | None] = mapped_column(String(16), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    failure_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    failure_message: Mapped[str | None] = mapped_column(Text, default=None)  # English, for staff and logs
+    failure_params: Mapped[dict | None] = mapped_column(JsonB, default=None)  # fill the code's text
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # While a worker analyses the file it holds it until then; a dead worker's lease runs out.
+    lease_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    analysed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    metrics: Mapped[dict | None] = mapped_column(JsonB, default=None)
+    findings: Mapped[list | None] = mapped_column(JsonB, default=None)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    glb_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    units: Mapped[str] = mapped_column(String(8), default="mm")  # mm, inch or m: as the file is read
+    quote_options: Mapped[dict | None] = mapped_column(JsonB, default=None)
+    last_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
+    last_currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None, index=True
+    )
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in ("ready", "failed")
+
+
+class RateCardVersion(UUIDAuditBase):
+    """Every saved rate card; the one with the highest number prices new quotes."""
+
+    __tablename__ = "rate_card_version"
+
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    version: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JsonB)  # the card as geometry.pricing reads it (amounts as text)
+    created_by_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+
+
+REVIEW_STATUSES = ("open", "answered")
+
+
+class ReviewRequest(UUIDAuditBase):
+    """A customer asks staff to price a file the instant quote cannot."""
+
+    __tablename__ = "review_request"
+
+    file_id: Mapped[UUID] = mapped_column(ForeignKey("model_file.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    options: Mapped[dict] = mapped_column(JsonB, default=dict)
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -12,4 +12,56 @@
 
   // Mark the document so that no-JavaScript fallbacks (like "Show fields" buttons) can hide.
   document.documentElement.classList.add("js");
+
+  // Buttons that destroy something ask first.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
+  // The 3D viewer: load the vendored <model-viewer> when a page shows one; where WebGL is
+  // missing keep the PNG picture instead.
+  var VIEWER = "/static/vendor/model-viewer-4.4.0/model-viewer.min.js";
+  var viewerLoading = null;
+
+  function hasWebGL() {
+    try {
+      var canvas = document.createElement("canvas");
+      return !!(canvas.getContext("webgl2") || canvas.getContext("webgl"));
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function setUpViewers() {
+    var viewers = document.querySelectorAll("model-viewer");
+    if (!viewers.length) { return; }
+    if (!hasWebGL()) {
+      viewers.forEach(function (viewer) {
+        var picture = viewer.querySelector("img");
+        if (picture) { picture.removeAttribute("slot"); viewer.replaceWith(picture); }
+      });
+      return;
+    }
+    if (!viewerLoading) {
+      viewerLoading = import(VIEWER);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", setUpViewers);
+  document.addEventListener("htmx:load", setUpViewers);
+
+  // The upload page's script, only where there is an upload form.
+  function setUpUploads() {
+    if (document.querySelector("form[data-upload]") && !document.querySelector("script[data-uploads]")) {
+      var script = document.createElement("script");
+      script.src = "/static/js/uploads.js";
+      script.dataset.uploads = "1";
+      document.head.appendChild(script);
+    }
+  }
+  document.addEventListener("DOMContentLoaded", setUpUploads);
+  document.addEventListener("htmx:load", setUpUploads);
 })();

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from portal.app import create_app
 from portal.config import DatabaseSettings
 from portal.db.engine import create_engine, create_sessionmaker
-from portal.db.models import KeyValueItem, LoginFailureCounter, User
+from portal.db.models import KeyValueItem, LoginFailureCounter, ModelFile, RateCardVersion, ReviewRequest, User
 from tests.settings import make_settings
 from tests.smtp import Mailbox, smtp_server
 
@@ -59,7 +59,7 @@ def app(settings) -> Litestar:
 async def _empty_tables(database_url: str) -> None:
     engine = create_engine(DatabaseSettings(url=database_url))
     async with create_sessionmaker(engine)() as db:
-        for model in (KeyValueItem, LoginFailureCounter, User):
+        for model in (ReviewRequest, ModelFile, RateCardVersion, KeyValueItem, LoginFailureCounter, User):
             await db.execute(delete(model))
         await db.commit()
     await engine.dispose()

@@ -81,7 +81,7 @@ async def test_absolute_timeout_ends_even_a_busy_session(settings, clock) -> Non
 
 
 async def test_an_unexpected_failure_is_a_clean_500_page(client, monkeypatch) -> None:
-    from portal.core import controllers
+    from portal.files import controllers
 
     def broken(*args, **kwargs):
         raise RuntimeError("database exploded")

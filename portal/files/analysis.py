@@ -1,0 +1,117 @@
+"""The one place the portal calls `geometry` to read a model: measure, check, draw previews.
+
+Every format is read in the sandbox's child process (memory, CPU and wall-clock limits), never
+in the web process or the worker itself:
+
+    worker ──ModelAnalyzer.analyze()──▶ warm sandbox ──fork──▶ child: geometry.pipeline
+                                                                  detect, read, measure, DFM,
+                                                                  PNG thumbnail, GLB
+           ◀── AnalysisResult (plain data and the preview bytes) or AnalysisFailed ──
+
+The sandbox is started once per worker (`start()` at boot) and kept warm. Errors and findings
+keep geometry's stable codes and params (`geometry.codes`); the portal words them by code.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geometry.model import GeometryError, ProcessLimits
+
+# Errors that say nothing about the file: the same file may well work later.
+TRANSIENT_CODES = frozenset({"sandbox_unavailable", "internal"})
+CHILD_FUNCTION = "geometry.pipeline:run_in_child"
+
+
+@dataclass
+class AnalysisResult:
+    format: str
+    metrics: dict[str, Any]
+    findings: list[dict[str, Any]]  # code, severity, message (English), process, params
+    png: bytes
+    glb: bytes
+
+
+@dataclass
+class AnalysisFailed(Exception):
+    code: str
+    message: str  # English, from geometry's catalogue
+    params: dict[str, Any] = field(default_factory=dict)
+    transient: bool = False
+    detail: str = field(default="", repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    @classmethod
+    def of(cls, error: GeometryError) -> AnalysisFailed:
+        return cls(error.code, error.message, dict(error.params), error.code in TRANSIENT_CODES, error.detail)
+
+
+class ModelAnalyzer:
+    """A warm sandbox and the limits each model is read under.
+
+    `function` is what the child runs (geometry's pipeline); tests put a misbehaving reader
+    in its place to show that a crash or a hang ends as a clean failure.
+    """
+
+    def __init__(
+        self, memory_mb: int, cpu_seconds: float, wall_seconds: float, function: str = CHILD_FUNCTION
+    ) -> None:
+        from geometry.sandbox import DEFAULT_PRELOAD, Sandbox
+
+        self.function = function
+        module = function.partition(":")[0]
+        self._sandbox = Sandbox(
+            memory_mb=memory_mb,
+            cpu_seconds=cpu_seconds,
+            wall_seconds=wall_seconds,
+            preload=DEFAULT_PRELOAD + ((module,) if module not in DEFAULT_PRELOAD else ()),
+        )
+
+    @classmethod
+    def from_settings(cls, settings) -> ModelAnalyzer:
+        return cls(settings.memory_mb, settings.cpu_seconds, settings.wall_seconds)
+
+    def start(self) -> None:
+        """Start the warm parent (a second or two: it imports OpenCASCADE once)."""
+        self._sandbox.start()
+
+    def close(self) -> None:
+        self._sandbox.close()
+
+    def analyze(self, path: Path, limits: Sequence[ProcessLimits]) -> AnalysisResult:
+        """Blocking: call it from a worker thread. Raises AnalysisFailed."""
+        with tempfile.TemporaryDirectory(prefix="previews-", dir=path.parent) as out_dir:
+            try:
+                report = self._sandbox.run(self.function, os.fspath(path), out_dir, limits=tuple(limits))
+            except GeometryError as error:
+                raise AnalysisFailed.of(error) from None
+            except OSError as exc:  # the pipes to the warm parent: the machine, not the file
+                raise AnalysisFailed("sandbox_unavailable", str(exc), transient=True) from None
+            metrics = report.analysis.as_dict()
+            findings = metrics.pop("findings")
+            return AnalysisResult(
+                format=metrics.pop("format"),
+                metrics=metrics,
+                findings=findings,
+                png=Path(report.png).read_bytes(),
+                glb=Path(report.glb).read_bytes(),
+            )
+
+
+def check_type(path: Path) -> AnalysisFailed | None:
+    """The upload gate: is this a model format we read, by its content? (Only the first few
+    kilobytes and the size are looked at; the model itself is read by the sandbox.)"""
+    from geometry.formats import detect_format
+
+    try:
+        detect_format(path)
+    except GeometryError as error:
+        return AnalysisFailed.of(error)
+    return None

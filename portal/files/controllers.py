@@ -1,0 +1,221 @@
+"""The upload page, a file's page and its status fragment, previews, downloads, the list."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import File, Redirect, Stream, Template
+
+from portal.config import Settings
+from portal.core.flash import flash
+from portal.core.i18n import N_, gettext
+from portal.core.paging import PageNumber
+from portal.core.queue import JobQueue
+from portal.core.security import client_address
+from portal.core.templates import redirect_to, render, wants_fragment
+from portal.db.models import ModelFile
+from portal.files.guards import Viewer, can_change, ensure_visitor_key, viewer_of
+from portal.files.services import ModelFileService, analysis_job_id
+from portal.files.storage import Storage, model_key
+from portal.files.throttle import UploadThrottle
+from portal.files.uploads import UploadRefused, received_files
+from portal.quotes.services import QuoteService, RateCardService
+from portal.quotes.views import quote_panel, rate_card_summary
+
+PER_PAGE = 20
+FORM_OVERHEAD = 1024 * 1024  # the form's other fields and the multipart framing
+MB = 1024 * 1024
+
+
+def _content_disposition(name: str) -> str:
+    """RFC 6266: an ASCII fallback and the UTF-8 name."""
+    from urllib.parse import quote
+
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+async def _visible(files: ModelFileService, file_id: UUID, viewer: Viewer) -> ModelFile:
+    file = await files.get_visible(file_id, viewer)
+    if file is None:
+        raise NotFoundException()
+    return file
+
+
+class FileController(Controller):
+    @get("/", name="home")
+    async def upload_page(
+        self, request: HTMXRequest, files: ModelFileService, rate_cards: RateCardService, settings: Settings
+    ) -> Template:
+        current = await rate_cards.current()
+        viewer = viewer_of(request)
+        recent = (await files.list_for(viewer, 1, 5, everyone=False)).items
+        return render(
+            request,
+            "files/upload.html",
+            offer=rate_card_summary(current.card),
+            demos=await files.demo_files(),
+            recent=recent,
+            limits=settings.uploads,
+        )
+
+    @post("/files", name="file_upload", request_max_body_size=20 * 100 * MB + FORM_OVERHEAD)
+    async def upload(
+        self,
+        request: HTMXRequest,
+        files: ModelFileService,
+        storage: Storage,
+        upload_throttle: UploadThrottle,
+        settings: Settings,
+        queue: JobQueue,
+    ) -> Response:
+        """Several files from the plain form (no JavaScript), or one file per request from the
+        page's script (which shows a progress bar per file). Answers a redirect to the file page
+        (one file) or to the list (several), or JSON to the script."""
+        limits = settings.uploads
+        viewer = viewer_of(request)
+        scripted = request.headers.get("accept", "").startswith("application/json")
+        address = client_address(request, settings.server.trusted_proxies)
+        visitor_key = ensure_visitor_key(request) if viewer.user is None else None
+        try:
+            if visitor_key is not None and not await upload_throttle.admit(address, visitor_key):
+                raise UploadRefused(429, N_("Too many uploads from here: please wait a while or log in."))
+            async with received_files(request, storage.temp_dir(), limits.max_file_bytes, limits.max_files) as received:
+                created = []
+                for item in received:
+                    file = await files.add_upload(
+                        name=item.name,
+                        temp_path=item.path,
+                        sha256=item.sha256,
+                        size=item.size,
+                        viewer=viewer,
+                        visitor_key=visitor_key,
+                        storage=storage,
+                        anonymous_days=limits.anonymous_days,
+                    )
+                    created.append(file)
+                await files.repository.session.commit()
+        except UploadRefused as refused:
+            message = gettext(refused.message) % refused.args_ if refused.args_ else gettext(refused.message)
+            if scripted:
+                return Response({"error": message}, status_code=refused.status, media_type=MediaType.JSON)
+            return render(request, "files/upload_error.html", status_code=refused.status, message=message)
+        if visitor_key is not None and len(created) > 1:
+            await upload_throttle.count_more(address, visitor_key, len(created) - 1)
+        for file in created:
+            if file.status == "pending":
+                await queue.enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))
+        if scripted:
+            body = [
+                {"id": str(f.id), "name": f.name, "url": request.app.route_reverse("file", file_id=f.id),
+                 "status": f.status}
+                for f in created
+            ]
+            return Response({"files": body}, status_code=201, media_type=MediaType.JSON)
+        if len(created) == 1:
+            return redirect_to(request, "file", file_id=created[0].id)
+        return redirect_to(request, "files")
+
+    @get("/files", name="files")
+    async def list_files(self, request: HTMXRequest, files: ModelFileService, page: PageNumber = 1) -> Template:
+        listing = await files.list_for(viewer_of(request), page, PER_PAGE)
+        return render(request, "files/list.html", files=listing, owners=await files.owner_emails(listing.items))
+
+    @get("/files/{file_id:uuid}", name="file")
+    async def detail(
+        self,
+        request: HTMXRequest,
+        files: ModelFileService,
+        rate_cards: RateCardService,
+        quotes: QuoteService,
+        file_id: UUID,
+    ) -> Template:
+        viewer = viewer_of(request)
+        file = await _visible(files, file_id, viewer)
+        panel = None
+        if file.status == "ready":
+            wanted = dict(request.query_params) or None
+            panel = await quote_panel(file, wanted, await rate_cards.current(), quotes, files.repository.session)
+        return render(request, "files/detail.html", file=file, panel=panel, can_change=can_change(file, viewer))
+
+    @get("/files/{file_id:uuid}/status", name="file_status")
+    async def status(
+        self,
+        request: HTMXRequest,
+        files: ModelFileService,
+        rate_cards: RateCardService,
+        quotes: QuoteService,
+        file_id: UUID,
+    ) -> Template:
+        """Polled every second while the file is analysed; the final state has no trigger."""
+        viewer = viewer_of(request)
+        file = await _visible(files, file_id, viewer)
+        panel = None
+        if file.status == "ready":
+            panel = await quote_panel(file, None, await rate_cards.current(), quotes, files.repository.session)
+        template = "files/_analysis.html" if wants_fragment(request) else "files/detail.html"
+        return render(request, template, file=file, panel=panel, can_change=can_change(file, viewer))
+
+    @get("/files/{file_id:uuid}/thumbnail.png", name="file_thumbnail")
+    async def thumbnail(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:
+        file = await _visible(files, file_id, viewer_of(request))
+        return await _stored(storage, file.thumbnail_key, "image/png", cache=True)
+
+    @get("/files/{file_id:uuid}/model.glb", name="file_glb")
+    async def glb(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:
+        file = await _visible(files, file_id, viewer_of(request))
+        return await _stored(storage, file.glb_key, "model/gltf-binary", cache=True)
+
+    @get("/files/{file_id:uuid}/original", name="file_original")
+    async def original(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:
+        file = await _visible(files, file_id, viewer_of(request))
+        response = await _stored(storage, model_key(file.sha256), "application/octet-stream", cache=False)
+        response.headers["content-disposition"] = _content_disposition(file.name)
+        return response
+
+    @post("/files/{file_id:uuid}/rename", name="file_rename")
+    async def rename(self, request: HTMXRequest, files: ModelFileService, file_id: UUID) -> Template | Redirect:
+        viewer = viewer_of(request)
+        file = await _visible(files, file_id, viewer)
+        if not can_change(file, viewer):
+            raise NotFoundException()
+        form = await request.form()
+        name = str(form.get("name", "")).strip()
+        if name:
+            file = await files.rename(file, name)
+        if wants_fragment(request):
+            return render(request, "files/_name.html", file=file, can_change=True)
+        back = form.get("next")
+        return Redirect(path=back, status_code=303) if _local(back) else redirect_to(request, "file", file_id=file.id)
+
+    @post("/files/{file_id:uuid}/delete", name="file_delete")
+    async def delete(
+        self, request: HTMXRequest, files: ModelFileService, storage: Storage, file_id: UUID
+    ) -> Redirect:
+        viewer = viewer_of(request)
+        file = await _visible(files, file_id, viewer)
+        if not can_change(file, viewer):
+            raise NotFoundException()
+        await files.remove(file, storage)
+        flash(request, N_("The file is deleted."), "success")
+        return redirect_to(request, "files")
+
+
+def _local(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith("/") and not url.startswith("//") and "\\" not in url
+
+
+async def _stored(storage: Storage, key: str | None, media_type: str, cache: bool) -> Response:
+    if not key:
+        raise NotFoundException()
+    headers = {"cache-control": "private, max-age=86400" if cache else "private, no-store"}
+    path = storage.local_path(key)
+    if path is not None:
+        return File(path=path, media_type=media_type, headers=headers, content_disposition_type="inline")
+    if not await storage.exists(key):
+        raise NotFoundException()
+    return Stream(storage.stream(key), media_type=media_type, headers=headers)

@@ -1,0 +1,32 @@
+"""The files domain's providers, declared once; `create_app()` merges `dependencies`."""
+
+from __future__ import annotations
+
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
+from litestar.datastructures import State
+from litestar.di import Provide
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts.throttle import DatabaseAttemptCounter, RedisAttemptCounter
+from portal.config import Settings
+from portal.files.services import ModelFileService
+from portal.files.storage import Storage
+from portal.files.throttle import UploadThrottle
+
+
+def provide_storage(state: State) -> Storage:
+    return state.storage
+
+
+def provide_upload_throttle(settings: Settings, redis: Redis | None, db_session: AsyncSession) -> UploadThrottle:
+    """Counters in Redis in services mode; in the embedded default on the request's own session."""
+    counter = RedisAttemptCounter(redis) if redis is not None else DatabaseAttemptCounter(db_session)
+    return UploadThrottle(counter, settings.uploads)
+
+
+dependencies = {
+    "files": create_service_provider(ModelFileService),
+    "storage": Provide(provide_storage, sync_to_thread=False),
+    "upload_throttle": Provide(provide_upload_throttle, sync_to_thread=False),
+}

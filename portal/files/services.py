@@ -1,0 +1,273 @@
+"""Model files: store an upload, who sees it, its analysis lifecycle, rename, delete, claim."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+from advanced_alchemy.filters import LimitOffset, OrderBy
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import and_, func, or_, select, update
+
+from portal.core.paging import Page, limit_offset
+from portal.db.models import ModelFile, User
+from portal.files.analysis import AnalysisResult, check_type
+from portal.files.guards import Viewer, can_see
+from portal.files.storage import Storage, model_key, preview_key
+
+MAX_NAME = 255
+
+
+def analysis_job_id(file_id: Any, attempt: int) -> str:
+    """One job id per attempt: enqueueing the same attempt twice runs it once."""
+    return f"analyze_model:{file_id}:{attempt}"
+
+
+def clean_name(name: str) -> str:
+    """A display name: the last path segment, printable, at most 255 characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return (name or "model")[:MAX_NAME]
+
+
+class ModelFileRepository(SQLAlchemyAsyncRepository[ModelFile]):
+    model_type = ModelFile
+
+
+class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepository]):
+    repository_type = ModelFileRepository
+
+    # ----------------------------------------------------------------- upload
+
+    async def add_upload(
+        self,
+        *,
+        name: str,
+        temp_path: Path,
+        sha256: str,
+        size: int,
+        viewer: Viewer,
+        visitor_key: str | None,
+        storage: Storage,
+        anonymous_days: int,
+        is_demo: bool = False,
+    ) -> ModelFile:
+        """Store the bytes under their hash and add the row. A file whose bytes were analysed
+        before takes that analysis at once (status ready or failed, no job needed); a file that
+        is no model format we read fails at once."""
+        await storage.put_file(model_key(sha256), temp_path)
+        anonymous = viewer.user is None and not is_demo
+        data: dict[str, Any] = {
+            "name": clean_name(name),
+            "sha256": sha256,
+            "size_bytes": size,
+            "owner_id": None if is_demo else viewer.user_id,
+            "visitor_key": visitor_key if anonymous else None,
+            "is_demo": is_demo,
+            "expires_at": datetime.now(UTC) + timedelta(days=anonymous_days) if anonymous else None,
+        }
+        twin = await self._analysed_twin(sha256)
+        if twin is not None:
+            data.update(_results_of(twin))
+        else:
+            refused = await anyio.to_thread.run_sync(check_type, temp_path)
+            if refused is not None:
+                data.update(
+                    status="failed",
+                    failure_code=refused.code,
+                    failure_message=refused.message,
+                    failure_params=refused.params,
+                    analysed_at=datetime.now(UTC),
+                )
+        return await self.create(data)
+
+    async def _analysed_twin(self, sha256: str) -> ModelFile | None:
+        rows = await self.list(
+            ModelFile.sha256 == sha256,
+            ModelFile.status.in_(("ready", "failed")),
+            OrderBy(field_name="analysed_at", sort_order="desc"),
+            LimitOffset(limit=1, offset=0),
+        )
+        # A failure is final too: it comes from the bytes (transient trouble goes back to pending).
+        return rows[0] if rows else None
+
+    # ----------------------------------------------------------------- access
+
+    async def get_visible(self, file_id: Any, viewer: Viewer) -> ModelFile | None:
+        file = await self.get_one_or_none(id=file_id)
+        return file if file is not None and can_see(file, viewer) else None
+
+    def _listing_filter(self, viewer: Viewer, everyone: bool) -> Any:
+        if viewer.is_staff and everyone:
+            return None
+        if viewer.user is not None:
+            return ModelFile.owner_id == viewer.user.id
+        if viewer.visitor_key:
+            return and_(ModelFile.owner_id.is_(None), ModelFile.visitor_key == viewer.visitor_key)
+        return ModelFile.id.is_(None)  # nothing
+
+    async def list_for(self, viewer: Viewer, page: int, per_page: int, everyone: bool = True) -> Page[ModelFile]:
+        """The viewer's files, newest first (staff: everyone's, unless `everyone` is False)."""
+        condition = self._listing_filter(viewer, everyone)
+        filters: list[Any] = [condition] if condition is not None else []
+        filters.append(ModelFile.is_demo.is_(False))
+        items, total = await self.list_and_count(
+            *filters, OrderBy(field_name="created_at", sort_order="desc"), limit_offset(page, per_page)
+        )
+        return Page(list(items), total, page, per_page)
+
+    async def owner_emails(self, files: list[ModelFile]) -> dict[Any, str]:
+        ids = {f.owner_id for f in files if f.owner_id is not None}
+        if not ids:
+            return {}
+        rows = await self.repository.session.execute(select(User.id, User.email).where(User.id.in_(ids)))
+        return dict(rows.all())
+
+    async def demo_files(self) -> list[ModelFile]:
+        return list(await self.list(ModelFile.is_demo.is_(True), OrderBy(field_name="name", sort_order="asc")))
+
+    async def claim(self, visitor_key: str | None, user_id: Any) -> int:
+        """The visitor logged in or registered: their anonymous uploads become the account's."""
+        if not visitor_key:
+            return 0
+        result = await self.repository.session.execute(
+            update(ModelFile)
+            .where(ModelFile.owner_id.is_(None), ModelFile.visitor_key == visitor_key, ModelFile.is_demo.is_(False))
+            .values(owner_id=user_id, visitor_key=None, expires_at=None)
+        )
+        return result.rowcount or 0
+
+    # ----------------------------------------------------------------- changes
+
+    async def rename(self, file: ModelFile, name: str) -> ModelFile:
+        return await self.update({"name": clean_name(name)}, item_id=file.id)
+
+    async def remember_quote(self, file: ModelFile, options: dict, total: Any, currency: str) -> None:
+        await self.update(
+            {"quote_options": options, "last_total": total, "last_currency": currency}, item_id=file.id
+        )
+
+    async def set_units(self, file: ModelFile, units: str) -> ModelFile:
+        return await self.update({"units": units}, item_id=file.id)
+
+    async def remove(self, file: ModelFile, storage: Storage) -> None:
+        """Delete the row; the stored bytes and previews go when no other row uses them."""
+        sha256 = file.sha256
+        await self.delete(file.id)
+        others = await self.count(ModelFile.sha256 == sha256)
+        if not others:
+            for key in (model_key(sha256), preview_key(sha256, "png"), preview_key(sha256, "glb")):
+                await storage.delete(key)
+
+    async def expired(self, now: datetime, limit: int = 200) -> list[ModelFile]:
+        return list(
+            await self.list(
+                ModelFile.expires_at.is_not(None),
+                ModelFile.expires_at <= now,
+                ModelFile.owner_id.is_(None),
+                LimitOffset(limit=limit, offset=0),
+            )
+        )
+
+    # ----------------------------------------------------------------- analysis
+
+    async def take_for_analysis(self, file_id: Any, lease_seconds: int) -> ModelFile | None:
+        """Mark the file `processing` for this worker, unless it is final or another live worker
+        holds it. Atomic, so a job that runs twice analyses once."""
+        now = datetime.now(UTC)
+        session = self.repository.session
+        result = await session.execute(
+            update(ModelFile)
+            .where(
+                ModelFile.id == file_id,
+                or_(
+                    ModelFile.status == "pending",
+                    and_(ModelFile.status == "processing", ModelFile.lease_until < now),
+                ),
+            )
+            .values(
+                status="processing",
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=ModelFile.attempts + 1,
+            )
+        )
+        if not result.rowcount:
+            return None
+        await session.commit()
+        return await self.get(file_id)
+
+    async def finish(self, file: ModelFile, result: AnalysisResult, storage: Storage) -> ModelFile:
+        png, glb = preview_key(file.sha256, "png"), preview_key(file.sha256, "glb")
+        await storage.put_bytes(png, result.png)
+        await storage.put_bytes(glb, result.glb)
+        return await self.update(
+            {
+                "status": "ready",
+                "format": result.format,
+                "metrics": result.metrics,
+                "findings": result.findings,
+                "thumbnail_key": png,
+                "glb_key": glb,
+                "failure_code": None,
+                "failure_message": None,
+                "failure_params": None,
+                "lease_until": None,
+                "analysed_at": datetime.now(UTC),
+            },
+            item_id=file.id,
+            auto_commit=True,
+        )
+
+    async def fail(self, file: ModelFile, code: str, message: str, params: dict | None = None) -> ModelFile:
+        return await self.update(
+            {
+                "status": "failed",
+                "failure_code": code,
+                "failure_message": message,
+                "failure_params": params or {},
+                "lease_until": None,
+                "analysed_at": datetime.now(UTC),
+            },
+            item_id=file.id,
+            auto_commit=True,
+        )
+
+    async def release(self, file: ModelFile) -> None:
+        """A transient failure: back to `pending` for the retry."""
+        await self.update({"status": "pending", "lease_until": None}, item_id=file.id, auto_commit=True)
+
+    async def stalled(self, now: datetime, pending_for: timedelta) -> list[ModelFile]:
+        """Files a dead worker left `processing` (lease run out), or `pending` too long (a lost
+        queue): they are enqueued again."""
+        rows = await self.list(
+            or_(
+                and_(ModelFile.status == "processing", ModelFile.lease_until < now),
+                and_(ModelFile.status == "pending", ModelFile.updated_at < now - pending_for),
+            ),
+            LimitOffset(limit=500, offset=0),
+        )
+        return list(rows)
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self.repository.session.execute(
+            select(ModelFile.status, func.count()).group_by(ModelFile.status)
+        )
+        return dict(rows.all())
+
+
+def _results_of(twin: ModelFile) -> dict[str, Any]:
+    return {
+        "status": twin.status,
+        "format": twin.format,
+        "metrics": twin.metrics,
+        "findings": twin.findings,
+        "thumbnail_key": twin.thumbnail_key,
+        "glb_key": twin.glb_key,
+        "failure_code": twin.failure_code,
+        "failure_message": twin.failure_message,
+        "failure_params": twin.failure_params,
+        "analysed_at": twin.analysed_at,
+    }

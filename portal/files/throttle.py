@@ -1,0 +1,30 @@
+"""Anonymous uploads per client address and per visitor session, within a window.
+
+The same atomic counters as the login throttle (Redis in services mode, one database row per
+key in the embedded default): count first, then decide, so a burst cannot slip past the limit.
+An upload request counts once when it starts and once more for every further file it carries.
+"""
+
+from __future__ import annotations
+
+from portal.accounts.throttle import AttemptCounter
+from portal.config import UploadSettings
+
+
+class UploadThrottle:
+    def __init__(self, counter: AttemptCounter, settings: UploadSettings) -> None:
+        self._counter = counter
+        self._address_limit = settings.address_uploads
+        self._session_limit = settings.session_uploads
+        self._window = settings.window_seconds
+
+    async def admit(self, address: str, visitor_key: str) -> bool:
+        """Count this upload; False when the address or the session is over its limit."""
+        from_address = await self._counter.add(f"upload-address:{address}", self._window)
+        from_session = await self._counter.add(f"upload-session:{visitor_key}", self._window)
+        return from_address <= self._address_limit and from_session <= self._session_limit
+
+    async def count_more(self, address: str, visitor_key: str, files: int) -> None:
+        for _ in range(files):
+            await self._counter.add(f"upload-address:{address}", self._window)
+            await self._counter.add(f"upload-session:{visitor_key}", self._window)

@@ -1,0 +1,185 @@
+"""The live quote of a file, manual-review requests, and staff's rate card and review pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+
+from geometry.model import GeometryError
+from portal.accounts.guards import requires_staff
+from portal.core.flash import flash
+from portal.core.i18n import N_
+from portal.core.templates import redirect_to, render, wants_fragment
+from portal.files.guards import can_change, viewer_of
+from portal.files.services import ModelFileService
+from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of
+from portal.quotes.reviews import ReviewService
+from portal.quotes.services import QuoteService, RateCardService
+from portal.quotes.views import quote_panel
+
+OPTION_FIELDS = ("process", "material", "finish", "tolerance", "quantity", "lead_time", "units")
+PER_PAGE = 30
+
+
+def wanted_options(form: dict[str, Any]) -> dict[str, Any]:
+    """The options a quote form asks for; a "cheaper if" button (`apply=quantity:10`) or a
+    units button (`set_units=inch`) changes one of them."""
+    wanted = {key: str(form.get(key, "")) for key in OPTION_FIELDS if form.get(key) is not None}
+    apply = str(form.get("apply", ""))
+    option, _, value = apply.partition(":")
+    if option in OPTION_FIELDS and value:
+        wanted[option] = value
+    if form.get("set_units"):
+        wanted["units"] = str(form["set_units"])
+    return wanted
+
+
+async def _file(files: ModelFileService, request: HTMXRequest, file_id: UUID):
+    file = await files.get_visible(file_id, viewer_of(request))
+    if file is None:
+        raise NotFoundException()
+    return file
+
+
+class QuoteController(Controller):
+    @get("/files/{file_id:uuid}/quote", name="file_quote")
+    async def quote_fragment(
+        self,
+        request: HTMXRequest,
+        files: ModelFileService,
+        rate_cards: RateCardService,
+        quotes: QuoteService,
+        file_id: UUID,
+    ) -> Template:
+        """The quote panel for the options in the query (or the file's last ones)."""
+        file = await _file(files, request, file_id)
+        if file.status != "ready":
+            raise NotFoundException()
+        wanted = wanted_options(dict(request.query_params)) or None
+        panel = await quote_panel(file, wanted, await rate_cards.current(), quotes, files.repository.session)
+        return render(request, "quotes/_quote.html", panel=panel, can_change=can_change(file, viewer_of(request)))
+
+    @post("/files/{file_id:uuid}/quote", name="file_quote_update")
+    async def update_quote(
+        self,
+        request: HTMXRequest,
+        files: ModelFileService,
+        rate_cards: RateCardService,
+        quotes: QuoteService,
+        file_id: UUID,
+    ) -> Template | Redirect:
+        """Price the chosen options; the owner's choice is kept as the file's last quote."""
+        viewer = viewer_of(request)
+        file = await _file(files, request, file_id)
+        if file.status != "ready":
+            return redirect_to(request, "file", file_id=file.id)
+        wanted = wanted_options(dict(await request.form()))
+        panel = await quote_panel(file, wanted, await rate_cards.current(), quotes, files.repository.session)
+        chosen = {**panel.form.as_dict(), "units": panel.units}
+        if can_change(file, viewer) and not file.is_demo:
+            priced = panel.outcome.quote
+            await files.remember_quote(
+                file, chosen, priced.total if priced else None, priced.currency if priced else None
+            )
+            if panel.units != file.units:
+                await files.set_units(file, panel.units)
+        if wants_fragment(request):
+            return render(request, "quotes/_quote.html", panel=panel, can_change=can_change(file, viewer))
+        return redirect_to(request, "file", query=urlencode(chosen), file_id=file.id)
+
+    @post("/files/{file_id:uuid}/review", name="file_review")
+    async def ask_review(
+        self, request: HTMXRequest, files: ModelFileService, reviews: ReviewService, file_id: UUID
+    ) -> Redirect:
+        file = await _file(files, request, file_id)
+        if request.user is None:  # staff need someone to answer to
+            flash(request, N_("Log in or register to ask for a manual quote; your file stays with you."))
+            back = request.app.route_reverse("file", file_id=file.id)
+            return redirect_to(request, "login", query=urlencode({"next": back}))
+        form = await request.form()
+        options = {key: str(form.get(key, "")) for key in OPTION_FIELDS if form.get(key)}
+        await reviews.ask(file.id, request.user.id, options, str(form.get("message", "")))
+        flash(request, N_("Your request is sent: staff will price the part and answer here."), "success")
+        return redirect_to(request, "file", file_id=file.id)
+
+
+class RateCardAdminController(Controller):
+    path = "/admin/rates"
+    guards = [requires_staff]
+
+    @get("/", name="rate_card")
+    async def rate_card(self, request: HTMXRequest, rate_cards: RateCardService) -> Template:
+        current = await rate_cards.current()
+        return render(
+            request, "quotes/rates.html", sections=fields_of(current.data), section_names=SECTIONS,
+            current=current, history=await rate_cards.history(), errors={}, general_error=None,
+        )
+
+    @post("/", name="rate_card_save")
+    async def save_rate_card(self, request: HTMXRequest, rate_cards: RateCardService) -> Template | Redirect:
+        current = await rate_cards.current()
+        form = dict(await request.form())
+        data, typed = data_from_form(form, current.data)
+        try:
+            await rate_cards.save(data, request.user.id)
+        except GeometryError as exc:
+            key = exc.params.get("key")
+            errors = {key: exc.message} if key in typed else {}
+            return render(
+                request, "quotes/rates.html", status_code=422, sections=fields_of(current.data, typed),
+                section_names=SECTIONS, current=current, history=await rate_cards.history(), errors=errors,
+                general_error=None if errors else exc.message,
+            )
+        flash(request, N_("The rate card is saved as a new version: new quotes use it now."), "success")
+        return redirect_to(request, "rate_card")
+
+
+class ReviewAdminController(Controller):
+    path = "/admin/reviews"
+    guards = [requires_staff]
+
+    @get("/", name="reviews")
+    async def review_queue(
+        self,
+        request: HTMXRequest,
+        reviews: ReviewService,
+        files: ModelFileService,
+        status: str = "open",
+        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+    ) -> Template:
+        status = status if status in ("open", "answered") else "open"
+        found, total = await reviews.queue(status, page, PER_PAGE)
+        wanted = [r.file_id for r in found]
+        by_id = {f.id: f for f in await files.list(files.model_type.id.in_(wanted))} if found else {}
+        return render(
+            request, "quotes/reviews.html", requests=found, files=by_id, status=status, total=total,
+            page=page, pages=max(1, -(-total // PER_PAGE)), errors={},
+        )
+
+    @post("/{request_id:uuid}", name="review_answer")
+    async def answer_review(
+        self, request: HTMXRequest, reviews: ReviewService, files: ModelFileService, request_id: UUID
+    ) -> Template | Redirect:
+        row = await reviews.get_one_or_none(id=request_id)
+        if row is None:
+            raise NotFoundException()
+        form = await request.form()
+        file = await files.get(row.file_id)
+        currency = file.last_currency or "RUB"
+        answered, errors = await reviews.answer(
+            row.id, str(form.get("price", "")), currency, str(form.get("answer", "")), request.user.id
+        )
+        if answered is None:
+            return render(
+                request, "quotes/reviews.html", status_code=422, requests=[row], files={file.id: file},
+                status="open", total=1, page=1, pages=1, errors={row.id: errors},
+            )
+        flash(request, N_("The answer is sent."), "success")
+        return redirect_to(request, "reviews")

@@ -1,0 +1,136 @@
+"""Quote lines, suggestions and disabled-option reasons in the visitor's language (by code).
+
+Names of processes, materials and finishes are the rate card's own (staff write them).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from portal.core.i18n import N_, current_language, gettext
+from portal.files.catalogue import text_of
+
+LINES = {
+    "material": N_("Material: %(material)s"),
+    "machine_time": N_("Machine time: %(process)s"),
+    "handling": N_("Handling and inspection"),
+    "setup": N_("Setup (once per order)"),
+    "finish": N_("Finish: %(finish)s"),
+    "no_finish": N_("No finish"),
+    "tolerance": N_("Tolerance: %(tolerance)s"),
+    "lead_time": N_("Lead time: %(lead_time)s"),
+    "quantity_discount": N_("Quantity discount %(percent)s %%"),
+    "minimum_order": N_("Minimum order top-up"),
+    "subtotal": N_("Subtotal"),
+    "vat": N_("VAT %(percent)s %%"),
+    "total": N_("Total"),
+}
+
+SUGGESTIONS = {
+    "lead_time": N_("Choose the %(name)s lead time: %(days)s business days instead of %(base_days)s"),
+    "quantity": N_("Order %(value)s parts"),
+    "tolerance": N_("Accept %(name)s where the drawing allows"),
+    "material": N_("Use %(name)s instead of %(current)s"),
+}
+
+REASONS = {
+    "too_large": N_("too large for this process (at most %(envelope)s mm)"),
+    "blocked": N_("the model cannot be made this way"),
+    "not_offered": N_("not offered for %(process)s"),
+    "material_class": N_("only for %(classes)s"),
+}
+
+REVIEW_REASONS = {"too_large_for_all": N_("The part is too large for every process we offer.")}
+
+
+UNIT_NAMES = {"mm": N_("millimetres"), "inch": N_("inches"), "m": N_("metres"), "um": N_("micrometres")}
+
+
+def units_name(units: str) -> str:
+    return gettext(UNIT_NAMES.get(units, units))
+
+
+def percent(fraction: Decimal) -> str:
+    text = f"{fraction * 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def money(amount: Decimal | None, currency: str = "RUB") -> str:
+    if amount is None:
+        return ""
+    text = f"{amount:,.2f}"
+    if current_language.get() == "ru":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+        return f"{text}\u00a0₽" if currency == "RUB" else f"{text}\u00a0{currency}"
+    return f"₽{text}" if currency == "RUB" else f"{text} {currency}"
+
+
+def line_label(code: str, quote: Any, card: Any) -> str:
+    process = card.process(quote.process)
+    material = process.material(quote.material) if process else None
+    finish = card.finish(quote.finish) if quote.finish else None
+    tolerance = card.tolerance(quote.tolerance)
+    lead_time = card.lead_time(quote.lead_time)
+    if code == "finish" and finish is None:
+        return gettext(LINES["no_finish"])
+    values = {
+        "material": material.name if material else quote.material,
+        "process": process.name if process else quote.process,
+        "finish": finish.name if finish else "",
+        "tolerance": tolerance.name if tolerance else quote.tolerance,
+        "lead_time": lead_time.name if lead_time else quote.lead_time,
+        "percent": percent(card.discount_for(quote.quantity) if code == "quantity_discount" else card.vat_rate),
+    }
+    return gettext(LINES.get(code, code)) % values if code in LINES else code
+
+
+def suggestion_label(suggestion: Any, quote: Any, card: Any) -> str:
+    values: dict[str, Any] = {
+        "value": suggestion.value,
+        "days": suggestion.lead_time_days,
+        "base_days": quote.lead_time_days,
+        "name": str(suggestion.value),
+        "current": quote.material,
+    }
+    if suggestion.code == "lead_time":
+        tier = card.lead_time(str(suggestion.value))
+        values["name"] = tier.name.lower() if tier else suggestion.value
+    elif suggestion.code == "tolerance":
+        tolerance = card.tolerance(str(suggestion.value))
+        values["name"] = tolerance.name if tolerance else suggestion.value
+    elif suggestion.code == "material":
+        process = card.process(quote.process)
+        other = process.material(str(suggestion.value)) if process else None
+        current = process.material(quote.material) if process else None
+        values["name"] = other.name if other else suggestion.value
+        values["current"] = current.name if current else quote.material
+    template = SUGGESTIONS.get(suggestion.code)
+    return gettext(template) % values if template else suggestion.label
+
+
+def reason_text(choice: Any) -> str:
+    template = REASONS.get(choice.disabled_reason or "")
+    return gettext(template) % choice.reason_args if template else ""
+
+
+def review_reason_text(outcome: Any, card: Any) -> str:
+    if outcome.review_reason in REVIEW_REASONS:
+        return gettext(REVIEW_REASONS[outcome.review_reason])
+    return text_of(outcome.review_reason, outcome.review_params, card=card)
+
+
+def long_date(value: date) -> str:
+    return value.strftime("%d.%m.%Y") if current_language.get() == "ru" else value.strftime("%a %d %b %Y")
+
+
+TEMPLATE_GLOBALS = {
+    "money": money,
+    "line_label": line_label,
+    "suggestion_label": suggestion_label,
+    "reason_text": reason_text,
+    "review_reason_text": review_reason_text,
+    "long_date": long_date,
+    "units_name": units_name,
+}

@@ -1,0 +1,73 @@
+"""Manual review: a customer asks staff to price a file the instant quote cannot; staff answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from advanced_alchemy.filters import LimitOffset, OrderBy
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+
+from portal.core.i18n import N_
+from portal.db.models import ReviewRequest
+
+MAX_PRICE = Decimal("100000000")
+
+
+class ReviewRepository(SQLAlchemyAsyncRepository[ReviewRequest]):
+    model_type = ReviewRequest
+
+
+class ReviewService(SQLAlchemyAsyncRepositoryService[ReviewRequest, ReviewRepository]):
+    repository_type = ReviewRepository
+
+    async def latest_for(self, file_id: Any) -> ReviewRequest | None:
+        rows = await self.list(
+            ReviewRequest.file_id == file_id,
+            OrderBy(field_name="created_at", sort_order="desc"),
+            LimitOffset(limit=1, offset=0),
+        )
+        return rows[0] if rows else None
+
+    async def ask(self, file_id: Any, user_id: Any, options: dict, message: str) -> ReviewRequest:
+        """One open request per file: asking again while one is open changes nothing."""
+        open_request = await self.get_one_or_none(file_id=file_id, status="open")
+        if open_request is not None:
+            return open_request
+        return await self.create(
+            {"file_id": file_id, "requested_by_id": user_id, "options": options, "message": message[:2000]}
+        )
+
+    async def queue(self, status: str, page: int, per_page: int) -> tuple[list[ReviewRequest], int]:
+        return await self.list_and_count(
+            ReviewRequest.status == status,
+            OrderBy(field_name="created_at", sort_order="asc" if status == "open" else "desc"),
+            LimitOffset(limit=per_page, offset=(page - 1) * per_page),
+        )
+
+    async def answer(
+        self, request_id: Any, price_text: str, currency: str, answer: str, staff_id: Any
+    ) -> tuple[ReviewRequest | None, dict[str, str]]:
+        errors: dict[str, str] = {}
+        try:
+            price = Decimal(price_text.replace(",", ".").replace(" ", "").strip())
+        except InvalidOperation:
+            price = None
+        if price is None or not price.is_finite() or price <= 0 or price >= MAX_PRICE:
+            errors["price"] = N_("Enter the price as a positive number, for example 12500.00.")
+        if errors:
+            return None, errors
+        row = await self.update(
+            {
+                "price": price.quantize(Decimal("0.01")),
+                "currency": currency,
+                "answer": answer[:4000],
+                "status": "answered",
+                "answered_by_id": staff_id,
+                "answered_at": datetime.now(UTC),
+            },
+            item_id=request_id,
+        )
+        return row, errors

@@ -1,0 +1,365 @@
+"""Rate cards kept in the database, and the instant quote: measurements + options + rate card →
+`geometry.pricing` → an itemised quote, cached per (file hash, units, options, rate-card version).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from threading import Lock
+from typing import Any
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import select
+
+from geometry.model import Finding, GeometryError
+from geometry.pricing import (
+    Part,
+    Quote,
+    QuoteOptions,
+    RateCard,
+    default_rate_card_text,
+    load_rate_card,
+    process_limits,
+    quote,
+)
+from geometry.pricing.engine import MAX_QUANTITY, part_extents
+from portal.db.models import RateCardVersion
+
+UNITS = {"mm": Decimal(1), "inch": Decimal("25.4"), "m": Decimal(1000), "um": Decimal("0.001")}
+# Findings that depend on the part's size: they are measured again after a change of units.
+SIZE_FINDINGS = {"units_suspect_small", "units_suspect_large", "exceeds_envelope"}
+
+
+# --------------------------------------------------------------------------- rate cards
+
+
+def plain(value: Any) -> Any:
+    """A card as JSON-ready data: Decimals become text (the card reader takes them exactly)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def default_card_data() -> dict[str, Any]:
+    return plain(tomllib.loads(default_rate_card_text(), parse_float=Decimal))
+
+
+@dataclass(frozen=True)
+class CurrentCard:
+    card: RateCard
+    number: int  # 0: the built-in default, never saved
+    data: dict[str, Any]
+    key: Any = None  # the saved version's row id: what a cached quote was priced with
+
+
+_cards: dict[Any, CurrentCard] = {}  # by row id: saved versions never change, so a parsed card is kept
+_cards_lock = Lock()
+
+
+def _default_card() -> CurrentCard:
+    with _cards_lock:
+        if None not in _cards:
+            data = default_card_data()
+            _cards[None] = CurrentCard(load_rate_card(data), 0, data)
+        return _cards[None]
+
+
+class RateCardRepository(SQLAlchemyAsyncRepository[RateCardVersion]):
+    model_type = RateCardVersion
+
+
+class RateCardService(SQLAlchemyAsyncRepositoryService[RateCardVersion, RateCardRepository]):
+    repository_type = RateCardRepository
+
+    async def current(self) -> CurrentCard:
+        session = self.repository.session
+        latest = (
+            await session.execute(
+                select(RateCardVersion.id, RateCardVersion.number).order_by(RateCardVersion.number.desc()).limit(1)
+            )
+        ).first()
+        if latest is None:
+            return _default_card()
+        row_id, number = latest
+        cached = _cards.get(row_id)
+        if cached is not None:
+            return cached
+        row = await self.get(row_id)
+        current = CurrentCard(load_rate_card(row.data), number, row.data, row_id)
+        with _cards_lock:
+            _cards[row_id] = current
+        return current
+
+    async def save(self, data: dict[str, Any], user_id: Any) -> RateCardVersion:
+        """Validate and store a new version (it prices new quotes at once).
+
+        Raises GeometryError("bad_rate_card") naming the bad key.
+        """
+        current = await self.current()
+        number = current.number + 1
+        data = {**data, "version": f"{date.today():%Y-%m}.{number}"}
+        load_rate_card(data)  # the same reader that prices: it names the bad key
+        return await self.create(
+            {"number": number, "version": data["version"], "data": plain(data), "created_by_id": user_id}
+        )
+
+    async def history(self, limit: int = 20) -> list[RateCardVersion]:
+        from advanced_alchemy.filters import LimitOffset, OrderBy
+
+        return list(
+            await self.list(OrderBy(field_name="number", sort_order="desc"), LimitOffset(limit=limit, offset=0))
+        )
+
+
+def limits_of(card: RateCard):
+    """What the analysis checks against: each process's envelope and minimum wall."""
+    return process_limits(card)
+
+
+# --------------------------------------------------------------------------- the part
+
+
+def part_of(metrics: dict[str, Any], findings: list[dict[str, Any]], units: str, card: RateCard) -> Part:
+    """The part as pricing sees it, in millimetres after the customer's choice of units."""
+    scale = UNITS.get(units, Decimal(1))
+    kept = [
+        Finding(f["code"], f["severity"], f["message"], f.get("process"), f.get("params") or {})
+        for f in findings
+        if units == "mm" or f["code"] not in SIZE_FINDINGS
+    ]
+    return Part(
+        volume_mm3=Decimal(str(metrics["volume_mm3"])) * scale**3,
+        area_mm2=Decimal(str(metrics["area_mm2"])) * scale**2,
+        bbox_mm=tuple(Decimal(str(v)) * scale for v in metrics["bbox_mm"]),
+        obb_mm=tuple(Decimal(str(v)) * scale for v in metrics["obb_mm"]) if metrics.get("obb_mm") else None,
+        holes=metrics.get("holes"),
+        findings=tuple(kept),
+    )
+
+
+def scaled_metrics(metrics: dict[str, Any], units: str) -> dict[str, Any]:
+    scale = float(UNITS.get(units, Decimal(1)))
+    if scale == 1:
+        return metrics
+    return {
+        **metrics,
+        "volume_mm3": metrics["volume_mm3"] * scale**3,
+        "area_mm2": metrics["area_mm2"] * scale**2,
+        "bbox_mm": [v * scale for v in metrics["bbox_mm"]],
+        "obb_mm": [v * scale for v in metrics.get("obb_mm") or metrics["bbox_mm"]],
+    }
+
+
+def fits(part: Part, envelope: tuple) -> bool:
+    sides = part_extents(part)
+    room = sorted((Decimal(v) for v in envelope), reverse=True)
+    return all(side <= space for side, space in zip(sides, room, strict=True))
+
+
+def blocking(part: Part, process_id: str | None = None) -> list[Finding]:
+    """Blocking findings that stop an instant price (the envelope is handled per process)."""
+    return [
+        f
+        for f in part.findings
+        if f.severity == "blocking" and f.code != "exceeds_envelope" and f.process in (None, process_id)
+    ]
+
+
+# --------------------------------------------------------------------------- the form
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+    disabled_reason: str | None = None  # a message id (translated where shown) or None
+    reason_args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class QuoteForm:
+    """What the customer chose (made valid against the card and the part) and what is on offer."""
+
+    options: QuoteOptions
+    processes: list[Choice]
+    materials: list[Choice]
+    finishes: list[Choice]
+    tolerances: list[Choice]
+    lead_times: list[Choice]
+    quantity_text: str
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        o = self.options
+        return {
+            "process": o.process,
+            "material": o.material,
+            "finish": o.finish or "",
+            "tolerance": o.tolerance,
+            "lead_time": o.lead_time,
+            "quantity": o.quantity,
+        }
+
+
+def _quantity(raw: Any) -> tuple[int | None, str]:
+    text = str(raw if raw is not None else "").strip()
+    try:
+        value = int(text)
+    except ValueError:
+        return None, text
+    return (value, text) if 1 <= value <= MAX_QUANTITY else (None, text)
+
+
+def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
+    """Resolve the wanted options against the card and the part: an option that does not fit
+    falls back to the nearest one that does, and every choice says why it is disabled."""
+    errors: dict[str, str] = {}
+    processes = []
+    for p in card.processes:
+        reason = None
+        if not fits(part, p.envelope_mm):
+            reason = "too_large"
+        elif blocking(part, p.id):
+            reason = "blocked"
+        envelope = " × ".join(f"{v:.0f}" for v in sorted(p.envelope_mm, reverse=True))
+        processes.append(Choice(p.id, p.name, reason, {"envelope": envelope}))
+    usable = [c.value for c in processes if c.disabled_reason is None]
+    process_id = wanted.get("process")
+    if process_id not in usable:
+        process_id = usable[0] if usable else card.processes[0].id
+    process = card.process(process_id)
+    assert process is not None
+
+    materials = []
+    seen: set[str] = set()
+    for p in card.processes:
+        for m in p.materials:
+            if m.id in seen:
+                continue
+            seen.add(m.id)
+            offered = process.material(m.id) is not None
+            materials.append(Choice(m.id, m.name, None if offered else "not_offered", {"process": process.name}))
+    material_id = wanted.get("material")
+    material = process.material(material_id) if isinstance(material_id, str) else None
+    material = material or process.materials[0]
+
+    finishes = [Choice("", "", None)]  # none: as machined / as printed
+    for f in card.finishes:
+        reason, args = None, {}
+        if process.id not in f.processes:
+            reason, args = "not_offered", {"process": process.name}
+        elif f.material_classes and material.material_class not in f.material_classes:
+            reason, args = "material_class", {"classes": ", ".join(f.material_classes)}
+        finishes.append(Choice(f.id, f.name, reason, args))
+    finish_id = wanted.get("finish") or None
+    if not any(c.value == finish_id and c.disabled_reason is None for c in finishes if c.value):
+        finish_id = None
+
+    tolerances = [
+        Choice(t.id, t.name, None if process.id in t.processes else "not_offered", {"process": process.name})
+        for t in card.tolerances
+    ]
+    tolerance_id = wanted.get("tolerance") or card.default_tolerance
+    allowed = [c.value for c in tolerances if c.disabled_reason is None]
+    if tolerance_id not in allowed:
+        tolerance_id = card.default_tolerance if card.default_tolerance in allowed else allowed[0]
+
+    lead_times = [Choice(t.id, t.name) for t in card.lead_times]
+    lead_time_id = wanted.get("lead_time") or card.default_lead_time
+    if card.lead_time(lead_time_id) is None:
+        lead_time_id = card.default_lead_time
+
+    quantity, quantity_text = _quantity(wanted.get("quantity", 1))
+    if quantity is None:
+        errors["quantity"] = "bad_quantity"
+        quantity = 1
+    options = QuoteOptions(
+        process=process.id,
+        material=material.id,
+        quantity=quantity,
+        finish=finish_id,
+        tolerance=tolerance_id,
+        lead_time=lead_time_id,
+    )
+    return QuoteForm(options, processes, materials, finishes, tolerances, lead_times, quantity_text, errors)
+
+
+# --------------------------------------------------------------------------- quoting
+
+
+@dataclass(frozen=True)
+class QuoteOutcome:
+    quote: Quote | None
+    review_reason: str | None = None  # why a manual review is needed: a geometry code, or "too_large_for_all"
+    review_params: dict[str, Any] = field(default_factory=dict)
+    ship_by: date | None = None
+
+
+class QuoteService:
+    """Prices parts; the same (file hash, units, options, rate-card version) is priced once."""
+
+    def __init__(self, cache_size: int = 4096) -> None:
+        self._cache: OrderedDict[tuple, Quote] = OrderedDict()
+        self._size = cache_size
+        self._lock = Lock()
+
+    def quote(
+        self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
+    ) -> Quote:
+        """Raises GeometryError when the part cannot be priced with these options.
+
+        `content_key` names the measurements (the file's hash and units); `card_key` the rate
+        card's saved version (the card's own name and version when it has none).
+        """
+        key = (content_key, options, card_key or (card.name, card.version))
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        priced = quote(part, card, options)
+        with self._lock:
+            self._cache[key] = priced
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return priced
+
+    def outcome(
+        self,
+        content_key: str,
+        part: Part,
+        form: QuoteForm,
+        card: RateCard,
+        card_key: Any = None,
+        today: date | None = None,
+    ) -> QuoteOutcome:
+        stops = blocking(part, form.options.process)
+        if stops:
+            return QuoteOutcome(None, stops[0].code, dict(stops[0].params))
+        if not any(c.disabled_reason is None for c in form.processes):
+            return QuoteOutcome(None, "too_large_for_all")
+        try:
+            priced = self.quote(content_key, part, form.options, card, card_key)
+        except GeometryError as exc:
+            return QuoteOutcome(None, exc.code, dict(exc.params))
+        return QuoteOutcome(priced, ship_by=ship_by(today or date.today(), priced.lead_time_days))
+
+
+def ship_by(start: date, business_days: int) -> date:
+    """The date `business_days` working days (Monday to Friday) after `start`."""
+    day = start
+    left = business_days
+    while left > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day

@@ -1,0 +1,89 @@
+"""What the quote panel and the upload page show, assembled from the services for a template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from geometry.pricing import RateCard
+from portal.db.models import ModelFile, ReviewRequest
+from portal.quotes.reviews import ReviewService
+from portal.quotes.services import (
+    SIZE_FINDINGS,
+    UNITS,
+    CurrentCard,
+    QuoteForm,
+    QuoteOutcome,
+    QuoteService,
+    build_form,
+    part_of,
+    scaled_metrics,
+)
+
+# The units a file may really be in, by the geometry's units finding.
+UNIT_QUESTIONS = {"units_suspect_small": ("inch", "m"), "units_suspect_large": ("um",)}
+
+
+@dataclass
+class QuotePanel:
+    file: ModelFile
+    card: RateCard
+    card_number: int
+    units: str
+    unit_choices: tuple[str, ...]  # the "is this file in …?" buttons; empty when no question
+    metrics: dict[str, Any]
+    findings: list[dict[str, Any]]
+    form: QuoteForm
+    outcome: QuoteOutcome
+    review: ReviewRequest | None
+
+
+def default_options(file: ModelFile) -> dict[str, Any]:
+    return dict(file.quote_options or {})
+
+
+async def quote_panel(
+    file: ModelFile, wanted: dict[str, Any] | None, current: CurrentCard, quotes: QuoteService, session
+) -> QuotePanel:
+    wanted = dict(wanted) if wanted is not None else default_options(file)
+    units = wanted.get("units") or file.units
+    units = units if units in UNITS else "mm"
+    card = current.card
+    findings = file.findings or []
+    part = part_of(file.metrics or {}, findings, units, card)
+    form = build_form(part, card, wanted)
+    outcome = quotes.outcome(f"{file.sha256}:{units}", part, form, card, current.key)
+    question: tuple[str, ...] = ()
+    for finding in findings:
+        question = question or UNIT_QUESTIONS.get(finding["code"], ())
+    shown = [f for f in findings if units == "mm" or f["code"] not in SIZE_FINDINGS]
+    review = await ReviewService(session=session).latest_for(file.id)
+    return QuotePanel(
+        file=file,
+        card=card,
+        card_number=current.number,
+        units=units,
+        unit_choices=question,
+        metrics=scaled_metrics(file.metrics or {}, units),
+        findings=shown,
+        form=form,
+        outcome=outcome,
+        review=review,
+    )
+
+
+def rate_card_summary(card: RateCard) -> dict[str, Any]:
+    """Processes, materials and lead times on offer, for the upload page."""
+    return {
+        "processes": [
+            {
+                "name": p.name,
+                "kind": p.kind,
+                "envelope": " × ".join(f"{v:.0f}" for v in sorted(p.envelope_mm, reverse=True)),
+                "materials": [m.name for m in p.materials],
+            }
+            for p in card.processes
+        ],
+        "lead_times": [{"name": t.name, "days": t.days} for t in card.lead_times],
+        "currency": card.currency,
+    }

@@ -1,0 +1,106 @@
+"""Upload → analysis on a real worker → ready → the quote fragment, in both runtime modes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from geometry.analyze import analyze_file
+from geometry.pricing import QuoteOptions, default_rate_card, quote
+from portal.app import create_app
+from tests.integration.conftest import csrf_token
+from tests.integration.uploads import TOTAL, box_stl, run_worker, status_of, upload, upload_id, wait_final
+
+OPTIONS = {"process": "cnc_milling", "material": "al_6061", "finish": "", "tolerance": "iso2768_m",
+           "quantity": "7", "lead_time": "standard"}
+
+
+def expected_total(path, quantity: int = 7) -> Decimal:
+    """The price the library gives for the same part, options and (default) rate card."""
+    analysis = analyze_file(path)
+    priced = quote(analysis, default_rate_card(), QuoteOptions("cnc_milling", "al_6061", quantity=quantity,
+                                                               tolerance="iso2768_m", lead_time="standard"))
+    return priced.total
+
+
+async def quoted_total(client, file_id: str) -> Decimal:
+    token = await csrf_token(client, f"/files/{file_id}")
+    fragment = await client.post(
+        f"/files/{file_id}/quote", data=OPTIONS, headers={"x-csrftoken": token, "HX-Request": "true"}
+    )
+    assert fragment.status_code == 200, fragment.text
+    assert "<html" not in fragment.text
+    match = TOTAL.search(fragment.text)
+    assert match, fragment.text
+    return Decimal(match.group(1))
+
+
+async def test_upload_is_analysed_by_the_worker_and_priced(client, settings, tmp_path) -> None:
+    part = box_stl(tmp_path / "block.stl")
+    file_id = await upload_id(client, "block.stl", part.read_bytes())
+    status, _ = await status_of(client, file_id)
+    assert status == "pending"
+
+    await run_worker(settings)
+
+    status, page = await status_of(client, file_id)
+    assert status == "ready", page
+    assert 'hx-trigger="every 1s"' not in page  # the final state stops the polling
+    assert await quoted_total(client, file_id) == expected_total(part)
+    for path, kind in (("thumbnail.png", "image/png"), ("model.glb", "model/gltf-binary")):
+        preview = await client.get(f"/files/{file_id}/{path}")
+        assert preview.status_code == 200 and preview.headers["content-type"].startswith(kind)
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+async def test_upload_is_analysed_in_process_on_the_embedded_default(client, tmp_path) -> None:
+    part = box_stl(tmp_path / "block.stl")
+    file_id = await upload_id(client, "block.stl", part.read_bytes())
+    status, page = await wait_final(client, file_id)
+    assert status == "ready", page
+    assert await quoted_total(client, file_id) == expected_total(part)
+
+
+async def test_the_same_bytes_reuse_the_analysis(client, settings, tmp_path) -> None:
+    content = box_stl(tmp_path / "block.stl").read_bytes()
+    first = await upload_id(client, "block.stl", content)
+    await run_worker(settings)
+    second = await upload_id(client, "copy of block.stl", content)
+    status, _ = await status_of(client, second)
+    assert status == "ready" and second != first
+
+
+async def test_a_plain_form_upload_redirects_to_the_file_page(client, tmp_path) -> None:
+    content = box_stl(tmp_path / "block.stl").read_bytes()
+    response = await upload(client, "block.stl", content, scripted=False)
+    assert response.status_code == 303
+    page = await client.get(response.headers["location"])
+    assert page.status_code == 200 and "block.stl" in page.text
+
+
+async def test_an_oversized_upload_is_refused_before_it_is_read(client) -> None:
+    token = await csrf_token(client, "/")
+    response = await client.post(
+        "/files",
+        content=b"x" * 10,
+        headers={
+            "x-csrftoken": token,
+            "content-type": "multipart/form-data; boundary=abc",
+            "content-length": str(3 * 1024**3),
+        },
+    )
+    assert response.status_code == 413
+
+
+async def test_a_file_over_the_limit_is_refused_with_its_name(settings) -> None:
+    small = replace(settings, uploads=replace(settings.uploads, max_file_bytes=1000))
+    async with AsyncTestClient(app=create_app(small)) as client:
+        response = await upload(client, "big.stl", b"solid x\n" + b" " * 5000)
+        assert response.status_code == 413
+        assert "big.stl" in response.json()["error"]
+        plain = await upload(client, "big.stl", b"solid x\n" + b" " * 5000, scripted=False)
+        assert plain.status_code == 413 and "big.stl" in plain.text
+        assert not list((settings.storage.root / "tmp").iterdir())  # no temporary file left behind
