@@ -91,7 +91,7 @@ def demo() -> None:
     pass
 
 
-@demo.command("load", help="Create the demo admin (printed once) and demo customers.")
+@demo.command("load", help="Create the demo admin (printed once), demo customers and the sample models.")
 def load_demo() -> None:
     anyio.run(_load_demo)
 
@@ -103,6 +103,7 @@ async def _load_demo() -> None:
     settings = get_settings()
     async with _unit_of_work(settings, UserService) as users:
         admin = await load_demo_data(users, settings)
+    await _load_demo_files(settings)
     if admin is None:
         click.echo("Demo data is already loaded; the admin password was printed when it was created.")
     else:
@@ -112,6 +113,25 @@ async def _load_demo() -> None:
         click.echo(f"    e-mail:   {email}")
         click.echo(f"    password: {password}")
         click.echo("")
+
+
+async def _load_demo_files(settings: Settings) -> None:
+    """The sample models: stored, then analysed by the job (in this process in the embedded
+    default, which waits for it; by the worker in services mode)."""
+    from portal.core.queue import JobQueue
+    from portal.demo import load_demo_files
+    from portal.files.services import ModelFileService, analysis_job_id
+    from portal.files.storage import build_storage
+
+    async with _unit_of_work(settings, ModelFileService) as files:
+        added = await load_demo_files(files, build_storage(settings.storage), settings)
+    queue = JobQueue(settings)
+    for file in added:
+        if file.status == "pending":
+            await queue.enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))
+    await queue.close()  # the embedded default runs the jobs here and waits for them
+    if added:
+        click.echo(f"Added {len(added)} sample models.")
 
 
 @asynccontextmanager

@@ -45,6 +45,19 @@
       });
       return;
     }
+    viewers.forEach(function (viewer) {
+      if (viewer.dataset.ready) { return; }
+      viewer.dataset.ready = "1";
+      // The GLB carries no material: give the part the colour of its thumbnail.
+      viewer.addEventListener("load", function () {
+        viewer.model.materials.forEach(function (material) {
+          material.pbrMetallicRoughness.setBaseColorFactor([0.47, 0.63, 0.8, 1]);
+          material.pbrMetallicRoughness.setMetallicFactor(0.1);
+          material.pbrMetallicRoughness.setRoughnessFactor(0.6);
+        });
+        viewer.classList.add("drawn");
+      });
+    });
     if (!viewerLoading) {
       viewerLoading = import(VIEWER);
     }
