@@ -1,0 +1,186 @@
+"""The quote panel: options, units, manual review, the rate card and its versions."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import update
+
+from portal.db.models import User
+from tests.integration.conftest import COMPANY, PERSON, csrf_token, register
+from tests.integration.uploads import TOTAL, box_stl, run_worker, upload_id
+
+SIZE = re.compile(r'data-testid="part-size">([^<]+)<')
+
+
+async def ready_file(client, settings, tmp_path, size=(10.0, 20.0, 30.0), name="part.stl") -> str:
+    file_id = await upload_id(client, name, box_stl(tmp_path / name, size).read_bytes())
+    await run_worker(settings)
+    return file_id
+
+
+async def post_quote(client, file_id: str, data: dict, htmx: bool = True):
+    token = await csrf_token(client, f"/files/{file_id}")
+    headers = {"x-csrftoken": token, "HX-Request": "true"} if htmx else {}
+    if not htmx:
+        data = {**data, "_csrf_token": token}
+    return await client.post(f"/files/{file_id}/quote", data=data, headers=headers, follow_redirects=False)
+
+
+def total(text: str) -> Decimal:
+    match = TOTAL.search(text)
+    assert match, text
+    return Decimal(match.group(1))
+
+
+async def make_staff(db, email: str) -> None:
+    async with db() as session:
+        await session.execute(update(User).where(User.email == email).values(is_staff=True))
+        await session.commit()
+
+
+async def test_changing_the_quantity_changes_the_price_and_is_remembered(client, settings, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    one = total((await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
+                                                      "quantity": "1"})).text)
+    ten = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061", "quantity": "10"})
+    assert total(ten.text) > one
+    assert "<html" not in ten.text  # the fragment alone
+    listing = await client.get("/files")
+    assert f"{total(ten.text):,.2f}" in listing.text  # the last price on the list
+    page = await client.get(f"/files/{file_id}")
+    assert 'value="10"' in page.text
+
+
+async def test_a_plain_form_posts_and_lands_on_the_page_with_the_options(client, settings, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    response = await post_quote(client, file_id, {"process": "fdm", "material": "petg", "quantity": "3"}, htmx=False)
+    assert response.status_code == 303
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert query["process"] == ["fdm"] and query["quantity"] == ["3"]
+    page = await client.get(response.headers["location"])
+    assert "PETG" in page.text and total(page.text) > 0
+
+
+async def test_a_cheaper_if_suggestion_applies_in_one_click(client, settings, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    base = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061", "quantity": "1"})
+    assert 'name="apply" value="quantity:5"' in base.text
+    cheaper = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061", "quantity": "1",
+                                                 "apply": "quantity:5"})
+    assert 'value="5"' in cheaper.text
+
+
+async def test_options_that_do_not_fit_are_disabled_with_the_reason(client, settings, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path, size=(200.0, 160.0, 150.0))
+    page = await post_quote(client, file_id, {"process": "sla", "material": "standard_grey"})
+    assert re.search(r'<option value="sla"[^>]*disabled[^>]*>SLA resin printing — too large', page.text)
+    assert 'value="cnc_milling" selected' in page.text  # fell back to one that fits
+    assert re.search(r'<option value="pla"[^>]*disabled[^>]*>PLA — not offered for CNC milling', page.text)
+
+
+async def test_wrong_units_are_asked_about_and_one_click_rescales(client, settings, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.3))
+    page = await client.get(f"/files/{file_id}")
+    assert 'name="set_units" value="inch"' in page.text
+    rescaled = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
+                                                  "set_units": "inch"})
+    assert SIZE.search(rescaled.text).group(1).startswith("12.7 × 10.2 × 7.6")
+    assert 'name="set_units" value="mm"' in rescaled.text  # and back
+    assert total(rescaled.text) > 0
+
+
+async def test_a_part_too_large_for_everything_asks_for_manual_review(client, other_client, settings, db,
+                                                                      tmp_path) -> None:
+    await register(client)
+    file_id = await ready_file(client, settings, tmp_path, size=(2000.0, 1500.0, 900.0))
+    page = await client.get(f"/files/{file_id}")
+    assert 'data-testid="needs-review"' in page.text and 'data-testid="quote-total"' not in page.text
+    token = await csrf_token(client, f"/files/{file_id}")
+    asked = await client.post(f"/files/{file_id}/review", data={"_csrf_token": token, "message": "Please"},
+                              follow_redirects=False)
+    assert asked.status_code == 303
+
+    await register(other_client, COMPANY)
+    await make_staff(db, COMPANY["email"])
+    await other_client.post("/logout", data={"_csrf_token": await csrf_token(other_client, "/")})
+    from tests.integration.conftest import login
+
+    await login(other_client, COMPANY["email"], COMPANY["password"])
+    queue = await other_client.get("/admin/reviews")
+    assert queue.status_code == 200 and "part.stl" in queue.text
+    request_id = re.search(r'/admin/reviews/([0-9a-f-]{36})', queue.text).group(1)
+    token = await csrf_token(other_client, "/admin/reviews")
+    bad = await other_client.post(f"/admin/reviews/{request_id}", data={"_csrf_token": token, "price": "lots"})
+    assert bad.status_code == 422 and "positive number" in bad.text
+    good = await other_client.post(f"/admin/reviews/{request_id}", data={"_csrf_token": token, "price": "125000",
+                                                                         "answer": "Welded from two parts"},
+                                   follow_redirects=False)
+    assert good.status_code == 303
+    page = await client.get(f"/files/{file_id}")
+    assert "125,000.00" in page.text and "Welded from two parts" in page.text
+
+
+async def test_the_rate_card_names_the_bad_field_and_a_new_version_prices_at_once(
+    client, other_client, settings, db, tmp_path
+) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    options = {"process": "cnc_milling", "material": "al_6061", "quantity": "1"}
+    before = await post_quote(client, file_id, options)
+
+    await register(other_client, {**PERSON, "email": "rates@example.com"})
+    await make_staff(db, "rates@example.com")
+    from tests.integration.conftest import login
+
+    await login(other_client, "rates@example.com", PERSON["password"])
+    form_page = await other_client.get("/admin/rates")
+    assert form_page.status_code == 200
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form_page.text))
+    key = "processes.cnc_milling.hourly_rate"
+    assert key in fields
+    token = await csrf_token(other_client, "/admin/rates")
+    bad = await other_client.post("/admin/rates", data={**fields, "_csrf_token": token, key: "cheap"})
+    assert bad.status_code == 422
+    assert re.search(r'name="processes.cnc_milling.hourly_rate" value="cheap"\s+aria-invalid="true"', bad.text)
+    good = await other_client.post("/admin/rates", data={**fields, "_csrf_token": token, key: "6400"},
+                                   follow_redirects=False)
+    assert good.status_code == 303
+
+    after = await post_quote(client, file_id, options)
+    assert total(after.text) > total(before.text)
+    version = re.search(r"rate card version ([\w.-]+)\.", after.text).group(1)
+    assert version != re.search(r"rate card version ([\w.-]+)\.", before.text).group(1)
+    assert version.endswith(".1")  # the first saved version
+
+
+async def test_demo_files_are_visible_and_quotable_without_an_account(client, settings, db, tmp_path) -> None:
+    from portal.demo import load_demo_files
+    from portal.files.services import ModelFileService
+    from portal.files.storage import build_storage
+
+    async with db() as session:
+        files = ModelFileService(session=session)
+        added = await load_demo_files(files, build_storage(settings.storage), settings)
+        await session.commit()
+    assert len(added) == 5
+    queue_ids = [str(f.id) for f in added]
+    from portal.core.queue import JobQueue
+
+    queue = JobQueue(settings)
+    for file_id in queue_ids:
+        await queue.enqueue("analyze_model", file_id, job_id=f"analyze_model:{file_id}:0")
+    await queue.close()
+    await run_worker(settings)
+    home = await client.get("/")
+    assert all(f"/files/{file_id}" in home.text for file_id in queue_ids)
+    shaft = next(f for f in added if f.name == "shaft.step")
+    page = await client.get(f"/files/{shaft.id}")
+    assert total(page.text) > 0 and 'value="cnc_turning" selected' in page.text
+    # a visitor's choice is not saved on the shared sample
+    changed = await post_quote(client, str(shaft.id), {"process": "cnc_milling", "material": "al_6061",
+                                                       "quantity": "40"})
+    assert total(changed.text) > 0
+    again = await client.get(f"/files/{shaft.id}")
+    assert 'value="cnc_turning" selected' in again.text
