@@ -112,6 +112,8 @@ def mesh_of(triangles: np.ndarray) -> Mesh:
     from geometry.weld import weld
 
     triangles = np.ascontiguousarray(triangles)
+    if not triangles.flags.writeable:  # the weld normalises zeros in place
+        triangles = triangles.copy()
     if len(triangles) == 0:
         raise GeometryError("empty_model", "no facets")
     vertices, inverse = weld(triangles.reshape(-1, 3))

@@ -33,12 +33,32 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from geometry.analyze import load_mesh
+    from geometry.analyze import default_limits, load_mesh
     from geometry.preview import write_previews
 
+    if not (args.png or args.glb or args.thickness_glb):
+        raise SystemExit("preview: give at least one of --png, --glb, --thickness-glb")
     mesh = load_mesh(args.file)
-    write_previews(mesh, png_path=args.png, glb_path=args.glb)
-    print_result({"png": args.png, "glb": args.glb}, args.json, f"wrote {args.png} and {args.glb}")
+    if args.png or args.glb:
+        write_previews(mesh, png_path=args.png, glb_path=args.glb)
+    data: dict = {"png": args.png, "glb": args.glb, "thickness_glb": args.thickness_glb}
+    written = [p for p in (args.png, args.glb) if p]
+    if args.thickness_glb:
+        from geometry.limits import GLB_MAX_FACES
+        from geometry.thickness import legend, reach_for, thickness_map, write_thickness_glb
+
+        minimum = args.min_wall or max((lim.min_wall_mm for lim in default_limits()), default=1.0)
+        measured = thickness_map(mesh, reach_for(minimum))
+        write_thickness_glb(mesh, measured.facet_mm, minimum, args.thickness_glb, GLB_MAX_FACES)
+        data["thickness"] = legend(minimum, measured)
+        thinnest = data["thickness"]["thinnest_mm"]
+        written.append(
+            f"{args.thickness_glb} (red below {minimum:g} mm; thinnest wall "
+            + (f"{thinnest:.2f} mm" if thinnest is not None else f"over {2 * minimum:g} mm")
+            + (f"; measured on {measured.rays:,} of {measured.facets:,} facets" if measured.sampled else "")
+            + ")"
+        )
+    print_result(data, args.json, "wrote " + ", ".join(written))
     return 0
 
 
@@ -62,10 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     quote.add_argument("--json", action="store_true")
     quote.set_defaults(handler=cmd_quote)
 
-    preview = commands.add_parser("preview", help="render a PNG thumbnail and a GLB")
+    preview = commands.add_parser("preview", help="render a PNG thumbnail, a GLB, a wall-thickness GLB")
     preview.add_argument("file")
-    preview.add_argument("--png", required=True)
-    preview.add_argument("--glb", required=True)
+    preview.add_argument("--png")
+    preview.add_argument("--glb")
+    preview.add_argument("--thickness-glb", dest="thickness_glb", help="the model coloured by wall thickness")
+    preview.add_argument(
+        "--min-wall", dest="min_wall", type=float, help="mm; red below it (default: the largest process minimum)"
+    )
     preview.add_argument("--json", action="store_true")
     preview.set_defaults(handler=cmd_preview)
 

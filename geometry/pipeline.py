@@ -7,12 +7,17 @@
     report = process_model("/tmp/upload.bin", "/srv/previews/42")   # any format, by content
     report.analysis                      # geometry.model.Analysis (figures and findings)
     report.png, report.glb               # file paths written under out_dir
+    report.thickness_glb                 # the same model coloured by wall thickness
+    report.thickness                     # its legend: scale, sampled or not, thinnest wall
     report.as_dict()                     # JSON-ready
 
 Everything that touches the file runs in a child of the warm sandbox process (memory, CPU and
 wall-clock limits; a crash or a hang is a clean `GeometryError`): format detection, the reader
 (STL, OBJ, 3MF or STEP), the measures, the manufacturability checks, and the previews — a PNG
-thumbnail and a GLB for the viewer. Only plain data comes back. Errors are `GeometryError`
+thumbnail, a GLB for the viewer, and a second GLB coloured by wall thickness
+(`geometry.thickness`: red below the process minimum, yellow at it, neutral from twice it).
+The thin-wall findings then come from that map (every facet, or a sample on huge meshes)
+rather than from the quick check's 1,024 rays. Only plain data comes back. Errors are `GeometryError`
 with a stable `code` from `geometry.codes` (``as_dict()`` gives code, English message and
 params for a translated one).
 """
@@ -28,6 +33,7 @@ from geometry.model import Analysis, Mesh, ProcessLimits
 
 PNG_NAME = "thumbnail.png"
 GLB_NAME = "model.glb"
+THICKNESS_GLB_NAME = "thickness.glb"
 
 
 @dataclass
@@ -37,9 +43,17 @@ class ModelReport:
     analysis: Analysis
     png: str | None  # the thumbnail's path, or None if it was not asked for
     glb: str | None  # the viewer's GLB
+    thickness_glb: str | None = None  # the GLB coloured by wall thickness
+    thickness: dict | None = None  # `geometry.thickness.legend`: scale, sampled, thinnest
 
     def as_dict(self) -> dict:
-        return {"analysis": self.analysis.as_dict(), "png": self.png, "glb": self.glb}
+        return {
+            "analysis": self.analysis.as_dict(),
+            "png": self.png,
+            "glb": self.glb,
+            "thickness_glb": self.thickness_glb,
+            "thickness": self.thickness,
+        }
 
 
 def process_model(
@@ -49,14 +63,17 @@ def process_model(
     limits: Sequence[ProcessLimits] | None = None,
     png: bool = True,
     glb: bool = True,
+    thickness_glb: bool = True,
+    min_wall_mm: float | None = None,
     thumbnail_px: int = THUMBNAIL_PX,
     sandbox=None,
 ) -> ModelReport:
     """Analyse the model at `path` and write its previews into `out_dir`, in the sandbox.
 
     `limits`: the processes to check against (build envelope, minimum wall); by default those of
-    the default rate card. `out_dir` must exist; files in it are named ``thumbnail.png`` and
-    ``model.glb``. Raises `GeometryError`.
+    the default rate card. `min_wall_mm`: where the thickness map turns red; by default the
+    largest minimum wall among `limits` (no map without either). `out_dir` must exist; files in
+    it are named ``thumbnail.png``, ``model.glb`` and ``thickness.glb``. Raises `GeometryError`.
     """
     from geometry.sandbox import default_sandbox
 
@@ -68,6 +85,8 @@ def process_model(
         limits=None if limits is None else tuple(limits),
         png=png,
         glb=glb,
+        thickness_glb=thickness_glb,
+        min_wall_mm=min_wall_mm,
         thumbnail_px=thumbnail_px,
     )
 
@@ -78,22 +97,50 @@ def run_in_child(
     limits: Sequence[ProcessLimits] | None = None,
     png: bool = True,
     glb: bool = True,
+    thickness_glb: bool = True,
+    min_wall_mm: float | None = None,
     thumbnail_px: int = THUMBNAIL_PX,
 ) -> ModelReport:
     """The work itself (runs in the sandbox child; callable directly in tests)."""
     from geometry.preview import write_previews
 
-    analysis, mesh = analyze_with_mesh(path, limits)
+    analysis, mesh, limits = analyze_with_mesh(path, limits)
     png_path = os.path.join(out_dir, PNG_NAME) if png else None
     glb_path = os.path.join(out_dir, GLB_NAME) if glb else None
     if png_path or glb_path:
         write_previews(mesh, png_path=png_path, glb_path=glb_path, size=thumbnail_px)
-    return ModelReport(analysis=analysis, png=png_path, glb=glb_path)
+    report = ModelReport(analysis=analysis, png=png_path, glb=glb_path)
+    if min_wall_mm is None and limits:
+        min_wall_mm = max(lim.min_wall_mm for lim in limits)
+    if thickness_glb and min_wall_mm:
+        report.thickness_glb = os.path.join(out_dir, THICKNESS_GLB_NAME)
+        report.thickness = thickness_preview(analysis, mesh, limits, min_wall_mm, report.thickness_glb)
+    return report
 
 
-def analyze_with_mesh(path: str, limits: Sequence[ProcessLimits] | None) -> tuple[Analysis, Mesh]:
-    """Read and measure any format in this process; the mesh is the one measured (or STEP's
-    tessellation)."""
+def thickness_preview(
+    analysis: Analysis, mesh: Mesh, limits: Sequence[ProcessLimits], min_wall_mm: float, glb_path: str
+) -> dict:
+    """Measure the thickness map, write its GLB, and take the thin-wall findings from it."""
+    from geometry import dfm
+    from geometry.limits import GLB_MAX_FACES
+    from geometry.thickness import as_wall, legend, reach_for, thickness_map, write_thickness_glb
+
+    reach = reach_for(max([min_wall_mm, *(lim.min_wall_mm for lim in limits)]))
+    measured = thickness_map(mesh, reach)
+    write_thickness_glb(mesh, measured.facet_mm, min_wall_mm, glb_path, GLB_MAX_FACES)
+    if limits:
+        wall = as_wall(measured, mesh, limits)
+        kept = [f for f in analysis.findings if not f.code.startswith("thin_wall")]
+        analysis.findings = kept + dfm.thin_wall_findings(wall, limits)
+    return legend(min_wall_mm, measured)
+
+
+def analyze_with_mesh(
+    path: str, limits: Sequence[ProcessLimits] | None
+) -> tuple[Analysis, Mesh, list[ProcessLimits]]:
+    """Read and measure any format in this process: the analysis, the mesh measured (STEP: its
+    tessellation) and the process limits checked."""
     from geometry.analyze import default_limits, measure_and_check, read_triangles
     from geometry.formats import detect_format
 
@@ -104,10 +151,9 @@ def analyze_with_mesh(path: str, limits: Sequence[ProcessLimits] | None) -> tupl
         chosen = default_limits() if limits is None else list(limits)
         measured = measure_step(path, with_mesh=True)
         analysis = step_analysis(measured, chosen)
-        return analysis, Mesh(measured.mesh_vertices, measured.mesh_faces)
+        return analysis, Mesh(measured.mesh_vertices, measured.mesh_faces), chosen
     fmt = "stl" if kind.startswith("stl") else kind
-    analysis, mesh, _ = measure_and_check([read_triangles(path, kind)], fmt, limits)
-    return analysis, mesh
+    return measure_and_check([read_triangles(path, kind)], fmt, limits)
 
 
 def warm_up() -> None:
@@ -119,3 +165,4 @@ def warm_up() -> None:
     import scipy.spatial  # noqa: F401
     import trimesh  # noqa: F401
     import trimesh.exchange.gltf  # noqa: F401
+    from embreex import mesh_construction, rtcore_scene  # noqa: F401

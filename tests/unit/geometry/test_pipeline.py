@@ -45,6 +45,8 @@ def test_mesh_formats_measured_and_drawn(tmp_path, sandbox, fmt):
         assert image.size == (256, 256)
     scene = trimesh.load(report.glb)
     np.testing.assert_allclose(scene.extents, analysis.bbox_mm, atol=1e-3)
+    (coloured,) = trimesh.load(report.thickness_glb).geometry.values()
+    assert coloured.visual.kind == "vertex" and report.thickness["sampled"] is False
     json.dumps(report.as_dict())  # plain data
 
 
@@ -62,8 +64,8 @@ def test_step_measured_and_drawn(tmp_path, sandbox):
 
 def test_only_what_is_asked_for_is_written(tmp_path, sandbox):
     path = write_stl(tmp_path / "b.stl", box())
-    report = process_model(path, tmp_path, png=False, glb=False, sandbox=sandbox)
-    assert report.png is None and report.glb is None
+    report = process_model(path, tmp_path, png=False, glb=False, thickness_glb=False, sandbox=sandbox)
+    assert report.png is None and report.glb is None and report.thickness_glb is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.stl"]
 
 
