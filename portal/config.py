@@ -176,11 +176,11 @@ class AuthSettings:
     argon2_memory_kib: int
     argon2_parallelism: int
     concurrent_hashes: int  # argon2 hashes computed at once per process
-    # Per hour: registrations and password-reset requests from one client address, reset mails
-    # to one account.
+    # Per hour: registrations and password-reset requests from one client address; mails of one
+    # kind (reset links, sign-up notices) to one account.
     address_registrations: int = 10
     address_reset_requests: int = 20
-    account_reset_mails: int = 3
+    account_mails: int = 3
 
     @classmethod
     def from_env(cls) -> AuthSettings:
@@ -194,7 +194,7 @@ class AuthSettings:
             concurrent_hashes=_env_int("CONCURRENT_HASHES", 4),
             address_registrations=_env_int("REGISTER_ADDRESS_LIMIT", 10),
             address_reset_requests=_env_int("RESET_ADDRESS_LIMIT", 20),
-            account_reset_mails=_env_int("RESET_ACCOUNT_LIMIT", 3),
+            account_mails=_env_int("ACCOUNT_MAIL_LIMIT", 3),
         )
 
 

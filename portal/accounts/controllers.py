@@ -6,6 +6,7 @@ from litestar import Controller, get, post
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
+from portal.accounts import notices
 from portal.accounts.guards import requires_login
 from portal.accounts.passwords import Passwords
 from portal.accounts.schemas import (
@@ -16,12 +17,13 @@ from portal.accounts.schemas import (
 )
 from portal.accounts.services import UserService
 from portal.accounts.sessions import end_user_session, start_user_session
-from portal.accounts.throttle import LoginThrottle
+from portal.accounts.throttle import AccountLimits, LoginThrottle
 from portal.config import Settings
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData, choice, secret_value
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
+from portal.core.mail import Mail
 from portal.core.security import client_address
 from portal.core.templates import redirect_to, render
 from portal.db.models import ACCOUNT_TYPES, User
@@ -51,23 +53,40 @@ class AccountController(Controller):
 
     @post("/register")
     async def register(
-        self, request: HTMXRequest, data: FormData, users: UserService, passwords: Passwords, files: ModelFileService
+        self,
+        request: HTMXRequest,
+        data: FormData,
+        users: UserService,
+        passwords: Passwords,
+        files: ModelFileService,
+        limits: AccountLimits,
+        mail: Mail,
+        settings: Settings,
     ) -> Template | Redirect:
         form, password = clean_registration(data)
         if data.get("action") == "switch_type":
             return render(request, "accounts/register.html", form=Form(values=form.values))
-        if form.ok:
-            try:
-                user = await users.register(form.values, password, passwords)
-            except FieldError as error:
-                form.add(error)
         if not form.ok:
             return render(request, "accounts/register.html", status_code=422, form=form)
+        address = client_address(request, settings.server.trusted_proxies)
+        if wait := await limits.registrations.wait_seconds(address):
+            return render(request, "accounts/register.html", status_code=429, form=form, wait=wait)
+        user = await users.register(form.values, password, passwords)
+        if user is None:  # the address has an account: its owner hears of it, the visitor does not
+            email = form.values["email"]
+            if not await limits.registration_notices.wait_seconds(email):
+                await mail.send(notices.registration_attempt(request, mail, email))
+            log_event(auth_log, "register_existing", address=address)
+            return redirect_to(request, "register_sent")
         await files.claim(viewer_of(request).visitor_key, user.id)  # uploads made before registering
         start_user_session(request, str(user.id), user.session_version)
-        log_event(auth_log, "register", user_id=str(user.id))
+        log_event(auth_log, "register", user_id=str(user.id), address=address)
         flash(request, N_("Welcome! Your account is ready."), "success")
         return redirect_to(request, "account")
+
+    @get("/register/sent", name="register_sent")
+    async def register_sent_page(self, request: HTMXRequest) -> Template:
+        return render(request, "accounts/check_email.html", reason="register")
 
     @get("/account/company-fields", name="company_fields")
     async def company_fields(self, request: HTMXRequest, account_type: str = "individual") -> Template:

@@ -5,36 +5,28 @@ The answer to "send me a link" is the same whether or not an account uses the ad
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-
 from litestar import Controller, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
+from portal.accounts import notices
 from portal.accounts.passwords import Passwords
 from portal.accounts.schemas import check_new_password, clean_email
 from portal.accounts.services import UserService
 from portal.accounts.sessions import start_user_session
 from portal.accounts.throttle import AccountLimits, LoginThrottle
-from portal.accounts.tokens import RESET_LINK_SECONDS, ResetTokens
+from portal.accounts.tokens import ResetTokens
 from portal.config import Settings
 from portal.core.flash import flash
 from portal.core.forms import Form, FormData
-from portal.core.i18n import N_, gettext
+from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
-from portal.core.mail import Mail, render_text
+from portal.core.mail import Mail
 from portal.core.security import client_address
 from portal.core.templates import redirect_to, render
-from portal.db.models import User
 
 NO_STORE = CacheControlHeader(no_store=True)  # the token is in the address
-
-
-def reset_message(request: HTMXRequest, mail: Mail, user: User, token: str) -> EmailMessage:
-    link = mail.link(request, "password_reset_confirm", token=token)
-    body = render_text("mail/password_reset.txt", user=user, link=link, minutes=RESET_LINK_SECONDS // 60)
-    return mail.compose(user.email, gettext(N_("Set a new password")), body)
 
 
 def link_invalid(request: HTMXRequest) -> Template:
@@ -67,7 +59,7 @@ class PasswordResetController(Controller):
         user = await users.active_by_email(form.values["email"])
         # Unknown addresses and accounts that had their share of mail this hour get the same answer.
         if user is not None and not await limits.reset_mails.wait_seconds(user.email):
-            await mail.send(reset_message(request, mail, user, reset_tokens.make(user)))
+            await mail.send(notices.password_reset(request, mail, user, reset_tokens.make(user)))
             log_event(auth_log, "password_reset_sent", user_id=str(user.id), address=address)
         return redirect_to(request, "password_reset_sent")
 

@@ -51,14 +51,23 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         if existing is not None and existing.id != except_id:
             raise FieldError("email", EMAIL_TAKEN)
 
-    async def register(self, values: dict[str, Any], password: str, passwords: Passwords) -> User:
-        """Create a customer account from cleaned profile values."""
-        await self._check_email_free(values["email"])
+    async def register(self, values: dict[str, Any], password: str, passwords: Passwords) -> User | None:
+        """Create a customer account from cleaned profile values.
+
+        None when the address already has an account: the visitor is not told so (the caller
+        mails the address's owner instead), and the answer costs the same hash as a new account.
+        """
+        taken = await self.get_one_or_none(email=values["email"]) is not None
+        await self._end_read()
+        if taken:
+            await passwords.burn_time(password)
+            return None
         data = {**values, "password_hash": await passwords.hash(password)}
         try:
             return await self.create(data)
-        except IntegrityError as error:  # a simultaneous registration took the address first
-            raise FieldError("email", EMAIL_TAKEN) from error
+        except IntegrityError:  # a simultaneous registration took the address first
+            await self.repository.session.rollback()
+            return None
 
     async def ensure_admin(self, email: str, password: str, name: str, passwords: Passwords) -> bool:
         """Create a staff account, or make an existing one staff with this password.

@@ -156,16 +156,19 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class AccountLimits:
-    """Per hour: sign-ups and reset requests per client address, reset mails per account."""
+    """Per hour: sign-ups and reset requests per client address; reset links and sign-up notices
+    per account."""
 
     registrations: RateLimit
     reset_requests: RateLimit
     reset_mails: RateLimit
+    registration_notices: RateLimit
 
     @classmethod
     def hourly(cls, counter: AttemptCounter, settings: AuthSettings) -> AccountLimits:
         return cls(
             registrations=RateLimit(counter, "register-address", settings.address_registrations, 3600),
             reset_requests=RateLimit(counter, "reset-address", settings.address_reset_requests, 3600),
-            reset_mails=RateLimit(counter, "reset-account", settings.account_reset_mails, 3600),
+            reset_mails=RateLimit(counter, "reset-account", settings.account_mails, 3600),
+            registration_notices=RateLimit(counter, "register-account", settings.account_mails, 3600),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 
 import pytest
 from litestar import Litestar
@@ -13,7 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from portal.app import create_app
-from portal.config import DatabaseSettings
+from portal.config import DatabaseSettings, Settings
 from portal.db.engine import create_engine, create_sessionmaker
 from portal.db.models import KeyValueItem, LoginFailureCounter, ModelFile, RateCardVersion, ReviewRequest, User
 from tests.settings import make_settings
@@ -125,6 +126,13 @@ def smtp() -> Iterator[tuple[str, Mailbox]]:
     """A local SMTP server: its URL and what it received."""
     with smtp_server() as server:
         yield server
+
+
+@pytest.fixture
+def mailing(settings, smtp) -> tuple[Settings, Mailbox]:
+    """The app's settings with mail going to the local SMTP server, and that server's mailbox."""
+    url, mailbox = smtp
+    return replace(settings, mail=replace(settings.mail, smtp_url=url)), mailbox
 
 
 async def run_queued_jobs(settings) -> None:

@@ -26,13 +26,6 @@ CHECK_EMAIL = "Check your e-mail"
 
 
 @pytest.fixture
-def mailing(settings, smtp):
-    """The app's settings with mail going to the local SMTP server, and that server's mailbox."""
-    url, mailbox = smtp
-    return replace(settings, mail=replace(settings.mail, smtp_url=url)), mailbox
-
-
-@pytest.fixture
 async def clients(mailing) -> AsyncIterator[list[AsyncTestClient]]:
     """Three browsers, each on its own app process, all sending real mail."""
     settings = mailing[0]
@@ -180,7 +173,7 @@ async def test_mails_per_account_and_requests_per_address_are_limited(settings, 
     limited = replace(
         settings,
         mail=replace(settings.mail, smtp_url=url),
-        auth=replace(settings.auth, account_reset_mails=2, address_reset_requests=4),
+        auth=replace(settings.auth, account_mails=2, address_reset_requests=4),
     )
     async with AsyncTestClient(app=create_app(limited)) as client:
         await register(client)
