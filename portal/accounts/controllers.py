@@ -14,6 +14,7 @@ from portal.accounts.schemas import (
     check_new_password,
     clean_profile,
     clean_registration,
+    typed_values,
 )
 from portal.accounts.services import UserService
 from portal.accounts.sessions import end_user_session, start_user_session
@@ -65,7 +66,7 @@ class AccountController(Controller):
     ) -> Template | Redirect:
         form, password = clean_registration(data)
         if data.get("action") == "switch_type":
-            return render(request, "accounts/register.html", form=Form(values=form.values))
+            return render(request, "accounts/register.html", form=Form(values=typed_values(data)))
         if not form.ok:
             return render(request, "accounts/register.html", status_code=422, form=form)
         address = client_address(request, settings.server.trusted_proxies)
@@ -89,8 +90,10 @@ class AccountController(Controller):
         return render(request, "accounts/check_email.html", reason="register")
 
     @get("/account/company-fields", name="company_fields")
-    async def company_fields(self, request: HTMXRequest, account_type: str = "individual") -> Template:
-        return render(request, "accounts/_company_fields.html", form=type_form(account_type))
+    async def company_fields(self, request: HTMXRequest) -> Template:
+        """The business fields for the chosen account type, with what was typed in them so far."""
+        typed = typed_values(request.query_params.dict())
+        return render(request, "accounts/_company_fields.html", form=Form(values=typed))
 
     @get("/login", name="login")
     async def login_page(self, request: HTMXRequest, next: str | None = None) -> Template:  # noqa: A002
@@ -144,7 +147,7 @@ class AccountController(Controller):
     async def save_profile(self, request: HTMXRequest, data: FormData, users: UserService) -> Template | Redirect:
         form = clean_profile(data)
         if data.get("action") == "switch_type":
-            return render(request, "accounts/profile.html", form=Form(values=form.values))
+            return render(request, "accounts/profile.html", form=Form(values=typed_values(data)))
         if form.ok:
             try:
                 await users.update_profile(request.user, form.values)

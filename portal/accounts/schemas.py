@@ -11,7 +11,7 @@ from typing import Any
 from portal.accounts.emails import email_problem, normalise_email
 from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.accounts.validators import is_valid_inn, is_valid_kpp, is_valid_ogrn
-from portal.core.forms import Form, field_value, secret_value
+from portal.core.forms import Form, choice, field_value, secret_value
 from portal.core.i18n import N_
 from portal.db.models import ACCOUNT_TYPES
 
@@ -28,7 +28,12 @@ PROFILE_FIELDS = (
     "ogrn",
     "legal_address",
 )
-LEGAL_FIELDS = ("company_name", "inn", "kpp", "ogrn", "legal_address")
+BUSINESS_FIELDS = ("company_name", "inn", "kpp", "ogrn", "legal_address")
+FIELDS_OF_TYPE = {  # the business fields each account type keeps
+    "individual": (),
+    "entrepreneur": ("company_name", "inn", "ogrn", "legal_address"),
+    "legal": BUSINESS_FIELDS,
+}
 MAX_LENGTHS = {
     "full_name": 200,
     "email": 320,
@@ -53,15 +58,24 @@ def clean_profile(raw: dict[str, Any]) -> Form:
     if values["phone"] and not PHONE_RE.match(values["phone"]):
         errors.setdefault("phone", N_("Please enter a phone number such as +7 912 345-67-89."))
     if values["account_type"] not in ACCOUNT_TYPES:
-        errors["account_type"] = N_("Choose a private person or a company.")
+        errors["account_type"] = N_("Choose the type of the account.")
         values["account_type"] = "individual"
 
     if values["account_type"] == "legal":
         _clean_legal(values, errors)
-    else:
-        for name in LEGAL_FIELDS:
+    elif values["account_type"] == "entrepreneur":
+        _clean_entrepreneur(values, errors)
+    for name in BUSINESS_FIELDS:
+        if name not in FIELDS_OF_TYPE[values["account_type"]]:
             values[name] = ""
     return form
+
+
+def typed_values(raw: dict[str, Any]) -> dict[str, str]:
+    """The profile fields as typed, kept while the account type is switched back and forth."""
+    values = {name: field_value(raw, name)[: MAX_LENGTHS.get(name, 1000)] for name in PROFILE_FIELDS}
+    values["account_type"] = choice(values["account_type"], ACCOUNT_TYPES, "individual")
+    return values
 
 
 def _clean_legal(values: dict[str, str], errors: dict[str, str]) -> None:
@@ -79,6 +93,22 @@ def _clean_legal(values: dict[str, str], errors: dict[str, str]) -> None:
         errors["ogrn"] = N_("This OGRN does not pass the checksum: please check the digits.")
     if not values["legal_address"]:
         errors.setdefault("legal_address", N_("Please enter the legal address."))
+
+
+def _clean_entrepreneur(values: dict[str, str], errors: dict[str, str]) -> None:
+    """An individual entrepreneur (ИП): a 12-digit INN, a 15-digit OGRNIP in `ogrn`, no KPP."""
+    if not values["company_name"]:
+        errors.setdefault("company_name", N_("Please enter the business name, such as IP Ivanov I. I."))
+    if not re.fullmatch(r"\d{12}", values["inn"]):
+        errors["inn"] = N_("An individual entrepreneur's INN has 12 digits.")
+    elif not is_valid_inn(values["inn"]):
+        errors["inn"] = N_("This INN does not pass the checksum: please check the digits.")
+    if not re.fullmatch(r"\d{15}", values["ogrn"]):
+        errors["ogrn"] = N_("An OGRNIP has 15 digits.")
+    elif not is_valid_ogrn(values["ogrn"]):
+        errors["ogrn"] = N_("This OGRNIP does not pass the checksum: please check the digits.")
+    if not values["legal_address"]:
+        errors.setdefault("legal_address", N_("Please enter the registration address."))
 
 
 def clean_email(raw: dict[str, Any]) -> Form:

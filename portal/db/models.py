@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 metadata = orm_registry.metadata
 
-ACCOUNT_TYPES = ("individual", "legal")
+ACCOUNT_TYPES = ("individual", "entrepreneur", "legal")  # a person, an ИП, a company
+BUSINESS_TYPES = ("entrepreneur", "legal")
 
 # JSONB on PostgreSQL, JSON text on SQLite.
 JsonB = JSON().with_variant(JSONB(), "postgresql")
@@ -43,6 +44,11 @@ class User(UUIDAuditBase):
     @property
     def is_legal(self) -> bool:
         return self.account_type == "legal"
+
+    @property
+    def is_business(self) -> bool:
+        """A company or an individual entrepreneur: the account carries registration numbers."""
+        return self.account_type in BUSINESS_TYPES
 
 
 class KeyValueItem(StoreModelMixin):

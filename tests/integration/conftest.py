@@ -113,6 +113,18 @@ COMPANY = {
 }
 
 
+ENTREPRENEUR = {
+    **PERSON,
+    "account_type": "entrepreneur",
+    "full_name": "Ivan Ivanov",
+    "email": "ivan@ip.example.com",
+    "company_name": "IP Ivanov Ivan Ivanovich",
+    "inn": "500100732259",
+    "ogrn": "304500116000157",
+    "legal_address": "Moscow, Lenina st. 1",
+}
+
+
 async def register(client: AsyncTestClient, person: dict | None = None):
     return await post_form(client, "/register", person or PERSON, token_from="/register")
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.db.models import User
-from tests.integration.conftest import COMPANY, PERSON, login, post_form, register
+from tests.integration.conftest import COMPANY, ENTREPRENEUR, PERSON, login, post_form, register
 
 
 @pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
@@ -177,3 +177,42 @@ async def test_a_full_width_address_is_the_same_address(client, other_client) ->
     again = await register(other_client, {**PERSON, "email": full_width})
     assert again.status_code == 303 and again.headers["location"] == "/register/sent"
     assert (await login(other_client, "MARIA@example.com", PERSON["password"])).status_code == 303
+
+
+async def test_register_an_individual_entrepreneur(client, db) -> None:
+    response = await register(client, {**ENTREPRENEUR, "kpp": "773601001"})
+    assert response.status_code == 303 and response.headers["location"] == "/account"
+    async with db() as session:
+        user = await session.scalar(select(User).where(User.email == ENTREPRENEUR["email"]))
+    assert (user.account_type, user.company_name) == ("entrepreneur", "IP Ivanov Ivan Ivanovich")
+    assert (user.inn, user.ogrn, user.kpp) == ("500100732259", "304500116000157", "")
+    profile = (await client.get("/account")).text
+    assert re.search(r'value="entrepreneur"[^>]*checked', profile)
+    assert "OGRNIP" in profile and 'name="kpp"' not in profile
+
+
+async def test_an_entrepreneur_with_a_company_s_numbers_is_told_what_an_entrepreneur_has(client) -> None:
+    response = await register(client, {**ENTREPRENEUR, "inn": COMPANY["inn"], "ogrn": COMPANY["ogrn"]})
+    assert response.status_code == 422
+    assert "An individual entrepreneur's INN has 12 digits." in response.text
+    assert "An OGRNIP has 15 digits." in response.text
+    assert re.search(r'name="inn"[^>]*maxlength="12"', response.text)
+    assert re.search(r'name="ogrn"[^>]*maxlength="15"', response.text)
+
+
+async def test_switching_the_type_back_and_forth_keeps_what_was_typed(client) -> None:
+    typed = {**COMPANY, "action": "switch_type"}
+    as_person = await post_form(client, "/register", {**typed, "account_type": "individual"}, "/register")
+    assert as_person.status_code == 200 and "field-error" not in as_person.text
+    for name in ("company_name", "inn", "kpp", "ogrn", "legal_address"):  # kept, out of sight
+        assert re.search(rf'type="hidden" name="{name}" value="{re.escape(COMPANY[name])}"', as_person.text)
+    back = await post_form(client, "/register", {**typed, "account_type": "legal"}, "/register")
+    assert re.search(r'id="field-inn"[^>]*value="7707083893"', back.text)
+    assert re.search(r'id="field-kpp"[^>]*value="773601001"', back.text)
+
+    # The htmx fragment does the same with what the fieldset held.
+    query = {"account_type": "entrepreneur", "company_name": "OOO Zavod", "inn": "7707083893", "kpp": "773601001"}
+    fragment = await client.get("/account/company-fields", params=query, headers={"HX-Request": "true"})
+    assert re.search(r'id="field-inn"[^>]*value="7707083893"', fragment.text)
+    assert re.search(r'type="hidden" name="kpp" value="773601001"', fragment.text)
+    assert "<html" not in fragment.text

@@ -65,3 +65,39 @@ def test_private_person_drops_company_fields() -> None:
     form = clean_profile({"account_type": "individual", "full_name": "A", "email": "A@Example.com",
                           "inn": "garbage"})
     assert form.ok and form.values["inn"] == "" and form.values["email"] == "a@example.com"
+
+
+ENTREPRENEUR = {
+    "account_type": "entrepreneur", "full_name": "Ivan Ivanov", "email": "ivan@example.com",
+    "company_name": "IP Ivanov I. I.", "inn": VALID_INN12[0], "kpp": "773601001",
+    "ogrn": VALID_OGRNIP15[0], "legal_address": "Moscow, Lenina st. 1",
+}
+
+
+def test_an_individual_entrepreneur_has_a_12_digit_inn_and_an_ogrnip_and_no_kpp() -> None:
+    form = clean_profile(ENTREPRENEUR)
+    assert form.ok, form.errors
+    assert form.values["inn"] == "500100732259" and form.values["ogrn"] == "304500116000157"
+    assert form.values["kpp"] == ""  # typed while it was a company; an entrepreneur has none
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"inn": VALID_INN10[0]}, "inn", "An individual entrepreneur's INN has 12 digits."),
+        ({"inn": "500100732258"}, "inn", "This INN does not pass the checksum: please check the digits."),
+        ({"ogrn": VALID_OGRN13[0]}, "ogrn", "An OGRNIP has 15 digits."),
+        ({"ogrn": "304500116000158"}, "ogrn", "This OGRNIP does not pass the checksum: please check the digits."),
+        ({"company_name": ""}, "company_name", "Please enter the business name, such as IP Ivanov I. I."),
+        ({"legal_address": ""}, "legal_address", "Please enter the registration address."),
+    ],
+)
+def test_an_individual_entrepreneur_gets_a_message_for_each_wrong_field(change, field, message) -> None:
+    form = clean_profile({**ENTREPRENEUR, **change})
+    assert form.errors == {field: message}
+
+
+def test_a_company_still_needs_a_10_digit_inn_and_a_13_digit_ogrn() -> None:
+    form = clean_profile({**ENTREPRENEUR, "account_type": "legal", "company_name": "OOO Romashka"})
+    assert form.errors["inn"] == "A company's INN has 10 digits."
+    assert form.errors["ogrn"] == "An OGRN has 13 digits."
