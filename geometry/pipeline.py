@@ -107,19 +107,25 @@ def run_in_child(
     analysis, mesh, limits = analyze_with_mesh(path, limits)
     png_path = os.path.join(out_dir, PNG_NAME) if png else None
     glb_path = os.path.join(out_dir, GLB_NAME) if glb else None
+    small = None  # the decimated mesh both GLBs show
     if png_path or glb_path:
-        write_previews(mesh, png_path=png_path, glb_path=glb_path, size=thumbnail_px)
+        small = write_previews(mesh, png_path=png_path, glb_path=glb_path, size=thumbnail_px)
     report = ModelReport(analysis=analysis, png=png_path, glb=glb_path)
     if min_wall_mm is None and limits:
         min_wall_mm = max(lim.min_wall_mm for lim in limits)
     if thickness_glb and min_wall_mm:
         report.thickness_glb = os.path.join(out_dir, THICKNESS_GLB_NAME)
-        report.thickness = thickness_preview(analysis, mesh, limits, min_wall_mm, report.thickness_glb)
+        report.thickness = thickness_preview(analysis, mesh, limits, min_wall_mm, report.thickness_glb, small)
     return report
 
 
 def thickness_preview(
-    analysis: Analysis, mesh: Mesh, limits: Sequence[ProcessLimits], min_wall_mm: float, glb_path: str
+    analysis: Analysis,
+    mesh: Mesh,
+    limits: Sequence[ProcessLimits],
+    min_wall_mm: float,
+    glb_path: str,
+    small: Mesh | None = None,
 ) -> dict:
     """Measure the thickness map, write its GLB, and take the thin-wall findings from it."""
     from geometry import dfm
@@ -128,7 +134,7 @@ def thickness_preview(
 
     reach = reach_for(max([min_wall_mm, *(lim.min_wall_mm for lim in limits)]))
     measured = thickness_map(mesh, reach)
-    write_thickness_glb(mesh, measured.facet_mm, min_wall_mm, glb_path, GLB_MAX_FACES)
+    write_thickness_glb(mesh, measured.facet_mm, min_wall_mm, glb_path, GLB_MAX_FACES, small)
     if limits:
         wall = as_wall(measured, mesh, limits)
         kept = [f for f in analysis.findings if not f.code.startswith("thin_wall")]

@@ -158,14 +158,18 @@ def legend(min_wall_mm: float, thickness: ThicknessMap | None = None) -> dict:
     return data
 
 
-def write_thickness_glb(mesh: Mesh, facet_mm: np.ndarray, min_wall_mm: float, path, max_faces: int) -> Mesh:
-    """A GLB of `mesh` (decimated to `max_faces`) with the thickness as vertex colours."""
+def write_thickness_glb(
+    mesh: Mesh, facet_mm: np.ndarray, min_wall_mm: float, path, max_faces: int, small: Mesh | None = None
+) -> Mesh:
+    """A GLB of `mesh` (decimated to `max_faces`, or `small` if the caller has decimated it
+    already) with the thickness as vertex colours."""
     import trimesh
 
     from geometry.preview import decimate
 
     per_vertex = vertex_thickness(mesh, facet_mm)
-    small = decimate(mesh, max_faces)
+    if small is None:
+        small = decimate(mesh, max_faces)
     if len(small.faces) != len(mesh.faces) or len(small.vertices) != len(mesh.vertices):
         # decimated: each kept point takes the thinnest value near it on the full mesh
         from scipy.spatial import cKDTree

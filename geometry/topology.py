@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geometry.limits import CONTAINMENT_MAX_TESTS, MAX_SHELLS_NESTED
+from geometry.threads import Background
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,56 @@ class Edges:
 
 
 def edges(faces: np.ndarray, n_vertices: int) -> Edges:
+    n = len(faces)
+    face_bits = max(1, int(n - 1).bit_length())
+    if max(1, int(n_vertices) * int(n_vertices) - 1).bit_length() + face_bits <= 63:
+        closed = _closed_oriented(faces, n_vertices, face_bits)
+        if closed is not None:
+            return closed
+    return _any_edges(faces, n_vertices)
+
+
+def _closed_oriented(faces: np.ndarray, n_vertices: int, face_bits: int) -> Edges | None:
+    """The common case, fast: a closed, consistently oriented 2-manifold, or None.
+
+    The edges that run from the lower vertex number to the higher and those that run back
+    are sorted apart, on two threads; the mesh is such a manifold exactly when both sorted
+    lists hold the same edges, each once. Face numbers ride in the low bits of the keys, so
+    the two lists also pair the faces on either side of every edge.
+    """
+    n = len(faces)
+    key = np.empty(3 * n, dtype=np.int64)
+    up = np.empty(3 * n, dtype=bool)
+    index = np.arange(n, dtype=np.int64)
+    for k in range(3):  # edge k of every face: (min·V + max), then the face
+        a, b = faces[:, k], faces[:, (k + 1) % 3]
+        part = key[k * n : (k + 1) * n]
+        np.minimum(a, b, out=part, casting="unsafe")
+        part *= n_vertices
+        part += np.maximum(a, b)
+        part <<= face_bits
+        part |= index
+        np.less(a, b, out=up[k * n : (k + 1) * n])
+    forward = key[up]
+    backward = key[~up]
+    del key, up
+    if len(forward) != len(backward):
+        return None
+    other = Background(backward.sort)
+    forward.sort()
+    other.result()
+    step = 1 << 20
+    for s in range(0, len(forward), step):
+        f = forward[s : s + step + 1] >> face_bits
+        if not np.array_equal(f[: step], backward[s : s + step] >> face_bits) or np.any(f[1:] <= f[:-1]):
+            return None
+    mask = np.int64((1 << face_bits) - 1)
+    empty = np.empty(0, dtype=np.int64)
+    return Edges(0, 0, 0, forward & mask, backward & mask, empty, empty)
+
+
+def _any_edges(faces: np.ndarray, n_vertices: int) -> Edges:
+    """Every case: open, non-manifold and misoriented edges counted, faces paired."""
     n = len(faces)
     slot_bits = max(1, int(3 * n - 1).bit_length())
     edge_bits = max(1, int(n_vertices) * int(n_vertices) - 1).bit_length() + 1
