@@ -23,7 +23,6 @@ from pathlib import Path
 
 import httpx
 import trimesh
-
 from portal_server import ROOT, free_port, running_portal
 
 sys.path.insert(0, str(ROOT))

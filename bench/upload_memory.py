@@ -20,7 +20,6 @@ import threading
 import time
 
 import httpx
-
 from portal_server import rss_bytes, running_portal
 
 CHUNK = 1024 * 1024
