@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import re
+import secrets
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +39,37 @@ def make_part(folder: Path) -> Path:
     path = folder / "sphere.stl"
     write_binary(path, mesh.triangles)
     return path
+
+
+@contextlib.contextmanager
+def services_mode():
+    """A fresh PostgreSQL database and a Redis database for the run."""
+    admin = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"bench_quote_{secrets.token_hex(4)}"
+    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+    try:
+        yield {
+            "PORTAL_DATABASE_URL": admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name,
+            "PORTAL_REDIS_URL": redis_url,
+        }
+    finally:
+        subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
+
+
+@contextlib.contextmanager
+def worker(data_dir: Path, extra: dict):
+    """`portal worker` beside the server, to analyse the uploaded file."""
+    from portal_server import PORTAL, portal_env
+
+    env = portal_env(data_dir, 0, **extra)
+    process = subprocess.Popen([str(PORTAL), "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def ready_file(base: str, part: Path) -> tuple[str, str]:
@@ -84,12 +120,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--services", action="store_true",
+                        help="services mode: PostgreSQL (a fresh database) and Redis (BENCH_REDIS_URL)")
     args = parser.parse_args()
     port = free_port()
     command = [str(Path(sys.executable)), "-m", "uvicorn", "quote_app:create_bench_app", "--factory",
                "--app-dir", str(ROOT / "bench"), "--host", "127.0.0.1", "--port", str(port),
                "--no-proxy-headers", "--no-server-header", "--log-level", "warning"]
-    with tempfile.TemporaryDirectory() as folder, running_portal(command, port=port) as (base, _, _):
+    with contextlib.ExitStack() as stack:
+        extra = stack.enter_context(services_mode()) if args.services else {}
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        base, _, data_dir = stack.enter_context(running_portal(command, port=port, **extra))
+        if args.services:
+            stack.enter_context(worker(data_dir, extra))
         quote_path, cookie = ready_file(base, make_part(Path(folder)))
         asyncio.run(load(port, quote_path, cookie, 1, args.connections))  # warm: the first quote is priced
         asyncio.run(load(port, "/bench/fixed", cookie, 1, args.connections))

@@ -57,7 +57,8 @@ async def quote_panel(
     for finding in findings:
         question = question or UNIT_QUESTIONS.get(finding["code"], ())
     shown = [f for f in findings if units == "mm" or f["code"] not in SIZE_FINDINGS]
-    review = await ReviewService(session=session).latest_for(file.id)
+    # only a part that cannot be priced has a review to show
+    review = await ReviewService(session=session).latest_for(file.id) if outcome.quote is None else None
     return QuotePanel(
         file=file,
         card=card,
