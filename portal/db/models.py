@@ -98,6 +98,8 @@ class ModelFile(UUIDAuditBase):
     findings: Mapped[list | None] = mapped_column(JsonB, default=None)
     thumbnail_key: Mapped[str | None] = mapped_column(String(200), default=None)
     glb_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    thickness_key: Mapped[str | None] = mapped_column(String(200), default=None)  # GLB coloured by wall
+    thickness: Mapped[dict | None] = mapped_column(JsonB, default=None)  # its legend: scale, thinnest wall
     units: Mapped[str] = mapped_column(String(8), default="mm")  # mm, inch or m: as the file is read
     quote_options: Mapped[dict | None] = mapped_column(JsonB, default=None)
     last_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)

@@ -35,6 +35,8 @@ class AnalysisResult:
     findings: list[dict[str, Any]]  # code, severity, message (English), process, params
     png: bytes
     glb: bytes
+    thickness_glb: bytes | None = None  # the model coloured by wall thickness
+    thickness: dict[str, Any] | None = None  # its legend (geometry.thickness.legend)
 
 
 @dataclass
@@ -102,6 +104,8 @@ class ModelAnalyzer:
                 findings=findings,
                 png=Path(report.png).read_bytes(),
                 glb=Path(report.glb).read_bytes(),
+                thickness_glb=Path(report.thickness_glb).read_bytes() if report.thickness_glb else None,
+                thickness=report.thickness,
             )
 
 

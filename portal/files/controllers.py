@@ -140,7 +140,10 @@ class FileController(Controller):
         if file.status == "ready":
             wanted = dict(request.query_params) or None
             panel = await quote_panel(file, wanted, await rate_cards.current(), quotes, files.repository.session)
-        return render(request, "files/detail.html", file=file, panel=panel, can_change=can_change(file, viewer))
+        return render(
+            request, "files/detail.html", file=file, panel=panel, can_change=can_change(file, viewer),
+            view=request.query_params.get("view"),
+        )
 
     @get("/files/{file_id:uuid}/status", name="file_status")
     async def status(
@@ -169,6 +172,13 @@ class FileController(Controller):
     async def glb(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:
         file = await _visible(files, file_id, viewer_of(request))
         return await _stored(storage, file.glb_key, "model/gltf-binary", cache=True)
+
+    @get("/files/{file_id:uuid}/thickness.glb", name="file_thickness")
+    async def thickness_glb(
+        self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID
+    ) -> Response:
+        file = await _visible(files, file_id, viewer_of(request))
+        return await _stored(storage, file.thickness_key, "model/gltf-binary", cache=True)
 
     @get("/files/{file_id:uuid}/original", name="file_original")
     async def original(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:

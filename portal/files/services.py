@@ -159,7 +159,9 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         await self.delete(file.id)
         others = await self.count(ModelFile.sha256 == sha256)
         if not others:
-            for key in (model_key(sha256), preview_key(sha256, "png"), preview_key(sha256, "glb")):
+            for kind in ("png", "glb", "thickness.glb"):
+                await storage.delete(preview_key(sha256, kind))
+            for key in (model_key(sha256),):
                 await storage.delete(key)
 
     async def expired(self, now: datetime, limit: int = 200) -> list[ModelFile]:
@@ -203,6 +205,10 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         png, glb = preview_key(file.sha256, "png"), preview_key(file.sha256, "glb")
         await storage.put_bytes(png, result.png)
         await storage.put_bytes(glb, result.glb)
+        thickness = None
+        if result.thickness_glb is not None:
+            thickness = preview_key(file.sha256, "thickness.glb")
+            await storage.put_bytes(thickness, result.thickness_glb)
         return await self.update(
             {
                 "status": "ready",
@@ -211,6 +217,8 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
                 "findings": result.findings,
                 "thumbnail_key": png,
                 "glb_key": glb,
+                "thickness_key": thickness,
+                "thickness": result.thickness,
                 "failure_code": None,
                 "failure_message": None,
                 "failure_params": None,
@@ -266,6 +274,8 @@ def _results_of(twin: ModelFile) -> dict[str, Any]:
         "findings": twin.findings,
         "thumbnail_key": twin.thumbnail_key,
         "glb_key": twin.glb_key,
+        "thickness_key": twin.thickness_key,
+        "thickness": twin.thickness,
         "failure_code": twin.failure_code,
         "failure_message": twin.failure_message,
         "failure_params": twin.failure_params,

@@ -48,8 +48,10 @@
     viewers.forEach(function (viewer) {
       if (viewer.dataset.ready) { return; }
       viewer.dataset.ready = "1";
-      // The GLB carries no material: give the part the colour of its thumbnail.
+      // The shape's GLB carries no material: give the part the colour of its thumbnail (the
+      // thickness GLB keeps its own colours).
       viewer.addEventListener("load", function () {
+        if (!viewer.hasAttribute("data-tint")) { viewer.classList.add("drawn"); return; }
         viewer.model.materials.forEach(function (material) {
           material.pbrMetallicRoughness.setBaseColorFactor([0.47, 0.63, 0.8, 1]);
           material.pbrMetallicRoughness.setMetallicFactor(0.1);

@@ -50,9 +50,12 @@ async def test_upload_is_analysed_by_the_worker_and_priced(client, settings, tmp
     assert status == "ready", page
     assert 'hx-trigger="every 1s"' not in page  # the final state stops the polling
     assert await quoted_total(client, file_id) == expected_total(part)
-    for path, kind in (("thumbnail.png", "image/png"), ("model.glb", "model/gltf-binary")):
+    for path, kind in (("thumbnail.png", "image/png"), ("model.glb", "model/gltf-binary"),
+                       ("thickness.glb", "model/gltf-binary")):
         preview = await client.get(f"/files/{file_id}/{path}")
         assert preview.status_code == 200 and preview.headers["content-type"].startswith(kind)
+    thickness = await client.get(f"/files/{file_id}?view=thickness")
+    assert 'data-testid="thickness-legend"' in thickness.text and f"/files/{file_id}/thickness.glb" in thickness.text
 
 
 @pytest.mark.parametrize("mode", ["embedded"], indirect=True)
