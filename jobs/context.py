@@ -7,6 +7,7 @@ from typing import Any
 
 from portal.config import Settings
 from portal.core.queue import JobQueue
+from portal.crm.client import bitrix_client
 from portal.db.engine import create_engine, create_sessionmaker
 from portal.db.unit_of_work import ServiceT
 from portal.db.unit_of_work import unit_of_work as _unit_of_work
@@ -26,6 +27,8 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
         "analyzer": ModelAnalyzer.from_settings(settings.analysis),
         "queue": queue or JobQueue(settings),
         "owns_queue": queue is None,
+        # one Bitrix24 client, and so one leaky bucket, for every job of the process (None: off)
+        "bitrix": bitrix_client(settings.bitrix),
     }
     context.update(overrides)
     return context
@@ -33,6 +36,8 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
 
 async def close_context(ctx: dict[str, Any]) -> None:
     ctx["analyzer"].close()
+    if ctx.get("bitrix") is not None:
+        await ctx["bitrix"].aclose()
     if ctx.get("owns_queue"):
         await ctx["queue"].close()
     await ctx["engine"].dispose()

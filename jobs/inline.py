@@ -1,8 +1,9 @@
 """The embedded default: the same job functions, run in-process instead of by an arq worker.
 
 As with arq, a job id runs once: while it is queued or running, and for an hour after it ends,
-enqueueing the same id again does nothing; a job that raises `Retry` runs again after the delay
-it asks for, up to MAX_TRIES times. The periodic jobs run here on their schedule.
+enqueueing the same id again does nothing (jobs that count their own attempts are free again as
+soon as they end); a job that raises `Retry` runs again after the delay it asks for, up to
+MAX_TRIES times. The periodic jobs run here on their schedule.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 from arq import Retry
 
 from jobs.context import build_context, close_context
-from jobs.registry import JOBS, SCHEDULE
+from jobs.registry import JOBS, SCHEDULE, SELF_COUNTING, SELF_COUNTING_MAX_TRIES
 from portal.config import Settings
 
 logger = logging.getLogger("portal.jobs")
 
 KEEP_DONE_SECONDS = 3600  # arq's default keep_result
 MAX_TRIES = 5  # as the worker's max_tries
+CLOSE_GRACE_SECONDS = 10
 
 
 class InlineRunner:
@@ -49,8 +51,9 @@ class InlineRunner:
     async def _run(self, name: str, args: tuple[Any, ...], job_id: str | None) -> Any:
         if self._context is None:
             self._context = build_context(self._settings, queue=self._queue)
+        max_tries = SELF_COUNTING_MAX_TRIES if name in SELF_COUNTING else MAX_TRIES
         try:
-            for job_try in range(1, MAX_TRIES + 1):
+            for job_try in range(1, max_tries + 1):
                 try:
                     return await JOBS[name]({**self._context, "job_try": job_try}, *args)
                 except Retry as retry:
@@ -61,7 +64,10 @@ class InlineRunner:
             return None
         finally:
             if job_id is not None:
-                self._ids[job_id] = time.monotonic()
+                if name in SELF_COUNTING:
+                    self._ids.pop(job_id, None)
+                else:
+                    self._ids[job_id] = time.monotonic()
 
     def start_schedule(self) -> None:
         if self._schedule is None and SCHEDULE:
@@ -72,16 +78,19 @@ class InlineRunner:
         while True:
             now = time.time()
             for job in SCHEDULE:
-                slot = int(now // (job.every_minutes * 60))
+                slot = int(now // job.period)
                 self.enqueue(job.name, job_id=f"cron:{job.name}:{slot}")
-            period = min(job.every_minutes for job in SCHEDULE) * 60
+            period = min(job.period for job in SCHEDULE)
             await asyncio.sleep(period - now % period + 1)
 
     async def close(self) -> None:
         if self._schedule is not None:
             self._schedule.cancel()
             await asyncio.gather(self._schedule, return_exceptions=True)
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # running jobs finish; one waiting out a long Retry pause is dropped
+            _, waiting = await asyncio.wait(set(self._tasks), timeout=CLOSE_GRACE_SECONDS)
+            for task in waiting:
+                task.cancel()
+            await asyncio.gather(*waiting, return_exceptions=True)
         if self._context is not None:
             await close_context(self._context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs import accounts, files, mail
+from jobs import accounts, crm, files, mail
 
 JOBS = {
     "purge_expired": accounts.purge_expired,
@@ -12,17 +12,30 @@ JOBS = {
     "analyze_model": files.analyze_model,
     "requeue_stalled_files": files.requeue_stalled_files,
     "purge_unclaimed_files": files.purge_unclaimed_files,
+    "bitrix_sync": crm.bitrix_sync,
+    "bitrix_relay": crm.bitrix_relay,
 }
+
+# Jobs that count their own attempts in our tables: their id may run again as soon as the last run
+# ended (arq keeps no result for them), and the queue retries them whenever they raise Retry.
+SELF_COUNTING = {"bitrix_sync"}
+SELF_COUNTING_MAX_TRIES = 10_000
 
 
 @dataclass(frozen=True)
 class Periodic:
     name: str
     every_minutes: int  # a divisor of 60: the worker's cron runs at these minutes of each hour
+    every_seconds: int | None = None  # a divisor of 60: instead, at these seconds of every minute
+
+    @property
+    def period(self) -> int:
+        return self.every_seconds or self.every_minutes * 60
 
 
 SCHEDULE = [
     Periodic("purge_expired", every_minutes=30),
     Periodic("purge_unclaimed_files", every_minutes=30),
     Periodic("requeue_stalled_files", every_minutes=1),
+    Periodic("bitrix_relay", every_minutes=1, every_seconds=10),
 ]

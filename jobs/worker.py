@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from arq import cron
+from arq import cron, func
 
 from jobs.context import build_context, close_context
-from jobs.registry import JOBS, SCHEDULE
+from jobs.registry import JOBS, SCHEDULE, SELF_COUNTING, SELF_COUNTING_MAX_TRIES
 from portal.config import get_settings
 from portal.core.logging import configure_logging
 from portal.core.queue import QUEUE_NAME
@@ -27,9 +27,14 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions = list(JOBS.values())
+    functions = [
+        func(job, name=name, keep_result=0, max_tries=SELF_COUNTING_MAX_TRIES) if name in SELF_COUNTING else job
+        for name, job in JOBS.items()
+    ]
     cron_jobs = [
-        cron(JOBS[job.name], minute=set(range(0, 60, job.every_minutes)), run_at_startup=True)
+        cron(JOBS[job.name], second=set(range(0, 60, job.every_seconds)), run_at_startup=True)
+        if job.every_seconds
+        else cron(JOBS[job.name], minute=set(range(0, 60, job.every_minutes)), run_at_startup=True)
         for job in SCHEDULE
     ]
     on_startup = startup

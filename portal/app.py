@@ -30,12 +30,16 @@ from portal.core.mail import Mail
 from portal.core.queue import JobQueue
 from portal.core.security import SecurityMiddleware, security_headers_hook
 from portal.core.templates import TEMPLATES_DIR, template_config
+from portal.crm import deps as crm_deps
+from portal.crm.controllers import BitrixEventsController, CrmAdminController
 from portal.db.config import CommitBeforeSessionWrite
 from portal.db.models import KeyValueItem
 from portal.files import deps as files_deps
 from portal.files.catalogue import TEMPLATE_GLOBALS as FILE_TEXTS
 from portal.files.controllers import FileController
 from portal.files.storage import build_storage
+from portal.leads import deps as leads_deps
+from portal.leads.controllers import CallRequestController, LeadAdminController
 from portal.quotes import deps as quotes_deps
 from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
 from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
@@ -80,6 +84,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             QuoteController,
             RateCardAdminController,
             ReviewAdminController,
+            CallRequestController,
+            LeadAdminController,
+            CrmAdminController,
+            BitrixEventsController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), PortalCommands()],
@@ -101,6 +109,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **accounts_deps.dependencies,
             **files_deps.dependencies,
             **quotes_deps.dependencies,
+            **leads_deps.dependencies,
+            **crm_deps.dependencies,
         },
         request_max_body_size=MAX_FORM_BODY,
         before_send=[request_id_header, security_headers_hook(settings.server.https)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 
 import anyio
@@ -17,6 +18,7 @@ class PortalCommands(CLIPluginProtocol):
         cli.add_command(worker)
         cli.add_command(users)
         cli.add_command(demo)
+        cli.add_command(crm)
 
 
 @click.command(help="Serve the portal with uvicorn.")
@@ -146,3 +148,32 @@ async def _unit_of_work(settings: Settings, service_type):
             yield service
     finally:
         await engine.dispose()
+
+
+@click.group(help="Bitrix24 tools.")
+def crm() -> None:
+    pass
+
+
+@crm.command("fake", help="Run the fake Bitrix24 portal (developer demo; from the repository checkout).")
+@click.option("--port", default=8765, show_default=True)
+@click.option("--code", default="demo-webhook-code", show_default=True, help="The webhook's secret code.")
+@click.option("--token", default="demo-application-token", show_default=True, help="The events' application token.")
+@click.option("--events-to", default="http://127.0.0.1:8000/crm/bitrix/events", show_default=True,
+              help="Where deal events are posted.")
+def crm_fake(port: int, code: str, token: str, events_to: str) -> None:
+    try:
+        from tests.fakes.bitrix24 import FakeBitrix24
+    except ImportError as error:
+        raise click.UsageError("the fake lives in tests/fakes: run this from the repository checkout") from error
+    fake = FakeBitrix24(code=code, application_token=token, port=port)
+    fake.bind("ONCRMDEALUPDATE", events_to)
+    fake.start()
+    click.echo(f"Fake Bitrix24 on {fake.base_url} (state: {fake.base_url}/fake/state). Run the portal with:")
+    click.echo(f"  PORTAL_BITRIX_WEBHOOK_URL={fake.webhook_url} PORTAL_BITRIX_APP_TOKEN={token}")
+    click.echo(f"Move a deal as sales would: curl -X POST '{fake.base_url}/fake/move?deal=ID&stage=WON'")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        fake.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -198,6 +198,64 @@ class AuthSettings:
         )
 
 
+DEFAULT_STAGE_MAP = (
+    "NEW=submitted,PREPARATION=in_review,PREPAYMENT_INVOICE=awaiting_payment,EXECUTING=in_production,"
+    "FINAL_INVOICE=shipped,WON=completed,LOSE=cancelled,APOLOGY=cancelled"
+)
+
+
+def parse_stage_map(raw: str) -> dict[str, str]:
+    """"NEW=submitted,C1:WON=completed" → {"NEW": "submitted", "C1:WON": "completed"}."""
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {stage.strip(): status.strip() for stage, status in pairs if stage.strip() and status.strip()}
+
+
+@dataclass(frozen=True)
+class BitrixSettings:
+    """Bitrix24: off unless the inbound-webhook URL is set (outbox rows then wait as pending)."""
+
+    webhook_url: str | None = None  # https://<portal>/rest/<user>/<code>/
+    app_token: str | None = None  # the outbound webhook's application token (inbound events)
+    rate: float = 1.9  # requests per second, under the portal's 2
+    burst: int = 40  # under the portal's 50
+    max_attempts: int = 10  # then the row is dead and waits for staff
+    lease_seconds: int = 120  # one attempt's time limit; a crashed worker's row is free again after it
+    originator: str = "portal"  # ORIGINATOR_ID on everything we create; ORIGIN_ID is our id
+    lead_source: str = "WEB"
+    preset_company: int = 1  # crm.requisite.preset.list: "Организация"
+    preset_entrepreneur: int = 3  # "ИП"
+    public_url: str = "http://127.0.0.1:8000"  # PORTAL_SITE_URL: links from deals back to orders
+    stage_map: dict[str, str] = field(default_factory=lambda: parse_stage_map(DEFAULT_STAGE_MAP))
+    invoice_stages: tuple[str, ...] = ("PREPAYMENT_INVOICE", "FINAL_INVOICE")
+    invoice_template_id: int | None = None  # document generator template for the invoice PDF
+    deal_category: int = 0  # the pipeline our deals go to (its stages are "C<n>:…")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.webhook_url)
+
+    @classmethod
+    def from_env(cls) -> BitrixSettings:
+        template = _env("BITRIX_INVOICE_TEMPLATE_ID")
+        return cls(
+            webhook_url=_env("BITRIX_WEBHOOK_URL"),
+            app_token=_env("BITRIX_APP_TOKEN"),
+            rate=float(_env("BITRIX_RATE", "1.9")),
+            burst=_env_int("BITRIX_BURST", 40),
+            max_attempts=_env_int("BITRIX_MAX_ATTEMPTS", 10),
+            lease_seconds=_env_int("BITRIX_LEASE_SECONDS", 120),
+            originator=_env("BITRIX_ORIGINATOR", "portal"),
+            lead_source=_env("BITRIX_LEAD_SOURCE", "WEB"),
+            preset_company=_env_int("BITRIX_PRESET_COMPANY", 1),
+            preset_entrepreneur=_env_int("BITRIX_PRESET_ENTREPRENEUR", 3),
+            public_url=_env("SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            stage_map=parse_stage_map(_env("BITRIX_STAGE_MAP", DEFAULT_STAGE_MAP)),
+            invoice_stages=tuple(_env_list("BITRIX_INVOICE_STAGES", ["PREPAYMENT_INVOICE", "FINAL_INVOICE"])),
+            invoice_template_id=int(template) if template else None,
+            deal_category=_env_int("BITRIX_DEAL_CATEGORY", 0),
+        )
+
+
 @dataclass(frozen=True)
 class MailSettings:
     smtp_url: str | None  # smtp://user:password@host:587 (STARTTLS when offered) or smtps://…:465
@@ -287,6 +345,7 @@ class Settings:
     storage: StorageSettings
     uploads: UploadSettings
     analysis: AnalysisSettings
+    bitrix: BitrixSettings = field(default_factory=BitrixSettings)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -302,6 +361,7 @@ class Settings:
             storage=StorageSettings.from_env(server.data_dir),
             uploads=UploadSettings.from_env(),
             analysis=AnalysisSettings.from_env(),
+            bitrix=BitrixSettings.from_env(),
         )
 
 

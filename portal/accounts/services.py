@@ -25,6 +25,7 @@ from portal.accounts.tokens import fingerprint
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
+from portal.crm.outbox import record_customer
 from portal.db.models import KeyValueItem, LoginFailureCounter, User
 
 EMAIL_TAKEN = N_("An account with this e-mail already exists.")
@@ -64,10 +65,12 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
             return None
         data = {**values, "password_hash": await passwords.hash(password)}
         try:
-            return await self.create(data)
+            user = await self.create(data)
         except IntegrityError:  # a simultaneous registration took the address first
             await self.repository.session.rollback()
             return None
+        await record_customer(self.repository.session, user)  # Bitrix24, in the same transaction
+        return user
 
     async def ensure_admin(self, email: str, password: str, name: str, passwords: Passwords) -> bool:
         """Create a staff account, or make an existing one staff with this password.
@@ -124,9 +127,11 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
     async def update_profile(self, user: User, values: dict[str, Any]) -> User:
         await self._check_email_free(values["email"], except_id=user.id)
         try:
-            return await self.update(dict(values), item_id=user.id)
+            user = await self.update(dict(values), item_id=user.id)
         except IntegrityError as error:
             raise FieldError("email", EMAIL_TAKEN) from error
+        await record_customer(self.repository.session, user)  # Bitrix24, when what it holds changed
+        return user
 
     async def change_password(
         self, user: User, current: str, new: str, passwords: Passwords, throttle: LoginThrottle, address: str

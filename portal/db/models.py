@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDAuditBase, orm_registry
+from advanced_alchemy.base import IdentityAuditBase, UUIDAuditBase, orm_registry
 from advanced_alchemy.extensions.litestar.store import StoreModelMixin
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -146,3 +146,49 @@ class ReviewRequest(UUIDAuditBase):
         ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
     answered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class CallRequest(UUIDAuditBase):
+    """A visitor asked to be called back; it becomes a Bitrix24 lead through the sync queue."""
+
+    __tablename__ = "call_request"
+
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    preferred_time: Mapped[str] = mapped_column(String(100), default="")
+    page: Mapped[str] = mapped_column(String(500), default="")  # where the form was sent from
+    client_key: Mapped[str] = mapped_column(String(64), default="", index=True)  # keyed hash of the address
+    user_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None, index=True
+    )
+
+
+SYNC_STATUSES = ("pending", "sent", "failed", "dead", "superseded")
+
+
+class BitrixSyncRow(IdentityAuditBase):
+    """The outbox: one change that must reach Bitrix24 (or one event to fetch from it).
+
+    Written in the same transaction as the business change. `bitrix_id` is stored in the same
+    transaction that marks the row sent; `lease_until` keeps two workers off one row.
+    """
+
+    __tablename__ = "bitrix_sync_queue"
+    __table_args__ = (
+        Index("ix_bitrix_sync_queue_due", "status", "next_attempt_at"),
+        Index("ix_bitrix_sync_queue_entity", "entity_type", "entity_id"),
+    )
+
+    entity_type: Mapped[str] = mapped_column(String(32))  # lead, contact, company, deal
+    entity_id: Mapped[str] = mapped_column(String(64))  # our id ("" for events about a Bitrix24 record)
+    action: Mapped[str] = mapped_column(String(16), default="upsert")  # upsert, pull, invoice
+    payload: Mapped[dict] = mapped_column(JsonB, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    bitrix_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -71,7 +71,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _server_env(data_dir: Path, port: int, smtp_url: str) -> dict[str, str]:
+@pytest.fixture(scope="package")
+def bitrix24():
+    """A fake Bitrix24 portal the server sends its leads, contacts and companies to."""
+    from tests.fakes.bitrix24 import FakeBitrix24
+
+    with FakeBitrix24().running() as fake:
+        yield fake
+
+
+def _server_env(data_dir: Path, port: int, smtp_url: str, bitrix=None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     env.update(
         LITESTAR_APP="portal.app:create_app",
@@ -87,6 +96,8 @@ def _server_env(data_dir: Path, port: int, smtp_url: str) -> dict[str, str]:
         PORTAL_REGISTER_ADDRESS_LIMIT="10000",
         PORTAL_RESET_ADDRESS_LIMIT="10000",
     )
+    if bitrix is not None:
+        env.update(PORTAL_BITRIX_WEBHOOK_URL=bitrix.webhook_url, PORTAL_BITRIX_APP_TOKEN=bitrix.application_token)
     return env
 
 
@@ -118,12 +129,12 @@ def mailbox(smtp: tuple[str, Mailbox]) -> Mailbox:
 
 
 @pytest.fixture(scope="package")
-def server(tmp_path_factory: pytest.TempPathFactory, smtp: tuple[str, Mailbox]) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, smtp: tuple[str, Mailbox], bitrix24) -> Iterator[Server]:
     if not CHROMIUM.exists():
         pytest.skip(f"e2e: Chromium not found at {CHROMIUM}")
     data_dir = tmp_path_factory.mktemp("portal-data")
     port = _free_port()
-    env = _server_env(data_dir, port, smtp[0])
+    env = _server_env(data_dir, port, smtp[0], bitrix24)
     for args in (
         ["database", "upgrade", "--no-prompt"],
         ["users", "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD],

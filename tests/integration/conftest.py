@@ -16,7 +16,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from portal.app import create_app
 from portal.config import DatabaseSettings, Settings
 from portal.db.engine import create_engine, create_sessionmaker
-from portal.db.models import KeyValueItem, LoginFailureCounter, ModelFile, RateCardVersion, ReviewRequest, User
+from portal.db.models import (
+    BitrixSyncRow,
+    CallRequest,
+    KeyValueItem,
+    LoginFailureCounter,
+    ModelFile,
+    RateCardVersion,
+    ReviewRequest,
+    User,
+)
 from tests.settings import make_settings
 from tests.smtp import Mailbox, smtp_server
 
@@ -60,7 +69,8 @@ def app(settings) -> Litestar:
 async def _empty_tables(database_url: str) -> None:
     engine = create_engine(DatabaseSettings(url=database_url))
     async with create_sessionmaker(engine)() as db:
-        for model in (ReviewRequest, ModelFile, RateCardVersion, KeyValueItem, LoginFailureCounter, User):
+        for model in (BitrixSyncRow, CallRequest, ReviewRequest, ModelFile, RateCardVersion, KeyValueItem,
+                      LoginFailureCounter, User):
             await db.execute(delete(model))
         await db.commit()
     await engine.dispose()

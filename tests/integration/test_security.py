@@ -136,12 +136,20 @@ async def test_the_block_lifts_when_the_window_passes(client, other_client, redi
     assert (await login(other_client, PERSON["email"], PERSON["password"])).status_code == 303
 
 
-def unsafe_routes(app) -> list[tuple[str, str]]:
+# Routes that another server calls with its own proof instead of a CSRF token (it has no session).
+CSRF_EXEMPT = {("POST", "/crm/bitrix/events")}  # Bitrix24's events: auth[application_token]
+
+
+def unsafe_routes(app, exempt: bool = False) -> list[tuple[str, str]]:
+    """Every unsafe route of the route table; `exempt`: only the ones excluded from CSRF."""
     found = []
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
         for method in sorted(route.methods & UNSAFE):
+            handler = route.route_handler_map[method][0]
+            if bool(handler.opt.get("exclude_from_csrf")) != exempt:
+                continue
             path = re.sub(r"\{[^}:]+:uuid\}", str(uuid.uuid4()), route.path)
             path = re.sub(r"\{[^}:]+:int\}", "1", path)
             path = re.sub(r"\{[^}:]+(:[a-z]+)?\}", "x", path)
@@ -156,6 +164,13 @@ async def test_every_unsafe_route_refuses_a_request_without_csrf_token(app, clie
     for method, path in routes:
         response = await client.request(method, path, data={"x": "1"}, follow_redirects=False)
         assert response.status_code == 403, (method, path, response.status_code)
+
+
+async def test_routes_without_csrf_are_the_known_ones_and_want_their_own_proof(app, client) -> None:
+    assert set(unsafe_routes(app, exempt=True)) == CSRF_EXEMPT
+    for method, path in CSRF_EXEMPT:
+        response = await client.request(method, path, data={"x": "1"}, follow_redirects=False)
+        assert response.status_code == 401, (method, path, response.status_code)
 
 
 async def test_a_wrong_csrf_token_is_refused(client) -> None:

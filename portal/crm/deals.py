@@ -1,0 +1,163 @@
+"""Deals: an order as a deal with product rows, a stage change as an order status, the invoice PDF.
+
+Orders are plain data here (the outbox payload), so the orders domain wires in by
+  * writing `record_deal(session, order_payload(...))` in the transaction that places or changes
+    an order, and
+  * giving the sync job an `OrderSide` that applies a status and stores a document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.config import BitrixSettings
+from portal.crm.client import Bitrix24Client, InvalidRequest, RetryableError
+from portal.crm.mapping import deal_fields, is_invoice_stage, order_status_for_stage, product_rows
+from portal.crm.outbox import DEAL, INVOICE, PULL, record
+from portal.db.models import BitrixSyncRow
+
+
+class OrderSide(Protocol):
+    """What the orders domain gives the sync job."""
+
+    async def status_from_crm(self, db: AsyncSession, order_id: str, status: str, stage_id: str) -> bool:
+        """Apply a status that sales set in Bitrix24, without writing a deal update back (that
+        would echo). Return False when the order already has it (our own echo) or may not move."""
+        ...
+
+    async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None: ...
+
+
+def order_payload(order: dict[str, Any], lines: list[dict[str, Any]], customer_id: str, company: bool) -> dict:
+    """order: id, number, title, total, currency, comment; lines: name, unit_price, quantity, vat_rate."""
+    plain = {key: (str(value) if key == "total" else value) for key, value in order.items()}
+    return {"order": plain, "lines": [{**line, "unit_price": str(line["unit_price"])} for line in lines],
+            "customer_id": str(customer_id), "company": company}
+
+
+def record_deal(session: AsyncSession, payload: dict) -> BitrixSyncRow:
+    return record(session, DEAL, payload["order"]["id"], payload)
+
+
+async def push_deal(client: Bitrix24Client, settings: BitrixSettings, payload: dict, deal_id: str | None,
+                    contact_id: str | None, company_id: str | None) -> int:
+    """Add or update the deal and replace its product rows, in one batch."""
+    fields = deal_fields(payload["order"], settings, contact_id, company_id)
+    rows = product_rows(payload.get("lines") or [])
+    if deal_id is None:
+        commands = {
+            "deal": ("crm.deal.add", {"fields": fields, "params": {"REGISTER_SONET_EVENT": "Y"}}),
+            "rows": ("crm.deal.productrows.set", {"id": "$result[deal]", "rows": rows}),
+        }
+    else:
+        commands = {
+            "deal": ("crm.deal.update", {"id": deal_id, "fields": fields}),
+            "rows": ("crm.deal.productrows.set", {"id": deal_id, "rows": rows}),
+        }
+    answer = await client.batch(commands)
+    if answer.errors:  # a deal that was added is found by its ORIGIN_ID on the next attempt
+        raise next(iter(answer.errors.values()))
+    return int(answer.result["deal"]) if deal_id is None else int(deal_id)
+
+
+@dataclass
+class DealChange:
+    deal_id: str
+    order_id: str
+    stage_id: str
+    status: str
+    invoice: bool
+
+
+async def read_deal_change(client: Bitrix24Client, settings: BitrixSettings, deal_id: str) -> DealChange | None:
+    """Fetch the deal an event named; None when it is not one of ours or its stage is not mapped."""
+    deal = (await client.call("crm.deal.get", {"id": deal_id})).result
+    if deal.get("ORIGINATOR_ID") != settings.originator or not deal.get("ORIGIN_ID"):
+        return None
+    stage = str(deal.get("STAGE_ID") or "")
+    status = order_status_for_stage(stage, settings.stage_map)
+    if status is None:
+        return None
+    return DealChange(str(deal["ID"]), str(deal["ORIGIN_ID"]), stage, status,
+                      is_invoice_stage(stage, settings.invoice_stages))
+
+
+def record_pull(session: AsyncSession, deal_id: str) -> BitrixSyncRow:
+    """An event said the deal changed: fetch it later (the event itself carries only the id)."""
+    return record(session, DEAL, "", {"event": "ONCRMDEALUPDATE"}, action=PULL, bitrix_id=str(deal_id))
+
+
+def record_invoice_fetch(session: AsyncSession, order_id: str, deal_id: str) -> BitrixSyncRow:
+    return record(session, DEAL, order_id, {"order_id": order_id, "deal_id": str(deal_id)}, action=INVOICE)
+
+
+class PdfNotReady(RetryableError):
+    """The document generator has not converted the document yet (its PDF link is empty)."""
+
+
+@dataclass
+class Pdf:
+    filename: str
+    content: bytes
+
+
+async def fetch_invoice_pdf(
+    client: Bitrix24Client,
+    settings: BitrixSettings,
+    payload: dict,
+    save_payload: Callable[[dict], Awaitable[None]] | None = None,
+) -> Pdf:
+    """One step of getting the invoice PDF: create the document once (its id kept in the payload),
+    then read it; while its PDF link is empty, raise PdfNotReady so that the job comes back later
+    with backoff (the docs advise 30-40 s)."""
+    if settings.invoice_template_id is None:
+        raise InvalidRequest("NO_TEMPLATE", "PORTAL_BITRIX_INVOICE_TEMPLATE_ID is not set", None, "document.add")
+    document_id = payload.get("document_id")
+    if document_id is None:
+        existing = await client.call("crm.documentgenerator.document.list", {
+            "select": ["id"], "order": {"id": "desc"},
+            "filter": {"entityTypeId": 2, "entityId": payload["deal_id"], "templateId": settings.invoice_template_id},
+        })
+        documents = (existing.result or {}).get("documents") or []
+        if documents:
+            document_id = documents[0]["id"]
+        else:
+            added = await client.call("crm.documentgenerator.document.add", {
+                "templateId": settings.invoice_template_id, "entityTypeId": 2, "entityId": payload["deal_id"],
+                "values": {}, "stampsEnabled": 1})
+            document_id = added.result["document"]["id"]
+        payload["document_id"] = document_id
+        if save_payload is not None:
+            await save_payload(dict(payload))
+    document = (await client.call("crm.documentgenerator.document.get", {"id": document_id})).result["document"]
+    if document.get("isTransformationError"):
+        raise InvalidRequest("TRANSFORMATION_ERROR", str(document.get("transformationErrorMessage") or ""),
+                             None, "document.get")
+    url = document.get("pdfUrlMachine")
+    if not url:
+        raise PdfNotReady("PDF_NOT_READY", f"document {document_id}: the PDF is not ready yet", None,
+                          "document.get", retry_after=None)
+    content = await client.download(url)
+    if not content.startswith(b"%PDF-"):
+        raise PdfNotReady("NOT_A_PDF", "the PDF link did not give a PDF", None, "download")
+    number = document.get("number") or document_id
+    return Pdf(f"invoice-{number}.pdf", content)
+
+
+async def wait_for_invoice_pdf(client: Bitrix24Client, settings: BitrixSettings, deal_id: str,
+                               delays: tuple[float, ...] = (1, 2, 5, 10, 20, 40)) -> Pdf:
+    """The whole poll in one call, for scripts and tests: fetch_invoice_pdf with growing pauses."""
+    payload: dict[str, Any] = {"deal_id": deal_id}
+    for delay in (*delays, None):
+        try:
+            return await fetch_invoice_pdf(client, settings, payload)
+        except PdfNotReady:
+            if delay is None:
+                raise
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")

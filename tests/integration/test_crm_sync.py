@@ -1,0 +1,302 @@
+"""One outbox row at a time against the fake Bitrix24: what arrives, once, with which fields."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import replace
+from datetime import timedelta
+from types import SimpleNamespace
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import select
+
+from portal.config import BitrixSettings
+from portal.crm import deals, outbox
+from portal.crm.client import Bitrix24Client, LeakyBucket
+from portal.crm.sync import process
+from portal.db.models import BitrixSyncRow
+from tests.fakes.bitrix24 import FakeBitrix24
+
+COMPANY = dict(full_name="Смирнов Олег Петрович", email="oleg@zavod.example.com", phone="+7 912 345-67-89",
+               account_type="legal", company_name="ООО Завод", inn="7707083893", kpp="773601001",
+               ogrn="1027700132195", legal_address="Москва, ул. Вавилова, 19", is_staff=False)
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeBitrix24().running() as server:
+        yield server
+
+
+@pytest.fixture
+def bitrix(fake) -> BitrixSettings:
+    fake.reset()
+    return BitrixSettings(webhook_url=fake.webhook_url, app_token=fake.application_token, max_attempts=3,
+                          invoice_template_id=39)
+
+
+@pytest.fixture
+async def client(bitrix):
+    async with Bitrix24Client(bitrix.webhook_url, bucket=LeakyBucket(100, 100), timeout=2) as bitrix_client:
+        yield bitrix_client
+
+
+def person(**changes):
+    return SimpleNamespace(**{**COMPANY, "id": uuid4(), **changes})
+
+
+async def add_rows(db, make) -> list[int]:
+    async with db() as session:
+        rows = make(session)
+        if inspect.isawaitable(rows):
+            rows = await rows
+        await session.commit()
+        return [row.id for row in rows]
+
+
+async def run_all(db, client, bitrix, orders=None, rounds: int = 5) -> None:
+    """Process every open row until nothing is due (what the worker does, minus the queue)."""
+    for _ in range(rounds):
+        async with db() as session:
+            ids = list(await session.scalars(select(BitrixSyncRow.id).where(BitrixSyncRow.status.in_(outbox.OPEN))
+                                             .order_by(BitrixSyncRow.id)))
+            for row in await session.scalars(select(BitrixSyncRow).where(BitrixSyncRow.id.in_(ids))):
+                row.next_attempt_at = outbox.now() - timedelta(seconds=1)
+            await session.commit()
+        if not ids:
+            return
+        for row_id in ids:
+            await process(db, client, bitrix, row_id, orders)
+
+
+async def rows_of(db) -> list[BitrixSyncRow]:
+    async with db() as session:
+        return list(await session.scalars(select(BitrixSyncRow).order_by(BitrixSyncRow.id)))
+
+
+async def test_a_company_customer_arrives_once_as_contact_company_and_requisites(settings, db, fake, bitrix, client):
+    user = person()
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await run_all(db, client, bitrix)
+
+    [contact] = fake.entities("contact")
+    assert (contact["NAME"], contact["LAST_NAME"], contact["SECOND_NAME"]) == ("Олег", "Смирнов", "Петрович")
+    assert [p["VALUE"] for p in contact["PHONE"]] == ["+7 912 345-67-89"]
+    assert [e["VALUE"] for e in contact["EMAIL"]] == ["oleg@zavod.example.com"]
+    assert (contact["ORIGINATOR_ID"], contact["ORIGIN_ID"]) == ("portal", str(user.id))
+    [company] = fake.entities("company")
+    assert company["TITLE"] == "ООО Завод" and contact["COMPANY_ID"] == company["ID"]
+    [requisite] = fake.entities("requisite")
+    assert (requisite["ENTITY_TYPE_ID"], requisite["ENTITY_ID"], requisite["PRESET_ID"]) == ("4", company["ID"], "1")
+    assert (requisite["RQ_INN"], requisite["RQ_KPP"], requisite["RQ_OGRN"]) == (
+        "7707083893", "773601001", "1027700132195")
+    rows = await rows_of(db)
+    assert [(r.entity_type, r.status, r.bitrix_id) for r in rows] == [
+        ("contact", "sent", contact["ID"]), ("company", "sent", company["ID"])]
+
+
+async def test_an_entrepreneur_gets_the_entrepreneur_preset(settings, db, fake, bitrix, client):
+    user = person(account_type="entrepreneur", company_name="", inn="500100732259", kpp="", ogrn="304500116000157",
+                  full_name="Петров Иван Сергеевич")
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await run_all(db, client, bitrix)
+    [company] = fake.entities("company")
+    [requisite] = fake.entities("requisite")
+    assert company["TITLE"] == "ИП Петров Иван Сергеевич"
+    assert requisite["PRESET_ID"] == "3" and requisite["RQ_INN"] == "500100732259"
+    assert requisite["RQ_OGRNIP"] == "304500116000157" and requisite["RQ_LAST_NAME"] == "Петров"
+
+
+async def test_a_profile_change_updates_instead_of_adding(settings, db, fake, bitrix, client):
+    user = person()
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await run_all(db, client, bitrix)
+    user.phone, user.company_name, user.kpp = "+7 900 000-00-00", "ООО Новый Завод", "773601002"
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await run_all(db, client, bitrix)
+
+    [contact] = fake.entities("contact")
+    assert [p["VALUE"] for p in contact["PHONE"]] == ["+7 900 000-00-00"]  # replaced, not appended
+    [company] = fake.entities("company")
+    [requisite] = fake.entities("requisite")
+    assert company["TITLE"] == "ООО Новый Завод" and requisite["RQ_KPP"] == "773601002"
+    # unchanged data writes no row
+    assert await add_rows(db, lambda s: outbox.record_customer(s, user)) == []
+
+
+async def test_an_older_unsent_change_is_superseded_by_a_newer_one(settings, db, fake, bitrix, client):
+    user = person(account_type="individual")
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    user.full_name = "Мария Иванова"
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await run_all(db, client, bitrix)
+    [contact] = fake.entities("contact")
+    assert contact["NAME"] == "Мария"
+    assert [r.status for r in await rows_of(db)] == ["superseded", "sent"]
+
+
+async def test_after_an_unknown_outcome_the_lead_is_looked_up_not_added_again(settings, db, fake, bitrix, client):
+    fake.slow("crm.lead.add", 3)  # carried out, but the answer comes after the client gave up
+    [row_id] = await add_rows(db, lambda s: [outbox.record(s, "lead", uuid4(), {
+        "name": "Анна", "phone": "+79001234567", "email": "", "comment": "Перезвоните",
+        "preferred_time": "после 15"})])
+    outcome = await process(db, client, bitrix, row_id)
+    assert outcome.retry_in is not None
+    [row] = await rows_of(db)
+    assert row.status == "failed" and row.attempts == 1 and "ReadTimeout" in row.last_error
+    fake.slow("crm.lead.add", 0)
+    await run_all(db, client, bitrix)
+    [lead] = fake.entities("lead")
+    [row] = await rows_of(db)
+    assert row.status == "sent" and row.bitrix_id == lead["ID"]
+    assert "Перезвоните" in lead["COMMENTS"] and "после 15" in lead["COMMENTS"] and lead["SOURCE_ID"] == "WEB"
+    assert [r.method for r in fake.requests if r.status == 200].count("crm.lead.list") == 1
+
+
+async def test_retryable_errors_back_off_then_the_row_dies_after_n_attempts(settings, db, fake, bitrix, client):
+    fake.fail_next(100, 500, "INTERNAL_SERVER_ERROR", "Internal server error")
+    [row_id] = await add_rows(db, lambda s: [outbox.record(s, "lead", "x", {"id": "x", "name": "A", "phone": "+7900"})])
+    delays = []
+    for _ in range(3):
+        outcome = await process(db, client, bitrix, row_id)
+        delays.append(outcome.retry_in)
+        async with db() as session:
+            row = await session.get(BitrixSyncRow, row_id)
+            row.next_attempt_at = outbox.now()
+            await session.commit()
+    assert delays[0] is not None and delays[1] is not None and delays[2] is None
+    assert 2.5 <= delays[0] <= 5 and 5 <= delays[1] <= 10
+    [row] = await rows_of(db)
+    assert row.status == "dead" and row.attempts == 3 and "INTERNAL_SERVER_ERROR" in row.last_error
+
+    async with db() as session:
+        assert await outbox.SyncQueueService(session=session).retry(row_id)
+        await session.commit()
+    fake.faults.clear()
+    await run_all(db, client, bitrix)
+    assert [r.status for r in await rows_of(db)] == ["sent"] and len(fake.entities("lead")) == 1
+
+
+async def test_a_permanent_error_makes_the_row_dead_at_once(settings, db, fake, bitrix, client):
+    fake.fail_next(1, 401, "NO_AUTH_FOUND", "Wrong authorization data")
+    [row_id] = await add_rows(db, lambda s: [outbox.record(s, "lead", "x", {"id": "x", "name": "A", "phone": "+7900"})])
+    assert (await process(db, client, bitrix, row_id)).done
+    [row] = await rows_of(db)
+    assert row.status == "dead" and "NO_AUTH_FOUND" in row.last_error and row.attempts == 1
+
+
+async def test_with_bitrix_off_rows_stay_pending(settings, db):
+    [row_id] = await add_rows(db, lambda s: [outbox.record(s, "lead", "x", {"id": "x", "name": "A", "phone": "+7900"})])
+    assert (await process(db, None, BitrixSettings(), row_id)).done
+    assert [(r.status, r.attempts) for r in await rows_of(db)] == [("pending", 0)]
+
+
+async def test_a_held_row_is_not_sent_twice(settings, db, fake, bitrix, client):
+    [row_id] = await add_rows(db, lambda s: [outbox.record(s, "lead", "x", {"id": "x", "name": "A", "phone": "+7900"})])
+    async with db() as session:
+        row = await session.get(BitrixSyncRow, row_id)
+        row.lease_until = outbox.now() + timedelta(seconds=60)  # another worker is on it
+        await session.commit()
+    outcome = await process(db, client, bitrix, row_id)
+    assert not outcome.done and fake.entities("lead") == []
+
+
+class Orders:
+    """What the orders domain will give the sync job: here, a dict of statuses and documents."""
+
+    def __init__(self) -> None:
+        self.status: dict[str, str] = {}
+        self.documents: dict[str, list[tuple[str, bytes]]] = {}
+
+    async def status_from_crm(self, db, order_id, status, stage_id) -> bool:
+        if self.status.get(order_id) == status:
+            return False
+        self.status[order_id] = status
+        return True
+
+    async def attach_invoice(self, db, order_id, filename, content) -> None:
+        self.documents.setdefault(order_id, []).append((filename, content))
+
+
+def an_order(customer_id: str, company: bool = True) -> dict:
+    return deals.order_payload(
+        {"id": "ord-1", "number": "2026-0001", "total": "12345.60", "currency": "RUB"},
+        [{"name": "Bracket, CNC, Al 6061", "unit_price": "1234.56", "quantity": 10, "vat_rate": 20}],
+        customer_id, company)
+
+
+async def test_an_order_becomes_one_deal_with_product_rows_linked_to_contact_and_company(
+        settings, db, fake, bitrix, client):
+    user = person()
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await add_rows(db, lambda s: [deals.record_deal(s, an_order(str(user.id)))])
+    await run_all(db, client, bitrix)
+    [deal] = fake.entities("deal")
+    [contact] = fake.entities("contact")
+    [company] = fake.entities("company")
+    assert deal["OPPORTUNITY"] == "12345.60" and deal["CURRENCY_ID"] == "RUB" and deal["ORIGIN_ID"] == "ord-1"
+    assert deal["CONTACT_IDS"] == [contact["ID"]] and deal["COMPANY_ID"] == company["ID"]
+    assert "/orders/ord-1" in deal["COMMENTS"]
+    [row] = fake.product_rows(int(deal["ID"]))
+    assert (row["PRODUCT_NAME"], row["PRICE"], row["QUANTITY"]) == ("Bracket, CNC, Al 6061", 1234.56, 10)
+
+    changed = an_order(str(user.id))
+    changed["order"]["total"] = "100.00"
+    changed["lines"] = []
+    await add_rows(db, lambda s: [deals.record_deal(s, changed)])
+    await run_all(db, client, bitrix)
+    [deal] = fake.entities("deal")
+    assert deal["OPPORTUNITY"] == "100.00" and fake.product_rows(int(deal["ID"])) == []
+
+
+async def test_a_deal_waits_for_its_contact(settings, db, fake, bitrix, client):
+    user = person(account_type="individual")
+    await add_rows(db, lambda s: [deals.record_deal(s, an_order(str(user.id), company=False))])
+    await run_all(db, client, bitrix, rounds=1)
+    [row] = await rows_of(db)
+    assert row.status == "pending" and row.attempts == 0 and "contact" in row.last_error
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await run_all(db, client, bitrix)
+    assert len(fake.entities("deal")) == 1 and {r.status for r in await rows_of(db)} == {"sent"}
+
+
+async def test_a_stage_change_reaches_the_order_and_the_invoice_pdf_lands(settings, db, fake, bitrix, client):
+    user = person()
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await add_rows(db, lambda s: [deals.record_deal(s, an_order(str(user.id)))])
+    await run_all(db, client, bitrix)
+    [deal] = fake.entities("deal")
+    orders = Orders()
+
+    fake.move_deal(int(deal["ID"]), "PREPAYMENT_INVOICE", send=False)
+    await add_rows(db, lambda s: [deals.record_pull(s, deal["ID"])])
+    await run_all(db, client, bitrix, orders, rounds=6)
+    assert orders.status == {"ord-1": "awaiting_payment"}
+    [(name, pdf)] = orders.documents["ord-1"]
+    assert name.endswith(".pdf") and pdf.startswith(b"%PDF-")
+    assert len(fake.documents) == 1
+
+    # our own echo (same stage again) changes nothing and fetches no second invoice
+    await add_rows(db, lambda s: [deals.record_pull(s, deal["ID"])])
+    await run_all(db, client, bitrix, orders)
+    assert len(orders.documents["ord-1"]) == 1 and len(fake.documents) == 1
+
+
+async def test_invoice_pdf_poll_with_backoff_as_one_call(settings, fake, bitrix, client):
+    deal_id = (await client.call("crm.deal.add", {"fields": {"TITLE": "x"}})).result
+    fake.pdf_ready_after = 3
+    try:
+        pdf = await deals.wait_for_invoice_pdf(client, bitrix, str(deal_id), delays=(0.01, 0.01, 0.01, 0.01))
+    finally:
+        fake.pdf_ready_after = 2
+    assert pdf.content.startswith(b"%PDF-")
+
+
+async def test_a_deal_that_is_not_ours_is_ignored(settings, fake, bitrix, client):
+    deal_id = (await client.call("crm.deal.add", {"fields": {"TITLE": "made by sales", "STAGE_ID": "WON"}})).result
+    assert await deals.read_deal_change(client, bitrix, str(deal_id)) is None
+    ours = (await client.call("crm.deal.add", {"fields": {"TITLE": "x", "STAGE_ID": "C2:WON", "CATEGORY_ID": 2,
+                                                          "ORIGINATOR_ID": "portal", "ORIGIN_ID": "o-9"}})).result
+    change = await deals.read_deal_change(client, replace(bitrix, invoice_stages=("WON",)), str(ours))
+    assert (change.order_id, change.stage_id, change.status, change.invoice) == ("o-9", "C2:WON", "completed", True)
