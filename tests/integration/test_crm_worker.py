@@ -5,6 +5,7 @@ and "sent", a flushed Redis, a wrong event token."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -76,8 +77,10 @@ class Workers:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+                pass
+        with contextlib.suppress(ProcessLookupError):  # what a killed worker left (its sandbox)
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
