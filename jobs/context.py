@@ -28,7 +28,7 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
         "queue": queue or JobQueue(settings),
         "owns_queue": queue is None,
         # one Bitrix24 client, and so one leaky bucket, for every job of the process (None: off)
-        "bitrix": bitrix_client(settings.bitrix),
+        "bitrix": bitrix_client(settings.bitrix, settings.redis.url),
     }
     context.update(overrides)
     return context

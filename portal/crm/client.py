@@ -20,6 +20,7 @@ the 503s are the exception, not the flow control.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -166,6 +167,57 @@ class LeakyBucket:
         self._level = max(self._level, self.capacity)
 
 
+_DRIP = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local rate, capacity, fill = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1'
+local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
+local at = tonumber(redis.call('HGET', KEYS[1], 'at') or tostring(now))
+level = math.max(0, level - (now - at) * rate)
+local wait = 0
+if fill then
+  level = math.max(level, capacity)
+elseif level + 1 <= capacity then
+  level = level + 1
+else
+  wait = (level + 1 - capacity) / rate
+end
+redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 5)
+return tostring(wait)
+"""
+
+
+class RedisLeakyBucket:
+    """The same bucket kept in Redis (its clock, one script at a time), shared by every worker
+    process that talks to the same Bitrix24 portal: N workers still stay under one limit."""
+
+    def __init__(self, redis: Any, key: str, rate: float = 1.9, capacity: float = 40) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self._redis = redis
+        self._key = key
+        self._script = redis.register_script(_DRIP)
+        self._pending_fill = False
+
+    async def _drip(self, fill: bool) -> float:
+        return float(await self._script(keys=[self._key], args=[self.rate, self.capacity, "1" if fill else "0"]))
+
+    async def acquire(self) -> None:
+        if self._pending_fill:
+            self._pending_fill = False
+            await self._drip(fill=True)
+        while (wait := await self._drip(fill=False)) > 0:
+            await asyncio.sleep(wait)
+
+    def fill(self) -> None:
+        """Applied at the next acquire (this is called where no await is possible)."""
+        self._pending_fill = True
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
 @dataclass
 class Result:
     result: Any
@@ -187,7 +239,7 @@ class Bitrix24Client:
         self,
         webhook_url: str,
         *,
-        bucket: LeakyBucket | None = None,
+        bucket: LeakyBucket | RedisLeakyBucket | None = None,
         timeout: float = 30.0,
         rate_limit_retries: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -213,6 +265,8 @@ class Bitrix24Client:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if isinstance(self.bucket, RedisLeakyBucket):
+            await self.bucket.aclose()
 
     async def __aenter__(self) -> Bitrix24Client:
         return self
@@ -314,12 +368,20 @@ class Bitrix24Client:
         return response.content
 
 
-def bitrix_client(settings: BitrixSettings) -> Bitrix24Client | None:
-    """The client the settings describe, or None while Bitrix24 is off."""
+def bitrix_client(settings: BitrixSettings, redis_url: str | None = None) -> Bitrix24Client | None:
+    """The client the settings describe, or None while Bitrix24 is off. With Redis (services
+    mode) the leaky bucket lives there, shared by every worker process."""
     if not settings.enabled:
         return None
-    return Bitrix24Client(settings.webhook_url, bucket=LeakyBucket(settings.rate, settings.burst),
-                          timeout=min(30.0, settings.lease_seconds / 4))
+    if redis_url:
+        from redis.asyncio import Redis
+
+        key = "bitrix:bucket:" + hashlib.sha256(settings.webhook_url.encode()).hexdigest()[:16]
+        bucket: LeakyBucket | RedisLeakyBucket = RedisLeakyBucket(Redis.from_url(redis_url), key, settings.rate,
+                                                                  settings.burst)
+    else:
+        bucket = LeakyBucket(settings.rate, settings.burst)
+    return Bitrix24Client(settings.webhook_url, bucket=bucket, timeout=min(30.0, settings.lease_seconds / 4))
 
 
 def _as_map(value: Any) -> dict:

@@ -11,7 +11,8 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 
 from portal.core.i18n import N_
-from portal.db.models import ReviewRequest
+from portal.crm.outbox import record_lead
+from portal.db.models import ModelFile, ReviewRequest, User
 
 MAX_PRICE = Decimal("100000000")
 
@@ -36,9 +37,24 @@ class ReviewService(SQLAlchemyAsyncRepositoryService[ReviewRequest, ReviewReposi
         open_request = await self.get_one_or_none(file_id=file_id, status="open")
         if open_request is not None:
             return open_request
-        return await self.create(
+        review = await self.create(
             {"file_id": file_id, "requested_by_id": user_id, "options": options, "message": message[:2000]}
         )
+        await self._record_lead(review)
+        return review
+
+    async def _record_lead(self, review: ReviewRequest) -> None:
+        """A request for a manual quote is also a Bitrix24 lead, in the same transaction."""
+        session = self.repository.session
+        user = await session.get(User, review.requested_by_id)
+        file = await session.get(ModelFile, review.file_id)
+        if user is None or file is None:
+            return
+        chosen = ", ".join(f"{key}: {value}" for key, value in sorted(review.options.items()))
+        comment = "\n".join(part for part in (review.message, f"Файл: {file.name}", chosen) if part)
+        record_lead(session, review.id, user.full_name, user.phone, user.email, comment,
+                    title=f"Запрос ручного расчёта: {file.name}"[:255],
+                    source_description=f"/files/{file.id}")
 
     async def queue(self, status: str, page: int, per_page: int) -> tuple[list[ReviewRequest], int]:
         return await self.list_and_count(

@@ -300,3 +300,25 @@ async def test_a_deal_that_is_not_ours_is_ignored(settings, fake, bitrix, client
                                                           "ORIGINATOR_ID": "portal", "ORIGIN_ID": "o-9"}})).result
     change = await deals.read_deal_change(client, replace(bitrix, invoice_stages=("WON",)), str(ours))
     assert (change.order_id, change.stage_id, change.status, change.invoice) == ("o-9", "C2:WON", "completed", True)
+
+
+async def test_a_request_for_a_manual_quote_becomes_a_lead(settings, db, fake, bitrix, client):
+    from portal.db.models import ModelFile, User
+    from portal.quotes.reviews import ReviewService
+
+    async with db() as session:
+        user = User(email="buyer@example.com", full_name="Пётр Сидоров", phone="+79120000009", password_hash="x")
+        session.add(user)
+        await session.flush()
+        model = ModelFile(owner_id=user.id, name="bracket.step", sha256="0" * 64, size_bytes=100)
+        session.add(model)
+        await session.flush()
+        review = await ReviewService(session=session).ask(model.id, user.id, {"material": "al_6061"}, "Срочно")
+        await ReviewService(session=session).ask(model.id, user.id, {}, "again")  # one open request, one lead
+        await session.commit()
+    await run_all(db, client, bitrix)
+    [lead] = fake.entities("lead")
+    assert lead["TITLE"] == "Запрос ручного расчёта: bracket.step" and lead["ORIGIN_ID"] == str(review.id)
+    assert (lead["NAME"], lead["LAST_NAME"]) == ("Пётр", "Сидоров") and lead["PHONE"][0]["VALUE"] == "+79120000009"
+    assert "Срочно" in lead["COMMENTS"] and "material: al_6061" in lead["COMMENTS"]
+    assert lead["SOURCE_DESCRIPTION"] == f"/files/{model.id}"
