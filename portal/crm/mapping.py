@@ -11,9 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from portal.config import BitrixSettings
+from portal.db.models import BUSINESS_TYPES
 
 ENTREPRENEUR = "entrepreneur"
-COMPANY_ACCOUNT_TYPES = ("legal", ENTREPRENEUR)
 
 
 def origin(settings: BitrixSettings, our_id: str) -> dict[str, str]:
@@ -72,7 +72,7 @@ def customer_snapshot(user: Any) -> dict[str, str]:
 
 
 def has_company(customer: dict[str, str]) -> bool:
-    return customer.get("account_type") in COMPANY_ACCOUNT_TYPES
+    return customer.get("account_type") in BUSINESS_TYPES
 
 
 def contact_fields(customer: dict[str, str], settings: BitrixSettings) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from portal.core.queue import QUEUE_NAME, JobQueue
 from portal.crm import deals, outbox
 from portal.db.models import BitrixSyncRow, CallRequest, User
 from tests.fakes.bitrix24 import FakeBitrix24
-from tests.integration.conftest import COMPANY, post_form, register
+from tests.integration.conftest import COMPANY, ENTREPRENEUR, post_form, register
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -74,10 +74,8 @@ class Workers:
     def stop(self, process: subprocess.Popen) -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
         with contextlib.suppress(ProcessLookupError):  # what a killed worker left (its sandbox)
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
@@ -148,6 +146,18 @@ async def test_a_company_customer_and_a_call_request_arrive_once_each(client, db
     [deal] = fake.entities("deal")
     assert deal["COMPANY_ID"] == company["ID"] and deal["CONTACT_IDS"] == [contact["ID"]]
     assert len(fake.product_rows(int(deal["ID"]))) == 1
+
+
+async def test_an_entrepreneur_registers_and_arrives_with_the_entrepreneur_preset(client, db, fake, workers):
+    assert (await register(client, ENTREPRENEUR)).status_code == 303
+    workers.start()
+    await wait_until(lambda: all_sent(db), 60, workers, "every row sent")
+    [contact] = fake.entities("contact")
+    [company] = fake.entities("company")
+    [requisite] = fake.entities("requisite")
+    assert contact["COMPANY_ID"] == company["ID"] and requisite["PRESET_ID"] == "3"
+    assert (requisite["RQ_INN"], requisite["RQ_OGRNIP"]) == (ENTREPRENEUR["inn"], ENTREPRENEUR["ogrn"])
+    assert "RQ_KPP" not in requisite
 
 
 async def test_a_503_burst_slows_us_down_and_everything_still_arrives_once(settings, db, fake, workers):
