@@ -1,7 +1,7 @@
 """crm: call requests and the bitrix sync queue
 
 Revision ID: 308de201730e
-Revises: 22ba7e139fc1
+Revises: 0bfb35591550
 Create Date: 2026-12-02 04:31:20.594682
 """
 
@@ -14,7 +14,7 @@ sa.GUID = GUID
 sa.DateTimeUTC = DateTimeUTC
 
 revision = '308de201730e'
-down_revision = '22ba7e139fc1'
+down_revision = '0bfb35591550'
 branch_labels = None
 depends_on = None
 
