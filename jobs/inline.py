@@ -25,6 +25,8 @@ logger = logging.getLogger("portal.jobs")
 KEEP_DONE_SECONDS = 3600  # arq's default keep_result
 MAX_TRIES = 5  # as the worker's max_tries
 CLOSE_GRACE_SECONDS = 10
+_now = time.time  # the schedule's clock and sleep; tests replace them
+_sleep = asyncio.sleep
 
 
 class InlineRunner:
@@ -76,12 +78,12 @@ class InlineRunner:
     async def _run_schedule(self) -> None:
         """At start, then at every period's boundary (as the worker's cron), each slot once."""
         while True:
-            now = time.time()
+            now = _now()
             for job in SCHEDULE:
                 slot = int(now // job.period)
                 self.enqueue(job.name, job_id=f"cron:{job.name}:{slot}")
             period = min(job.period for job in SCHEDULE)
-            await asyncio.sleep(period - now % period + 1)
+            await _sleep(period - now % period + 1)
 
     async def close(self) -> None:
         if self._schedule is not None:

@@ -23,12 +23,13 @@ from portal.commands import PortalCommands
 from portal.config import Settings, get_settings
 from portal.core import deps as core_deps
 from portal.core.controllers import CoreController
+from portal.core.csrf import SessionCsrfMiddleware
 from portal.core.errors import exception_handlers
 from portal.core.i18n import LanguageMiddleware
 from portal.core.logging import RequestIdMiddleware, configure_logging, request_id_header
 from portal.core.mail import Mail
 from portal.core.queue import JobQueue
-from portal.core.security import SecurityMiddleware, security_headers_hook
+from portal.core.security import SecurityMiddleware, personal_pages_not_stored, security_headers_hook
 from portal.core.templates import TEMPLATES_DIR, template_config
 from portal.crm import deps as crm_deps
 from portal.crm.controllers import BitrixEventsController, CrmAdminController
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     db_config = settings.database.get_config()
     redis = Redis.from_url(settings.redis.url) if settings.redis.url else None
     queue = JobQueue(settings)
+    csrf_config = settings.server.get_config()
 
     if redis is not None:
         session_store = RedisStore(redis, namespace="sessions", handle_client_shutdown=False)
@@ -98,9 +100,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LanguageMiddleware,
             settings.session.get_config().middleware,
             DefineMiddleware(CurrentUserMiddleware, db_config=db_config),
+            DefineMiddleware(SessionCsrfMiddleware, config=csrf_config),
             DefineMiddleware(CommitBeforeSessionWrite, config=db_config),
         ],
-        csrf_config=settings.server.get_config(),
+        csrf_config=csrf_config,
         stores=StoreRegistry(stores={"sessions": session_store}),
         template_config=templates,
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
@@ -113,7 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **crm_deps.dependencies,
         },
         request_max_body_size=MAX_FORM_BODY,
-        before_send=[request_id_header, security_headers_hook(settings.server.https)],
+        before_send=[request_id_header, security_headers_hook(settings.server.https), personal_pages_not_stored],
         state=State(
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
              "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService()}

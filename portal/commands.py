@@ -68,13 +68,14 @@ def users() -> None:
 @click.option("--password", required=True)
 @click.option("--name", default="Administrator")
 def create_admin(email: str, password: str, name: str) -> None:
-    if not 8 <= len(password) <= 1024:
-        raise click.BadParameter("use 8 to 1024 characters", param_hint="--password")
     from portal.accounts.emails import email_problem, normalise_email
+    from portal.accounts.password_policy import password_problem
 
     email = normalise_email(email)
     if problem := email_problem(email):
         raise click.BadParameter(problem, param_hint="--email")
+    if problem := password_problem(password, email):
+        raise click.BadParameter(problem, param_hint="--password")
     created = anyio.run(_create_admin, email, password, name)
     click.echo(f"{'Created' if created else 'Updated'} staff account {email}")
 

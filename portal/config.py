@@ -159,7 +159,7 @@ class SessionSettings:
         return RotatingSessionConfig(
             key=self.cookie_name,
             max_age=self.idle_timeout,
-            renew_on_access=True,
+            renew_on_access=False,  # renewed when the session is written (at least once a minute in use)
             secure=self.secure,
             httponly=True,
             samesite="lax",

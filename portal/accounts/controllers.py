@@ -7,7 +7,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from portal.accounts import notices
+from portal.accounts.emails import normalise_email
 from portal.accounts.guards import requires_login
+from portal.accounts.password_policy import rate_password
 from portal.accounts.passwords import Passwords
 from portal.accounts.schemas import (
     PROFILE_FIELDS,
@@ -21,7 +23,7 @@ from portal.accounts.sessions import end_user_session, start_user_session
 from portal.accounts.throttle import AccountLimits, LoginThrottle
 from portal.config import Settings
 from portal.core.flash import flash
-from portal.core.forms import FieldError, Form, FormData, choice, secret_value
+from portal.core.forms import FieldError, Form, FormData, choice, field_value, secret_value
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
 from portal.core.mail import Mail
@@ -129,11 +131,12 @@ class AccountController(Controller):
 
     @post("/logout", name="logout")
     async def logout(self, request: HTMXRequest) -> Redirect:
+        """Nobody logged in: nothing to end and nothing to store."""
         user = request.scope.get("user")
         if user is not None:
             log_event(auth_log, "logout", user_id=str(user.id))
-        flash(request, N_("You have logged out."))
-        end_user_session(request)
+            flash(request, N_("You have logged out."))
+            end_user_session(request)
         return redirect_to(request, "home")
 
     @get("/account", guards=[requires_login], name="account")
@@ -158,6 +161,14 @@ class AccountController(Controller):
         flash(request, N_("Your profile is saved."), "success")
         return redirect_to(request, "account")
 
+    @post("/password-strength", name="password_strength")
+    async def password_strength(self, request: HTMXRequest, data: FormData) -> Template:
+        """The strength hint under a new-password field, while it is typed (htmx)."""
+        user = request.scope.get("user")
+        email = user.email if user is not None else normalise_email(field_value(data, "email"))
+        rating = rate_password(secret_value(data, "password"), email)
+        return render(request, "accounts/_password_strength.html", rating=rating)
+
     @get("/account/password", guards=[requires_login], name="password")
     async def password_page(self, request: HTMXRequest) -> Template:
         return render(request, "accounts/password.html", form=Form())
@@ -174,7 +185,7 @@ class AccountController(Controller):
         files: ModelFileService,
     ) -> Template | Redirect:
         form = Form()
-        new_password = check_new_password(data, form)
+        new_password = check_new_password(data, form, request.user.email)
         if form.ok:
             try:
                 user = await users.change_password(

@@ -9,6 +9,8 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 
 from portal.db.models import User
 
+SEEN_EVERY = 60  # seconds: how often the idle timer moves at most (each move writes the session)
+
 
 class CurrentUserMiddleware:
     """Loads the user on the request's own database session, the one its handler then uses."""
@@ -47,5 +49,7 @@ class CurrentUserMiddleware:
         if not alive:
             scope["session"] = {}  # the store entry is deleted and the cookie cleared on response
             return None
-        session["seen_at"] = now
+        # the timer lags by at most a tenth of the idle timeout (a minute for the default two hours)
+        if now - float(session.get("seen_at", 0)) >= min(SEEN_EVERY, timeouts.idle_timeout / 10):
+            session["seen_at"] = now
         return user

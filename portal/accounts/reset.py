@@ -90,13 +90,13 @@ class PasswordResetController(Controller):
         read = reset_tokens.read(token)
         if read is None:
             return link_invalid(request)
-        form = Form()
-        new_password = check_new_password(data, form)
-        if not form.ok:
-            return render(request, "accounts/new_password.html", status_code=422, form=form, token=token)
         owner = await users.reset_target(*read)
         if owner is None:
             return link_invalid(request)
+        form = Form()
+        new_password = check_new_password(data, form, owner.email)
+        if not form.ok:
+            return render(request, "accounts/new_password.html", status_code=422, form=form, token=token)
         await throttle.unlock(owner.email)  # whoever holds the mailbox may log in again at once
         user = await users.reset_password(*read, new_password, passwords)
         if user is None:  # another request used the link a moment ago

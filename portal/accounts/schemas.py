@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from portal.accounts.emails import email_problem, normalise_email
-from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from portal.accounts.password_policy import password_problem
 from portal.accounts.validators import is_valid_inn, is_valid_kpp, is_valid_ogrn
 from portal.core.forms import Form, choice, field_value, secret_value
 from portal.core.i18n import N_
@@ -119,19 +119,17 @@ def clean_email(raw: dict[str, Any]) -> Form:
     return form
 
 
-def check_new_password(raw: dict[str, Any], form: Form) -> str:
+def check_new_password(raw: dict[str, Any], form: Form, email: str) -> str:
+    """The new password, with the reason it is refused on the form (see password_policy.py)."""
     password = secret_value(raw, "password")
-    confirm = secret_value(raw, "password_confirm")
-    if len(password) < MIN_LENGTH:
-        form.errors["password"] = N_("Use at least 8 characters.")
-    elif len(password) > MAX_LENGTH:
-        form.errors["password"] = N_("Use at most 1024 characters.")
-    elif password != confirm:
+    if problem := password_problem(password, email):
+        form.errors["password"] = problem
+    elif password != secret_value(raw, "password_confirm"):
         form.errors["password_confirm"] = N_("The two passwords do not match.")
     return password
 
 
 def clean_registration(raw: dict[str, Any]) -> tuple[Form, str]:
     form = clean_profile(raw)
-    password = check_new_password(raw, form)
+    password = check_new_password(raw, form, form.values["email"])
     return form, password

@@ -116,7 +116,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         changes: dict[str, Any] = {"last_login_at": datetime.now(UTC)}
         if passwords.needs_rehash(user.password_hash):
             changes["password_hash"] = await passwords.hash(password)
-        user = await self.update(changes, item_id=user.id, auto_commit=True)
+        user = await self.update(changes, item_id=user.id)  # committed with the response
         return LoginOutcome(user)
 
     async def _end_read(self) -> None:

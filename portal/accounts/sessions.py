@@ -2,6 +2,10 @@
 
 Litestar's stock backend reuses whatever id the client presents. Here an id counts only if the
 store knows it; login, logout and a change of privilege issue a fresh id and delete the old entry.
+
+A session is written back only when the request changed it: reading a page costs no store write
+(the idle timer moves once a minute, see CurrentUserMiddleware, and that write also renews the
+store entry's expiry and the cookie's).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from litestar.middleware.session.server_side import (
 )
 from litestar.types import Empty, Message, ScopeSession
 
+from portal.core.csrf import renew_csrf_token
 from portal.core.flash import kept_flashes
 
 _KNOWN_ID = "portal_session_id"  # the id this request's session was loaded from (or was issued)
 _ROTATE = "portal_session_rotate"
+_LOADED = "portal_session_loaded"  # the stored bytes this request's session was loaded from
 
 
 def _state(connection: ASGIConnection) -> dict[str, Any]:
@@ -34,6 +40,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             data = await self.get(cookie_id, store=store)
             if data is not None:
                 _state(connection)[_KNOWN_ID] = cookie_id
+                _state(connection)[_LOADED] = data
                 return self.deserialize_data(data)
         return {}
 
@@ -60,6 +67,8 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             if loaded_from_store or had_cookie:
                 await super().store_in_message(Empty, message, connection)
             return
+        if loaded_from_store and self.serialize_data(scope_session, connection.scope) == state.get(_LOADED):
+            return  # unchanged: no store write, no cookie
         await super().store_in_message(scope_session, message, connection)
 
 
@@ -83,6 +92,7 @@ def start_user_session(connection: ASGIConnection, user_id: str, session_version
         "seen_at": now,
     }
     rotate_session_id(connection)
+    renew_csrf_token(connection)
 
 
 def end_user_session(connection: ASGIConnection) -> None:

@@ -25,11 +25,12 @@ from portal.db.models import LoginFailureCounter
 
 
 class AttemptCounter(Protocol):
-    async def add(self, key: str, window_seconds: int) -> int:
-        """Count one attempt; the count within the current window, this one included."""
+    async def add(self, keys: list[str], window_seconds: int) -> list[int]:
+        """Count one attempt on each key, in one atomic step; the counts within the current
+        windows, this attempt included, in the order of the keys."""
 
-    async def give_back(self, key: str) -> None:
-        """Take one attempt off the count (a success is not a failure)."""
+    async def give_back(self, keys: list[str]) -> None:
+        """Take one attempt off each count (a success is not a failure)."""
 
     async def seconds_left(self, key: str) -> float:
         """How long the key's current window still runs (0 when there is none)."""
@@ -39,18 +40,21 @@ class AttemptCounter(Protocol):
 
 
 class RedisAttemptCounter:
-    _GIVE_BACK = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0"
+    _GIVE_BACK = (
+        "for _, key in ipairs(KEYS) do "
+        "if redis.call('exists', key) == 1 then redis.call('decr', key) end end return 0"
+    )
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def add(self, key: str, window_seconds: int) -> int:
-        name = f"login-failures:{key}"
+    async def add(self, keys: list[str], window_seconds: int) -> list[int]:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window_seconds, nx=True)
-            count, _ = await pipe.execute()
-        return int(count)
+            for key in keys:
+                pipe.incr(f"login-failures:{key}")
+                pipe.expire(f"login-failures:{key}", window_seconds, nx=True)
+            results = await pipe.execute()
+        return [int(count) for count in results[::2]]
 
     async def seconds_left(self, key: str) -> float:
         return max(0, int(await self._redis.pttl(f"login-failures:{key}"))) / 1000
@@ -58,30 +62,33 @@ class RedisAttemptCounter:
     async def clear(self, key: str) -> None:
         await self._redis.delete(f"login-failures:{key}")
 
-    async def give_back(self, key: str) -> None:
+    async def give_back(self, keys: list[str]) -> None:
         # a script, so that a key whose window just ended is not recreated without an expiry
-        await self._redis.eval(self._GIVE_BACK, 1, f"login-failures:{key}")
+        await self._redis.eval(self._GIVE_BACK, len(keys), *(f"login-failures:{key}" for key in keys))
 
 
 class DatabaseAttemptCounter:
-    """The embedded default: one row per key, bumped by a single upsert that returns the count.
+    """The embedded default: one row per key, bumped by a single upsert that returns the counts.
 
-    It works on the request's own database session (one connection per request) and commits at
-    once: a refused login answers 422, and that response rolls the request's transaction back.
+    It works on the request's own database session (one connection per request). A count commits
+    at once: a refused login answers 422, and that response rolls the request's transaction back.
     """
 
     def __init__(self, db: AsyncSession) -> None:
         self._db = db
 
-    async def add(self, key: str, window_seconds: int) -> int:
+    async def add(self, keys: list[str], window_seconds: int) -> list[int]:
         now = datetime.now(UTC)
         window_ends = now + timedelta(seconds=window_seconds)
         insert = postgresql_insert if self._db.bind.dialect.name == "postgresql" else sqlite_insert
         ended = LoginFailureCounter.window_ends_at <= now  # the stored row's window
         statement = (
             insert(LoginFailureCounter)
-            .values(id=uuid.uuid4(), key=key, failures=1, window_ends_at=window_ends,
-                    created_at=now, updated_at=now)
+            .values([
+                {"id": uuid.uuid4(), "key": key, "failures": 1, "window_ends_at": window_ends,
+                 "created_at": now, "updated_at": now}
+                for key in keys
+            ])
             .on_conflict_do_update(
                 index_elements=[LoginFailureCounter.key],
                 set_={
@@ -90,19 +97,19 @@ class DatabaseAttemptCounter:
                     "updated_at": now,
                 },
             )
-            .returning(LoginFailureCounter.failures)
+            .returning(LoginFailureCounter.key, LoginFailureCounter.failures)
         )
-        count = (await self._db.execute(statement)).scalar_one()
+        counts = dict((await self._db.execute(statement)).tuples().all())
         await self._db.commit()
-        return count
+        return [counts[key] for key in keys]
 
-    async def give_back(self, key: str) -> None:
+    async def give_back(self, keys: list[str]) -> None:
+        """Committed with the request (a success answers 2xx or 303), in one write with the rest."""
         await self._db.execute(
             update(LoginFailureCounter)
-            .where(LoginFailureCounter.key == key, LoginFailureCounter.failures > 0)
+            .where(LoginFailureCounter.key.in_(keys), LoginFailureCounter.failures > 0)
             .values(failures=LoginFailureCounter.failures - 1)
         )
-        await self._db.commit()
 
     async def seconds_left(self, key: str) -> float:
         ends = await self._db.scalar(
@@ -124,13 +131,11 @@ class LoginThrottle:
 
     async def attempt(self, email: str, address: str) -> bool:
         """Count this attempt, then decide: False when the account or the address is over its limit."""
-        on_account = await self._counter.add(f"account:{email}", self._window)
-        from_address = await self._counter.add(f"address:{address}", self._window)
+        on_account, from_address = await self._counter.add([f"account:{email}", f"address:{address}"], self._window)
         return on_account <= self._account_limit and from_address <= self._address_limit
 
     async def succeeded(self, email: str, address: str) -> None:
-        await self._counter.give_back(f"account:{email}")
-        await self._counter.give_back(f"address:{address}")
+        await self._counter.give_back([f"account:{email}", f"address:{address}"])
 
     async def unlock(self, email: str) -> None:
         """The account's owner proved it another way (a reset link): its failures are forgotten."""
@@ -149,7 +154,8 @@ class RateLimit:
     async def wait_seconds(self, key: str) -> int:
         """Count this event: 0 when it may go ahead, else the whole seconds until one may."""
         name = f"{self._name}:{key}"
-        if await self._counter.add(name, self._window) <= self._limit:
+        [count] = await self._counter.add([name], self._window)
+        if count <= self._limit:
             return 0
         return max(1, math.ceil(await self._counter.seconds_left(name)))
 

@@ -47,6 +47,17 @@ def security_headers_hook(https: bool):
     return add_headers
 
 
+async def personal_pages_not_stored(message, scope) -> None:
+    """A before-send hook: a page shown to a logged-in person is kept by no cache, not even the
+    browser's back button after logout."""
+    if message["type"] != "http.response.start" or scope.get("user") is None:
+        return
+    headers = message.get("headers", [])
+    names = {name.lower(): value for name, value in headers}
+    if names.get(b"content-type", b"").startswith(b"text/html") and b"cache-control" not in names:
+        message["headers"] = [*headers, (b"cache-control", b"no-store")]
+
+
 class SecurityMiddleware:
     """Refuses unknown host names and unsafe cross-site requests."""
 

@@ -88,7 +88,8 @@ def render(
     """Render the page, or only its fragment for an htmx request."""
     name = fragment if fragment and wants_fragment(request) else page_template
     context.setdefault("language", current_language.get())
-    return Template(template_name=name, context=context, status_code=status_code)
+    # one address answers a page or a fragment: caches (and the back button) must tell them apart
+    return Template(template_name=name, context=context, status_code=status_code, headers={"Vary": "HX-Request"})
 
 
 def redirect_to(connection: ASGIConnection, route_name: str, query: str = "", **path_parameters: Any) -> Redirect:

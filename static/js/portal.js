@@ -2,11 +2,15 @@
 (function () {
   "use strict";
 
-  // Send the CSRF token with every htmx request (uploads included) through one header.
+  // Send the CSRF token with every htmx request (uploads included) through one header. The token
+  // is renewed at login; a boosted navigation swaps only the body, so the body's forms carry the
+  // current token and the <head>'s meta tag may be a page old.
   document.addEventListener("htmx:configRequest", function (event) {
+    var field = document.body.querySelector('input[name="_csrf_token"]');
     var meta = document.querySelector('meta[name="csrf-token"]');
-    if (meta) {
-      event.detail.headers["x-csrftoken"] = meta.getAttribute("content");
+    var token = field ? field.value : meta && meta.getAttribute("content");
+    if (token) {
+      event.detail.headers["x-csrftoken"] = token;
     }
   });
 
@@ -79,4 +83,23 @@
   }
   document.addEventListener("DOMContentLoaded", setUpUploads);
   document.addEventListener("htmx:load", setUpUploads);
+
+  // Show/hide password buttons: rendered hidden, shown here because only JavaScript can work them.
+  function showRevealButtons(root) {
+    root.querySelectorAll("button.reveal[hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showRevealButtons(document); });
+  document.addEventListener("htmx:load", function (event) { showRevealButtons(event.detail.elt); });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.reveal");
+    var input = button && document.getElementById(button.getAttribute("aria-controls"));
+    if (!input) {
+      return;
+    }
+    var reveal = input.type === "password";
+    input.type = reveal ? "text" : "password";
+    button.setAttribute("aria-pressed", reveal ? "true" : "false");
+  });
 })();

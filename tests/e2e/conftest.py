@@ -37,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PORTAL = Path(sys.executable).parent / "portal"
 
 ADMIN_EMAIL = "admin@example.com"
-ADMIN_PASSWORD = "admin pass 123"
+ADMIN_PASSWORD = "staff pass 123"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.db.models import User
-from tests.integration.conftest import COMPANY, ENTREPRENEUR, PERSON, login, post_form, register
+from tests.integration.conftest import COMPANY, ENTREPRENEUR, PERSON, csrf_token, login, post_form, register
 
 
 @pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
@@ -216,3 +216,40 @@ async def test_switching_the_type_back_and_forth_keeps_what_was_typed(client) ->
     assert re.search(r'id="field-inn"[^>]*value="7707083893"', fragment.text)
     assert re.search(r'type="hidden" name="kpp" value="773601001"', fragment.text)
     assert "<html" not in fragment.text
+
+
+@pytest.mark.parametrize(
+    "password,message",
+    [
+        ("password", "too easy to guess"),
+        ("12345678", "too easy to guess"),
+        ("        ", "too easy to guess"),
+        ("maria@example.com-2026", "must not contain your e-mail address"),
+    ],
+)
+async def test_common_and_email_passwords_are_refused(client, db, password, message) -> None:
+    response = await register(client, {**PERSON, "password": password, "password_confirm": password})
+    assert response.status_code == 422
+    assert message in response.text
+    async with db() as session:
+        assert (await session.scalars(select(User))).all() == []
+
+
+async def test_the_strength_hint_follows_the_typed_password(client) -> None:
+    token = await csrf_token(client, "/register")
+    headers = {"HX-Request": "true", "x-csrftoken": token}
+
+    async def hint(password: str) -> str:
+        response = await client.post(
+            "/password-strength", data={"password": password, "email": PERSON["email"]}, headers=headers
+        )
+        assert response.status_code == 200 and "<html" not in response.text
+        return response.text
+
+    assert 'data-score="0"' in await hint("password") and "too easy to guess" in await hint("password")
+    assert "must not contain your e-mail" in await hint("maria@example.com!")
+    strong = await hint("correct horse battery")
+    assert 'data-score="4"' in strong and "Strong" in strong
+    page = await client.get("/register")
+    assert 'id="password-strength"' in page.text and 'hx-post="/password-strength"' in page.text
+    assert 'aria-controls="field-password"' in page.text  # the show-password button

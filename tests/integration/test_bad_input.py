@@ -93,3 +93,34 @@ async def test_an_unexpected_failure_is_a_clean_500_page(client, monkeypatch) ->
     assert "database exploded" not in page.text
     fragment = await client.get("/", headers={"HX-Request": "true"})
     assert fragment.status_code == 500 and "<html" not in fragment.text
+
+
+def session_set_cookie(response) -> bool:
+    return any(v.startswith("session=") for k, v in response.headers.multi_items() if k == "set-cookie")
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_reading_pages_does_not_rewrite_the_session(settings, clock, db, mode) -> None:
+    """The session is written when it changes, and once a minute to move the idle timer."""
+    from sqlalchemy import select
+
+    from portal.db.models import KeyValueItem
+
+    async def stored() -> list[tuple[bytes, object]]:
+        async with db() as session:
+            return (await session.execute(select(KeyValueItem.value, KeyValueItem.expires_at))).all()
+
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await register(client)
+        await client.get("/account")  # shows and drops the welcome message: a change
+        before = await stored()
+        for _ in range(3):
+            clock.now += 10
+            page = await client.get("/account", follow_redirects=False)
+            assert page.status_code == 200 and not session_set_cookie(page)
+        assert await stored() == before
+        clock.now += 60
+        moved = await client.get("/account", follow_redirects=False)
+        assert session_set_cookie(moved)
+        if mode == "embedded":
+            assert await stored() != before

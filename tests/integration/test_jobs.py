@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from jobs.context import build_context, close_context
 from jobs.inline import InlineRunner
+from jobs.registry import SCHEDULE
 from jobs.worker import WorkerSettings
 from portal.config import RedisSettings
 from portal.core.queue import JobQueue
@@ -95,3 +96,51 @@ async def test_jobs_and_the_app_open_sqlite_with_the_same_pragmas(settings, sqli
         journal = await session.scalar(text("PRAGMA journal_mode"))
     await close_context(ctx)
     assert (foreign_keys, journal) == (1, "wal")
+
+
+async def test_the_embedded_default_purges_expired_sessions_on_a_schedule(settings, db, monkeypatch) -> None:
+    """At start, then every half hour: the same job the worker's cron runs in services mode."""
+    from jobs import inline
+    from portal.db.models import KeyValueItem
+
+    clock = {"now": 1_800_000_000.0}
+    ticked = asyncio.Event()
+
+    async def next_slot(seconds: float) -> None:
+        clock["now"] += seconds
+        ticked.set()
+        await asyncio.sleep(0.05)
+
+    monkeypatch.setattr(inline, "_now", lambda: clock["now"])
+    monkeypatch.setattr(inline, "_sleep", next_slot)
+
+    async def add_expired_session(key: str) -> None:
+        async with db() as session:
+            session.add(KeyValueItem(key=key, namespace="sessions", value=b"{}",
+                                     expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+            await session.commit()
+
+    async def sessions_left() -> int:
+        async with db() as session:
+            return await session.scalar(select(func.count()).select_from(KeyValueItem))
+
+    await add_expired_session("expired-before-start")
+    runner = InlineRunner(replace(settings, redis=RedisSettings(url=None)))
+    runner.start_schedule()
+    for _ in range(100):
+        if await sessions_left() == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert await sessions_left() == 0
+    await add_expired_session("expired-later")
+    ticked.clear()
+    await ticked.wait()  # the next half hour comes
+    for _ in range(100):
+        if await sessions_left() == 0:
+            break
+        await asyncio.sleep(0.02)
+    await runner.close()
+    assert await sessions_left() == 0
+    assert {job.name: job.every_minutes for job in SCHEDULE} == {"purge_expired": 30}
+    cron = {job.name: job.minute for job in WorkerSettings.cron_jobs}
+    assert cron == {"cron:purge_expired": {0, 30}}

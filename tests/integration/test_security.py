@@ -238,3 +238,63 @@ async def test_oversized_form_is_refused_with_413(client) -> None:
         headers={"x-csrftoken": token},
     )
     assert response.status_code == 413
+
+
+def csrf_cookie(client: AsyncTestClient) -> str | None:
+    return client.cookies.get("csrftoken")
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_login_renews_the_csrf_token_and_binds_it_to_the_session(client, other_client) -> None:
+    await register(client)
+    await post_form(client, "/logout", {})
+    await csrf_token(client, "/login")
+    before = csrf_cookie(client)
+    await login(client, PERSON["email"], PERSON["password"])
+    after = csrf_cookie(client)
+    assert after and after != before
+    assert await csrf_token(client, "/account") == after  # the pages carry the new token
+
+    # A valid token and cookie of another browser (planted, or seen before login) do not pass.
+    planted = await csrf_token(other_client, "/login")
+    client.cookies.set("csrftoken", csrf_cookie(other_client), domain="testserver.local")
+    refused = await client.post("/account", data={**PERSON, "action": "save", "_csrf_token": planted},
+                                follow_redirects=False)
+    assert refused.status_code == 403
+
+    # A browser that lost the cookie (it ends with the browser) gets a new one bound on its next page.
+    client.cookies.delete("csrftoken", domain="testserver.local")
+    fresh = await csrf_token(client, "/account")
+    saved = await client.post("/account", data={**PERSON, "action": "save", "_csrf_token": fresh},
+                              follow_redirects=False)
+    assert saved.status_code == 303
+
+
+async def test_personal_pages_are_not_stored_and_vary_on_htmx(client) -> None:
+    anonymous = await client.get("/login")
+    assert "no-store" not in anonymous.headers.get("cache-control", "")
+    assert "HX-Request" in anonymous.headers["vary"]
+    await register(client)
+    for path in ("/account", "/account/password", "/"):
+        page = await client.get(path)
+        assert page.headers["cache-control"] == "no-store", path
+        assert "HX-Request" in page.headers["vary"], path
+    static = await client.get("/static/css/portal.css")
+    assert "no-store" not in static.headers.get("cache-control", "")
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_an_anonymous_logout_stores_nothing(client, db, redis_url, mode) -> None:
+    import redis.asyncio as aioredis
+    from sqlalchemy import func, select
+
+    from portal.db.models import KeyValueItem
+
+    response = await post_form(client, "/logout", {}, "/login")
+    assert response.status_code == 303
+    assert not any(v.startswith("session=") for k, v in response.headers.multi_items() if k == "set-cookie")
+    async with db() as session:
+        assert await session.scalar(select(func.count()).select_from(KeyValueItem)) == 0
+    redis = aioredis.from_url(redis_url)
+    assert await redis.keys("*sessions*") == []
+    await redis.aclose()
