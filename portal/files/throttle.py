@@ -20,11 +20,13 @@ class UploadThrottle:
 
     async def admit(self, address: str, visitor_key: str) -> bool:
         """Count this upload; False when the address or the session is over its limit."""
-        from_address = await self._counter.add(f"upload-address:{address}", self._window)
-        from_session = await self._counter.add(f"upload-session:{visitor_key}", self._window)
+        from_address, from_session = await self._counter.add(self._keys(address, visitor_key), self._window)
         return from_address <= self._address_limit and from_session <= self._session_limit
 
     async def count_more(self, address: str, visitor_key: str, files: int) -> None:
         for _ in range(files):
-            await self._counter.add(f"upload-address:{address}", self._window)
-            await self._counter.add(f"upload-session:{visitor_key}", self._window)
+            await self._counter.add(self._keys(address, visitor_key), self._window)
+
+    @staticmethod
+    def _keys(address: str, visitor_key: str) -> list[str]:
+        return [f"upload-address:{address}", f"upload-session:{visitor_key}"]
