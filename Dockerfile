@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 # OpenCASCADE (cadquery) needs the GL and X render libraries even when rendering nothing.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgl1 libglu1-mesa libxrender1 libxext6 curl \
+    fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

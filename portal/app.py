@@ -45,6 +45,11 @@ from portal.quotes import deps as quotes_deps
 from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
 from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
 from portal.quotes.services import QuoteService
+from portal.orders import deps as orders_deps
+from portal.orders.admin import OrderAdminController
+from portal.orders.controllers import OrderController
+from portal.orders.labels import TEMPLATE_GLOBALS as ORDER_TEXTS
+from portal.orders.storage import document_storage
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 MAX_FORM_BODY = 1024 * 1024  # pages with upload forms raise their own limit
@@ -74,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await redis.aclose()
 
     templates = template_config(auto_reload=settings.server.debug)
-    templates.engine_instance.engine.globals.update({**FILE_TEXTS, **QUOTE_TEXTS})
+    templates.engine_instance.engine.globals.update({**FILE_TEXTS, **QUOTE_TEXTS, **ORDER_TEXTS})
 
     return Litestar(
         route_handlers=[
@@ -90,6 +95,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LeadAdminController,
             CrmAdminController,
             BitrixEventsController,
+            OrderController,
+            OrderAdminController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), PortalCommands()],
@@ -114,12 +121,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **quotes_deps.dependencies,
             **leads_deps.dependencies,
             **crm_deps.dependencies,
+            **orders_deps.dependencies,
         },
         request_max_body_size=MAX_FORM_BODY,
         before_send=[request_id_header, security_headers_hook(settings.server.https), personal_pages_not_stored],
         state=State(
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
-             "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService()}
+             "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService(),
+             "documents": document_storage(settings)}
         ),
         on_startup=[start_schedule],
         on_shutdown=[close_connections],

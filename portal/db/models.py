@@ -192,3 +192,7 @@ class BitrixSyncRow(IdentityAuditBase):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     bitrix_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+# The orders domain's tables live in their own module; importing it here puts them on `metadata`.
+from portal.db.orders import Document, Notification, Order, OrderEvent, OrderLine  # noqa: E402, F401

@@ -19,9 +19,14 @@ from portal.db.engine import create_engine, create_sessionmaker
 from portal.db.models import (
     BitrixSyncRow,
     CallRequest,
+    Document,
     KeyValueItem,
     LoginFailureCounter,
     ModelFile,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderLine,
     RateCardVersion,
     ReviewRequest,
     User,
@@ -69,8 +74,8 @@ def app(settings) -> Litestar:
 async def _empty_tables(database_url: str) -> None:
     engine = create_engine(DatabaseSettings(url=database_url))
     async with create_sessionmaker(engine)() as db:
-        for model in (BitrixSyncRow, CallRequest, ReviewRequest, ModelFile, RateCardVersion, KeyValueItem,
-                      LoginFailureCounter, User):
+        for model in (BitrixSyncRow, CallRequest, Notification, OrderEvent, Document, OrderLine, Order,
+                      ReviewRequest, ModelFile, RateCardVersion, KeyValueItem, LoginFailureCounter, User):
             await db.execute(delete(model))
         await db.commit()
     await engine.dispose()

@@ -1,0 +1,154 @@
+"""Orders, their lines and history, documents and notices. Rules live in portal/orders/services.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from advanced_alchemy.base import UUIDAuditBase
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from portal.db.models import User
+
+JsonB = JSON().with_variant(JSONB(), "postgresql")  # JSONB on PostgreSQL, JSON text on SQLite
+
+ORDER_STATUSES = (
+    "submitted",
+    "in_review",
+    "awaiting_payment",
+    "in_production",
+    "shipped",
+    "completed",
+    "cancelled",
+)
+PAYMENT_METHODS = ("card", "invoice")
+DOCUMENT_KINDS = ("drawing", "invoice", "other")
+
+
+class Order(UUIDAuditBase):
+    """A placed order: the customer's details and a frozen copy of the prices it was placed at."""
+
+    __tablename__ = "customer_order"
+    __table_args__ = (UniqueConstraint("customer_id", "idempotency_key"),)
+
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default="submitted", index=True)
+    # Bumped by every change staff or the customer make: a form sent from an older page is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # The submit form's one-time key: the same key twice gives the same order.
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")  # of the customer's messages
+    currency: Mapped[str] = mapped_column(String(3), default="RUB")
+    rate_card_version: Mapped[str] = mapped_column(String(64), default="")
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4), default=Decimal(0))
+    subtotal: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    vat: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    delivery_address: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    po_number: Mapped[str] = mapped_column(String(64), default="")
+    payment_method: Mapped[str] = mapped_column(String(16), default="card")
+
+    customer: Mapped[User] = relationship(lazy="selectin")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.position", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    @property
+    def needs_review(self) -> bool:
+        """Some part has no price yet: staff must price it before the order can be paid."""
+        return any(line.needs_price for line in self.lines)
+
+
+class OrderLine(UUIDAuditBase):
+    """One part of an order as it was priced when the order was placed (never re-priced)."""
+
+    __tablename__ = "order_line"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("customer_order.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    file_id: Mapped[UUID | None] = mapped_column(  # the model file, while it exists
+        ForeignKey("model_file.id", ondelete="SET NULL"), default=None
+    )
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64), default="")
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The options with their names as the rate card called them: {"process": …, "process_name": …}.
+    options: Mapped[dict] = mapped_column(JsonB, default=dict)
+    quantity: Mapped[int] = mapped_column(Integer)
+    # The quote's lines: [{"code", "amount", "args"}]; empty when the part waits for a manual price.
+    price_lines: Mapped[list] = mapped_column(JsonB, default=list)
+    quoted_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)  # with VAT
+    review_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    override_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)  # with VAT
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    lead_time_days: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    order: Mapped[Order] = relationship(back_populates="lines", lazy="noload")
+
+    @property
+    def total(self) -> Decimal | None:
+        return self.override_total if self.override_total is not None else self.quoted_total
+
+    @property
+    def needs_price(self) -> bool:
+        return self.total is None
+
+
+class OrderEvent(UUIDAuditBase):
+    """The order's history: placed, status changes, price overrides, notes, documents."""
+
+    __tablename__ = "order_event"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("customer_order.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # placed, status, price, note, document
+    from_status: Mapped[str | None] = mapped_column(String(24), default=None)
+    to_status: Mapped[str | None] = mapped_column(String(24), default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)  # staff only
+    details: Mapped[dict | None] = mapped_column(JsonB, default=None)  # e.g. the line and amount of a price
+    actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), default=None)
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Document(UUIDAuditBase):
+    """A drawing or paper a customer attached, or an invoice staff uploaded for the customer."""
+
+    __tablename__ = "order_document"
+
+    owner_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    # None while the document waits in the customer's cart for the next order.
+    order_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("customer_order.id", ondelete="CASCADE"), default=None, index=True
+    )
+    uploaded_by_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="drawing")
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+
+
+class Notification(UUIDAuditBase):
+    """An in-portal notice for one user (the e-mail goes out beside it)."""
+
+    __tablename__ = "notification"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[UUID | None] = mapped_column(ForeignKey("customer_order.id", ondelete="CASCADE"), default=None)
+    order_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    kind: Mapped[str] = mapped_column(String(16), default="status")
+    status: Mapped[str | None] = mapped_column(String(24), default=None)
+    read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None, index=True)

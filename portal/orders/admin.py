@@ -1,0 +1,162 @@
+"""Staff's orders area: the list with filters, and an order's page with status changes, prices
+set by hand, internal notes and documents for the customer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+
+from portal.accounts.services import UserService
+from portal.core.flash import flash
+from portal.core.forms import FieldError, Form, FormData
+from portal.core.i18n import N_
+from portal.core.logging import log_event
+from portal.core.mail import Mail
+from portal.core.paging import PageNumber
+from portal.core.templates import redirect_to, render
+from portal.db.orders import ORDER_STATUSES
+from portal.orders.controllers import order_page_context, refused_text
+from portal.orders.documents import DocumentRefused
+from portal.orders.guards import requires_staff
+from portal.orders.lifecycle import TRANSITIONS
+from portal.orders.notices import send_status_mail
+from portal.orders.schemas import (
+    clean_filters,
+    clean_note,
+    clean_price,
+    clean_status_change,
+    document_kind,
+    seen_version,
+)
+from portal.orders.services import STALE, OrderService
+from portal.orders.storage import LocalDocumentStorage
+from portal.orders.uploads import BODY_LIMIT, received_document
+
+PER_PAGE = 25
+_log = logging.getLogger("portal.orders")
+Text = Annotated[str, Parameter(max_length=200)]
+
+
+async def admin_page(
+    request: HTMXRequest, orders: OrderService, order_id: UUID, status_code: int = 200, **forms: Form
+) -> Template:
+    order = await orders.get(order_id)
+    context = await order_page_context(orders, order, staff=True)
+    forms.setdefault("status_form", Form())
+    forms.setdefault("note_form", Form())
+    forms.setdefault("upload_form", Form())
+    forms.setdefault("price_form", Form())
+    return render(
+        request, "orders/admin_order.html", status_code=status_code, moves=TRANSITIONS[order.status],
+        price_line_id=forms.pop("price_line_id", None), **forms, **context,
+    )
+
+
+class OrderAdminController(Controller):
+    path = "/admin/orders"
+    guards = [requires_staff]
+
+    @get("/", name="admin_orders")
+    async def list_orders(
+        self,
+        request: HTMXRequest,
+        orders: OrderService,
+        users: UserService,
+        status: Text = "",
+        customer: Text = "",
+        date_from: Text = "",
+        date_to: Text = "",
+        q: Text = "",
+        page: PageNumber = 1,
+    ) -> Template:
+        filters, shown = clean_filters(status, customer, date_from, date_to, q)
+        found = await orders.search(filters, page, PER_PAGE)
+        subject = await users.get_one_or_none(id=filters.customer_id) if filters.customer_id else None
+        return render(
+            request, "orders/admin_list.html", fragment="orders/_admin_table.html",
+            orders=found, filters=shown, statuses=ORDER_STATUSES, subject=subject,
+        )
+
+    @get("/{order_id:uuid}", name="admin_order")
+    async def show_order(self, request: HTMXRequest, orders: OrderService, order_id: UUID) -> Template:
+        return await admin_page(request, orders, order_id)
+
+    @post("/{order_id:uuid}/status", name="admin_order_status")
+    async def change_status(
+        self, request: HTMXRequest, orders: OrderService, mail: Mail, order_id: UUID, data: FormData
+    ) -> Template | Redirect:
+        form = clean_status_change(data)
+        if form.ok:
+            try:
+                order = await orders.change_status(
+                    order_id, form.values["status"], form.values["note"], request.user, seen_version(data)
+                )
+            except FieldError as error:
+                form.add(error)
+        if not form.ok:
+            return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
+                                    status_form=form)
+        log_event(_log, "order_status", order_id=str(order.id), status=order.status, by=str(request.user.id))
+        await send_status_mail(request, mail, order, note=form.values["note"])
+        flash(request, N_("The status is changed and the customer is told."), "success")
+        return redirect_to(request, "admin_order", order_id=order_id)
+
+    @post("/{order_id:uuid}/lines/{line_id:uuid}/price", name="admin_order_price")
+    async def set_price(
+        self, request: HTMXRequest, orders: OrderService, order_id: UUID, line_id: UUID, data: FormData
+    ) -> Template | Redirect:
+        form, amount = clean_price(data)
+        if form.ok and amount is not None:
+            try:
+                await orders.set_line_price(order_id, line_id, amount, form.values["reason"], request.user,
+                                            seen_version(data))
+            except FieldError as error:
+                form.errors["price"] = error.message
+        if not form.ok:
+            return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
+                                    price_form=form, price_line_id=line_id)
+        flash(request, N_("The price is set."), "success")
+        return redirect_to(request, "admin_order", order_id=order_id)
+
+    @post("/{order_id:uuid}/notes", name="admin_order_note")
+    async def add_note(
+        self, request: HTMXRequest, orders: OrderService, order_id: UUID, data: FormData
+    ) -> Template | Redirect:
+        form = clean_note(data)
+        if form.ok:
+            await orders.add_note(order_id, form.values["note"], request.user)
+        else:
+            return await admin_page(request, orders, order_id, status_code=422, note_form=form)
+        flash(request, N_("The note is saved."), "success")
+        return redirect_to(request, "admin_order", order_id=order_id)
+
+    @post("/{order_id:uuid}/documents", name="admin_order_document", request_max_body_size=BODY_LIMIT)
+    async def add_document(
+        self, request: HTMXRequest, orders: OrderService, documents: LocalDocumentStorage, order_id: UUID
+    ) -> Template | Redirect:
+        order = await orders.get(order_id)
+        form = Form()
+        try:
+            async with received_document(request, documents.temp_dir()) as (received, fields):
+                await orders.attach_document(
+                    order, order.customer, request.user, document_kind(fields.get("kind"), staff=True),
+                    received.path, received.name, received.sha256, documents,
+                )
+        except DocumentRefused as refused:
+            form.errors["document"] = refused_text(refused)
+        except FieldError as error:
+            form.add(error)
+        if not form.ok:
+            return await admin_page(request, orders, order_id, status_code=422, upload_form=form)
+        flash(request, N_("The document is attached; the customer can download it."), "success")
+        return redirect_to(request, "admin_order", order_id=order_id)
+
+
+def _stale(form: Form) -> bool:
+    return STALE in form.errors.values()

@@ -1,0 +1,150 @@
+"""The customer's orders: list, order page with its live timeline, cancel, documents, quote PDF,
+notifications."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import anyio
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import File, Redirect, Template
+
+from portal.core.flash import flash
+from portal.core.forms import FieldError, Form, FormData, field_value
+from portal.core.i18n import N_, gettext
+from portal.core.paging import PageNumber
+from portal.core.templates import redirect_to, render
+from portal.db.models import Document, Order
+from portal.orders.documents import DocumentRefused
+from portal.orders.guards import requires_login
+from portal.orders.quote_pdf import order_quote, render_quote_pdf
+from portal.orders.schemas import document_kind
+from portal.orders.services import NotificationService, OrderService
+from portal.orders.storage import LocalDocumentStorage
+from portal.orders.uploads import BODY_LIMIT, received_document
+
+PER_PAGE = 20
+
+
+def refused_text(refused: DocumentRefused) -> str:
+    """The refusal in the reader's language, with the file's name in it (escaped for the page's
+    own translation step, which formats every message once more)."""
+    if not refused.args_:
+        return refused.message
+    return (gettext(refused.message) % refused.args_).replace("%", "%%")
+
+
+async def order_page_context(orders: OrderService, order: Order, staff: bool) -> dict:
+    return {
+        "order": order,
+        "events": await orders.timeline(order, staff=staff),
+        "order_documents": await orders.documents(order),
+    }
+
+
+def download(document: Document, storage: LocalDocumentStorage) -> Response:
+    """The stored bytes under the name the portal chose, never sniffed by the browser."""
+    path = storage.local_path(document.storage_key)
+    if path is None:
+        raise NotFoundException()
+    return File(
+        path=path,
+        filename=document.name,
+        media_type=document.content_type,
+        content_disposition_type="attachment",
+        headers={"x-content-type-options": "nosniff", "cache-control": "private, no-store"},
+    )
+
+
+async def pdf_response(quote, filename: str) -> Response:
+    content = await anyio.to_thread.run_sync(render_quote_pdf, quote)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "private, no-store",
+        },
+    )
+
+
+class OrderController(Controller):
+    guards = [requires_login]
+
+    @get("/orders", name="orders")
+    async def list_orders(self, request: HTMXRequest, orders: OrderService, page: PageNumber = 1) -> Template:
+        found = await orders.of_customer(request.user.id, page, PER_PAGE)
+        return render(request, "orders/list.html", orders=found)
+
+    @get("/orders/{order_id:uuid}", name="order")
+    async def show_order(self, request: HTMXRequest, orders: OrderService, order_id: UUID) -> Template:
+        order = await orders.visible(order_id, request.user)
+        context = await order_page_context(orders, order, staff=False)
+        return render(request, "orders/detail.html", upload_form=Form(), **context)
+
+    @get("/orders/{order_id:uuid}/live", name="order_live")
+    async def live(self, request: HTMXRequest, orders: OrderService, order_id: UUID) -> Template:
+        """The part of the order page that changes: polled while the order is not finished."""
+        order = await orders.visible(order_id, request.user)
+        context = await order_page_context(orders, order, staff=False)
+        return render(request, "orders/detail.html", fragment="orders/_live.html", **context)
+
+    @post("/orders/{order_id:uuid}/cancel", name="order_cancel")
+    async def cancel(self, request: HTMXRequest, orders: OrderService, order_id: UUID, data: FormData) -> Redirect:
+        try:
+            await orders.cancel(order_id, request.user, note=field_value(data, "note")[:2000])
+        except FieldError as error:
+            flash(request, error.message, "error")
+        else:
+            flash(request, N_("The order is cancelled."), "success")
+        return redirect_to(request, "order", order_id=order_id)
+
+    @post("/orders/{order_id:uuid}/documents", name="order_document_add", request_max_body_size=BODY_LIMIT)
+    async def add_document(
+        self, request: HTMXRequest, orders: OrderService, documents: LocalDocumentStorage, order_id: UUID
+    ) -> Template | Redirect:
+        order = await orders.visible(order_id, request.user)
+        form = Form()
+        try:
+            async with received_document(request, documents.temp_dir()) as (received, fields):
+                await orders.attach_document(
+                    order, order.customer, request.user, document_kind(fields.get("kind"), staff=False),
+                    received.path, received.name, received.sha256, documents,
+                )
+        except DocumentRefused as refused:
+            form.errors["document"] = refused_text(refused)
+        except FieldError as error:
+            form.add(error)
+        if not form.ok:
+            context = await order_page_context(orders, order, staff=False)
+            return render(request, "orders/detail.html", status_code=422, upload_form=form, **context)
+        flash(request, N_("The document is attached."), "success")
+        return redirect_to(request, "order", order_id=order_id)
+
+    @get("/orders/{order_id:uuid}/quote.pdf", name="order_quote_pdf")
+    async def quote_pdf(self, request: Request, orders: OrderService, order_id: UUID) -> Response:
+        order = await orders.visible(order_id, request.user)
+        quote = order_quote(order, thumbnails={}, issued=date.today())
+        return await pdf_response(quote, f"quote-{order.number}.pdf")
+
+    @get("/documents/{document_id:uuid}", name="document")
+    async def document(
+        self, request: Request, orders: OrderService, documents: LocalDocumentStorage, document_id: UUID
+    ) -> Response:
+        return download(await orders.document_for(document_id, request.user), documents)
+
+    @get("/notifications", name="notifications")
+    async def notifications(
+        self, request: HTMXRequest, notices: NotificationService, page: PageNumber = 1
+    ) -> Template:
+        found = await notices.recent(request.user.id, page, PER_PAGE)
+        return render(request, "orders/notifications.html", notices=found)
+
+    @post("/notifications/read", name="notifications_read")
+    async def mark_read(self, request: HTMXRequest, notices: NotificationService) -> Redirect:
+        await notices.mark_all_read(request.user.id)
+        return redirect_to(request, "notifications")
+

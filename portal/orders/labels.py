@@ -1,0 +1,106 @@
+"""Order texts in the reader's language: statuses, events, frozen price lines, money."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from portal.core.i18n import N_, current_language, gettext
+from portal.orders.lifecycle import STATUS_NAMES
+
+PAYMENT_NAMES = {
+    "card": N_("Card or bank transfer after confirmation"),
+    "invoice": N_("Invoice to the company"),
+}
+
+DOCUMENT_KINDS = {"drawing": N_("Drawing"), "invoice": N_("Invoice"), "other": N_("Document")}
+
+# The quote's lines by code; the names in them are the rate card's own, frozen with the order.
+LINES = {
+    "material": N_("Material: %(material)s"),
+    "machine_time": N_("Machine time: %(process)s"),
+    "handling": N_("Handling and inspection"),
+    "setup": N_("Setup (once per order)"),
+    "finish": N_("Finish: %(finish)s"),
+    "no_finish": N_("No finish"),
+    "tolerance": N_("Tolerance: %(tolerance)s"),
+    "lead_time": N_("Lead time: %(lead_time)s"),
+    "quantity_discount": N_("Quantity discount %(percent)s %%"),
+    "minimum_order": N_("Minimum order top-up"),
+    "subtotal": N_("Subtotal"),
+    "vat": N_("VAT %(percent)s %%"),
+    "total": N_("Total"),
+}
+
+REVIEW_REASONS = {
+    "exceeds_envelope": N_("The part is too large for every process we offer."),
+    "no_solid": N_("The file has surfaces but no closed solid, so its volume is unknown."),
+    "not_manufacturable": N_("The part cannot be made with these options as it is."),
+    "bad_part": N_("The part has no usable volume or surface to price."),
+}
+
+
+def status_name(status: str) -> str:
+    return gettext(STATUS_NAMES.get(status, status))
+
+
+def payment_name(method: str) -> str:
+    return gettext(PAYMENT_NAMES.get(method, method))
+
+
+def document_kind_name(kind: str) -> str:
+    return gettext(DOCUMENT_KINDS.get(kind, kind))
+
+
+def review_reason_name(code: str | None) -> str:
+    return gettext(REVIEW_REASONS.get(code or "", N_("The part needs a price from our staff.")))
+
+
+def percent(fraction: Decimal | str) -> str:
+    text = f"{Decimal(str(fraction)) * 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def money(amount: Decimal | str | None, currency: str = "RUB") -> str:
+    if amount is None:
+        return "—"
+    text = f"{Decimal(str(amount)):,.2f}"
+    if current_language.get() == "ru":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+        return f"{text}\u00a0₽" if currency == "RUB" else f"{text}\u00a0{currency}"
+    return f"₽{text}" if currency == "RUB" else f"{text} {currency}"
+
+
+def price_line_label(line: dict[str, Any]) -> str:
+    """A frozen quote line: {"code", "amount", "args"} → its label in the reader's language."""
+    code = line.get("code", "")
+    template = LINES.get(code)
+    if template is None:
+        return str(line.get("label") or code)
+    try:
+        return gettext(template) % (line.get("args") or {})
+    except (KeyError, TypeError, ValueError):
+        return str(line.get("label") or code)
+
+
+def options_summary(options: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs of a line's frozen options, for pages and the PDF."""
+    rows = [
+        (N_("Process"), options.get("process_name") or options.get("process")),
+        (N_("Material"), options.get("material_name") or options.get("material")),
+        (N_("Finish"), options.get("finish_name") or options.get("finish") or gettext(N_("None (as made)"))),
+        (N_("Tolerance"), options.get("tolerance_name") or options.get("tolerance")),
+        (N_("Lead time"), options.get("lead_time_name") or options.get("lead_time")),
+    ]
+    return [(gettext(label), str(value)) for label, value in rows if value]
+
+
+TEMPLATE_GLOBALS = {
+    "status_name": status_name,
+    "payment_name": payment_name,
+    "document_kind_name": document_kind_name,
+    "review_reason_name": review_reason_name,
+    "order_money": money,
+    "price_line_label": price_line_label,
+    "options_summary": options_summary,
+}

@@ -1,0 +1,84 @@
+"""Every order and document route, taken from the route table: the owner and staff get in,
+everyone else gets 404 (GET and POST alike), as if the order did not exist."""
+
+from __future__ import annotations
+
+import re
+
+from litestar.routes import HTTPRoute
+from sqlalchemy import select
+
+from portal.db.models import Document, Order
+from tests.integration.conftest import COMPANY, csrf_token, register
+from tests.integration.orders import OTHER, place_order, staff_login
+from tests.integration.test_order_documents import PDF, upload
+
+OBJECT_PARAMETERS = ("order_id", "document_id", "line_id")
+
+
+def object_routes(app) -> list[tuple[str, str]]:
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith("/admin/"):
+            continue
+        if any(f"{{{name}:" in route.path for name in OBJECT_PARAMETERS):
+            for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+                found.append((method, route.path))
+    return found
+
+
+def fill(path: str, order: Order, document: Document) -> str:
+    path = path.replace("{order_id:uuid}", str(order.id)).replace("{document_id:uuid}", str(document.id))
+    return path.replace("{line_id:uuid}", str(order.lines[0].id))
+
+
+async def test_every_order_route_is_404_to_another_customer(app, client, other_client, db) -> None:
+    await register(client, COMPANY)
+    order = await place_order(db)
+    assert (await upload(client, order, "a.pdf", PDF)).status_code == 303
+    async with db() as session:
+        document = await session.scalar(select(Document))
+        order = await session.get(Order, order.id)
+    routes = object_routes(app)
+    assert ("GET", "/orders/{order_id:uuid}") in routes and ("GET", "/documents/{document_id:uuid}") in routes
+    assert len(routes) >= 6
+
+    await register(other_client, OTHER)
+    token = await csrf_token(other_client, "/orders")
+    for method, path in routes:
+        url = fill(path, order, document)
+        if method == "GET":
+            response = await other_client.get(url, follow_redirects=False)
+        else:
+            response = await other_client.request(method, url, data={"_csrf_token": token}, follow_redirects=False)
+        assert response.status_code == 404, (method, path, response.status_code)
+        mine = await client.get(url, follow_redirects=False) if method == "GET" else None
+        assert mine is None or mine.status_code == 200, (path, mine.status_code)
+    assert (await client.get(f"/orders/{order.id}")).status_code == 200  # nothing was changed by them
+
+    await staff_login(other_client, db)
+    for method, path in routes:
+        if method == "GET":
+            assert (await other_client.get(fill(path, order, document))).status_code == 200, path
+
+
+async def test_the_staff_order_area_is_404_to_customers(app, client, db) -> None:
+    await register(client, COMPANY)
+    order = await place_order(db)
+    token = await csrf_token(client, "/orders")
+    admin_routes = [(m, r.path) for r in app.routes if isinstance(r, HTTPRoute) and r.path.startswith("/admin/orders")
+                    for m in sorted(r.methods - {"HEAD", "OPTIONS"})]
+    assert len(admin_routes) >= 6
+    for method, path in admin_routes:
+        url = re.sub(r"\{order_id:uuid\}", str(order.id), path)
+        url = re.sub(r"\{line_id:uuid\}", str(order.lines[0].id), url)
+        response = await client.request(method, url, data={"_csrf_token": token} if method != "GET" else None,
+                                         follow_redirects=False)
+        assert response.status_code == 404, (method, path, response.status_code)
+
+
+async def test_visitors_are_sent_to_log_in(client, other_client, db) -> None:
+    await register(client, COMPANY)
+    order = await place_order(db)
+    response = await other_client.get(f"/orders/{order.id}", follow_redirects=False)
+    assert response.status_code in (302, 303) and response.headers["location"].startswith("/login")
