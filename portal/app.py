@@ -41,15 +41,14 @@ from portal.files.controllers import FileController
 from portal.files.storage import build_storage
 from portal.leads import deps as leads_deps
 from portal.leads.controllers import CallRequestController, LeadAdminController
-from portal.quotes import deps as quotes_deps
-from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
-from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
-from portal.quotes.services import QuoteService
 from portal.orders import deps as orders_deps
 from portal.orders.admin import OrderAdminController
 from portal.orders.controllers import OrderController
 from portal.orders.labels import TEMPLATE_GLOBALS as ORDER_TEXTS
-from portal.orders.storage import document_storage
+from portal.quotes import deps as quotes_deps
+from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
+from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
+from portal.quotes.services import QuoteService
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 MAX_FORM_BODY = 1024 * 1024  # pages with upload forms raise their own limit
@@ -127,8 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[request_id_header, security_headers_hook(settings.server.https), personal_pages_not_stored],
         state=State(
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
-             "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService(),
-             "documents": document_storage(settings)}
+             "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService()}
         ),
         on_startup=[start_schedule],
         on_shutdown=[close_connections],

@@ -19,6 +19,7 @@ import anyio
 from portal.config import StorageSettings
 
 CHUNK = 256 * 1024
+KINDS = ("models", "previews", "documents")  # documents: files attached to orders
 
 
 class StorageError(Exception):
@@ -72,7 +73,7 @@ class LocalStorage(Storage):
 
     def _path(self, key: str) -> Path:
         kind, _, name = key.partition("/")
-        if not name or "/" in name or name.startswith(".") or kind not in ("models", "previews"):
+        if not name or "/" in name or name.startswith(".") or kind not in KINDS:
             raise ValueError(f"not a storage key: {key!r}")
         return self.root / kind / name[:2] / name
 

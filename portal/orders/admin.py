@@ -21,6 +21,7 @@ from portal.core.mail import Mail
 from portal.core.paging import PageNumber
 from portal.core.templates import redirect_to, render
 from portal.db.orders import ORDER_STATUSES
+from portal.files.storage import Storage
 from portal.orders.controllers import order_page_context, refused_text
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_staff
@@ -35,7 +36,6 @@ from portal.orders.schemas import (
     seen_version,
 )
 from portal.orders.services import STALE, OrderService
-from portal.orders.storage import LocalDocumentStorage
 from portal.orders.uploads import BODY_LIMIT, received_document
 
 PER_PAGE = 25
@@ -138,15 +138,15 @@ class OrderAdminController(Controller):
 
     @post("/{order_id:uuid}/documents", name="admin_order_document", request_max_body_size=BODY_LIMIT)
     async def add_document(
-        self, request: HTMXRequest, orders: OrderService, documents: LocalDocumentStorage, order_id: UUID
+        self, request: HTMXRequest, orders: OrderService, storage: Storage, order_id: UUID
     ) -> Template | Redirect:
         order = await orders.get(order_id)
         form = Form()
         try:
-            async with received_document(request, documents.temp_dir()) as (received, fields):
+            async with received_document(request, storage.temp_dir()) as (received, fields):
                 await orders.attach_document(
                     order, order.customer, request.user, document_kind(fields.get("kind"), staff=True),
-                    received.path, received.name, received.sha256, documents,
+                    received.path, received.name, received.sha256, storage,
                 )
         except DocumentRefused as refused:
             form.errors["document"] = refused_text(refused)

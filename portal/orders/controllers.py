@@ -4,13 +4,13 @@ notifications."""
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 from uuid import UUID
 
 import anyio
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import File, Redirect, Template
+from litestar.response import File, Redirect, Stream, Template
 
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData, field_value
@@ -18,12 +18,12 @@ from portal.core.i18n import N_, gettext
 from portal.core.paging import PageNumber
 from portal.core.templates import redirect_to, render
 from portal.db.models import Document, Order
+from portal.files.storage import Storage
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_login
 from portal.orders.quote_pdf import order_quote, render_quote_pdf
 from portal.orders.schemas import document_kind
 from portal.orders.services import NotificationService, OrderService
-from portal.orders.storage import LocalDocumentStorage
 from portal.orders.uploads import BODY_LIMIT, received_document
 
 PER_PAGE = 20
@@ -45,18 +45,23 @@ async def order_page_context(orders: OrderService, order: Order, staff: bool) ->
     }
 
 
-def download(document: Document, storage: LocalDocumentStorage) -> Response:
+def download(document: Document, storage: Storage) -> Response:
     """The stored bytes under the name the portal chose, never sniffed by the browser."""
+    headers = {
+        "x-content-type-options": "nosniff",
+        "cache-control": "private, no-store",
+        "content-disposition": attachment(document.name),
+    }
     path = storage.local_path(document.storage_key)
-    if path is None:
-        raise NotFoundException()
-    return File(
-        path=path,
-        filename=document.name,
-        media_type=document.content_type,
-        content_disposition_type="attachment",
-        headers={"x-content-type-options": "nosniff", "cache-control": "private, no-store"},
-    )
+    if path is not None:
+        return File(path=path, media_type=document.content_type, headers=headers)
+    return Stream(storage.stream(document.storage_key), media_type=document.content_type, headers=headers)
+
+
+def attachment(name: str) -> str:
+    """RFC 6266: an ASCII fallback and the UTF-8 name."""
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 async def pdf_response(quote, filename: str) -> Response:
@@ -65,7 +70,7 @@ async def pdf_response(quote, filename: str) -> Response:
         content,
         media_type="application/pdf",
         headers={
-            "content-disposition": f'attachment; filename="{filename}"',
+            "content-disposition": attachment(filename),
             "cache-control": "private, no-store",
         },
     )
@@ -104,15 +109,15 @@ class OrderController(Controller):
 
     @post("/orders/{order_id:uuid}/documents", name="order_document_add", request_max_body_size=BODY_LIMIT)
     async def add_document(
-        self, request: HTMXRequest, orders: OrderService, documents: LocalDocumentStorage, order_id: UUID
+        self, request: HTMXRequest, orders: OrderService, storage: Storage, order_id: UUID
     ) -> Template | Redirect:
         order = await orders.visible(order_id, request.user)
         form = Form()
         try:
-            async with received_document(request, documents.temp_dir()) as (received, fields):
+            async with received_document(request, storage.temp_dir()) as (received, fields):
                 await orders.attach_document(
                     order, order.customer, request.user, document_kind(fields.get("kind"), staff=False),
-                    received.path, received.name, received.sha256, documents,
+                    received.path, received.name, received.sha256, storage,
                 )
         except DocumentRefused as refused:
             form.errors["document"] = refused_text(refused)
@@ -132,9 +137,9 @@ class OrderController(Controller):
 
     @get("/documents/{document_id:uuid}", name="document")
     async def document(
-        self, request: Request, orders: OrderService, documents: LocalDocumentStorage, document_id: UUID
+        self, request: Request, orders: OrderService, storage: Storage, document_id: UUID
     ) -> Response:
-        return download(await orders.document_for(document_id, request.user), documents)
+        return download(await orders.document_for(document_id, request.user), storage)
 
     @get("/notifications", name="notifications")
     async def notifications(

@@ -31,10 +31,11 @@ from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
 from portal.db.models import Document, Notification, Order, OrderEvent, OrderLine, User
+from portal.files.storage import Storage
 from portal.orders.documents import check_document
 from portal.orders.guards import can_see_document, can_see_order
 from portal.orders.lifecycle import CANCELLABLE, PRICE_EDITABLE, allowed
-from portal.orders.storage import LocalDocumentStorage, document_key
+from portal.orders.storage import document_key
 
 CENT = Decimal("0.01")
 FIRST_NUMBER = 1000  # the first order is 1001
@@ -335,7 +336,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         path: Path,
         name: str,
         sha256: str,
-        storage: LocalDocumentStorage,
+        storage: Storage,
     ) -> Document:
         """Check the file by its content, store it by hash, and record it (on the order, or in the
         owner's cart when there is no order yet). Raises DocumentRefused."""

@@ -90,9 +90,9 @@ async def test_documents_are_judged_by_content(client, db) -> None:
         assert message in response.text, (name, response.text[-2000:])
         assert 'data-testid="document-error"' in response.text
     assert await documents(db) == []
-    storage = client.app.state.documents.root / "documents"
+    storage = client.app.state.storage.root / "documents"
     assert not storage.exists() or not any(path.is_file() for path in storage.rglob("*"))
-    assert not any(client.app.state.documents.temp_dir().iterdir())  # no temporary file left behind
+    assert not any(client.app.state.storage.temp_dir().glob("document-*"))  # no temporary file left behind
 
     good = [("notes.txt", "Допуск ±0,1 мм\n".encode()), ("slides.pptx", pptx_bytes()),
             ("cp1251.txt", "Чертёж".encode("cp1251"))]
