@@ -1,4 +1,4 @@
-"""Staff pages over users: search, open, activate/deactivate, grant or revoke staff."""
+"""Staff pages over users: search, open, activate/deactivate; superusers grant or revoke staff."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from portal.accounts.guards import requires_staff
 from portal.accounts.services import UserService
 from portal.core.flash import flash
-from portal.core.forms import FormData, field_value
+from portal.core.forms import FieldError, FormData, field_value
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
 from portal.core.paging import PageNumber
@@ -47,11 +47,16 @@ class UserAdminController(Controller):
         self, request: HTMXRequest, users: UserService, user_id: UUID, data: FormData
     ) -> Redirect:
         active = field_value(data, "active") == "1"
-        if await users.set_active(user_id, active, actor_id=request.user.id):
-            log_event(auth_log, "user_activated" if active else "user_deactivated",
-                      user_id=str(user_id), by=str(request.user.id))
-            flash(request, N_("The user is active again.") if active
-                  else N_("The user is deactivated and logged out everywhere."), "success")
+        try:
+            changed = await users.set_active(user_id, active, actor=request.user)
+        except FieldError as refusal:
+            flash(request, refusal.message, "error")
+        else:
+            if changed:
+                log_event(auth_log, "user_activated" if active else "user_deactivated",
+                          user_id=str(user_id), by=str(request.user.id))
+                flash(request, N_("The user is active again.") if active
+                      else N_("The user is deactivated and logged out everywhere."), "success")
         return redirect_to(request, "user", user_id=user_id)
 
     @post("/{user_id:uuid}/staff", name="user_staff")
@@ -59,8 +64,30 @@ class UserAdminController(Controller):
         self, request: HTMXRequest, users: UserService, user_id: UUID, data: FormData
     ) -> Redirect:
         staff = field_value(data, "staff") == "1"
-        if await users.set_staff(user_id, staff, actor_id=request.user.id):
-            log_event(auth_log, "staff_granted" if staff else "staff_revoked",
-                      user_id=str(user_id), by=str(request.user.id))
-            flash(request, N_("Staff rights granted.") if staff else N_("Staff rights revoked."), "success")
+        try:
+            changed = await users.set_staff(user_id, staff, actor=request.user)
+        except FieldError as refusal:
+            flash(request, refusal.message, "error")
+        else:
+            if changed:
+                log_event(auth_log, "staff_granted" if staff else "staff_revoked",
+                          user_id=str(user_id), by=str(request.user.id))
+                flash(request, N_("Staff rights granted.") if staff else N_("Staff rights revoked."), "success")
+        return redirect_to(request, "user", user_id=user_id)
+
+    @post("/{user_id:uuid}/superuser", name="user_superuser")
+    async def set_superuser(
+        self, request: HTMXRequest, users: UserService, user_id: UUID, data: FormData
+    ) -> Redirect:
+        superuser = field_value(data, "superuser") == "1"
+        try:
+            changed = await users.set_superuser(user_id, superuser, actor=request.user)
+        except FieldError as refusal:
+            flash(request, refusal.message, "error")
+        else:
+            if changed:
+                log_event(auth_log, "superuser_granted" if superuser else "superuser_revoked",
+                          user_id=str(user_id), by=str(request.user.id))
+                flash(request, N_("Superuser rights granted.") if superuser
+                      else N_("Superuser rights revoked."), "success")
         return redirect_to(request, "user", user_id=user_id)

@@ -16,7 +16,7 @@ from advanced_alchemy.exceptions import IntegrityError
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, select, update
 
 from portal.accounts.emails import normalise_email
 from portal.accounts.passwords import MAX_LENGTH, Passwords
@@ -29,6 +29,8 @@ from portal.crm.outbox import record_customer
 from portal.db.models import KeyValueItem, LoginFailureCounter, User
 
 EMAIL_TAKEN = N_("An account with this e-mail already exists.")
+ONLY_SUPERUSERS = N_("Only a superuser may change staff accounts and staff rights.")
+LAST_SUPERUSER = N_("This is the last superuser: make another staff member a superuser first.")
 TOO_MANY_ATTEMPTS = N_("Too many attempts. Please try again later.")
 GENERIC_LOGIN_ERROR = N_("The e-mail or password is wrong, or too many attempts were made. "
                          "Please try again later.")
@@ -73,7 +75,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         return user
 
     async def ensure_admin(self, email: str, password: str, name: str, passwords: Passwords) -> bool:
-        """Create a staff account, or make an existing one staff with this password.
+        """Create a superuser (the operator's own account, from the command line), or make an
+        existing account one with this password.
 
         Its sessions end either way. True when the account was created now.
         """
@@ -81,10 +84,10 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         user = await self.get_one_or_none(email=email)
         if user is None:
             await self.create({"email": email, "full_name": name, "password_hash": password_hash,
-                               "is_staff": True})
+                               "is_staff": True, "is_superuser": True})
             return True
         await self.update(
-            {"password_hash": password_hash, "is_staff": True, "is_active": True,
+            {"password_hash": password_hash, "is_staff": True, "is_superuser": True, "is_active": True,
              "session_version": user.session_version + 1},
             item_id=user.id,
         )
@@ -189,27 +192,73 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         await self.repository.session.refresh(user)
         return user
 
-    async def set_active(self, user_id: Any, active: bool, actor_id: Any) -> User | None:
-        """None when staff act on themselves: nobody locks themselves out by one click."""
-        if user_id == actor_id:
-            return None
-        user = await self.get(user_id)
-        changes: dict[str, Any] = {"is_active": active}
-        if not active:
-            changes["session_version"] = user.session_version + 1
-        return await self.update(changes, item_id=user.id)
+    async def set_active(self, user_id: Any, active: bool, actor: User) -> User | None:
+        """Deactivating ends every session of the user. Staff accounts are a superuser's to change.
 
-    async def set_staff(self, user_id: Any, staff: bool, actor_id: Any) -> User | None:
-        """A change of privilege ends the user's sessions: they log in again with the new rights.
-
-        None when staff act on themselves.
+        None when staff act on themselves: nobody locks themselves out by one click.
         """
-        if user_id == actor_id:
+        if user_id == actor.id:
             return None
         user = await self.get(user_id)
-        return await self.update(
-            {"is_staff": staff, "session_version": user.session_version + 1}, item_id=user.id
+        if user.is_staff and not actor.is_superuser:
+            raise FieldError("active", ONLY_SUPERUSERS)
+        if active:
+            return await self.update({"is_active": True}, item_id=user.id)
+        changes = {"is_active": False, "session_version": user.session_version + 1}
+        return await self._change_keeping_a_superuser(user, changes)
+
+    async def set_staff(self, user_id: Any, staff: bool, actor: User) -> User | None:
+        """Only superusers grant and revoke staff. A change of privilege ends the user's sessions:
+        they log in again with the new rights. None when staff act on themselves."""
+        if user_id == actor.id:
+            return None
+        if not actor.is_superuser:
+            raise FieldError("staff", ONLY_SUPERUSERS)
+        user = await self.get(user_id)
+        changes: dict[str, Any] = {"is_staff": staff, "session_version": user.session_version + 1}
+        if staff:
+            return await self.update(changes, item_id=user.id)
+        return await self._change_keeping_a_superuser(user, {**changes, "is_superuser": False})
+
+    async def set_superuser(self, user_id: Any, superuser: bool, actor: User) -> User | None:
+        """A superuser is staff too. None when a superuser acts on themselves."""
+        if user_id == actor.id:
+            return None
+        if not actor.is_superuser:
+            raise FieldError("superuser", ONLY_SUPERUSERS)
+        user = await self.get(user_id)
+        changes: dict[str, Any] = {"is_superuser": superuser, "session_version": user.session_version + 1}
+        if superuser:
+            return await self.update({**changes, "is_staff": True}, item_id=user.id)
+        return await self._change_keeping_a_superuser(user, changes)
+
+    async def _change_keeping_a_superuser(self, user: User, changes: dict[str, Any]) -> User:
+        """Apply a change that may take a superuser away, unless no other active one would remain.
+
+        The check is part of the UPDATE itself (atomic on SQLite, whose writers take turns); on
+        PostgreSQL the superusers' rows are locked first, so that two superusers removing each
+        other at the same moment are answered one after the other, and the second is refused.
+        """
+        if not (user.is_superuser and user.is_active):
+            return await self.update(changes, item_id=user.id)
+        db = self.repository.session
+        await db.execute(select(User.id).where(User.is_superuser, User.is_active).with_for_update())
+        others = (
+            select(func.count())
+            .select_from(User)
+            .where(User.is_superuser, User.is_active, User.id != user.id)
+            .scalar_subquery()
         )
+        changed = await db.execute(
+            update(User)
+            .where(User.id == user.id, others >= 1)
+            .values(**changes, updated_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:
+            raise FieldError("superuser", LAST_SUPERUSER)
+        await db.refresh(user)
+        return user
 
     async def search(self, query: str, page: int, per_page: int) -> Page[User]:
         conditions = []

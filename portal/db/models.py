@@ -37,6 +37,8 @@ class User(UUIDAuditBase):
     legal_address: Mapped[str] = mapped_column(Text, default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Staff who alone grant and revoke staff rights and change staff accounts; never none of them.
+    is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped whenever every other session of the user must end (password change, deactivation).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -1,4 +1,4 @@
-"""Staff's users area: search, paging, activate/deactivate, staff rights."""
+"""Staff's users area: search, paging, activate/deactivate, staff and superuser rights."""
 
 from __future__ import annotations
 
@@ -6,25 +6,32 @@ import pytest
 from sqlalchemy import select
 
 from portal.db.models import User
-from tests.integration.conftest import COMPANY, PERSON, login, post_form, register
+from tests.integration.conftest import COMPANY, CSRF_META, PERSON, login, post_form, register
 
 ADMIN = {**PERSON, "email": "boss@example.com", "full_name": "Big Boss"}
 
 
-async def make_staff(db, email: str) -> User:
+async def make_staff(db, email: str, superuser: bool = False) -> User:
     async with db() as session:
         user = await session.scalar(select(User).where(User.email == email))
         user.is_staff = True
+        user.is_superuser = superuser
         user.session_version += 1
         await session.commit()
         return user
 
 
-async def staff_client(client, db):
+async def staff_client(client, db, superuser: bool = True):
+    """The portal's first admin: a superuser."""
     await register(client, ADMIN)
-    await make_staff(db, ADMIN["email"])
+    await make_staff(db, ADMIN["email"], superuser=superuser)
     assert (await login(client, ADMIN["email"], ADMIN["password"])).status_code == 303
     return client
+
+
+async def user_row(db, email: str) -> User:
+    async with db() as session:
+        return await session.scalar(select(User).where(User.email == email))
 
 
 async def test_customers_do_not_see_the_admin_area(client) -> None:
@@ -114,3 +121,68 @@ async def test_staff_cannot_deactivate_themselves(client, db) -> None:
 async def test_unknown_users_are_404(client, db, path) -> None:
     await staff_client(client, db)
     assert (await client.get(path)).status_code == 404
+
+
+async def test_the_first_admin_from_the_command_line_is_a_superuser(db, settings) -> None:
+    from portal.accounts.passwords import Passwords
+    from portal.accounts.services import UserService
+
+    async with db() as session, UserService.new(session=session) as users:
+        assert await users.ensure_admin("root@example.com", "a long admin secret", "Root", Passwords(settings.auth))
+        await session.commit()
+    admin = await user_row(db, "root@example.com")
+    assert admin.is_staff and admin.is_superuser
+
+
+async def test_promoted_staff_cannot_demote_or_deactivate_the_original_admin(client, other_client, db) -> None:
+    await staff_client(client, db)  # the original admin, a superuser
+    await register(other_client)
+    helper = await user_row(db, PERSON["email"])
+    assert (await post_form(client, f"/admin/users/{helper.id}/staff", {"staff": "1"},
+                            f"/admin/users/{helper.id}")).status_code == 303
+    assert (await login(other_client, PERSON["email"], PERSON["password"])).status_code == 303
+    admin = await user_row(db, ADMIN["email"])
+
+    page = await other_client.get(f"/admin/users/{admin.id}")
+    assert "Deactivate" not in page.text and "Revoke staff" not in page.text
+    for path, data in ((f"/admin/users/{admin.id}/active", {"active": "0"}),
+                       (f"/admin/users/{admin.id}/staff", {"staff": "0"}),
+                       (f"/admin/users/{admin.id}/superuser", {"superuser": "0"})):
+        response = await post_form(other_client, path, data, f"/admin/users/{admin.id}")
+        assert response.status_code == 303
+    assert "Only a superuser may change staff accounts" in (await other_client.get(f"/admin/users/{admin.id}")).text
+    admin = await user_row(db, ADMIN["email"])
+    assert admin.is_active and admin.is_staff and admin.is_superuser
+    assert (await client.get("/admin/users")).status_code == 200  # still logged in
+
+    # nor grant staff to anyone
+    await register(client, COMPANY)
+    customer = await user_row(db, COMPANY["email"])
+    await post_form(other_client, f"/admin/users/{customer.id}/staff", {"staff": "1"}, f"/admin/users/{customer.id}")
+    assert not (await user_row(db, COMPANY["email"])).is_staff
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_two_superusers_removing_each_other_at_once_leave_one(app, db) -> None:
+    """The last superuser cannot be removed, not even by two requests at the same moment."""
+    from tests.integration.test_bursts import at_once, browsers, post_with_token
+
+    first = {**ADMIN, "email": "first@example.com"}
+    second = {**ADMIN, "email": "second@example.com"}
+    async with browsers(app, 2) as (a, b):
+        for browser, person in ((a, first), (b, second)):
+            assert (await post_with_token(browser, "/register", person)).status_code in (200, 303)
+            await make_staff(db, person["email"], superuser=True)
+            await post_with_token(browser, "/login", {"email": person["email"], "password": person["password"]})
+        one, two = await user_row(db, first["email"]), await user_row(db, second["email"])
+        token_a = CSRF_META.search((await a.get(f"/admin/users/{two.id}")).text).group(1)
+        token_b = CSRF_META.search((await b.get(f"/admin/users/{one.id}")).text).group(1)
+        answers = await at_once(
+            a.post(f"/admin/users/{two.id}/superuser", data={"superuser": "0", "_csrf_token": token_a}),
+            b.post(f"/admin/users/{one.id}/active", data={"active": "0", "_csrf_token": token_b}),
+        )
+    # 302: that superuser's session had already ended (rights taken away by the other request)
+    assert all(answer.status_code in (302, 303) for answer in answers), answers
+    one, two = await user_row(db, first["email"]), await user_row(db, second["email"])
+    remaining = [user for user in (one, two) if user.is_superuser and user.is_active]
+    assert len(remaining) == 1
