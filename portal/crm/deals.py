@@ -9,6 +9,7 @@ Orders are plain data here (the outbox payload), so the orders domain wires in b
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.config import BitrixSettings
 from portal.crm.client import Bitrix24Client, InvalidRequest, RetryableError
 from portal.crm.mapping import deal_fields, is_invoice_stage, order_status_for_stage, product_rows
-from portal.crm.outbox import DEAL, INVOICE, PULL, record
+from portal.crm.outbox import ATTACH, DEAL, INVOICE, PULL, record
 from portal.db.models import BitrixSyncRow
 
 
@@ -31,6 +32,10 @@ class OrderSide(Protocol):
         ...
 
     async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None: ...
+
+    async def document_content(self, db: AsyncSession, document_id: str) -> tuple[str, bytes] | None:
+        """A document of an order (the quote PDF, a customer's drawing) to attach to its deal."""
+        ...
 
 
 def order_payload(order: dict[str, Any], lines: list[dict[str, Any]], customer_id: str, company: bool) -> dict:
@@ -85,6 +90,35 @@ async def read_deal_change(client: Bitrix24Client, settings: BitrixSettings, dea
         return None
     return DealChange(str(deal["ID"]), str(deal["ORIGIN_ID"]), stage, status,
                       is_invoice_stage(stage, settings.invoice_stages))
+
+
+def record_attachment(session: AsyncSession, order_id: str, document_id: str) -> BitrixSyncRow:
+    """An order's document goes to its deal's timeline (once the deal exists)."""
+    return record(session, DEAL, order_id, {"order_id": str(order_id), "document_id": str(document_id)},
+                  action=ATTACH)
+
+
+def attachment_marker(document_id: str) -> str:
+    return f"[portal-document:{document_id}]"
+
+
+async def attach_to_deal(client: Bitrix24Client, deal_id: str, document_id: str, name: str, content: bytes,
+                         might_exist: bool) -> int:
+    """A timeline comment with the file (the simplest way to attach a file to a deal without a custom
+    field). The comment carries a marker with our document id, so that after an unknown outcome
+    the comment is found instead of posted twice. Files are not allowed inside batch."""
+    marker = attachment_marker(document_id)
+    if might_exist:
+        found = await client.call("crm.timeline.comment.list", {
+            "filter": {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal"}, "select": ["ID", "COMMENT"]})
+        for comment in found.result or []:
+            if marker in str(comment.get("COMMENT") or ""):
+                return int(comment["ID"])
+    added = await client.call("crm.timeline.comment.add", {"fields": {
+        "ENTITY_ID": int(deal_id), "ENTITY_TYPE": "deal", "COMMENT": f"{name} {marker}",
+        "FILES": [[name, base64.b64encode(content).decode("ascii")]],
+    }})
+    return int(added.result)
 
 
 def record_pull(session: AsyncSession, deal_id: str) -> BitrixSyncRow:

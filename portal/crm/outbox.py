@@ -27,7 +27,7 @@ from portal.db.models import BitrixSyncRow
 
 PENDING, SENT, FAILED, DEAD, SUPERSEDED = "pending", "sent", "failed", "dead", "superseded"
 OPEN = (PENDING, FAILED)
-UPSERT, PULL, INVOICE = "upsert", "pull", "invoice"
+UPSERT, PULL, INVOICE, ATTACH = "upsert", "pull", "invoice", "attach"
 LEAD, CONTACT, COMPANY, DEAL = "lead", "contact", "company", "deal"
 SYNC_STATUSES = (PENDING, SENT, FAILED, DEAD, SUPERSEDED)
 

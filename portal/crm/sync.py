@@ -39,6 +39,7 @@ from portal.crm.mapping import (
     requisite_fields,
 )
 from portal.crm.outbox import (
+    ATTACH,
     COMPANY,
     CONTACT,
     DEAD,
@@ -84,6 +85,7 @@ class Attempt:
     needs: dict[str, str] = field(default_factory=dict)  # ids of records this one links to
     orders: deals.OrderSide | None = None
     save_payload: Callable[[dict], Awaitable[None]] | None = None
+    sessionmaker: async_sessionmaker | None = None  # for reading what a handler needs, not for writing
 
 
 @dataclass
@@ -137,11 +139,12 @@ async def process(
             return Outcome(done=False, retry_in=float(settings.lease_seconds))
         await db.refresh(row)
         known_id = await known_bitrix_id(db, row.entity_type, row.entity_id) if row.action == UPSERT else None
-        might_exist = row.attempts > 1 or (known_id is None and await _attempted_before(db, row))
+        might_exist = row.attempts > 1 or (
+            row.action == UPSERT and known_id is None and await _attempted_before(db, row))
         attempt = Attempt(
             client=client, settings=settings, row_id=row.id, entity_type=row.entity_type, entity_id=row.entity_id,
             payload=dict(row.payload or {}), bitrix_id=row.bitrix_id, known_id=known_id, might_exist=might_exist,
-            needs=needs, orders=orders, save_payload=_payload_saver(sessionmaker, row_id),
+            needs=needs, orders=orders, save_payload=_payload_saver(sessionmaker, row_id), sessionmaker=sessionmaker,
         )
         attempts, handler = row.attempts, HANDLERS[(row.action, row.entity_type)]
 
@@ -221,6 +224,8 @@ async def _needed_ids(db: AsyncSession, row: BitrixSyncRow) -> tuple[dict[str, s
     wanted: list[tuple[str, str]] = []
     if row.action == UPSERT and row.entity_type == COMPANY:
         wanted.append((CONTACT, row.entity_id))
+    if row.action == ATTACH:
+        wanted.append((DEAL, row.entity_id))
     if row.action == UPSERT and row.entity_type == DEAL:
         customer = str(row.payload.get("customer_id") or "")
         if customer:
@@ -369,6 +374,21 @@ async def pull_deal(attempt: Attempt) -> Done:
     return Done(attempt.bitrix_id, apply)
 
 
+async def attach_document(attempt: Attempt) -> Done:
+    """An order's document on its deal's timeline; nothing to do while orders are not wired."""
+    orders, document_id = attempt.orders, attempt.payload["document_id"]
+    if orders is None:
+        return Done(None)
+    async with attempt.sessionmaker() as db:
+        found = await orders.document_content(db, document_id)
+    if found is None:  # the document was removed meanwhile
+        return Done(None)
+    name, content = found
+    comment = await deals.attach_to_deal(attempt.client, attempt.needs[DEAL], document_id, name, content,
+                                         attempt.might_exist)
+    return Done(str(comment))
+
+
 async def fetch_invoice(attempt: Attempt) -> Done:
     payload = attempt.payload
     pdf = await deals.fetch_invoice_pdf(attempt.client, attempt.settings, payload, attempt.save_payload)
@@ -388,6 +408,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     (UPSERT, DEAL): sync_deal,
     (PULL, DEAL): pull_deal,
     (INVOICE, DEAL): fetch_invoice,
+    (ATTACH, DEAL): attach_document,
 }
 
 __all__ = ["HANDLERS", "Outcome", "RetryableError", "process"]

@@ -176,6 +176,7 @@ class FakeBitrix24:
             self.store: dict[str, dict[int, dict]] = {name: {} for name in (*LEGACY, "requisite", "invoice")}
             self.rows: dict[int, list[dict]] = {}
             self.documents: dict[int, dict] = {}
+            self.comments: dict[int, dict] = {}  # timeline comments, files decoded
             self.templates = {39: {"id": "39", "name": "Счёт", "region": "ru", "entityTypeId": ["2", "31"], "active": "Y"}}
             self.handlers: list[tuple[str, str]] = []  # (EVENT, url)
             self.requests: list[Recorded] = []
@@ -420,6 +421,10 @@ class FakeBitrix24:
             return self._item(parts[2], params)
         if method.startswith("crm.documentgenerator."):
             return self._docgen(method.removeprefix("crm.documentgenerator."), params)
+        if method in ("crm.timeline.comment.add", "crm.timeline.comment.list"):
+            if in_batch and method.endswith(".add") and (params.get("fields") or {}).get("FILES"):
+                raise Fail(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
+            return self._comment(method.rsplit(".", 1)[1], params)
         if method == "event.bind":
             self.handlers.append((str(params.get("event", "")).upper(), str(params.get("handler", ""))))
             return {"result": True}
@@ -671,6 +676,33 @@ class FakeBitrix24:
                          if all(str(self.documents[d].get(k)) == str(v) for k, v in filters.items())]
             return {"result": {"documents": documents}, "total": len(documents)}
         raise Fail(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
+
+    def _comment(self, action: str, params: dict) -> dict:
+        """Timeline comments: `fields` in lower case only (since crm 23.100.0); FILES as [name, base64]."""
+        if action == "list":
+            filters = params.get("filter") or {}
+            rows = [c for c in self.comments.values()
+                    if all(str(c.get(k)) == str(v) for k, v in filters.items())]
+            return {"result": [{k: v for k, v in c.items() if k != "files"} for c in rows], "total": len(rows)}
+        fields = params.get("fields")
+        if not isinstance(fields, dict):
+            raise Fail(400, "100", "Required fields: fields")
+        kind = str(fields.get("ENTITY_TYPE", "")).lower()
+        owner = int(fields.get("ENTITY_ID") or 0)
+        if kind not in ("lead", "deal", "contact", "company") or owner not in self.store[kind]:
+            raise Fail(400, "OWNER_NOT_FOUND", "Owner entity not found")
+        if not str(fields.get("COMMENT") or "").strip():
+            raise Fail(400, "INVALID_ARG_VALUE", "Comment is empty")
+        import base64
+
+        files = []
+        for pair in fields.get("FILES") or []:
+            name, data = (pair if isinstance(pair, list) else [pair.get("0"), pair.get("1")])[:2]
+            files.append((str(name), base64.b64decode(str(data))))
+        ident = self._new_id()
+        self.comments[ident] = {"ID": str(ident), "ENTITY_ID": str(owner), "ENTITY_TYPE": kind,
+                                "COMMENT": str(fields["COMMENT"]), "CREATED": _now_iso(), "files": files}
+        return {"result": ident}
 
     def _document_view(self, ident: int) -> dict:
         document = {k: v for k, v in self.documents[ident].items() if k != "reads"}

@@ -218,6 +218,9 @@ class Orders:
     async def attach_invoice(self, db, order_id, filename, content) -> None:
         self.documents.setdefault(order_id, []).append((filename, content))
 
+    async def document_content(self, db, document_id):
+        return ("quote-2026-1.pdf", b"%PDF-1.4 quote") if document_id == "doc-1" else None
+
 
 def an_order(customer_id: str, company: bool = True) -> dict:
     return deals.order_payload(
@@ -322,3 +325,18 @@ async def test_a_request_for_a_manual_quote_becomes_a_lead(settings, db, fake, b
     assert (lead["NAME"], lead["LAST_NAME"]) == ("Пётр", "Сидоров") and lead["PHONE"][0]["VALUE"] == "+79120000009"
     assert "Срочно" in lead["COMMENTS"] and "material: al_6061" in lead["COMMENTS"]
     assert lead["SOURCE_DESCRIPTION"] == f"/files/{model.id}"
+
+
+async def test_an_order_document_lands_on_the_deal_timeline_once(settings, db, fake, bitrix, client):
+    user = person(account_type="individual")
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await add_rows(db, lambda s: [deals.record_attachment(s, "ord-1", "doc-1")])  # before the deal exists
+    await add_rows(db, lambda s: [deals.record_deal(s, an_order(str(user.id), company=False))])
+    fake.slow("crm.timeline.comment.add", 3)  # the first answer comes too late: outcome unknown
+    await run_all(db, client, bitrix, Orders(), rounds=3)
+    fake.slow("crm.timeline.comment.add", 0)
+    await run_all(db, client, bitrix, Orders())
+    [deal] = fake.entities("deal")
+    [comment] = fake.comments.values()
+    assert comment["ENTITY_ID"] == deal["ID"] and comment["files"] == [("quote-2026-1.pdf", b"%PDF-1.4 quote")]
+    assert {r.status for r in await rows_of(db)} == {"sent"}
