@@ -54,7 +54,8 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{cmd} failed with exit {proc.returncode}: {out[-500:]!r}")
-    return wall, usage.ru_maxrss / 1024, out.decode()
+    # admesh prints its 80-byte header as it is, with whatever bytes follow it in memory
+    return wall, usage.ru_maxrss / 1024, out.decode("utf-8", errors="replace")
 
 
 def parse_admesh(text: str) -> dict:
