@@ -80,8 +80,10 @@ def _closed_oriented(faces: np.ndarray, n_vertices: int, face_bits: int) -> Edge
         if not np.array_equal(f[: step], backward[s : s + step] >> face_bits) or np.any(f[1:] <= f[:-1]):
             return None
     mask = np.int64((1 << face_bits) - 1)
+    forward &= mask
+    backward &= mask
     empty = np.empty(0, dtype=np.int64)
-    return Edges(0, 0, 0, forward & mask, backward & mask, empty, empty)
+    return Edges(0, 0, 0, forward.astype(np.int32), backward.astype(np.int32), empty, empty)
 
 
 def _any_edges(faces: np.ndarray, n_vertices: int) -> Edges:
@@ -159,24 +161,38 @@ def _jump(labels: np.ndarray) -> np.ndarray:
         labels = jumped
 
 
+def _hook_round(labels, a, b):
+    """Hook every root to the smaller root across each pair, jump to roots, keep the pairs
+    that still join two components."""
+    low = np.minimum(a, b)
+    np.minimum.at(labels, a, low)
+    np.minimum.at(labels, b, low)
+    labels = _jump(labels)
+    a = np.take(labels, a)
+    b = np.take(labels, b)
+    index = np.flatnonzero(a != b)
+    return labels, a[index], b[index]
+
+
 def components(n_nodes: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
     """Connected components of nodes 0..n-1 joined by the pairs (a[i], b[i]).
 
-    Returns (count, label per node), each label the smallest node of its component.
+    Returns (count, label per node), each label the smallest node of its component. After the
+    first round the surviving roots are renumbered 0..R-1, so that the later rounds jump
+    pointers over R entries, not over every node.
     """
-    labels = np.arange(n_nodes, dtype=np.int32)
-    a = a.astype(np.int32, copy=False)
-    b = b.astype(np.int32, copy=False)
-    while len(a):
-        low = np.minimum(a, b)
-        np.minimum.at(labels, a, low)
-        np.minimum.at(labels, b, low)
-        labels = _jump(labels)
-        a = np.take(labels, a)
-        b = np.take(labels, b)
-        index = np.flatnonzero(a != b)  # pairs inside one component are done
-        a, b = a[index], b[index]
-    return int(np.count_nonzero(labels == np.arange(n_nodes))), labels
+    identity = np.arange(n_nodes, dtype=np.int32)
+    labels, a, b = _hook_round(identity.copy(), a.astype(np.int32, copy=False), b.astype(np.int32, copy=False))
+    if len(a):
+        roots = np.flatnonzero(labels == identity).astype(np.int32)  # ascending: order is kept
+        compact = np.zeros(n_nodes, dtype=np.int32)
+        compact[roots] = np.arange(len(roots), dtype=np.int32)
+        a, b = np.take(compact, a), np.take(compact, b)
+        sub = np.arange(len(roots), dtype=np.int32)
+        while len(a):
+            sub, a, b = _hook_round(sub, a, b)
+        labels = np.take(roots, np.take(sub, np.take(compact, labels)))
+    return int(np.count_nonzero(labels == identity)), labels
 
 
 @dataclass(frozen=True)
