@@ -80,7 +80,7 @@ def measure_and_check(
         watertight=metrics.watertight,
         findings=dfm.mesh_findings(metrics, limits, wall),
     )
-    return analysis, Mesh(metrics.vertices, metrics.faces), limits
+    return analysis, Mesh(metrics.vertices, metrics.faces, metrics.face_outward), limits
 
 
 def analyze_file(

@@ -53,6 +53,7 @@ class MeshMetrics:
     face_areas: np.ndarray  # (n,) per kept face
     face_size: np.ndarray  # (n,) per kept face: largest axis-aligned extent
     gaps: GapsClosed | None = None  # gaps the weld closed
+    face_outward: np.ndarray | None = None  # (n,) ±1 per face with several shells (see Mesh)
     side_result: Any = None  # what measure's side_task returned
 
     @property
@@ -238,5 +239,6 @@ def measure(
         face_areas=areas,
         face_size=sizes,
         gaps=gaps,
+        face_outward=shell.face_outward,
         side_result=side_result,
     )

@@ -61,10 +61,15 @@ class Finding:
 
 @dataclass
 class Mesh:
-    """An indexed triangle mesh in millimetres: vertices (m, 3) float64, faces (n, 3) int."""
+    """An indexed triangle mesh in millimetres: vertices (m, 3) float64, faces (n, 3) int.
+
+    `outward` (optional, (n,) ±1): +1 where a face's normal points out of the material, -1
+    where its shell is inside out; None when not known (the mesh's overall sign is used).
+    """
 
     vertices: np.ndarray
     faces: np.ndarray
+    outward: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class ThicknessMap:
     reach_mm: float
     rays: int  # rays cast
     sampled: bool  # True: rays from a sample of facets, the others took the nearest one's value
-    outward: float = 1.0  # +1: the facets face outwards; -1: inwards (rays went the other way)
+    outward: float | np.ndarray = 1.0  # ±1 (or per facet): +1 where the facets face outwards
 
     @property
     def facets(self) -> int:
@@ -46,12 +46,14 @@ class ThicknessMap:
         return float(self.facet_mm[k]), k
 
 
-def _inward(vertices: np.ndarray, faces: np.ndarray, outward: float) -> tuple[np.ndarray, np.ndarray]:
+def _inward(vertices: np.ndarray, faces: np.ndarray, outward) -> tuple[np.ndarray, np.ndarray]:
+    """Facet centres and unit directions into the material (`outward`: ±1, or ±1 per facet)."""
     tri = np.take(vertices, faces, axis=0).astype(np.float64)
     normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     length = np.linalg.norm(normal, axis=1)
     np.divide(normal, length[:, None], out=normal, where=length[:, None] > 0)
-    return tri.mean(axis=1), -outward * normal
+    sign = np.asarray(outward, dtype=np.float64)
+    return tri.mean(axis=1), -(sign[:, None] if sign.ndim else sign) * normal
 
 
 def thickness_map(
@@ -63,13 +65,16 @@ def thickness_map(
     """Wall thickness per facet of `mesh`, looking `reach_mm` deep.
 
     `outward`: +1 if the facets face outwards (the mesh's signed volume is positive), -1 if
-    they face inwards; None works it out.
+    they face inwards; None: the mesh's own per-face `outward` if it has one, else worked out
+    from the sign of its volume.
     """
     from embreex import mesh_construction, rtcore_scene
 
     vertices = np.ascontiguousarray(mesh.vertices, dtype=np.float32)
     faces = np.ascontiguousarray(mesh.faces, dtype=np.int32)
     n = len(faces)
+    if outward is None and mesh.outward is not None:
+        outward = np.asarray(mesh.outward, dtype=np.float64)
     if outward is None:
         tri = np.take(vertices, faces, axis=0).astype(np.float64)
         signed = np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum()
@@ -77,7 +82,7 @@ def thickness_map(
         del tri
     sampled = n > max_rays
     picks = np.linspace(0, n - 1, max_rays).astype(np.int64) if sampled else np.arange(n)
-    origins, dirs = _inward(vertices, faces[picks], outward)
+    origins, dirs = _inward(vertices, faces[picks], outward if np.isscalar(outward) else outward[picks])
     aimed = np.any(dirs != 0, axis=1)  # zero-area facets have no direction
     extent = float(np.max(np.ptp(vertices, axis=0))) if len(vertices) else 1.0
     lift = 1e-6 * max(extent, 1e-9)  # start just inside, so a ray does not meet its own facet
@@ -100,7 +105,7 @@ def thickness_map(
     if sampled:
         from scipy.spatial import cKDTree
 
-        centres, _ = _inward(vertices, faces, outward)
+        centres = np.take(vertices, faces, axis=0).astype(np.float64).mean(axis=1)
         _, nearest = cKDTree(origins).query(centres, k=1)
         facet_mm = hit[nearest]
     else:
@@ -196,7 +201,8 @@ def as_wall(thickness: ThicknessMap, mesh: Mesh, limits):
     if k < 0:
         return None
     faces = np.asarray(mesh.faces)[k : k + 1]
-    centre, inward = _inward(np.asarray(mesh.vertices), faces, thickness.outward)
+    sign = thickness.outward if np.isscalar(thickness.outward) else thickness.outward[k : k + 1]
+    centre, inward = _inward(np.asarray(mesh.vertices), faces, sign)
     at = centre[0] + 0.5 * value * inward[0]
     thin = {lim.name: int(np.count_nonzero(thickness.facet_mm < lim.min_wall_mm)) for lim in limits}
     return Wall(value, (float(at[0]), float(at[1]), float(at[2])), thickness.rays, thin)

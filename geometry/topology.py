@@ -203,6 +203,7 @@ class Shells:
     inverted: int  # shells whose facets face the wrong way for their role
     volume_mm3: float  # bodies' volumes less the voids'
     complete: bool = True  # False: too many shells to test containment; voids by volume sign
+    face_outward: np.ndarray | None = None  # (n,) ±1 per face with several shells, else None
 
 
 def shells(
@@ -237,8 +238,10 @@ def shells(
     else:  # too many shells to test: a shell facing against the whole is a void
         total = float(signed.sum())
         role_outer = signed * (1.0 if total >= 0 else -1.0) >= 0
+        right_way = np.full(count, total >= 0)
         inverted = count if total < 0 else 0
         volume = total
+    face_outward = np.where(right_way, 1, -1).astype(np.int8)[shell_of]
     return Shells(
         count=count,
         bodies=max(1, int(np.count_nonzero(role_outer))),
@@ -246,6 +249,7 @@ def shells(
         inverted=inverted,
         volume_mm3=abs(volume),
         complete=complete,
+        face_outward=face_outward,
     )
 
 

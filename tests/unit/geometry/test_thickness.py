@@ -107,3 +107,13 @@ def test_preview_command_writes_the_thickness_glb(tmp_path):
     data = json.loads(proc.stdout)
     assert data["thickness"]["thinnest_mm"] == pytest.approx(0.5, abs=1e-4)
     assert out.stat().st_size > 0
+
+
+def test_an_inside_out_shell_beside_a_right_one_is_measured_into_its_material(tmp_path):
+    # a 20 mm block facing out, and apart from it a 0.5 mm plate whose facets face in
+    soup = np.concatenate([box((20, 20, 20)), box((0.5, 20, 10), at=(30, 0, 0))[:, ::-1]])
+    path = write_stl(tmp_path / "mixed.stl", soup)
+    limits = [ProcessLimits("fdm", (300.0, 300.0, 300.0), 1.0)]
+    report = run_in_child(os.fspath(path), os.fspath(tmp_path), limits=limits, png=False, glb=False)
+    assert report.thickness["thinnest_mm"] == pytest.approx(0.5, abs=1e-4)
+    assert "inverted_normals" in {f.code for f in report.analysis.findings}
