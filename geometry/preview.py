@@ -32,6 +32,7 @@ MARGIN = 0.07
 SUPERSAMPLE = 2
 CREASE_DEG = 40.0
 _CANDIDATE_BUDGET = 4_000_000  # rasteriser work per chunk (pixel candidates)
+_ROWS_FROM = 16  # triangles whose pixel box is this wide or wider are rasterised row by row
 
 
 def write_previews(
@@ -276,7 +277,8 @@ def rasterise(
     """Z-buffer: for each pixel the index of the nearest face covering its centre, or -1.
 
     Triangles are grouped by the size of their pixel bounding box (1, 2, 4, ... pixels); each
-    group tests all pixel centres of its box at once, in chunks of bounded work.
+    small group tests all pixel centres of its box at once, in chunks of bounded work; larger
+    triangles are walked row by row (`_row_candidates`).
     """
     zbuf = np.full(size * size, np.inf)
     fbuf = np.full(size * size, -1, dtype=np.int64)
@@ -300,6 +302,14 @@ def rasterise(
     for b in np.unique(bucket):
         k = 1 << int(b)
         members = idx[bucket == b]
+        if k >= _ROWS_FROM:  # large boxes: only the pixels inside, row by row
+            # chunks of bounded work: a triangle costs its rows and its area in pixels
+            cost = np.cumsum(np.abs(area2[members]) / 2 + h[members] + 1)
+            cuts = np.searchsorted(cost, np.arange(_CANDIDATE_BUDGET, cost[-1], _CANDIDATE_BUDGET))
+            for sel in np.split(members, np.unique(np.clip(cuts, 1, len(members) - 1))):
+                f, x, y = _row_candidates(sel, tx, ty, cx0, cx1, cy0, h)
+                _shade(f, x, y, tx, ty, tz, area2, size, zbuf, fbuf)
+            continue
         offsets = np.arange(k)
         per_chunk = max(1, _CANDIDATE_BUDGET // (k * k))
         for start in range(0, len(members), per_chunk):
@@ -317,8 +327,38 @@ def _raster_chunk(sel, k, offsets, tx, ty, tz, cx0, cy0, w, h, area2, size, zbuf
     inside_box = (ox < w[sel, None, None]) & (oy < h[sel, None, None])
     t_i, oy_i, ox_i = np.nonzero(inside_box)
     f = sel[t_i]
-    x = (cx0[f] + ox_i).astype(np.float64) + 0.5
-    y = (cy0[f] + oy_i).astype(np.float64) + 0.5
+    _shade(f, cx0[f] + ox_i, cy0[f] + oy_i, tx, ty, tz, area2, size, zbuf, fbuf)
+
+
+def _row_candidates(sel, tx, ty, cx0, cx1, cy0, h):
+    """(face, column, row) of the pixel centres inside each triangle, found row by row: where
+    the row's centre line crosses the triangle's edges. A long thin sliver (CAD tessellations
+    are full of them) costs its pixels, not its bounding box."""
+    rows = h[sel]
+    f = np.repeat(sel, rows)
+    row = cy0[f] + np.arange(len(f)) - np.repeat(np.cumsum(rows) - rows, rows)
+    y = row + 0.5
+    left = np.full(len(f), np.inf)
+    right = np.full(len(f), -np.inf)
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        xa, xb, ya, yb = tx[f, a], tx[f, b], ty[f, a], ty[f, b]
+        crosses = (np.minimum(ya, yb) <= y) & (y <= np.maximum(ya, yb)) & (ya != yb)
+        x = xa + (y - ya) * (xb - xa) / np.where(ya != yb, yb - ya, 1.0)
+        left = np.where(crosses, np.minimum(left, x), left)
+        right = np.where(crosses, np.maximum(right, x), right)
+    first = np.maximum(np.ceil(left - 0.5 - 1e-7), cx0[f])
+    last = np.minimum(np.floor(right - 0.5 + 1e-7), cx1[f])
+    count = np.where(last >= first, last - first + 1, 0).astype(np.int64)
+    face = np.repeat(f, count)
+    offset = np.arange(len(face)) - np.repeat(np.cumsum(count) - count, count)
+    column = np.repeat(first.astype(np.int64), count) + offset
+    return face, column, np.repeat(row, count)
+
+
+def _shade(f, col, row, tx, ty, tz, area2, size, zbuf, fbuf):
+    """Depth-test candidate pixels (col, row) of faces f into the buffers."""
+    x = col.astype(np.float64) + 0.5
+    y = row.astype(np.float64) + 0.5
     x0, x1, x2 = tx[f, 0], tx[f, 1], tx[f, 2]
     y0, y1, y2 = ty[f, 0], ty[f, 1], ty[f, 2]
     inv = 1.0 / area2[f]
@@ -332,7 +372,7 @@ def _raster_chunk(sel, k, offsets, tx, ty, tz, cx0, cy0, w, h, area2, size, zbuf
         return
     f, w0, w1, w2 = f[hit], w0[hit], w1[hit], w2[hit]
     z = w0 * tz[f, 0] + w1 * tz[f, 1] + w2 * tz[f, 2]
-    pix = (cy0[f] + oy_i[hit]) * size + (cx0[f] + ox_i[hit])
+    pix = row[hit] * size + col[hit]
     np.minimum.at(zbuf, pix, z)
     nearest = z <= zbuf[pix]
     fbuf[pix[nearest]] = f[nearest]

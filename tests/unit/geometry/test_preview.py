@@ -160,3 +160,18 @@ def test_step_part_end_to_end(tmp_path):
     assert 0.1 < _object_fraction(png) < 0.9
     bounds = _glb_bounds(glb)
     assert np.allclose(bounds[1] - bounds[0], (80, 50, 12), atol=0.05)
+
+
+def test_row_by_row_rasterising_gives_the_same_pixels(monkeypatch):
+    from geometry import preview
+
+    # long slivers and large triangles, as CAD tessellations have them
+    rng = np.random.default_rng(5)
+    points = rng.uniform(0, 100, size=(300, 3))
+    faces = rng.integers(0, 300, size=(400, 3))
+    faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
+    mesh = Mesh(points, faces)
+    rows = preview.render_array(mesh, 256)
+    monkeypatch.setattr(preview, "_ROWS_FROM", 1 << 30)  # every triangle through its whole box
+    boxes = preview.render_array(mesh, 256)
+    assert np.array_equal(rows, boxes)
