@@ -15,6 +15,7 @@ child process with memory, CPU and wall-clock limits)::
     report = process_model(path, out_dir)        # -> geometry.pipeline.ModelReport
     report.analysis                              # geometry.model.Analysis: figures + findings
     report.png, report.glb                       # written files (thumbnail.png, model.glb)
+    report.thickness_glb, report.thickness       # thickness.glb (vertex colours) and its legend
     report.as_dict()                             # JSON-ready
 
 In the web process, pricing (in-process, no file access)::
@@ -32,7 +33,8 @@ Modules
 -------
 codes (the catalogue), limits (every tolerance and limit), model (plain data), formats
 (detection by content), stl / obj / threemf / step (readers), weld / topology / bounds /
-measure (mesh figures), rays (the quick thin-wall check), dfm (rules → findings), analyze
+measure (mesh figures), rays (the quick thin-wall check), thickness (the wall-thickness map),
+dfm (rules → findings), analyze
 (entry points in this process), pipeline (the sandboxed entry point), sandbox, preview,
 pricing, cli (``python -m geometry``), tuning (process settings for the command line and the
 sandbox), threads.
