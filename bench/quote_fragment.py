@@ -48,11 +48,9 @@ def services_mode():
     name = f"bench_quote_{secrets.token_hex(4)}"
     subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+    server = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
-        yield {
-            "PORTAL_DATABASE_URL": admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name,
-            "PORTAL_REDIS_URL": redis_url,
-        }
+        yield {"PORTAL_DATABASE_URL": f"{server}/{name}", "PORTAL_REDIS_URL": redis_url}
     finally:
         subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
 

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import trimesh
-
 from portal_server import ROOT, running_portal
 
 sys.path.insert(0, str(ROOT))

@@ -66,7 +66,9 @@ async def test_a_file_left_processing_by_a_dead_worker_is_analysed_again(client,
     assert (await status_of(client, file_id))[0] == "processing"
     async with db() as session:
         await session.execute(
-            update(ModelFile).where(ModelFile.id == file_id).values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+            update(ModelFile)
+            .where(ModelFile.id == file_id)
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
         )
         await session.commit()
     context = build_context(settings)
