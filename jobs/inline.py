@@ -37,6 +37,7 @@ class InlineRunner:
         self._tasks: set[asyncio.Task] = set()
         self._ids: dict[str, float] = {}  # job id → when it ended (inf while queued or running)
         self._schedule: asyncio.Task | None = None
+        self._closing = asyncio.Event()
 
     def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> bool:
         now = time.monotonic()
@@ -59,7 +60,8 @@ class InlineRunner:
                 try:
                     return await JOBS[name]({**self._context, "job_try": job_try}, *args)
                 except Retry as retry:
-                    await asyncio.sleep((retry.defer_score or 0) / 1000)
+                    if await self._closing_within((retry.defer_score or 0) / 1000):
+                        return None  # shutting down: the job's own row says what is left to do
             return None
         except Exception:  # the job records its own failure; the web process goes on
             logger.exception("job failed", extra={"fields": {"job": name, "job_id": job_id}})
@@ -70,6 +72,14 @@ class InlineRunner:
                     self._ids.pop(job_id, None)
                 else:
                     self._ids[job_id] = time.monotonic()
+
+    async def _closing_within(self, seconds: float) -> bool:
+        """Wait before a retry; True (at once) when the runner is closing meanwhile."""
+        try:
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     def start_schedule(self) -> None:
         if self._schedule is None and SCHEDULE:
@@ -86,6 +96,7 @@ class InlineRunner:
             await _sleep(period - now % period + 1)
 
     async def close(self) -> None:
+        self._closing.set()
         if self._schedule is not None:
             self._schedule.cancel()
             await asyncio.gather(self._schedule, return_exceptions=True)
