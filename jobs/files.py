@@ -54,10 +54,11 @@ async def analyze_model(ctx: dict[str, Any], file_id: str) -> str:
         card = await RateCardService(session=files.repository.session).current()
         with tempfile.TemporaryDirectory(dir=storage.temp_dir(), prefix="analysis-") as folder:
             source = Path(folder, "model")
+            limits = limits_of(card.card)
             try:
                 await storage.fetch(model_key(file.sha256), source)
-                result = await anyio.to_thread.run_sync(analyzer.analyze, source, limits_of(card.card))
-                await files.finish(file, result, storage)
+                # First the figures, so that the price shows; then the pictures (a second read).
+                measured = await anyio.to_thread.run_sync(lambda: analyzer.analyze(source, limits, previews=False))
             except AnalysisFailed as failure:
                 if failure.transient:
                     return await _retry(files, file, job_try, str(failure))
@@ -66,6 +67,12 @@ async def analyze_model(ctx: dict[str, Any], file_id: str) -> str:
                 return "failed"
             except (StorageError, OSError) as exc:
                 return await _retry(files, file, job_try, f"storage: {exc}")
+            file = await files.finish(file, measured)
+            try:
+                drawn = await anyio.to_thread.run_sync(analyzer.analyze, source, limits)
+                await files.add_previews(file, drawn, storage)
+            except (AnalysisFailed, StorageError, OSError) as exc:  # priced all the same; no 3D view
+                logger.warning("previews not drawn", extra={"fields": {"file": str(file.id), "why": str(exc)}})
     return "ready"
 
 

@@ -33,8 +33,8 @@ class AnalysisResult:
     format: str
     metrics: dict[str, Any]
     findings: list[dict[str, Any]]  # code, severity, message (English), process, params
-    png: bytes
-    glb: bytes
+    png: bytes | None
+    glb: bytes | None
     thickness_glb: bytes | None = None  # the model coloured by wall thickness
     thickness: dict[str, Any] | None = None  # its legend (geometry.thickness.legend)
 
@@ -87,11 +87,16 @@ class ModelAnalyzer:
     def close(self) -> None:
         self._sandbox.close()
 
-    def analyze(self, path: Path, limits: Sequence[ProcessLimits]) -> AnalysisResult:
-        """Blocking: call it from a worker thread. Raises AnalysisFailed."""
+    def analyze(self, path: Path, limits: Sequence[ProcessLimits], previews: bool = True) -> AnalysisResult:
+        """Blocking: call it from a worker thread. Raises AnalysisFailed.
+
+        `previews=False` measures and checks only (no thumbnail, GLBs or thickness map): the
+        price can be shown while the pictures are still being drawn.
+        """
         with tempfile.TemporaryDirectory(prefix="previews-", dir=path.parent) as out_dir:
+            options = {} if previews else {"png": False, "glb": False, "thickness_glb": False}
             try:
-                report = self._sandbox.run(self.function, os.fspath(path), out_dir, limits=tuple(limits))
+                report = self._sandbox.run(self.function, os.fspath(path), out_dir, limits=tuple(limits), **options)
             except GeometryError as error:
                 raise AnalysisFailed.of(error) from None
             except OSError as exc:  # the pipes to the warm parent: the machine, not the file
@@ -102,8 +107,8 @@ class ModelAnalyzer:
                 format=metrics.pop("format"),
                 metrics=metrics,
                 findings=findings,
-                png=Path(report.png).read_bytes(),
-                glb=Path(report.glb).read_bytes(),
+                png=Path(report.png).read_bytes() if report.png else None,
+                glb=Path(report.glb).read_bytes() if report.glb else None,
                 thickness_glb=Path(report.thickness_glb).read_bytes() if report.thickness_glb else None,
                 thickness=report.thickness,
             )

@@ -163,6 +163,13 @@ class FileController(Controller):
         template = "files/_analysis.html" if wants_fragment(request) else "files/detail.html"
         return render(request, template, file=file, panel=panel, can_change=can_change(file, viewer))
 
+    @get("/files/{file_id:uuid}/viewer", name="file_viewer")
+    async def viewer(self, request: HTMXRequest, files: ModelFileService, file_id: UUID) -> Template:
+        """The 3D view's fragment, polled every second while the pictures are drawn; the finished
+        view has no trigger. (Without JavaScript the page's "Check again" link reloads the page.)"""
+        file = await _visible(files, file_id, viewer_of(request))
+        return render(request, "files/_viewer.html", file=file, view=request.query_params.get("view"))
+
     @get("/files/{file_id:uuid}/thumbnail.png", name="file_thumbnail")
     async def thumbnail(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:
         file = await _visible(files, file_id, viewer_of(request))

@@ -201,24 +201,14 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         await session.commit()
         return await self.get(file_id)
 
-    async def finish(self, file: ModelFile, result: AnalysisResult, storage: Storage) -> ModelFile:
-        png, glb = preview_key(file.sha256, "png"), preview_key(file.sha256, "glb")
-        await storage.put_bytes(png, result.png)
-        await storage.put_bytes(glb, result.glb)
-        thickness = None
-        if result.thickness_glb is not None:
-            thickness = preview_key(file.sha256, "thickness.glb")
-            await storage.put_bytes(thickness, result.thickness_glb)
+    async def finish(self, file: ModelFile, result: AnalysisResult) -> ModelFile:
+        """Measured and checked: the file is ready and can be priced (pictures may follow)."""
         return await self.update(
             {
                 "status": "ready",
                 "format": result.format,
                 "metrics": result.metrics,
                 "findings": result.findings,
-                "thumbnail_key": png,
-                "glb_key": glb,
-                "thickness_key": thickness,
-                "thickness": result.thickness,
                 "failure_code": None,
                 "failure_message": None,
                 "failure_params": None,
@@ -228,6 +218,26 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
             item_id=file.id,
             auto_commit=True,
         )
+
+    async def add_previews(self, file: ModelFile, result: AnalysisResult, storage: Storage) -> None:
+        """The thumbnail, the viewer's GLB and the thickness map, for every file of these bytes
+        (a second upload of them may have taken the analysis before the pictures were drawn).
+        The thickness map also refines the thin-wall findings."""
+        keys: dict[str, Any] = {}
+        for kind, data, column in (
+            ("png", result.png, "thumbnail_key"),
+            ("glb", result.glb, "glb_key"),
+            ("thickness.glb", result.thickness_glb, "thickness_key"),
+        ):
+            if data is not None:
+                keys[column] = preview_key(file.sha256, kind)
+                await storage.put_bytes(keys[column], data)
+        await self.repository.session.execute(
+            update(ModelFile)
+            .where(ModelFile.sha256 == file.sha256, ModelFile.status == "ready")
+            .values(**keys, thickness=result.thickness, findings=result.findings)
+        )
+        await self.repository.session.commit()
 
     async def fail(self, file: ModelFile, code: str, message: str, params: dict | None = None) -> ModelFile:
         return await self.update(
