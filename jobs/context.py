@@ -8,6 +8,7 @@ from typing import Any
 from portal.config import Settings
 from portal.core.queue import JobQueue
 from portal.crm.client import bitrix_client
+from portal.crm.orders import OrderLink
 from portal.db.engine import create_engine, create_sessionmaker
 from portal.db.unit_of_work import ServiceT
 from portal.db.unit_of_work import unit_of_work as _unit_of_work
@@ -30,6 +31,8 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
         # one Bitrix24 client, and so one leaky bucket, for every job of the process (None: off)
         "bitrix": bitrix_client(settings.bitrix, settings.redis.url),
     }
+    # what the Bitrix24 sync may do to orders (a status sales set, the invoice PDF)
+    context["crm_orders"] = OrderLink(context["storage"])
     context.update(overrides)
     return context
 

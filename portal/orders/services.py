@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
+from portal.crm.orders import record_document, record_order
 from portal.db.models import Document, Notification, Order, OrderEvent, OrderLine, User
 from portal.files.storage import Storage
 from portal.orders.documents import check_document
@@ -331,7 +332,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         self,
         order: Order | None,
         owner: User,
-        uploader: User,
+        uploader: User | None,
         kind: str,
         path: Path,
         name: str,
@@ -339,7 +340,8 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         storage: Storage,
     ) -> Document:
         """Check the file by its content, store it by hash, and record it (on the order, or in the
-        owner's cart when there is no order yet). Raises DocumentRefused."""
+        owner's cart when there is no order yet). Raises DocumentRefused. No uploader: it came
+        from the CRM (an invoice), so it is not sent back there."""
         checked = await anyio.to_thread.run_sync(check_document, path, name)
         count = select(func.count()).select_from(Document).where(Document.owner_id == owner.id)
         count = count.where(Document.order_id == order.id if order else Document.order_id.is_(None))
@@ -350,7 +352,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         document = Document(
             owner_id=owner.id,
             order_id=order.id if order else None,
-            uploaded_by_id=uploader.id,
+            uploaded_by_id=uploader.id if uploader else None,
             kind=kind,
             name=checked.name,
             content_type=checked.content_type,
@@ -362,6 +364,8 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         if order is not None:
             self._event(order, "document", actor=uploader, note=checked.name, document_kind=kind)
         await self._db.flush()
+        if uploader is not None:
+            record_document(self._db, document)
         return document
 
     async def document_for(self, document_id: UUID, viewer: User) -> Document:
@@ -385,6 +389,10 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
     async def changed(self, order: Order, what: str) -> None:
         """Called in the transaction of every change a customer would notice (placed, status,
         price). A sync to the CRM writes its outbox row here, so that it commits with the change."""
+        await record_order(self._db, order)
+        if what == "placed":  # the documents that waited in the cart go to the deal too
+            for document in await self.documents(order):
+                record_document(self._db, document)
 
     # ------------------------------------------------------------------ helpers
 

@@ -242,3 +242,57 @@ async def test_an_event_with_a_wrong_token_is_refused_and_changes_nothing(client
     async with db() as session:
         rows = list(await session.scalars(select(BitrixSyncRow)))
     assert [(r.entity_type, r.action, r.bitrix_id) for r in rows] == [("deal", "pull", "5")]
+
+
+async def test_an_order_becomes_a_deal_and_follows_sales_to_the_invoice(client, db, fake, workers, settings):
+    from decimal import Decimal
+
+    from portal.db.orders import Document, Order
+    from portal.orders.services import LineDraft, OrderService, PricedCart
+
+    assert (await register(client, COMPANY)).status_code == 303
+    async with db() as session:
+        customer = await session.scalar(select(User).where(User.email == COMPANY["email"]))
+        cart = PricedCart([LineDraft("bracket.step", 10, {"process_name": "CNC milling", "material_name": "Al 6061"},
+                                     quoted_total=Decimal("12000.00"))], "v1", Decimal("0.20"))
+        order = await OrderService(session=session).place(customer, cart, {"delivery_address": "Moscow"}, "k1", "en")
+        await session.commit()
+    workers.start(PORTAL_BITRIX_INVOICE_TEMPLATE_ID="39")
+    await wait_until(lambda: all_sent(db), 60, workers, "customer and order sent")
+    [deal] = fake.entities("deal")
+    [company] = fake.entities("company")
+    assert (deal["ORIGIN_ID"], deal["OPPORTUNITY"], deal["STAGE_ID"], deal["COMPANY_ID"]) == (
+        str(order.id), "12000.00", "NEW", company["ID"])
+    [row] = fake.product_rows(int(deal["ID"]))
+    assert (row["PRODUCT_NAME"], row["PRICE"], row["QUANTITY"]) == ("bracket.step (CNC milling, Al 6061)", 1200.0, 10)
+
+    async def status() -> str:
+        async with db() as session:
+            return (await session.get(Order, order.id)).status
+
+    async def sales_move(stage: str) -> None:
+        fake.move_deal(int(deal["ID"]), stage, send=False)
+        answer = await client.post("/crm/bitrix/events", data=fake.event_form("ONCRMDEALUPDATE", deal["ID"]))
+        assert answer.status_code == 200
+
+    await sales_move("PREPARATION")
+    await wait_until(lambda: _is(status, "in_review"), 60, workers, "the order in review")
+    await sales_move("PREPAYMENT_INVOICE")
+    await wait_until(lambda: _is(status, "awaiting_payment"), 60, workers, "the order awaiting payment")
+
+    async def invoice():
+        async with db() as session:
+            return await session.scalar(select(Document).where(Document.order_id == order.id,
+                                                               Document.kind == "invoice"))
+
+    document = await wait_until(invoice, 60, workers, "the invoice PDF on the order")
+    assert document.name.endswith(".pdf") and document.uploaded_by_id is None
+    await wait_until(lambda: all_sent(db), 30, workers, "every row done")
+    async with db() as session:  # sales' changes were not written back to the deal (no echo)
+        deal_rows = await session.scalar(select(func.count()).select_from(BitrixSyncRow).where(
+            BitrixSyncRow.entity_type == "deal", BitrixSyncRow.action == "upsert"))
+    assert deal_rows == 1 and len(fake.entities("deal")) == 1 and not fake.comments
+
+
+async def _is(read, wanted: str) -> bool:
+    return await read() == wanted

@@ -1,0 +1,99 @@
+"""Orders and Bitrix24 deals: what the orders service records, and what the sync job may do to orders.
+
+    order placed / status / price changed ──▶ record_order(): a deal row in the same transaction
+    a document added to an order          ──▶ record_document(): an attach row (deal timeline)
+    sales move the deal (event → pull)    ──▶ OrderLink.status_from_crm(): the order follows,
+                                               without writing the deal back (no echo)
+    the deal reaches an invoice stage     ──▶ OrderLink.attach_invoice(): the PDF on the order
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.crm.deals import order_payload, record_attachment, record_deal
+from portal.crm.outbox import DEAL, latest_payload
+from portal.db.models import BUSINESS_TYPES, User
+from portal.db.orders import Document, Order
+
+if TYPE_CHECKING:
+    from portal.files.storage import Storage
+
+CENT = Decimal("0.01")
+
+
+def order_snapshot(order: Order, business: bool) -> dict[str, Any]:
+    """The order as the deal's plain data: totals with VAT, one product row per part."""
+    lines = []
+    for line in order.lines:
+        total = line.total
+        name = line.file_name
+        chosen = [str(line.options.get(key)) for key in ("process_name", "material_name") if line.options.get(key)]
+        if chosen:
+            name = f"{name} ({', '.join(chosen)})"
+        lines.append({
+            "name": name,
+            "unit_price": str((total / line.quantity).quantize(CENT)) if total is not None else "0",
+            "quantity": line.quantity,
+            "vat_rate": float(order.vat_rate * 100),
+            "vat_included": True,
+        })
+    return order_payload(
+        {"id": str(order.id), "number": order.number, "total": str(order.total), "currency": order.currency,
+         "status": order.status, "comment": order.comment},
+        lines, str(order.customer_id), company=business,
+    )
+
+
+async def record_order(session: AsyncSession, order: Order) -> None:
+    """A deal row when what Bitrix24 holds of the order changed (in the caller's transaction)."""
+    customer = await session.get(User, order.customer_id)
+    snapshot = order_snapshot(order, business=customer is not None and customer.account_type in BUSINESS_TYPES)
+    if await latest_payload(session, DEAL, snapshot["order"]["id"]) != snapshot:
+        record_deal(session, snapshot)
+
+
+def record_document(session: AsyncSession, document: Document) -> None:
+    if document.order_id is not None:
+        record_attachment(session, str(document.order_id), str(document.id))
+
+
+class OrderLink:
+    """The `OrderSide` the sync job gets: order changes that come from Bitrix24."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    async def status_from_crm(self, db: AsyncSession, order_id: str, status: str, stage_id: str) -> bool:
+        from portal.orders.services import OrderService
+
+        return await OrderService(session=db).status_from_crm(UUID(order_id), status, note=f"Bitrix24: {stage_id}")
+
+    async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None:
+        from portal.orders.services import OrderService
+
+        order = await db.get(Order, UUID(order_id))
+        if order is None:
+            return
+        with tempfile.TemporaryDirectory(dir=self._storage.temp_dir()) as folder:
+            path = Path(folder) / filename
+            path.write_bytes(content)
+            await OrderService(session=db).attach_document(
+                order, order.customer, None, "invoice", path, filename, hashlib.sha256(content).hexdigest(),
+                self._storage)
+
+    async def document_content(self, db: AsyncSession, document_id: str) -> tuple[str, bytes] | None:
+        document = await db.get(Document, UUID(document_id))
+        if document is None:
+            return None
+        with tempfile.TemporaryDirectory(dir=self._storage.temp_dir()) as folder:
+            path = Path(folder) / "document"
+            await self._storage.fetch(document.storage_key, path)
+            return document.name, path.read_bytes()
