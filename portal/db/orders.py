@@ -152,3 +152,15 @@ class Notification(UUIDAuditBase):
     kind: Mapped[str] = mapped_column(String(16), default="status")
     status: Mapped[str | None] = mapped_column(String(24), default=None)
     read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None, index=True)
+
+
+class CartItem(UUIDAuditBase):
+    """A quoted part waiting in the customer's cart: the file, its options and quantity. It is
+    priced at the current rate card until the order is placed."""
+
+    __tablename__ = "cart_item"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[UUID] = mapped_column(ForeignKey("model_file.id", ondelete="CASCADE"))
+    options: Mapped[dict] = mapped_column(JsonB, default=dict)  # process, material, …, units
+    quantity: Mapped[int] = mapped_column(Integer, default=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar.di import Provide
 
+from portal.orders.cart import CartService
 from portal.orders.services import NotificationService, OrderService
 
 DUPLICATE = "This order was placed already."
@@ -18,4 +19,5 @@ provide_notices = create_service_provider(NotificationService)
 dependencies = {
     "orders": Provide(provide_orders),
     "notices": Provide(provide_notices),
+    "cart": Provide(create_service_provider(CartService)),
 }

@@ -18,6 +18,8 @@ from fpdf import FPDF
 from portal.core.i18n import N_, gettext
 from portal.db.models import Order, User
 from portal.orders.labels import money, options_summary, percent, price_line_label, review_reason_name
+from portal.orders.services import PricedCart
+from portal.orders.services import money as round_money
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 VALID_DAYS = 30
@@ -235,4 +237,26 @@ def order_quote(order: Order, thumbnails: dict[str, bytes], issued: date) -> Pdf
         parts=parts,
         totals=totals_rows(order.subtotal, order.vat, order.vat_rate, order.total, order.currency, order.needs_review),
         footer=footer_lines(order.rate_card_version),
+    )
+
+
+def cart_quote(cart: PricedCart, customer: User, thumbnails: dict[str, bytes], issued: date) -> PdfQuote:
+    """The quote of the cart at the current rate card."""
+    total = sum((line.quoted_total for line in cart.lines if line.quoted_total is not None), Decimal(0))
+    vat = round_money(total * cart.vat_rate / (1 + cart.vat_rate))
+    parts = [
+        pdf_part(line.file_name, line.quantity, line.options, line.price_lines, line.quoted_total, cart.currency,
+                 line.review_reason, thumbnails.get(line.thumbnail_key or ""))
+        for line in cart.lines
+    ]
+    return PdfQuote(
+        title=gettext(N_("Quote")),
+        reference=gettext(N_("Quote of %(date)s")) % {"date": f"{issued:%d.%m.%Y}"},
+        issued=issued,
+        texts=_texts(),
+        customer=customer_lines(customer),
+        parts=parts,
+        totals=totals_rows(total - vat, vat, cart.vat_rate, total, cart.currency,
+                           any(line.quoted_total is None for line in cart.lines)),
+        footer=footer_lines(cart.rate_card_version),
     )

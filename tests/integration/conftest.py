@@ -19,6 +19,7 @@ from portal.db.engine import create_engine, create_sessionmaker
 from portal.db.models import (
     BitrixSyncRow,
     CallRequest,
+    CartItem,
     Document,
     KeyValueItem,
     LoginFailureCounter,
@@ -74,7 +75,7 @@ def app(settings) -> Litestar:
 async def _empty_tables(database_url: str) -> None:
     engine = create_engine(DatabaseSettings(url=database_url))
     async with create_sessionmaker(engine)() as db:
-        for model in (BitrixSyncRow, CallRequest, Notification, OrderEvent, Document, OrderLine, Order,
+        for model in (BitrixSyncRow, CallRequest, Notification, OrderEvent, Document, OrderLine, Order, CartItem,
                       ReviewRequest, ModelFile, RateCardVersion, KeyValueItem, LoginFailureCounter, User):
             await db.execute(delete(model))
         await db.commit()

@@ -1,0 +1,196 @@
+"""The cart: quoted parts waiting to be ordered, each with its own options and quantity.
+
+Lines are priced at the current rate card every time the cart is shown; placing the order
+freezes what `price_cart` returns into the order's lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from litestar.exceptions import NotFoundException
+from sqlalchemy import delete, func, select
+
+from geometry.pricing import Quote, RateCard
+from portal.core.forms import FieldError
+from portal.core.i18n import N_
+from portal.db.models import CartItem, ModelFile, User
+from portal.orders.labels import percent
+from portal.orders.services import LineDraft, PricedCart
+from portal.quotes.services import CurrentCard, QuoteService
+from portal.quotes.views import QuotePanel, quote_panel
+
+MAX_ITEMS = 50
+OPTION_KEYS = ("process", "material", "finish", "tolerance", "lead_time", "units")
+NOT_READY = N_("This model is not analysed yet: wait for its price, then add it.")
+CART_FULL = N_("A cart holds at most 50 parts.")
+BAD_QUANTITY = N_("Enter a whole number from 1 to 100,000.")
+
+
+@dataclass
+class CartLine:
+    item: CartItem
+    file: ModelFile
+    panel: QuotePanel
+    draft: LineDraft
+
+
+@dataclass
+class PricedLines:
+    lines: list[CartLine]
+    cart: PricedCart
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.draft.quoted_total or Decimal(0) for line in self.lines), Decimal(0))
+
+    @property
+    def needs_review(self) -> bool:
+        return any(line.draft.quoted_total is None for line in self.lines)
+
+
+def quote_lines(quote: Quote, card: RateCard) -> list[dict[str, Any]]:
+    """The quote's lines as plain data with the names their labels need, frozen with the order."""
+    process = card.process(quote.process)
+    material = process.material(quote.material) if process else None
+    finish = card.finish(quote.finish) if quote.finish else None
+    tolerance = card.tolerance(quote.tolerance)
+    lead_time = card.lead_time(quote.lead_time)
+    args = {
+        "material": material.name if material else quote.material,
+        "process": process.name if process else quote.process,
+        "finish": finish.name if finish else "",
+        "tolerance": tolerance.name if tolerance else quote.tolerance,
+        "lead_time": lead_time.name if lead_time else quote.lead_time,
+    }
+    lines = []
+    for line in quote.lines:
+        code = "no_finish" if line.code == "finish" and finish is None else line.code
+        rate = card.discount_for(quote.quantity) if code == "quantity_discount" else card.vat_rate
+        lines.append({"code": code, "amount": str(line.amount), "args": {**args, "percent": percent(rate)}})
+    return lines
+
+
+def option_names(options: dict[str, Any], card: RateCard) -> dict[str, Any]:
+    """The chosen options with the rate card's names beside them (the card may change later)."""
+    process = card.process(options.get("process") or "")
+    material = process.material(options.get("material") or "") if process else None
+    finish = card.finish(options["finish"]) if options.get("finish") else None
+    tolerance = card.tolerance(options.get("tolerance") or "")
+    lead_time = card.lead_time(options.get("lead_time") or "")
+    return {
+        **options,
+        "process_name": process.name if process else "",
+        "material_name": material.name if material else "",
+        "finish_name": finish.name if finish else "",
+        "tolerance_name": tolerance.name if tolerance else "",
+        "lead_time_name": lead_time.name if lead_time else "",
+    }
+
+
+def draft_of(file: ModelFile, panel: QuotePanel) -> LineDraft:
+    options = {**panel.form.as_dict(), "units": panel.units}
+    quantity = int(options.pop("quantity"))
+    quote = panel.outcome.quote
+    review = panel.review
+    if quote is not None:
+        total, lines, lead = quote.total, quote_lines(quote, panel.card), quote.lead_time_days
+    elif review is not None and review.status == "answered" and review.price is not None:
+        total, lines, lead = review.price, [], None  # staff's answer to a manual-review request
+    else:
+        total, lines, lead = None, [], None
+    return LineDraft(
+        file_name=file.name,
+        quantity=quantity,
+        options=option_names(options, panel.card),
+        price_lines=lines,
+        quoted_total=total,
+        review_reason=panel.outcome.review_reason,
+        lead_time_days=lead,
+        file_id=file.id,
+        file_sha256=file.sha256,
+        thumbnail_key=file.thumbnail_key,
+    )
+
+
+class CartRepository(SQLAlchemyAsyncRepository[CartItem]):
+    model_type = CartItem
+
+
+class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
+    repository_type = CartRepository
+
+    async def add(self, user: User, file: ModelFile, wanted: dict[str, Any]) -> CartItem:
+        """`file` is one the user may see (the caller checked); its quote options as chosen."""
+        if file.status != "ready":
+            raise FieldError("cart", NOT_READY)
+        if await self.count(CartItem.user_id == user.id) >= MAX_ITEMS:
+            raise FieldError("cart", CART_FULL)
+        quantity = _quantity(wanted.get("quantity"))
+        if quantity is None:
+            raise FieldError("quantity", BAD_QUANTITY)
+        options = {key: str(wanted.get(key) or "") for key in OPTION_KEYS}
+        return await self.create({"user_id": user.id, "file_id": file.id, "options": options, "quantity": quantity})
+
+    async def own_item(self, item_id: UUID, user: User) -> CartItem:
+        item = await self.get_one_or_none(id=item_id)
+        if item is None or item.user_id != user.id:
+            raise NotFoundException()
+        return item
+
+    async def set_quantity(self, item_id: UUID, user: User, raw: Any) -> CartItem:
+        item = await self.own_item(item_id, user)
+        quantity = _quantity(raw)
+        if quantity is None:
+            raise FieldError("quantity", BAD_QUANTITY)
+        return await self.update({"quantity": quantity}, item_id=item.id)
+
+    async def remove(self, item_id: UUID, user: User) -> None:
+        item = await self.own_item(item_id, user)
+        await self.delete(item.id)
+
+    async def clear(self, user: User) -> None:
+        await self.repository.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
+
+    async def count_for(self, user_id: UUID) -> int:
+        return await self.repository.session.scalar(
+            select(func.count()).select_from(CartItem).where(CartItem.user_id == user_id)
+        ) or 0
+
+    async def priced(self, user: User, current: CurrentCard, quotes: QuoteService) -> PricedLines:
+        """Every line priced at the current rate card, in the order it was added."""
+        session = self.repository.session
+        rows = (
+            await session.execute(
+                select(CartItem, ModelFile)
+                .join(ModelFile, ModelFile.id == CartItem.file_id)
+                .where(CartItem.user_id == user.id)
+                .order_by(CartItem.created_at, CartItem.id)
+            )
+        ).all()
+        lines = []
+        for item, file in rows:
+            wanted = {**item.options, "quantity": item.quantity}
+            panel = await quote_panel(file, wanted, current, quotes, session)
+            lines.append(CartLine(item, file, panel, draft_of(file, panel)))
+        card = current.card
+        cart = PricedCart(
+            lines=[line.draft for line in lines],
+            rate_card_version=card.version,
+            vat_rate=card.vat_rate,
+            currency=card.currency,
+        )
+        return PricedLines(lines, cart)
+
+
+def _quantity(raw: Any) -> int | None:
+    text = str(raw if raw is not None else "").strip()
+    if not text.isdigit() or len(text) > 6:
+        return None
+    value = int(text)
+    return value if 1 <= value <= 100_000 else None
