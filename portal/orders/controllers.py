@@ -13,7 +13,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Stream, Template
 
 from portal.core.flash import flash
-from portal.core.forms import FieldError, Form, FormData, field_value
+from portal.core.forms import FieldError, Form, FormData
 from portal.core.i18n import N_, gettext
 from portal.core.paging import PageNumber
 from portal.core.templates import redirect_to, render
@@ -22,7 +22,7 @@ from portal.files.storage import Storage
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_login
 from portal.orders.quote_pdf import order_quote, render_quote_pdf
-from portal.orders.schemas import document_kind
+from portal.orders.schemas import document_kind, field_value
 from portal.orders.services import NotificationService, OrderService
 from portal.orders.uploads import BODY_LIMIT, received_document
 
@@ -147,6 +147,11 @@ class OrderController(Controller):
     ) -> Template:
         found = await notices.recent(request.user.id, page, PER_PAGE)
         return render(request, "orders/notifications.html", notices=found)
+
+    @get("/notifications/unread", name="notifications_unread")
+    async def unread(self, request: HTMXRequest, notices: NotificationService) -> Template:
+        """The count beside "Notifications" in the menu, loaded after the page."""
+        return render(request, "orders/_unread.html", count=await notices.unread_count(request.user.id))
 
     @post("/notifications/read", name="notifications_read")
     async def mark_read(self, request: HTMXRequest, notices: NotificationService) -> Redirect:

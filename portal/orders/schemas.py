@@ -9,11 +9,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
-from portal.core.forms import Form, choice, field_value
+from portal.core.forms import Form, choice
+from portal.core.forms import field_value as raw_field_value
 from portal.core.i18n import N_
 from portal.db.models import User
 from portal.db.orders import DOCUMENT_KINDS, ORDER_STATUSES, PAYMENT_METHODS
 from portal.orders.services import OrderFilters
+
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def field_value(raw: dict[str, Any], name: str) -> str:
+    """A text field without control characters (a NUL cannot even be stored), line breaks kept."""
+    return CONTROLS.sub("", raw_field_value(raw, name))
+
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{5,24}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")

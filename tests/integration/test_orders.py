@@ -121,6 +121,10 @@ async def test_staff_walk_the_order_to_production_and_the_customer_is_told(setti
         assert 'hx-trigger="every 3s"' in live.text
         notices = await customer.get("/notifications")
         assert notices.text.count("is now:") == 3
+        badge = await customer.get("/notifications/unread", headers={"HX-Request": "true"})
+        assert 'data-testid="unread-count"' in badge.text and ">3<" in badge.text
+        await post_form(customer, "/notifications/read", {}, "/notifications")
+        assert "unread-count" not in (await customer.get("/notifications/unread")).text
         await run_worker(settings)
         messages = await mailbox.await_for(COMPANY["email"], count=3)
         [last] = [m for m in messages if "В производстве" in m["Subject"]]
