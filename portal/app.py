@@ -43,7 +43,7 @@ from portal.leads import deps as leads_deps
 from portal.leads.controllers import CallRequestController, LeadAdminController
 from portal.orders import deps as orders_deps
 from portal.orders.admin import OrderAdminController
-from portal.orders.checkout import CartController
+from portal.orders.checkout import CartAddController, CartController
 from portal.orders.controllers import OrderController
 from portal.orders.labels import TEMPLATE_GLOBALS as ORDER_TEXTS
 from portal.quotes import deps as quotes_deps
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BitrixEventsController,
             OrderController,
             CartController,
+            CartAddController,
             OrderAdminController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

@@ -1,7 +1,7 @@
 """orders: cart items
 
 Revision ID: b7c41d2e9a10
-Revises: ae2b18d00cca
+Revises: 5c1d2e7f9a40
 Create Date: 2026-12-02 04:50:00.000000
 """
 
@@ -14,7 +14,7 @@ sa.GUID = GUID
 sa.DateTimeUTC = DateTimeUTC
 
 revision = 'b7c41d2e9a10'
-down_revision = 'ae2b18d00cca'
+down_revision = '5c1d2e7f9a40'
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -56,6 +57,29 @@ def stored_image(storage: Storage, key: str | None) -> Response:
     return Stream(storage.stream(key), media_type="image/png", headers=headers)
 
 
+class CartAddController(Controller):
+    """Adding to the cart answers like every file route: 404 for a file the visitor may not see."""
+
+    @post("/cart/add/{file_id:uuid}", name="cart_add")
+    async def add(
+        self, request: HTMXRequest, cart: CartService, files: ModelFileService, file_id: UUID, data: FormData
+    ) -> Redirect:
+        file = await files.get_visible(file_id, viewer_of(request))
+        if file is None:
+            raise NotFoundException()  # as for every file route: someone else's file does not exist
+        if request.scope.get("user") is None:  # a visitor's own upload: log in, then order
+            login = request.app.route_reverse("login")
+            next_page = request.app.route_reverse("file", file_id=file_id)
+            return Redirect(path=f"{login}?{urlencode({'next': next_page})}", status_code=303)
+        try:
+            await cart.add(request.user, file, {key: field_value(data, key) for key in OPTION_FIELDS})
+        except FieldError as error:
+            flash(request, error.message, "error")
+            return redirect_to(request, "file", file_id=file_id)
+        flash(request, N_("The part is in your cart."), "success")
+        return redirect_to(request, "cart")
+
+
 class CartController(Controller):
     guards = [requires_login]
 
@@ -77,21 +101,6 @@ class CartController(Controller):
         quotes: QuoteService,
     ) -> Template:
         return await self._cart_page(request, cart, orders, rate_cards, quotes)
-
-    @post("/cart/add/{file_id:uuid}", name="cart_add")
-    async def add(
-        self, request: HTMXRequest, cart: CartService, files: ModelFileService, file_id: UUID, data: FormData
-    ) -> Redirect:
-        file = await files.get_visible(file_id, viewer_of(request))
-        if file is None:
-            raise NotFoundException()
-        try:
-            await cart.add(request.user, file, {key: field_value(data, key) for key in OPTION_FIELDS})
-        except FieldError as error:
-            flash(request, error.message, "error")
-            return redirect_to(request, "file", file_id=file_id)
-        flash(request, N_("The part is in your cart."), "success")
-        return redirect_to(request, "cart")
 
     @post("/cart/items/{item_id:uuid}", name="cart_item")
     async def set_quantity(
