@@ -13,6 +13,10 @@ from tests.integration.conftest import COMPANY, csrf_token, register
 from tests.integration.orders import OTHER, place_order, staff_login
 from tests.integration.test_order_documents import PDF, upload
 
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 OBJECT_PARAMETERS = ("order_id", "document_id", "line_id")
 
 
@@ -36,9 +40,13 @@ async def test_every_order_route_is_404_to_another_customer(app, client, other_c
     await register(client, COMPANY)
     order = await place_order(db)
     assert (await upload(client, order, "a.pdf", PDF)).status_code == 303
+    preview = f"previews/{'a' * 64}.png"
+    await app.state.storage.put_bytes(preview, PNG)
     async with db() as session:
         document = await session.scalar(select(Document))
         order = await session.get(Order, order.id)
+        order.lines[0].thumbnail_key = preview  # the part's picture, as a placed order keeps it
+        await session.commit()
     routes = object_routes(app)
     assert ("GET", "/orders/{order_id:uuid}") in routes and ("GET", "/documents/{document_id:uuid}") in routes
     assert len(routes) >= 6
