@@ -40,7 +40,8 @@ class UserAdminController(Controller):
 
     @get("/{user_id:uuid}", name="user")
     async def show_user(self, request: HTMXRequest, users: UserService, user_id: UUID) -> Template:
-        return render(request, "admin/user.html", subject=await users.get(user_id))
+        subject = await users.get(user_id)
+        return render(request, "admin/user.html", subject=subject, same_inn=await users.sharing_inn(subject))
 
     @post("/{user_id:uuid}/active", name="user_active")
     async def set_active(

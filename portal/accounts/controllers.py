@@ -34,11 +34,16 @@ from portal.files.guards import viewer_of
 from portal.files.services import ModelFileService
 
 
-def safe_next(request: HTMXRequest, url: str | None) -> str:
-    """Only a path on this site: never an absolute or scheme-relative address."""
+def safe_next(url: str | None) -> str:
+    """Only a path on this site, never an absolute or scheme-relative address; "" for anything else."""
     if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
         return url
-    return request.app.route_reverse("account")
+    return ""
+
+
+def landing(request: HTMXRequest, user: User) -> str:
+    """Where a person goes after logging in when no page asked for it: staff to their work."""
+    return request.app.route_reverse("users" if user.is_staff else "account")
 
 
 def profile_form(user: User) -> Form:
@@ -51,7 +56,9 @@ def type_form(account_type: str | None) -> Form:
 
 class AccountController(Controller):
     @get("/register", name="register")
-    async def register_page(self, request: HTMXRequest, account_type: str = "individual") -> Template:
+    async def register_page(self, request: HTMXRequest, account_type: str = "individual") -> Template | Redirect:
+        if (user := request.scope.get("user")) is not None:  # already has an account and is in it
+            return Redirect(path=landing(request, user), status_code=303)
         return render(request, "accounts/register.html", form=type_form(account_type))
 
     @post("/register")
@@ -98,10 +105,10 @@ class AccountController(Controller):
         return render(request, "accounts/_company_fields.html", form=Form(values=typed))
 
     @get("/login", name="login")
-    async def login_page(self, request: HTMXRequest, next: str | None = None) -> Template:  # noqa: A002
-        return render(
-            request, "accounts/login.html", form=Form(), next_url=safe_next(request, next), error=None
-        )
+    async def login_page(self, request: HTMXRequest, next: str | None = None) -> Template | Redirect:  # noqa: A002
+        if (user := request.scope.get("user")) is not None:  # logged in already: on to where it was going
+            return Redirect(path=safe_next(next) or landing(request, user), status_code=303)
+        return render(request, "accounts/login.html", form=Form(), next_url=safe_next(next), error=None)
 
     @post("/login")
     async def login(
@@ -117,17 +124,18 @@ class AccountController(Controller):
         email = str(data.get("email", "") or "").strip()[:320]
         address = client_address(request, settings.server.trusted_proxies)
         outcome = await users.authenticate(email, secret_value(data, "password"), address, passwords, throttle)
-        next_url = safe_next(request, str(data.get("next", "")))
+        next_url = safe_next(field_value(data, "next"))
         if outcome.user is None:
-            log_event(auth_log, "login_failed", email=email, address=address)
+            log_event(auth_log, "login_failed", email=email, address=address, locked=bool(outcome.locked_for))
             return render(
-                request, "accounts/login.html", status_code=422, form=Form(values={"email": email}),
-                next_url=next_url, error=outcome.error,
+                request, "accounts/login.html", status_code=429 if outcome.locked_for else 422,
+                form=Form(values={"email": email}), next_url=next_url, error=outcome.error,
+                wait=outcome.locked_for,
             )
         await files.claim(viewer_of(request).visitor_key, outcome.user.id)  # uploads made before logging in
         start_user_session(request, str(outcome.user.id), outcome.user.session_version)
         log_event(auth_log, "login", user_id=str(outcome.user.id), address=address)
-        return Redirect(path=next_url, status_code=303)
+        return Redirect(path=next_url or landing(request, outcome.user), status_code=303)
 
     @post("/logout", name="logout")
     async def logout(self, request: HTMXRequest) -> Redirect:

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.exceptions import IntegrityError
-from advanced_alchemy.filters import OrderBy
+from advanced_alchemy.filters import LimitOffset, OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, func, or_, select, update
@@ -32,8 +32,9 @@ EMAIL_TAKEN = N_("An account with this e-mail already exists.")
 ONLY_SUPERUSERS = N_("Only a superuser may change staff accounts and staff rights.")
 LAST_SUPERUSER = N_("This is the last superuser: make another staff member a superuser first.")
 TOO_MANY_ATTEMPTS = N_("Too many attempts. Please try again later.")
-GENERIC_LOGIN_ERROR = N_("The e-mail or password is wrong, or too many attempts were made. "
-                         "Please try again later.")
+GENERIC_LOGIN_ERROR = N_("The e-mail or password is wrong.")
+LOCKED_OUT = N_("Too many failed attempts: logging in is locked for now.")
+DEACTIVATED = N_("This account is deactivated. If you think this is a mistake, please contact us.")
 
 
 class UserRepository(SQLAlchemyAsyncRepository[User]):
@@ -44,6 +45,7 @@ class UserRepository(SQLAlchemyAsyncRepository[User]):
 class LoginOutcome:
     user: User | None
     error: str | None = None
+    locked_for: int = 0  # seconds until the lockout ends, when locked out
 
 
 class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
@@ -105,17 +107,20 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         if not email or not password or len(password) > MAX_LENGTH or len(email) > 320:
             await passwords.burn_time(password[:MAX_LENGTH])
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-        if not await throttle.attempt(email, address):
+        if locked_for := await throttle.attempt(email, address):
+            # Counted for unknown addresses too, so the lockout says nothing about who has an account.
             await passwords.burn_time(password)
-            return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+            return LoginOutcome(None, LOCKED_OUT, locked_for)
         user = await self.get_one_or_none(email=email)
         await self._end_read()
         if user is None:
             await passwords.burn_time(password)
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-        if not await passwords.verify(user.password_hash, password) or not user.is_active:
+        if not await passwords.verify(user.password_hash, password):
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)
         await throttle.succeeded(email, address)
+        if not user.is_active:  # only the right password learns this
+            return LoginOutcome(None, DEACTIVATED)
         changes: dict[str, Any] = {"last_login_at": datetime.now(UTC)}
         if passwords.needs_rehash(user.password_hash):
             changes["password_hash"] = await passwords.hash(password)
@@ -143,7 +148,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
 
         The current password is guessed no faster here than at the login.
         """
-        if not await throttle.attempt(user.email, address):
+        if await throttle.attempt(user.email, address):
             raise FieldError("current_password", TOO_MANY_ATTEMPTS)
         await self._end_read()
         if not await passwords.verify(user.password_hash, current[:MAX_LENGTH]):
@@ -259,6 +264,16 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
             raise FieldError("superuser", LAST_SUPERUSER)
         await db.refresh(user)
         return user
+
+    async def sharing_inn(self, user: User, limit: int = 50) -> list[User]:
+        """Other accounts with the user's INN (colleagues of one company, or a second sign-up)."""
+        if not user.inn:
+            return []
+        others = await self.list(
+            User.inn == user.inn, User.id != user.id, OrderBy(field_name="created_at", sort_order="asc"),
+            LimitOffset(limit=limit, offset=0),
+        )
+        return list(others)
 
     async def search(self, query: str, page: int, per_page: int) -> Page[User]:
         conditions = []

@@ -129,10 +129,16 @@ class LoginThrottle:
         self._address_limit = settings.address_failures
         self._window = settings.window_seconds
 
-    async def attempt(self, email: str, address: str) -> bool:
-        """Count this attempt, then decide: False when the account or the address is over its limit."""
-        on_account, from_address = await self._counter.add([f"account:{email}", f"address:{address}"], self._window)
-        return on_account <= self._account_limit and from_address <= self._address_limit
+    async def attempt(self, email: str, address: str) -> int:
+        """Count this attempt, then decide: 0 when it may go ahead; when the account or the address
+        is over its limit, the whole seconds until the lockout ends."""
+        keys = [f"account:{email}", f"address:{address}"]
+        counts = await self._counter.add(keys, self._window)
+        limits = (self._account_limit, self._address_limit)
+        over = [key for key, count, limit in zip(keys, counts, limits, strict=True) if count > limit]
+        if not over:
+            return 0
+        return max(1, *[math.ceil(await self._counter.seconds_left(key)) for key in over])
 
     async def succeeded(self, email: str, address: str) -> None:
         await self._counter.give_back([f"account:{email}", f"address:{address}"])

@@ -1,12 +1,13 @@
-"""The language switch and the health check."""
+"""The language switch, the health check, and the answer for addresses nothing else serves."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from litestar import Controller, MediaType, Response, get, post
+from litestar import Controller, HttpMethod, MediaType, Response, get, post, route
 from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 from redis.asyncio import Redis
@@ -40,3 +41,15 @@ class CoreController(Controller):
     async def health(self, db_session: AsyncSession, redis: Redis | None) -> Response[dict[str, Any]]:
         report = await check_health(db_session, redis)
         return Response(report, status_code=200 if report["status"] == "ok" else 503)
+
+    @route(
+        "/{path:path}",
+        http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE],
+        name="not_found",
+        include_in_schema=False,
+    )
+    async def not_found(self, path: str) -> None:
+        """An address no other route serves. Answered here rather than by the router, so that the
+        404 page passes the middleware like any page: in the chosen language, with the person who
+        is logged in, and with a CSRF token for its forms."""
+        raise NotFoundException()

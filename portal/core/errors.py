@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar_htmx import HTMXRequest
 
-from portal.core.i18n import N_, gettext
+from portal.core.i18n import LANGUAGE_COOKIE, N_, choose_language, current_language, gettext
 from portal.core.templates import render
 
 logger = logging.getLogger("portal.errors")
@@ -32,7 +32,18 @@ def _as_htmx(request: Request) -> HTMXRequest:
     return request if isinstance(request, HTMXRequest) else HTMXRequest(request.scope, request.receive)
 
 
+def _speak_the_visitors_language(request: Request) -> None:
+    """Some errors are answered outside the language middleware: those raised by middleware
+    around the handler (a missing CSRF token) and those the router raises before any middleware
+    runs (a malformed id in a path). Their pages still come in the visitor's language."""
+    language = request.scope.get("state", {}).get("language") or choose_language(
+        request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+    current_language.set(language)
+
+
 def error_page(request: Request, status_code: int) -> Response:
+    _speak_the_visitors_language(request)
     title, detail = MESSAGES.get(status_code, MESSAGES[400 if status_code < 500 else 500])
     return render(
         _as_htmx(request),

@@ -14,6 +14,15 @@
     }
   });
 
+  // While a request is out, the element that sent it says so to assistive technology too (its
+  // buttons are disabled by hx-disabled-elt on <body>).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    event.detail.elt.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    event.detail.elt.removeAttribute("aria-busy");
+  });
+
   // Mark the document so that no-JavaScript fallbacks (like "Show fields" buttons) can hide.
   document.documentElement.classList.add("js");
 

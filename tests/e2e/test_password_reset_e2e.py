@@ -55,7 +55,7 @@ def test_forgotten_password_reset_through_the_mailed_link(new_context, mailbox: 
 
     # The old password is gone, the new one works.
     log_in(old_browser, email, PASSWORD)
-    expect(old_browser.get_by_test_id("login-error")).to_be_visible()
+    expect(old_browser.get_by_test_id("error-summary")).to_contain_text("The e-mail or password is wrong.")
     log_in(old_browser, email, NEW_PASSWORD)
     expect(old_browser).to_have_url(re.compile(r"/account$"))
 

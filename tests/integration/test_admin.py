@@ -186,3 +186,24 @@ async def test_two_superusers_removing_each_other_at_once_leave_one(app, db) -> 
     one, two = await user_row(db, first["email"]), await user_row(db, second["email"])
     remaining = [user for user in (one, two) if user.is_superuser and user.is_active]
     assert len(remaining) == 1
+
+
+async def test_staff_see_which_other_accounts_share_an_inn(client, other_client, db) -> None:
+    colleague = {**COMPANY, "email": "colleague@zavod.example.com", "full_name": "Colleague Two"}
+    other_firm = {**COMPANY, "email": "other@firm.example.com", "inn": "7736050003", "full_name": "Other Firm"}
+    for person in (COMPANY, colleague, other_firm, PERSON):
+        await register(other_client, person)
+        other_client.cookies.clear()
+    await staff_client(client, db)
+    async with db() as session:
+        ids = {u.email: u.id for u in await session.scalars(select(User))}
+
+    page = (await client.get(f"/admin/users/{ids[COMPANY['email']]}")).text
+    shared = page.split('data-testid="same-inn"')[1].split("</dd>")[0]
+    assert colleague["email"] in shared and f"/admin/users/{ids[colleague['email']]}" in shared
+    assert COMPANY["email"] not in shared and other_firm["email"] not in shared
+
+    alone = (await client.get(f"/admin/users/{ids[other_firm['email']]}")).text
+    assert "No other account has this INN." in alone
+    person = (await client.get(f"/admin/users/{ids[PERSON['email']]}")).text
+    assert 'data-testid="same-inn"' not in person  # a private person has no INN to compare

@@ -210,7 +210,7 @@ async def test_the_reset_lifts_a_login_lockout(mailing, clients) -> None:
     await register(owner)
     for _ in range(6):
         await login(stranger, PERSON["email"], "wrong password")
-    assert (await login(stranger, PERSON["email"], PERSON["password"])).status_code == 422
+    assert (await login(stranger, PERSON["email"], PERSON["password"])).status_code == 429
     await ask_for_link(stranger, PERSON["email"])
     path = await the_link(mailing, PERSON["email"])
     assert (await set_password(stranger, path)).status_code == 303

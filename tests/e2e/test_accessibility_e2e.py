@@ -1,0 +1,209 @@
+"""Every page through axe-core (vendored: static/vendor/axe-core-*), at 1280×900 and 390×844, in
+English and Russian, with no violations; and on the phone nothing wider than the screen.
+
+PAGES is the list of pages. A new page is one more line:
+
+    Seen("/orders/{order_id}", who="customer"),             # {names} come from the `ids` fixture
+    Seen("/orders/new", who="customer", then=submit_empty),  # after an action: a failed form
+
+`who` is None for a visitor, "customer" or "staff"; `then` brings the page into a state worth
+checking. A fixture that creates something to look at adds its id to `ids`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Server
+from tests.e2e.test_accounts_e2e import PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+AXE = next((Path(__file__).resolve().parents[2] / "static" / "vendor").glob("axe-core-*/axe.min.js"))
+AXE_URL = "/static/vendor/" + AXE.parent.name + "/axe.min.js"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+LANGUAGES = ["en", "ru"]
+
+CUBE_STL = b"solid cube\n" + b"".join(
+    b"facet normal 0 0 0\nouter loop\n" + b"".join(b"vertex %d %d %d\n" % v for v in tri) + b"endloop\nendfacet\n"
+    for tri in [
+        ((0, 0, 0), (10, 10, 0), (10, 0, 0)), ((0, 0, 0), (0, 10, 0), (10, 10, 0)),
+        ((0, 0, 10), (10, 0, 10), (10, 10, 10)), ((0, 0, 10), (10, 10, 10), (0, 10, 10)),
+        ((0, 0, 0), (10, 0, 0), (10, 0, 10)), ((0, 0, 0), (10, 0, 10), (0, 0, 10)),
+        ((0, 10, 0), (10, 10, 10), (10, 10, 0)), ((0, 10, 0), (0, 10, 10), (10, 10, 10)),
+        ((0, 0, 0), (0, 0, 10), (0, 10, 10)), ((0, 0, 0), (0, 10, 10), (0, 10, 0)),
+        ((10, 0, 0), (10, 10, 0), (10, 10, 10)), ((10, 0, 0), (10, 10, 10), (10, 0, 10)),
+    ]
+) + b"endsolid cube\n"
+
+
+def submit_empty(page: Page) -> None:
+    """Send the page's main form as it is: the error summary and the marked fields appear."""
+    page.locator("main form.stack button[type=submit]").last.click()
+    expect(page.get_by_test_id("error-summary")).to_be_visible()
+
+
+def register_as_company_with_bad_numbers(page: Page) -> None:
+    page.get_by_role("radio").nth(2).check()
+    page.locator("#field-inn").fill("123")
+    submit_empty(page)
+
+
+def fail_to_log_in(page: Page) -> None:
+    page.locator("#field-email").fill(f"nobody-{secrets.token_hex(3)}@example.com")
+    page.locator("#field-password").fill("not the password")
+    submit_empty(page)
+
+
+@dataclass(frozen=True)
+class Seen:
+    path: str
+    who: str | None = None  # None: a visitor; "customer"; "staff"
+    then: Callable[[Page], None] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.who or 'visitor'}:{self.path}" + (f"+{self.then.__name__}" if self.then else "")
+
+
+PAGES = [
+    Seen("/"),
+    Seen("/login"),
+    Seen("/login", then=fail_to_log_in),
+    Seen("/register"),
+    Seen("/register?account_type=entrepreneur"),
+    Seen("/register", then=register_as_company_with_bad_numbers),
+    Seen("/register/sent"),
+    Seen("/password-reset"),
+    Seen("/password-reset", then=submit_empty),
+    Seen("/password-reset/sent"),
+    Seen("/password-reset/no-longer-valid"),
+    Seen("/no/such/page"),
+    Seen("/files"),
+    Seen("/account", "customer"),
+    Seen("/account?account_type=legal", "customer", then=submit_empty),
+    Seen("/account/password", "customer"),
+    Seen("/account/password", "customer", then=submit_empty),
+    Seen("/files", "customer"),
+    Seen("/files/{file_id}", "customer"),
+    Seen("/admin/users", "staff"),
+    Seen("/admin/users?q=zzzz-nobody", "staff"),
+    Seen("/admin/users/{company_id}", "staff"),
+    Seen("/admin/users/{customer_id}", "staff"),
+    Seen("/admin/rates", "staff"),
+    Seen("/admin/reviews", "staff"),
+]
+
+
+@dataclass
+class People:
+    storage: dict[str, dict]  # who → the browser storage of a logged-in session
+    ids: dict[str, str]
+
+
+def _log_in(page: Page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.locator("#field-email").fill(email)
+    page.locator("#field-password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def _register(page: Page, email: str, company: bool) -> str:
+    page.goto("/register?account_type=legal" if company else "/register")
+    page.locator("#field-full_name").fill("Ada Lovelace-Byron")
+    page.locator("#field-email").fill(email)
+    if company:
+        page.locator("#field-company_name").fill("Analytical Engines LLC")
+        page.locator("#field-inn").fill("7707083893")
+        page.locator("#field-kpp").fill("773601001")
+        page.locator("#field-ogrn").fill("1027700132195")
+        page.locator("#field-legal_address").fill("Moscow, Tverskaya st. 1")
+    page.locator("#field-password").fill(PASSWORD)
+    page.locator("#field-password_confirm").fill(PASSWORD)
+    page.locator("button[value=register]").click()
+    expect(page).to_have_url(re.compile(r"/account$"))
+    return email
+
+
+@pytest.fixture(scope="module")
+def people(browser: Browser, server: Server) -> People:
+    """A customer with an uploaded model, two companies with one INN, and the admin."""
+    ids: dict[str, str] = {}
+    storage: dict[str, dict] = {}
+    context = browser.new_context(base_url=server.base_url)
+    page = context.new_page()
+    customer = _register(page, f"axe-{secrets.token_hex(3)}@example.com", company=False)
+    for _ in range(2):
+        context.clear_cookies()
+        company = _register(page, f"axe-co-{secrets.token_hex(3)}@example.com", company=True)
+    context.close()
+
+    context = browser.new_context(base_url=server.base_url, java_script_enabled=False)
+    page = context.new_page()
+    _log_in(page, customer, PASSWORD)
+    page.goto("/")
+    page.get_by_test_id("upload-input").set_input_files(
+        files=[{"name": "cube.stl", "mimeType": "model/stl", "buffer": CUBE_STL}]
+    )
+    page.get_by_role("button", name="Upload and get a price").click()
+    expect(page).to_have_url(re.compile(r"/files/[0-9a-f-]{36}$"))
+    ids["file_id"] = urlsplit(page.url).path.rsplit("/", 1)[1]
+    storage["customer"] = context.storage_state()
+    context.close()
+
+    context = browser.new_context(base_url=server.base_url)
+    page = context.new_page()
+    _log_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    for key, email in (("customer_id", customer), ("company_id", company)):
+        page.goto(f"/admin/users?q={email}")
+        ids[key] = page.get_by_role("link", name=email).get_attribute("href").rsplit("/", 1)[1]
+    storage["staff"] = context.storage_state()
+    context.close()
+    return People(storage=storage, ids=ids)
+
+
+def _axe_violations(page: Page) -> list[str]:
+    page.add_script_tag(url=AXE_URL)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in result["violations"]
+    ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+@pytest.mark.parametrize("seen", PAGES, ids=lambda seen: seen.id)
+def test_no_accessibility_violations(browser, server, people, seen: Seen, device: str, language: str) -> None:
+    options = {"base_url": server.base_url, "viewport": VIEWPORTS[device]}
+    if seen.who:
+        options["storage_state"] = people.storage[seen.who]
+    if device == "phone":
+        options.update(is_mobile=True, has_touch=True)
+    context = browser.new_context(**options)
+    try:
+        context.add_cookies([{"name": "lang", "value": language, "url": server.base_url}])
+        page = context.new_page()
+        page.goto(seen.path.format(**people.ids))
+        if seen.then:
+            seen.then(page)
+        expect(page.locator("html")).to_have_attribute("lang", language)
+
+        violations = _axe_violations(page)
+        assert not violations, f"{seen.id} {device} {language}:\n" + "\n".join(violations)
+
+        if device == "phone":
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{seen.id} {language}: {overflow}px wider than the phone's screen"
+    finally:
+        context.close()
