@@ -14,13 +14,34 @@
     }
   });
 
-  // While a request is out, the element that sent it says so to assistive technology too (its
-  // buttons are disabled by hx-disabled-elt on <body>).
+  // While a request is out, the form (or button) that sent it is busy: its submit buttons are
+  // disabled, so nothing goes twice, and show it (a spinner in the CSS; aria-busy for assistive
+  // technology). htmx's own hx-disabled-elt can only name the first button of a form.
+  function submitButtons(elt) {
+    if (elt.tagName === "FORM") {
+      return Array.prototype.slice.call(elt.querySelectorAll("button:not([type=button]), input[type=submit]"));
+    }
+    return elt.tagName === "BUTTON" ? [elt] : [];
+  }
   document.addEventListener("htmx:beforeRequest", function (event) {
-    event.detail.elt.setAttribute("aria-busy", "true");
+    var elt = event.detail.elt;
+    elt.setAttribute("aria-busy", "true");
+    submitButtons(elt).forEach(function (button) {
+      if (!button.disabled) {
+        button.disabled = true;
+        button.setAttribute("data-busy", "");
+      }
+    });
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    event.detail.elt.removeAttribute("aria-busy");
+    var elt = event.detail.elt;
+    elt.removeAttribute("aria-busy");
+    submitButtons(elt).forEach(function (button) {
+      if (button.hasAttribute("data-busy")) {
+        button.disabled = false;
+        button.removeAttribute("data-busy");
+      }
+    });
   });
 
   // Mark the document so that no-JavaScript fallbacks (like "Show fields" buttons) can hide.

@@ -194,7 +194,7 @@ def test_no_accessibility_violations(browser, server, people, seen: Seen, device
     try:
         context.add_cookies([{"name": "lang", "value": language, "url": server.base_url}])
         page = context.new_page()
-        page.goto(seen.path.format(**people.ids))
+        page.goto(seen.path.format(**people.ids), wait_until="domcontentloaded")
         if seen.then:
             seen.then(page)
         expect(page.locator("html")).to_have_attribute("lang", language)

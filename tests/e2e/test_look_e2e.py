@@ -56,6 +56,7 @@ def test_a_form_is_busy_and_cannot_be_sent_twice_while_its_request_runs(page: Pa
     button.click()
     expect(button).to_be_disabled()
     expect(page.locator("main form")).to_have_attribute("aria-busy", "true")
+    expect(page.get_by_role("button", name="Show password")).to_be_enabled()  # only what sends
     page.get_by_label("Password").press("Enter")  # a second try while the first is out
     button.dispatch_event("click")
     page.wait_for_timeout(300)
