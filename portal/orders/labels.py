@@ -7,6 +7,7 @@ from typing import Any
 
 from portal.core.i18n import N_, current_language, gettext
 from portal.orders.lifecycle import STATUS_NAMES
+from portal.quotes.labels import LINES
 
 PAYMENT_NAMES = {
     "card": N_("Card or bank transfer after confirmation"),
@@ -15,22 +16,8 @@ PAYMENT_NAMES = {
 
 DOCUMENT_KINDS = {"drawing": N_("Drawing"), "invoice": N_("Invoice"), "other": N_("Document")}
 
-# The quote's lines by code; the names in them are the rate card's own, frozen with the order.
-LINES = {
-    "material": N_("Material: %(material)s"),
-    "machine_time": N_("Machine time: %(process)s"),
-    "handling": N_("Handling and inspection"),
-    "setup": N_("Setup (once per order)"),
-    "finish": N_("Finish: %(finish)s"),
-    "no_finish": N_("No finish"),
-    "tolerance": N_("Tolerance: %(tolerance)s"),
-    "lead_time": N_("Lead time: %(lead_time)s"),
-    "quantity_discount": N_("Quantity discount %(percent)s %%"),
-    "minimum_order": N_("Minimum order top-up"),
-    "subtotal": N_("Subtotal"),
-    "vat": N_("VAT %(percent)s %%"),
-    "total": N_("Total"),
-}
+# The quote's lines by code (the quote panel's own wording); the names in them are the rate card's,
+# frozen with the order.
 
 REVIEW_REASONS = {
     "exceeds_envelope": N_("The part is too large for every process we offer."),
