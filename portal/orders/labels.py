@@ -7,7 +7,7 @@ from typing import Any
 
 from portal.core.i18n import N_, current_language, gettext
 from portal.orders.lifecycle import STATUS_NAMES
-from portal.quotes.labels import LINES
+from portal.quotes.labels import LINES  # frozen price lines are worded as the quote panel words them
 
 PAYMENT_NAMES = {
     "card": N_("Card or bank transfer after confirmation"),
@@ -15,9 +15,6 @@ PAYMENT_NAMES = {
 }
 
 DOCUMENT_KINDS = {"drawing": N_("Drawing"), "invoice": N_("Invoice"), "other": N_("Document")}
-
-# The quote's lines by code (the quote panel's own wording); the names in them are the rate card's,
-# frozen with the order.
 
 REVIEW_REASONS = {
     "exceeds_envelope": N_("The part is too large for every process we offer."),
