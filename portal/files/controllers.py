@@ -17,8 +17,7 @@ from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.security import client_address
 from portal.core.templates import redirect_to, render, wants_fragment
-from portal.db.models import ModelFile
-from portal.files.guards import Viewer, can_change, ensure_visitor_key, viewer_of
+from portal.files.guards import can_change, ensure_visitor_key, viewer_of
 from portal.files.services import ModelFileService, analysis_job_id
 from portal.files.storage import Storage, model_key
 from portal.files.throttle import UploadThrottle
@@ -37,13 +36,6 @@ def _content_disposition(name: str) -> str:
 
     fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-async def _visible(files: ModelFileService, file_id: UUID, viewer: Viewer) -> ModelFile:
-    file = await files.get_visible(file_id, viewer)
-    if file is None:
-        raise NotFoundException()
-    return file
 
 
 class FileController(Controller):
@@ -135,7 +127,7 @@ class FileController(Controller):
         file_id: UUID,
     ) -> Template:
         viewer = viewer_of(request)
-        file = await _visible(files, file_id, viewer)
+        file = await files.get_visible_or_404(file_id, viewer)
         panel = None
         if file.status == "ready":
             wanted = dict(request.query_params) or None
@@ -156,7 +148,7 @@ class FileController(Controller):
     ) -> Template:
         """Polled every second while the file is analysed; the final state has no trigger."""
         viewer = viewer_of(request)
-        file = await _visible(files, file_id, viewer)
+        file = await files.get_visible_or_404(file_id, viewer)
         panel = None
         if file.status == "ready":
             panel = await quote_panel(file, None, await rate_cards.current(), quotes, files.repository.session)
@@ -167,29 +159,29 @@ class FileController(Controller):
     async def viewer(self, request: HTMXRequest, files: ModelFileService, file_id: UUID) -> Template:
         """The 3D view's fragment, polled every second while the pictures are drawn; the finished
         view has no trigger. (Without JavaScript the page's "Check again" link reloads the page.)"""
-        file = await _visible(files, file_id, viewer_of(request))
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
         return render(request, "files/_viewer.html", file=file, view=request.query_params.get("view"))
 
     @get("/files/{file_id:uuid}/thumbnail.png", name="file_thumbnail")
     async def thumbnail(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:
-        file = await _visible(files, file_id, viewer_of(request))
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
         return await _stored(storage, file.thumbnail_key, "image/png", cache=True)
 
     @get("/files/{file_id:uuid}/model.glb", name="file_glb")
     async def glb(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:
-        file = await _visible(files, file_id, viewer_of(request))
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
         return await _stored(storage, file.glb_key, "model/gltf-binary", cache=True)
 
     @get("/files/{file_id:uuid}/thickness.glb", name="file_thickness")
     async def thickness_glb(
         self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID
     ) -> Response:
-        file = await _visible(files, file_id, viewer_of(request))
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
         return await _stored(storage, file.thickness_key, "model/gltf-binary", cache=True)
 
     @get("/files/{file_id:uuid}/original", name="file_original")
     async def original(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:
-        file = await _visible(files, file_id, viewer_of(request))
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
         response = await _stored(storage, model_key(file.sha256), "application/octet-stream", cache=False)
         response.headers["content-disposition"] = _content_disposition(file.name)
         return response
@@ -197,7 +189,7 @@ class FileController(Controller):
     @post("/files/{file_id:uuid}/rename", name="file_rename")
     async def rename(self, request: HTMXRequest, files: ModelFileService, file_id: UUID) -> Template | Redirect:
         viewer = viewer_of(request)
-        file = await _visible(files, file_id, viewer)
+        file = await files.get_visible_or_404(file_id, viewer)
         if not can_change(file, viewer):
             raise NotFoundException()
         form = await request.form()
@@ -214,7 +206,7 @@ class FileController(Controller):
         self, request: HTMXRequest, files: ModelFileService, storage: Storage, file_id: UUID
     ) -> Redirect:
         viewer = viewer_of(request)
-        file = await _visible(files, file_id, viewer)
+        file = await files.get_visible_or_404(file_id, viewer)
         if not can_change(file, viewer):
             raise NotFoundException()
         await files.remove(file, storage)

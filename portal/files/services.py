@@ -10,6 +10,7 @@ import anyio
 from advanced_alchemy.filters import LimitOffset, OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from litestar.exceptions import NotFoundException
 from sqlalchemy import and_, func, or_, select, update
 
 from portal.core.paging import Page, limit_offset
@@ -99,6 +100,12 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
     async def get_visible(self, file_id: Any, viewer: Viewer) -> ModelFile | None:
         file = await self.get_one_or_none(id=file_id)
         return file if file is not None and can_see(file, viewer) else None
+
+    async def get_visible_or_404(self, file_id: Any, viewer: Viewer) -> ModelFile:
+        file = await self.get_visible(file_id, viewer)
+        if file is None:
+            raise NotFoundException()
+        return file
 
     def _listing_filter(self, viewer: Viewer, everyone: bool) -> Any:
         if viewer.is_staff and everyone:

@@ -41,13 +41,6 @@ def wanted_options(form: dict[str, Any]) -> dict[str, Any]:
     return wanted
 
 
-async def _file(files: ModelFileService, request: HTMXRequest, file_id: UUID):
-    file = await files.get_visible(file_id, viewer_of(request))
-    if file is None:
-        raise NotFoundException()
-    return file
-
-
 class QuoteController(Controller):
     @get("/files/{file_id:uuid}/quote", name="file_quote")
     async def quote_fragment(
@@ -59,7 +52,7 @@ class QuoteController(Controller):
         file_id: UUID,
     ) -> Template:
         """The quote panel for the options in the query (or the file's last ones)."""
-        file = await _file(files, request, file_id)
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
         if file.status != "ready":
             raise NotFoundException()
         wanted = wanted_options(dict(request.query_params)) or None
@@ -77,7 +70,7 @@ class QuoteController(Controller):
     ) -> Template | Redirect:
         """Price the chosen options; the owner's choice is kept as the file's last quote."""
         viewer = viewer_of(request)
-        file = await _file(files, request, file_id)
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
         if file.status != "ready":
             return redirect_to(request, "file", file_id=file.id)
         wanted = wanted_options(dict(await request.form()))
@@ -98,7 +91,7 @@ class QuoteController(Controller):
     async def ask_review(
         self, request: HTMXRequest, files: ModelFileService, reviews: ReviewService, file_id: UUID
     ) -> Redirect:
-        file = await _file(files, request, file_id)
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
         if request.user is None:  # staff need someone to answer to
             flash(request, N_("Log in or register to ask for a manual quote; your file stays with you."))
             back = request.app.route_reverse("file", file_id=file.id)
