@@ -64,9 +64,7 @@ class CartAddController(Controller):
     async def add(
         self, request: HTMXRequest, cart: CartService, files: ModelFileService, file_id: UUID, data: FormData
     ) -> Redirect:
-        file = await files.get_visible(file_id, viewer_of(request))
-        if file is None:
-            raise NotFoundException()  # as for every file route: someone else's file does not exist
+        file = await files.get_visible_or_404(file_id, viewer_of(request))  # as for every file route
         if request.scope.get("user") is None:  # a visitor's own upload: log in, then order
             login = request.app.route_reverse("login")
             next_page = request.app.route_reverse("file", file_id=file_id)
