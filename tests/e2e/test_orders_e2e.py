@@ -96,7 +96,7 @@ def test_company_orders_two_parts_and_follows_the_order_live(new_context, tmp_pa
 
     staff = new_context().new_page()
     log_in(staff, ADMIN_EMAIL, ADMIN_PASSWORD)
-    expect(staff).to_have_url(re.compile(r"/account$"))
+    expect(staff).to_have_url(re.compile(r"/admin/users$"))  # staff land on their work
     staff.goto("/admin/orders")
     staff.get_by_label("Search by number, customer, PO or comment").fill("PO-4711")
     expect(staff).to_have_url(re.compile(r"q=PO-4711"))  # the live filter answered (htmx)
