@@ -9,9 +9,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from threading import Lock
 from typing import Any
 
+import holidays
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import select
@@ -355,11 +357,18 @@ class QuoteService:
 
 
 def ship_by(start: date, business_days: int) -> date:
-    """The date `business_days` working days (Monday to Friday) after `start`."""
+    """The date `business_days` Russian working days after `start`: no weekends, no public holidays,
+    and the government's moved days off (a Saturday made a working day counts)."""
     day = start
     left = business_days
     while left > 0:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if _russian_calendar(day.year).is_working_day(day):
             left -= 1
     return day
+
+
+@lru_cache(maxsize=8)
+def _russian_calendar(year: int) -> holidays.HolidayBase:
+    # one calendar per year, only ever asked about that year: it is never filled in while read
+    return holidays.country_holidays("RU", years=year)
