@@ -34,8 +34,10 @@ def multi(value: str, value_type: str = "WORK") -> list[dict[str, str]]:
     return [{"VALUE": value, "VALUE_TYPE": value_type}] if value else []
 
 
-def lead_fields(request: dict[str, Any], settings: BitrixSettings, title: str) -> dict[str, Any]:
-    """A call request (name, phone, email, comment, preferred_time, page) as a lead."""
+def lead_fields(request: dict[str, Any], settings: BitrixSettings, title: str,
+                contact_id: int | str | None = None) -> dict[str, Any]:
+    """A call request (name, phone, email, comment, preferred_time, page) as a lead, linked to
+    the contact of the customer who asked when there is one."""
     comments = [request.get("comment") or ""]
     if request.get("preferred_time"):
         comments.append(f"Удобное время звонка: {request['preferred_time']}")
@@ -51,6 +53,7 @@ def lead_fields(request: dict[str, Any], settings: BitrixSettings, title: str) -
         "COMMENTS": "\n".join(line for line in comments if line),
         "STATUS_ID": "NEW",
         "OPENED": "Y",
+        **({"CONTACT_ID": int(contact_id)} if contact_id else {}),
         **origin(settings, request["id"]),
     }
 

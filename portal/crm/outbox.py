@@ -68,9 +68,17 @@ def record(session: AsyncSession, entity_type: str, entity_id: Any, payload: dic
 
 
 def record_lead(session: AsyncSession, our_id: Any, name: str, phone: str, email: str = "", comment: str = "",
-                title: str = "", **extra: str) -> BitrixSyncRow:
-    """A lead (a call request, a request for a manual quote …) in the caller's transaction."""
+                title: str = "", customer_id: Any = None, **extra: str) -> BitrixSyncRow:
+    """A lead (a call request, a request for a manual quote …) in the caller's transaction.
+
+    `customer_id`: the logged-in customer who asked. The lead then carries CONTACT_ID: its row
+    waits while that customer's contact is still on its way to Bitrix24 (usually seconds, as the
+    contact is written at registration), so the lead is added once, already linked, and never
+    needs a second write. A customer without a contact on the way (a staff account, a contact
+    that died) does not hold the lead back: it goes unlinked."""
     payload = {"name": name, "phone": phone, "email": email, "comment": comment, "title": title, **extra}
+    if customer_id is not None:
+        payload["customer_id"] = str(customer_id)
     return record(session, LEAD, our_id, payload)
 
 

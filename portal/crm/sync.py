@@ -220,20 +220,24 @@ async def _attempted_before(db: AsyncSession, row: BitrixSyncRow) -> bool:
 
 
 async def _needed_ids(db: AsyncSession, row: BitrixSyncRow) -> tuple[dict[str, str], str | None, str | None]:
-    """Bitrix24 ids of the records this one links to: (found, first missing, first dead)."""
-    wanted: list[tuple[str, str]] = []
+    """Bitrix24 ids of the records this one links to: (found, first missing, first dead).
+
+    A lead's contact is a link to wait for only while that contact is on its way (see
+    outbox.record_lead); every other needed record must be there."""
+    wanted: list[tuple[str, str, bool]] = []  # (entity type, our id, required)
+    customer = str((row.payload or {}).get("customer_id") or "")
     if row.action == UPSERT and row.entity_type == COMPANY:
-        wanted.append((CONTACT, row.entity_id))
+        wanted.append((CONTACT, row.entity_id, True))
     if row.action == ATTACH:
-        wanted.append((DEAL, row.entity_id))
-    if row.action == UPSERT and row.entity_type == DEAL:
-        customer = str(row.payload.get("customer_id") or "")
-        if customer:
-            wanted.append((CONTACT, customer))
-            if row.payload.get("company"):
-                wanted.append((COMPANY, customer))
+        wanted.append((DEAL, row.entity_id, True))
+    if row.action == UPSERT and row.entity_type == DEAL and customer:
+        wanted.append((CONTACT, customer, True))
+        if row.payload.get("company"):
+            wanted.append((COMPANY, customer, True))
+    if row.action == UPSERT and row.entity_type == LEAD and customer:
+        wanted.append((CONTACT, customer, False))
     found: dict[str, str] = {}
-    for entity_type, entity_id in wanted:
+    for entity_type, entity_id, required in wanted:
         ident = await known_bitrix_id(db, entity_type, entity_id)
         if ident is not None:
             found[entity_type] = ident
@@ -241,6 +245,8 @@ async def _needed_ids(db: AsyncSession, row: BitrixSyncRow) -> tuple[dict[str, s
         statuses = set(await db.scalars(select(BitrixSyncRow.status).where(
             BitrixSyncRow.entity_type == entity_type, BitrixSyncRow.entity_id == entity_id,
             BitrixSyncRow.action == UPSERT)))
+        if not required and not statuses & set(OPEN):
+            continue
         if statuses and statuses <= {DEAD, SUPERSEDED}:
             return found, None, entity_type
         return found, entity_type, None
@@ -297,7 +303,8 @@ def _with_multi(fields: dict, current: dict) -> dict:
 
 async def sync_lead(attempt: Attempt) -> Done:
     title = attempt.payload.get("title") or f"Заявка на звонок: {attempt.payload['name']}"
-    fields = lead_fields({**attempt.payload, "id": attempt.entity_id}, attempt.settings, title)
+    fields = lead_fields({**attempt.payload, "id": attempt.entity_id}, attempt.settings, title,
+                         contact_id=attempt.needs.get(CONTACT))
     ident = await existing_id(attempt, "lead")
     if ident is None:
         ident = (await attempt.client.call("crm.lead.add", {"fields": fields,

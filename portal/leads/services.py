@@ -80,7 +80,7 @@ class CallRequestService(SQLAlchemyAsyncRepositoryService[CallRequest, CallReque
             "user_id": user_id,
         })
         row = record_lead(self.repository.session, call.id, call.name, call.phone, call.email, call.comment,
-                          preferred_time=call.preferred_time, page=call.page)
+                          customer_id=user_id, preferred_time=call.preferred_time, page=call.page)
         await self.repository.session.commit()  # committed before the sync job is asked to run
         return call, row
 

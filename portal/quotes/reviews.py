@@ -53,7 +53,7 @@ class ReviewService(SQLAlchemyAsyncRepositoryService[ReviewRequest, ReviewReposi
         chosen = ", ".join(f"{key}: {value}" for key, value in sorted(review.options.items()))
         comment = "\n".join(part for part in (review.message, f"Файл: {file.name}", chosen) if part)
         record_lead(session, review.id, user.full_name, user.phone, user.email, comment,
-                    title=f"Запрос ручного расчёта: {file.name}"[:255],
+                    title=f"Запрос ручного расчёта: {file.name}"[:255], customer_id=user.id,
                     source_description=f"/files/{file.id}")
 
     async def queue(self, status: str, page: int, per_page: int) -> tuple[list[ReviewRequest], int]:

@@ -340,3 +340,39 @@ async def test_an_order_document_lands_on_the_deal_timeline_once(settings, db, f
     [comment] = fake.comments.values()
     assert comment["ENTITY_ID"] == deal["ID"] and comment["files"] == [("quote-2026-1.pdf", b"%PDF-1.4 quote")]
     assert {r.status for r in await rows_of(db)} == {"sent"}
+
+
+async def test_a_customers_lead_waits_for_their_contact_and_is_linked_to_it(settings, db, fake, bitrix, client):
+    user = person(account_type="individual")
+    await add_rows(db, lambda s: [outbox.record_lead(s, uuid4(), "Мария", "+79001234567", customer_id=user.id)])
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    async with db() as session:  # the contact is slow to arrive: the lead is asked first
+        contact_row = await session.scalar(select(BitrixSyncRow).where(BitrixSyncRow.entity_type == "contact"))
+        contact_row.next_attempt_at = outbox.now() + timedelta(hours=1)
+        await session.commit()
+    [lead_id, _] = [r.id for r in await rows_of(db)]
+    await process(db, client, bitrix, lead_id)
+    lead_row = (await rows_of(db))[0]
+    assert (lead_row.status, lead_row.attempts) == ("pending", 0) and "contact" in lead_row.last_error
+    assert fake.entities("lead") == []
+
+    await run_all(db, client, bitrix)
+    [contact] = fake.entities("contact")
+    [lead] = fake.entities("lead")
+    assert lead["CONTACT_ID"] == contact["ID"]
+    assert {r.status for r in await rows_of(db)} == {"sent"}
+
+
+async def test_a_lead_is_not_held_back_by_a_contact_that_is_not_coming(settings, db, fake, bitrix, client):
+    staff, gone = person(is_staff=True), person(account_type="individual")
+    await add_rows(db, lambda s: outbox.record_customer(s, gone))
+    async with db() as session:
+        row = await session.scalar(select(BitrixSyncRow))
+        row.status = "dead"
+        await session.commit()
+    await add_rows(db, lambda s: [outbox.record_lead(s, "from-staff", "Олег", "+79001234567", customer_id=staff.id),
+                                  outbox.record_lead(s, "from-gone", "Мария", "+79001234568", customer_id=gone.id)])
+    await run_all(db, client, bitrix, rounds=1)
+    leads = fake.entities("lead")
+    assert sorted(lead["ORIGIN_ID"] for lead in leads) == ["from-gone", "from-staff"]
+    assert all("CONTACT_ID" not in lead for lead in leads)

@@ -135,6 +135,7 @@ async def test_a_company_customer_and_a_call_request_arrive_once_each(client, db
         COMPANY["inn"], COMPANY["kpp"], COMPANY["ogrn"])
     assert lead["ORIGIN_ID"] == str(call.id) and [p["VALUE"] for p in lead["PHONE"]] == ["+79123456700"]
     assert lead["NAME"] == "Анна" and "Фрезеровка" in lead["COMMENTS"]
+    assert lead["CONTACT_ID"] == contact["ID"]  # the customer was logged in
 
     # a deal for this customer's order, through the same worker
     async with db() as session:
