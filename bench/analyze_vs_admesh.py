@@ -4,8 +4,9 @@
 
 Generates (once) bench/out/sphere8.stl — an icosphere of subdivision 8, 1,310,720 facets,
 65 MB — and bench/out/ascii100k.stl — a closed 100,000-facet cylinder in ASCII. Each run
-starts both processes from cold Python (no shared warm state), alternating admesh and ours;
-the table shows the median wall time, and peak RSS per process from wait4().
+starts both processes from cold Python (no shared warm state), alternating admesh and ours,
+each through a small launcher that reports the program's own wall time, CPU time (user +
+system) and peak RSS; the table shows medians and minimums, and the load average.
 Accuracy: our volume against admesh's, bounding boxes against admesh's Min/Max.
 """
 
@@ -19,7 +20,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,18 +45,40 @@ def generate(subdivisions: int) -> tuple[Path, Path]:
     return binary, ascii_path
 
 
-def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MB, stdout) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd} failed with exit {proc.returncode}: {out[-500:]!r}")
+# Each program is started by a small launcher process that times it and reads its rusage.
+# Measuring from this process would be wrong: the kernel starts a child's peak RSS at that of
+# the process it was spawned from (its memory before exec), so every child reported this
+# script's own peak (440 MB once trimesh had generated the sphere here) instead of its own.
+LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ,
+                      file_actions=[(os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+print(os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+      file=sys.stderr)
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the program itself
+    rss_mb: float  # its own peak resident memory
+    out: str
+
+
+def timed(cmd: list[str]) -> Run:
+    """Wall time, CPU time, peak RSS and stdout of one program, measured by the launcher."""
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", LAUNCHER, *cmd], capture_output=True, cwd=ROOT, check=True
+    )
+    code, wall, cpu, rss_kb = proc.stderr.split()[-4:]
+    if int(code) != 0:
+        raise SystemExit(f"{cmd} failed with exit {int(code)}: {proc.stdout[-500:]!r}")
     # admesh prints its 80-byte header as it is, with whatever bytes follow it in memory
-    return wall, usage.ru_maxrss / 1024, out.decode("utf-8", errors="replace")
+    return Run(float(wall), float(cpu), int(rss_kb) / 1024, proc.stdout.decode("utf-8", errors="replace"))
 
 
 def parse_admesh(text: str) -> dict:
@@ -63,6 +86,14 @@ def parse_admesh(text: str) -> dict:
     lo = [float(re.search(rf"Min {a} =\s*([-\d.]+)", text).group(1)) for a in "XYZ"]
     hi = [float(re.search(rf"Max {a} =\s*([-\d.]+)", text).group(1)) for a in "XYZ"]
     return {"volume": volume, "bbox": [h - low for h, low in zip(hi, lo, strict=True)]}
+
+
+def row(name: str, runs: list[Run], file_mb: float | None = None) -> str:
+    walls, cpus = [r.wall for r in runs], [r.cpu for r in runs]
+    rss = max(r.rss_mb for r in runs)
+    ratio = f"{rss / file_mb:9.2f}x" if file_mb else ""
+    return (f"{name:28}{statistics.median(walls):8.3f}{min(walls):8.3f}"
+            f"{statistics.median(cpus):9.3f}{min(cpus):8.3f}{rss:10.1f}{ratio}")
 
 
 def main() -> int:
@@ -76,48 +107,55 @@ def main() -> int:
     binary, ascii_path = generate(args.subdivisions)
     ours = [sys.executable, "-m", "geometry", "analyze", "--json"]
 
+    floor = timed(["true"]).rss_mb  # what the measurement itself adds to a program's peak
     # warm the page cache and the .pyc files once, then alternate
-    timed([admesh, str(binary)])
-    timed([*ours, str(binary)])
-    admesh_runs, our_runs = [], []
-    for _ in range(args.runs):
+    for path in (binary, ascii_path):
+        timed([admesh, str(path)])
+        timed([*ours, str(path)])
+    load_before = os.getloadavg()
+    admesh_runs, our_runs, admesh_ascii, our_ascii = [], [], [], []
+    for i in range(args.runs):
         admesh_runs.append(timed([admesh, str(binary)]))
         our_runs.append(timed([*ours, str(binary)]))
-    ascii_runs = [timed([*ours, str(ascii_path)]) for _ in range(max(3, args.runs // 2))]
+        if i < max(3, args.runs // 2):
+            admesh_ascii.append(timed([admesh, str(ascii_path)]))
+            our_ascii.append(timed([*ours, str(ascii_path)]))
+    load_after = os.getloadavg()
 
     file_mb = binary.stat().st_size / 1e6
-    a_wall = statistics.median(r[0] for r in admesh_runs)
-    o_wall = statistics.median(r[0] for r in our_runs)
-    a_rss = max(r[1] for r in admesh_runs)
-    o_rss = max(r[1] for r in our_runs)
-    reference = parse_admesh(admesh_runs[-1][2])
-    result = json.loads(our_runs[-1][2])
+    a_wall = statistics.median(r.wall for r in admesh_runs)
+    o_wall = statistics.median(r.wall for r in our_runs)
+    o_rss = max(r.rss_mb for r in our_runs)
+    reference = parse_admesh(admesh_runs[-1].out)
+    result = json.loads(our_runs[-1].out)
     volume_error = abs(result["volume_mm3"] - reference["volume"]) / reference["volume"]
     bbox_error = max(abs(a - b) for a, b in zip(result["bbox_mm"], reference["bbox"], strict=True))
-    ascii_wall = statistics.median(r[0] for r in ascii_runs)
-    ascii_result = json.loads(ascii_runs[-1][2])
+    ascii_wall = statistics.median(r.wall for r in our_ascii)
+    ascii_result = json.loads(our_ascii[-1].out)
 
     print(f"file: {binary.name}, {result['triangles']:,} facets, {file_mb:.1f} MB; "
-          f"{args.runs} alternating runs, median wall time; cpus: {os.cpu_count()}; "
-          f"load average: {os.getloadavg()[0]:.2f}")
+          f"{args.runs} alternating runs; cpus: {os.cpu_count()}; load average (1/5/15 min) "
+          f"before {'/'.join(f'{v:.1f}' for v in load_before)}, "
+          f"after {'/'.join(f'{v:.1f}' for v in load_after)}")
     print()
-    print(f"{'':28}{'wall s':>8}{'min s':>8}{'peak RSS MB':>13}{'RSS / file':>12}")
-    for name, runs, wall, rss in (
-        ("admesh", admesh_runs, a_wall, a_rss),
-        ("python -m geometry analyze", our_runs, o_wall, o_rss),
-    ):
-        print(f"{name:28}{wall:8.3f}{min(r[0] for r in runs):8.3f}{rss:13.1f}"
-              f"{rss / file_mb:12.2f}")
+    print(f"{'':28}{'wall s':>8}{'min':>8}{'CPU s':>9}{'min':>8}{'peak MB':>10}{'/ file':>10}")
+    print(row("admesh", admesh_runs, file_mb))
+    print(row("python -m geometry analyze", our_runs, file_mb))
+    print(f"ASCII {ascii_result['triangles']:,} facets, {ascii_path.stat().st_size / 1e6:.1f} MB:")
+    print(row("  admesh", admesh_ascii))
+    print(row("  python -m geometry analyze", our_ascii))
     print()
-    print(f"ratio ours / admesh (median wall): {o_wall / a_wall:.2f}x   "
-          f"(min/min: {min(r[0] for r in our_runs) / min(r[0] for r in admesh_runs):.2f}x)")
+    print("wall: median and min; CPU: user + system of the program itself; peak RSS: its own "
+          f"(the measurement adds at most {floor:.1f} MB, a program doing nothing)")
+    print(f"ratio ours / admesh, binary: wall {o_wall / a_wall:.2f}x "
+          f"(min/min {min(r.wall for r in our_runs) / min(r.wall for r in admesh_runs):.2f}x), "
+          f"CPU {statistics.median(r.cpu for r in our_runs) / statistics.median(r.cpu for r in admesh_runs):.2f}x")
     print(f"peak memory / file size: {o_rss / file_mb:.2f}x (limit 4x)")
     print(f"volume: ours {result['volume_mm3']:.3f} mm³, admesh {reference['volume']:.3f} mm³, "
           f"difference {volume_error * 100:.4f} % (limit 0.1 %)")
     print(f"bbox: ours {result['bbox_mm']}, admesh {reference['bbox']}, "
           f"max difference {bbox_error:.6f} mm (limit 0.01 mm)")
-    print(f"ASCII 100k facets ({ascii_path.stat().st_size / 1e6:.1f} MB, "
-          f"{ascii_result['triangles']:,} facets): median {ascii_wall:.3f} s (limit 1 s)")
+    print(f"ASCII: median {ascii_wall:.3f} s (limit 1 s)")
     ok = (
         o_wall <= 1.5 * a_wall
         and o_rss < 4 * file_mb
