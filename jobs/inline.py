@@ -61,7 +61,11 @@ class InlineRunner:
                     return await JOBS[name]({**self._context, "job_try": job_try}, *args)
                 except Retry as retry:
                     if await self._closing_within((retry.defer_score or 0) / 1000):
-                        return None  # shutting down: the job's own row says what is left to do
+                        # shutting down: the job's own row says what is left to do; a message has no
+                        # row, so the log says which one was not sent
+                        logger.warning("job dropped at shutdown", extra={"fields": {
+                            "job": name, "job_id": job_id, "tries": job_try}})
+                        return None
             return None
         except Exception:  # the job records its own failure; the web process goes on
             logger.exception("job failed", extra={"fields": {"job": name, "job_id": job_id}})

@@ -20,13 +20,18 @@ LINK = re.compile(r"https?://\S+")
 class Mailbox:
     """Every message the server accepted, parsed; safe to read from any thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: int = 0) -> None:
         self._messages: list[EmailMessage] = []
         self._lock = threading.Lock()
+        self.refuse = refuse  # so many messages are refused ("try again later") before any is taken
+        self.refused = 0
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
+            if self.refused < self.refuse:
+                self.refused += 1
+                return "451 4.3.0 Try again later"
             self._messages.append(message)  # type: ignore[arg-type]
         return "250 Message accepted"
 
@@ -70,9 +75,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[str, Mailbox]]:
-    """Yield the server's smtp:// URL and its mailbox; the server runs in its own thread."""
-    mailbox = Mailbox()
+def smtp_server(refuse: int = 0) -> Iterator[tuple[str, Mailbox]]:
+    """Yield the server's smtp:// URL and its mailbox; the server runs in its own thread. It refuses
+    the first `refuse` messages for now (451), as a busy or greylisting server does."""
+    mailbox = Mailbox(refuse)
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()

@@ -8,7 +8,8 @@
 offers it, `smtps://` speaks TLS from the first byte). Unset: each message is written as an .eml
 file under `<data folder>/outbox/` and its subject logged, so the embedded default loses nothing
 and a developer can open what was sent. A slow or unreachable SMTP server delays the job, never a
-request.
+request; the job tries again with a growing pause, and a message that never got through is kept
+under `outbox/unsent/` (see jobs/mail.py).
 """
 
 from __future__ import annotations
@@ -117,6 +118,16 @@ async def deliver(settings: Settings, raw: bytes) -> None:
     except (aiosmtplib.SMTPException, OSError) as error:
         raise MailNotSent(f"{type(error).__name__}: {error}") from error
     log_event(mail_log, "mail_sent", subject=subject, message_id=str(message.get("Message-ID", "")))
+
+
+def keep_unsent(settings: Settings, raw: bytes, attempts: int, error: Exception) -> Path:
+    """The last attempt failed: the message goes to `<outbox>/unsent/` and the failure is logged."""
+    message = message_from_bytes(raw, policy=policy.default)
+    path = write_to_outbox(settings.server.data_dir / "outbox" / "unsent", raw)
+    fields = {"event": "mail_failed", "subject": str(message.get("Subject", "")), "to": str(message.get("To", "")),
+              "attempts": attempts, "error": str(error), "file": str(path)}
+    mail_log.error("mail_failed", extra={"fields": fields})
+    return path
 
 
 def write_to_outbox(outbox: Path, raw: bytes) -> Path:

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from email import message_from_bytes, policy
 
 import pytest
 from arq import Retry
-from arq.worker import Worker
 
-from jobs.context import build_context
+from jobs import inline
+from jobs import mail as mail_jobs
 from jobs.mail import send_mail
 from jobs.worker import WorkerSettings
 from portal.config import MailSettings, RedisSettings
 from portal.core.logging import configure_logging
 from portal.core.mail import Mail
 from portal.core.queue import JobQueue
-from tests.smtp import body_of, free_port
+from tests.integration.conftest import run_queued_jobs
+from tests.smtp import body_of, free_port, smtp_server
 
 RUSSIAN = "Здравствуйте! Ссылка действует 30 минут."
 
@@ -35,17 +37,7 @@ async def test_the_worker_delivers_through_smtp(settings, smtp, redis_url) -> No
     await queue.close()
     assert mailbox.to("ivan@example.com") == []  # queued, not sent by the caller
 
-    worker = Worker(
-        functions=WorkerSettings.functions,
-        queue_name=WorkerSettings.queue_name,
-        redis_settings=RedisSettings(url=redis_url).get_config(),
-        on_startup=None,
-        burst=True,
-        poll_delay=0.05,
-        ctx=build_context(settings),
-    )
-    await worker.async_run()
-    await worker.close()
+    await run_queued_jobs(settings)
 
     [message] = await mailbox.await_for("ivan@example.com")
     assert message["Subject"] == "Сброс пароля"
@@ -104,3 +96,68 @@ async def test_an_unreachable_smtp_server_makes_the_job_try_again_later(settings
 def test_a_wrong_smtp_url_stops_the_start_with_a_message(settings, url) -> None:
     with pytest.raises(ValueError, match="PORTAL_SMTP_URL|Port"):
         Mail(MailSettings(smtp_url=url, sender="a@b.c", site_url=None, timeout=1), JobQueue(settings))
+
+
+@pytest.fixture
+def quick_retries(monkeypatch) -> None:
+    monkeypatch.setattr(mail_jobs, "backoff_seconds", lambda job_try: 0.05)
+
+
+async def _until(done, timeout: float = 15) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if done():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the mail job did not get there in time")
+
+
+async def send_through_the_queue(settings, to: str, subject: str, done) -> None:
+    """One message through the job queue: in-process (its retries run there; closing the queue
+    would drop a waiting retry, so first wait until `done()`), or by a burst worker."""
+    queue = JobQueue(settings)
+    mail = Mail(settings.mail, queue)
+    await mail.send(mail.compose(to, subject, "Text."))
+    if queue.inline:
+        await _until(done)
+    await queue.close()
+    await run_queued_jobs(settings)
+
+
+@pytest.mark.parametrize("mode", ["embedded", "services"], indirect=True)
+async def test_a_refused_message_is_sent_again_later_in_both_modes(settings, quick_retries) -> None:
+    with smtp_server(refuse=2) as (url, mailbox):
+        settings = with_smtp(settings, url)
+        await send_through_the_queue(settings, "anna@example.com", "Заказ 1001: В производстве",
+                                     done=lambda: mailbox.to("anna@example.com"))
+    assert mailbox.refused == 2  # refused twice, taken on the third attempt
+    [message] = mailbox.to("anna@example.com")
+    assert message["Subject"] == "Заказ 1001: В производстве"
+    assert not (settings.server.data_dir / "outbox" / "unsent").exists()
+
+
+@pytest.mark.parametrize("mode", ["embedded", "services"], indirect=True)
+async def test_after_the_last_attempt_the_failure_is_logged_and_the_message_kept(settings, quick_retries) -> None:
+    configure_logging(debug=False)
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    logging.getLogger("portal.mail").addHandler(handler)
+    unsent = settings.server.data_dir / "outbox" / "unsent"
+    try:
+        with smtp_server(refuse=1000) as (url, mailbox):
+            await send_through_the_queue(with_smtp(settings, url), "boris@example.com", "Order 1002: Shipped",
+                                         done=lambda: any(unsent.glob("*.eml")))
+    finally:
+        logging.getLogger("portal.mail").removeHandler(handler)
+
+    assert mailbox.refused == mail_jobs.MAX_ATTEMPTS  # tried so often, then no more
+    [failure] = [r for r in seen if r.getMessage() == "mail_failed"]
+    assert failure.levelno == logging.ERROR
+    assert failure.fields["subject"] == "Order 1002: Shipped"  # type: ignore[attr-defined]
+    assert failure.fields["attempts"] == mail_jobs.MAX_ATTEMPTS  # type: ignore[attr-defined]
+    [kept] = unsent.glob("*.eml")
+    assert message_from_bytes(kept.read_bytes(), policy=policy.default)["To"] == "boris@example.com"
+
+
+def test_mail_is_given_up_no_later_than_the_queue_stops_trying() -> None:
+    assert min(WorkerSettings.max_tries, inline.MAX_TRIES) >= mail_jobs.MAX_ATTEMPTS
