@@ -96,6 +96,9 @@ PAGES = [
     Seen("/files", "customer"),
     Seen("/files/{file_id}", "customer"),
     Seen("/orders", "customer"),
+    Seen("/orders/{order_id}", "customer"),
+    Seen("/cart", "customer"),
+    Seen("/checkout", "customer"),
     Seen("/notifications", "customer"),
     Seen("/admin/users", "staff"),
     Seen("/admin/users?q=zzzz-nobody", "staff"),
@@ -104,6 +107,7 @@ PAGES = [
     Seen("/admin/rates", "staff"),
     Seen("/admin/reviews", "staff"),
     Seen("/admin/orders", "staff"),
+    Seen("/admin/orders/{order_id}", "staff"),
     Seen("/admin/leads", "staff"),
     Seen("/admin/crm", "staff"),
 ]
@@ -140,9 +144,33 @@ def _register(page: Page, email: str, company: bool) -> str:
     return email
 
 
+def _add_to_cart(page: Page, file_id: str) -> None:
+    """Without JavaScript: the file's page is loaded again until the part is priced."""
+    page.goto(f"/files/{file_id}")
+    for _ in range(60):
+        if page.get_by_test_id("add-to-cart").count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    page.get_by_test_id("add-to-cart").click()
+    expect(page).to_have_url(re.compile(r"/cart$"))
+
+
+def _order_it(page: Page, file_id: str) -> str:
+    _add_to_cart(page, file_id)
+    page.goto("/checkout")
+    page.locator("#field-delivery_address").fill("Moscow, Vavilova st. 19")
+    page.locator("#field-contact_name").fill("Ada Lovelace-Byron")
+    page.locator("#field-contact_phone").fill("+7 495 123-45-67")
+    page.get_by_test_id("place-order").click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}$"))
+    return urlsplit(page.url).path.rsplit("/", 1)[1]
+
+
 @pytest.fixture(scope="module")
 def people(browser: Browser, server: Server) -> People:
-    """A customer with an uploaded model, two companies with one INN, and the admin."""
+    """A customer with an uploaded model, an order of it and it in the cart again, two companies
+    with one INN, and the admin."""
     ids: dict[str, str] = {}
     storage: dict[str, dict] = {}
     context = browser.new_context(base_url=server.base_url)
@@ -163,6 +191,8 @@ def people(browser: Browser, server: Server) -> People:
     page.get_by_role("button", name="Upload and get a price").click()
     expect(page).to_have_url(re.compile(r"/files/[0-9a-f-]{36}$"))
     ids["file_id"] = urlsplit(page.url).path.rsplit("/", 1)[1]
+    ids["order_id"] = _order_it(page, ids["file_id"])
+    _add_to_cart(page, ids["file_id"])  # the next order's cart is not empty
     storage["customer"] = context.storage_state()
     context.close()
 
