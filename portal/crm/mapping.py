@@ -14,6 +14,8 @@ from portal.config import BitrixSettings
 from portal.db.models import BUSINESS_TYPES
 
 ENTREPRENEUR = "entrepreneur"
+REQUISITE = 8  # the entity type of a requisite: its addresses hang on it
+LEGAL_ADDRESS, REGISTRATION_ADDRESS = 6, 4  # crm.enum.addresstype: "Юридический адрес", "Адрес регистрации"
 
 
 def origin(settings: BitrixSettings, our_id: str) -> dict[str, str]:
@@ -102,7 +104,6 @@ def company_fields(customer: dict[str, str], settings: BitrixSettings) -> dict[s
         "COMPANY_TYPE": "CUSTOMER",
         "PHONE": multi(customer["phone"]),
         "EMAIL": multi(customer["email"]),
-        "ADDRESS_LEGAL": customer.get("legal_address") or "",
         "OPENED": "Y",
         **origin(settings, customer["id"]),
     }
@@ -138,6 +139,32 @@ def requisite_fields(customer: dict[str, str], settings: BitrixSettings, company
         "RQ_KPP": customer["kpp"],
         "RQ_OGRN": customer["ogrn"],
     }
+
+
+def address_type(customer: dict[str, str]) -> int:
+    """A company's legal address; an entrepreneur's is the address of their registration."""
+    return REGISTRATION_ADDRESS if customer["account_type"] == ENTREPRENEUR else LEGAL_ADDRESS
+
+
+def address_key(type_id: int, requisite_id: int | str) -> dict[str, Any]:
+    """An address has no id of its own: these three fields name it on add, update and delete."""
+    return {"TYPE_ID": type_id, "ENTITY_TYPE_ID": REQUISITE, "ENTITY_ID": requisite_id}
+
+
+def address_commands(customer: dict[str, str], requisite_id: int | str,
+                     existing_types: set[int]) -> dict[str, tuple[str, dict]]:
+    """Batch commands that leave the requisite holding the customer's legal address under the
+    right type (added or updated) and none under the other type we write (a company that became
+    an entrepreneur, say). `existing_types`: the TYPE_IDs the requisite has now."""
+    wanted, address = address_type(customer), (customer.get("legal_address") or "").strip()
+    commands: dict[str, tuple[str, dict]] = {}
+    if address:
+        method = "crm.address.update" if wanted in existing_types else "crm.address.add"
+        commands["address"] = (method, {"fields": {**address_key(wanted, requisite_id), "ADDRESS_1": address}})
+    for type_id in (LEGAL_ADDRESS, REGISTRATION_ADDRESS):
+        if type_id in existing_types and (type_id != wanted or not address):
+            commands[f"address-{type_id}"] = ("crm.address.delete", {"fields": address_key(type_id, requisite_id)})
+    return commands
 
 
 def multi_update(current: list[dict] | None, wanted: str) -> list[dict]:

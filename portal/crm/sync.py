@@ -31,6 +31,8 @@ from portal.config import BitrixSettings
 from portal.crm import deals
 from portal.crm.client import Bitrix24Client, BitrixError, NotFound, PermanentError, RetryableError
 from portal.crm.mapping import (
+    REQUISITE,
+    address_commands,
     company_fields,
     contact_fields,
     has_company,
@@ -324,7 +326,8 @@ async def sync_contact(attempt: Attempt) -> Done:
 
 
 async def sync_company(attempt: Attempt) -> Done:
-    """The company, its requisites and its link to the contact: in one batch when it is new."""
+    """The company, its requisites with the legal address, and its link to the contact: in one
+    batch when it is new."""
     customer, client, settings = {**attempt.payload, "id": attempt.entity_id}, attempt.client, attempt.settings
     if not has_company(customer):
         return Done(attempt.known_id)
@@ -336,6 +339,7 @@ async def sync_company(attempt: Attempt) -> Done:
         answer = await client.batch({
             "company": ("crm.company.add", {"fields": fields}),
             "requisite": ("crm.requisite.add", {"fields": requisite_fields(customer, settings, "$result[company]")}),
+            **address_commands(customer, "$result[requisite]", set()),
             "link": ("crm.contact.update", {"id": contact_id, "fields": {"COMPANY_ID": "$result[company]"}}),
         })
         if "company" not in answer.result:
@@ -346,13 +350,21 @@ async def sync_company(attempt: Attempt) -> Done:
     requisites = await client.call("crm.requisite.list", {
         "filter": {"ENTITY_TYPE_ID": 4, "ENTITY_ID": ident, "XML_ID": customer["id"]}, "select": ["ID"]})
     requisite = requisite_fields(customer, settings, ident)
-    commands: dict[str, tuple[str, dict]] = {
+    if requisites.result:
+        requisite_id = requisites.result[0]["ID"]
+        addresses = await client.call("crm.address.list", {
+            "filter": {"ENTITY_TYPE_ID": REQUISITE, "ENTITY_ID": requisite_id}, "select": ["TYPE_ID"]})
+        existing = {int(address["TYPE_ID"]) for address in addresses.result or []}
+        requisite_command = ("crm.requisite.update", {"id": requisite_id, "fields": requisite})
+    else:
+        requisite_id, existing = "$result[requisite]", set()
+        requisite_command = ("crm.requisite.add", {"fields": requisite})
+    answer = await client.batch({
         "company": ("crm.company.update", {"id": ident, "fields": _with_multi(fields, current)}),
-        "requisite": (("crm.requisite.update", {"id": requisites.result[0]["ID"], "fields": requisite})
-                      if requisites.result else ("crm.requisite.add", {"fields": requisite})),
+        "requisite": requisite_command,
+        **address_commands(customer, requisite_id, existing),
         "link": ("crm.contact.update", {"id": contact_id, "fields": {"COMPANY_ID": ident}}),
-    }
-    answer = await client.batch(commands)
+    })
     if answer.errors:
         raise next(iter(answer.errors.values()))
     return Done(str(ident))

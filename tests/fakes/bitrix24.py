@@ -5,7 +5,7 @@ It follows the protocol brief (shared reference `bitrix24.md`, §7): inbound-web
 `/rest/<user>/<code>/<method>[.json]`, JSON, form (PHP brackets), multipart and query parameters,
 the success and error envelopes with `time`, list paging by 50 with `total`/`next` (and `start=-1`),
 legacy crm.* entities stored as strings with Y/N flags and multi-field merge rules, product rows,
-requisites and presets, deal stages with the `Cn:` prefix, `batch` with `$result[...]`, a leaky
+requisites and presets, requisite addresses keyed by (TYPE_ID, ENTITY_TYPE_ID, ENTITY_ID), deal stages with the `Cn:` prefix, `batch` with `$result[...]`, a leaky
 bucket answering 503 QUERY_LIMIT_EXCEEDED, auth and scope errors, a document generator whose PDF
 appears only after a few reads, and an event sender that posts form-encoded events.
 
@@ -45,6 +45,11 @@ PRESETS = [
     {"ID": "3", "NAME": "ИП", "COUNTRY_ID": "1", "ENTITY_TYPE_ID": "8", "ACTIVE": "Y", "XML_ID": "#CRM_REQUISITE_PRESET_DEF_RU_INDIVIDUAL#"},
     {"ID": "5", "NAME": "Физ. лицо", "COUNTRY_ID": "1", "ENTITY_TYPE_ID": "8", "ACTIVE": "Y", "XML_ID": "#CRM_REQUISITE_PRESET_DEF_RU_PERSON#"},
 ]
+ADDRESS_TYPES = [  # crm.enum.addresstype
+    ("1", "Фактический адрес"), ("4", "Адрес регистрации"), ("6", "Юридический адрес"), ("8", "Адрес для корреспонденции"),
+    ("9", "Адрес бенефициара"), ("11", "Адрес доставки"),
+]
+ADDRESS_FIELDS = ("ADDRESS_1", "ADDRESS_2", "CITY", "POSTAL_CODE", "REGION", "PROVINCE", "COUNTRY", "COUNTRY_CODE")
 DEAL_STAGES = [
     ("NEW", "Новая", None), ("PREPARATION", "Подготовка документов", None),
     ("PREPAYMENT_INVOICE", "Счёт на предоплату", None), ("EXECUTING", "В работе", None),
@@ -175,6 +180,7 @@ class FakeBitrix24:
         with self.lock:
             self.store: dict[str, dict[int, dict]] = {name: {} for name in (*LEGACY, "requisite", "invoice")}
             self.rows: dict[int, list[dict]] = {}
+            self.address_book: dict[tuple[str, str, str], dict] = {}  # (TYPE_ID, ENTITY_TYPE_ID, ENTITY_ID) → address
             self.documents: dict[int, dict] = {}
             self.comments: dict[int, dict] = {}  # timeline comments, files decoded
             self.templates = {39: {"id": "39", "name": "Счёт", "region": "ru", "entityTypeId": ["2", "31"], "active": "Y"}}
@@ -194,6 +200,10 @@ class FakeBitrix24:
     def entities(self, kind: str) -> list[dict]:
         with self.lock:
             return [json.loads(json.dumps(item)) for item in self.store[kind].values()]
+
+    def addresses(self) -> list[dict]:
+        with self.lock:
+            return [dict(address) for address in self.address_book.values()]
 
     def product_rows(self, deal_id: int) -> list[dict]:
         with self.lock:
@@ -413,6 +423,10 @@ class FakeBitrix24:
             return self._product_rows(parts[3], _upper_keys(params))
         if len(parts) == 3 and parts[:2] == ["crm", "requisite"]:
             return self._legacy("requisite", parts[2], _upper_keys(params))
+        if len(parts) == 3 and parts[:2] == ["crm", "address"]:
+            return self._address(parts[2], _upper_keys(params))
+        if method == "crm.enum.addresstype":
+            return {"result": [{"ID": int(ident), "NAME": name} for ident, name in ADDRESS_TYPES]}
         if method == "crm.requisite.preset.list":
             return self._list_of(list(PRESETS), _upper_keys(params))
         if method == "crm.status.list":
@@ -483,6 +497,41 @@ class FakeBitrix24:
         owner = "contact" if entity_type == "3" else "company"
         if int(fields["ENTITY_ID"]) not in self.store[owner]:
             raise Fail(400, "", "Entity not found.")
+
+    def _address(self, action: str, params: dict) -> dict:
+        """Addresses have no ID: TYPE_ID, ENTITY_TYPE_ID and ENTITY_ID name one, on add, update and
+        delete alike (they cannot be changed). add/update/delete answer `true`."""
+        if action not in ("list", "fields", "add", "update", "delete"):
+            raise Fail(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
+        if action == "list":
+            return self._list_of(list(self.address_book.values()), params)
+        if action == "fields":
+            return {"result": {key: {"type": "string"} for key in ("TYPE_ID", "ENTITY_TYPE_ID", "ENTITY_ID", *ADDRESS_FIELDS)}}
+        fields = params.get("fields")
+        if not isinstance(fields, dict):
+            raise Fail(400, "", "Parameter 'fields' must be array.")
+        fields = {str(key).upper(): value for key, value in fields.items()}
+        key = tuple(str(fields.get(name, "")) for name in ("TYPE_ID", "ENTITY_TYPE_ID", "ENTITY_ID"))
+        if key[0] not in {ident for ident, _ in ADDRESS_TYPES}:
+            raise Fail(400, "", "TYPE_ID is not defined or invalid.")
+        if key[1] != "8" or not key[2].isdigit():  # requisite addresses only (the fake's scope)
+            raise Fail(400, "", "ENTITY_TYPE_ID is not defined or invalid.")
+        requisite = self.store["requisite"].get(int(key[2]))
+        if requisite is None:
+            raise Fail(400, "", "Entity not found.")
+        if action == "add":
+            if key in self.address_book:
+                raise Fail(400, "", "Address already exists.")
+            self.address_book[key] = {"TYPE_ID": key[0], "ENTITY_TYPE_ID": key[1], "ENTITY_ID": key[2],
+                                      **{name: None for name in ADDRESS_FIELDS}, "LOC_ADDR_ID": "0",
+                                      "ANCHOR_TYPE_ID": requisite["ENTITY_TYPE_ID"], "ANCHOR_ID": requisite["ENTITY_ID"]}
+        elif key not in self.address_book:
+            raise not_found()
+        if action == "delete":
+            del self.address_book[key]
+            return {"result": True}
+        self.address_book[key].update({name: str(fields[name]) for name in ADDRESS_FIELDS if name in fields})
+        return {"result": True}
 
     def _create(self, kind: str, fields: dict) -> int:
         ident = self._new_id()

@@ -91,6 +91,10 @@ async def test_a_company_customer_arrives_once_as_contact_company_and_requisites
     assert (requisite["ENTITY_TYPE_ID"], requisite["ENTITY_ID"], requisite["PRESET_ID"]) == ("4", company["ID"], "1")
     assert (requisite["RQ_INN"], requisite["RQ_KPP"], requisite["RQ_OGRN"]) == (
         "7707083893", "773601001", "1027700132195")
+    [address] = fake.addresses()  # the legal address, on the requisite
+    assert (address["TYPE_ID"], address["ENTITY_TYPE_ID"], address["ENTITY_ID"], address["ADDRESS_1"]) == (
+        "6", "8", requisite["ID"], "Москва, ул. Вавилова, 19")
+    assert (address["ANCHOR_TYPE_ID"], address["ANCHOR_ID"]) == ("4", company["ID"])
     rows = await rows_of(db)
     assert [(r.entity_type, r.status, r.bitrix_id) for r in rows] == [
         ("contact", "sent", contact["ID"]), ("company", "sent", company["ID"])]
@@ -106,6 +110,8 @@ async def test_an_entrepreneur_gets_the_entrepreneur_preset(settings, db, fake, 
     assert company["TITLE"] == "ИП Петров Иван Сергеевич"
     assert requisite["PRESET_ID"] == "3" and requisite["RQ_INN"] == "500100732259"
     assert requisite["RQ_OGRNIP"] == "304500116000157" and requisite["RQ_LAST_NAME"] == "Петров"
+    [address] = fake.addresses()  # an entrepreneur's address is that of their registration
+    assert (address["TYPE_ID"], address["ENTITY_ID"]) == ("4", requisite["ID"])
 
 
 async def test_a_profile_change_updates_instead_of_adding(settings, db, fake, bitrix, client):
@@ -123,6 +129,40 @@ async def test_a_profile_change_updates_instead_of_adding(settings, db, fake, bi
     assert company["TITLE"] == "ООО Новый Завод" and requisite["RQ_KPP"] == "773601002"
     # unchanged data writes no row
     assert await add_rows(db, lambda s: outbox.record_customer(s, user)) == []
+
+
+async def test_a_new_legal_address_updates_the_requisites_address(settings, db, fake, bitrix, client):
+    user = person()
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await run_all(db, client, bitrix)
+    user.legal_address = "Санкт-Петербург, Невский пр., 1"
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await run_all(db, client, bitrix)
+    [requisite] = fake.entities("requisite")
+    [address] = fake.addresses()
+    assert (address["TYPE_ID"], address["ENTITY_ID"], address["ADDRESS_1"]) == (
+        "6", requisite["ID"], "Санкт-Петербург, Невский пр., 1")
+    assert {r.status for r in await rows_of(db)} == {"sent"}
+
+    # the company becomes an entrepreneur: the address moves to the registration address
+    user.account_type, user.inn, user.ogrn = "entrepreneur", "500100732259", "304500116000157"
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await run_all(db, client, bitrix)
+    [address] = fake.addresses()
+    assert (address["TYPE_ID"], address["ADDRESS_1"]) == ("4", "Санкт-Петербург, Невский пр., 1")
+    assert {r.status for r in await rows_of(db)} == {"sent"}
+
+
+async def test_after_an_unknown_outcome_the_company_and_its_address_arrive_once(settings, db, fake, bitrix, client):
+    user = person()
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    fake.slow("batch", 3)  # the company's batch is carried out, its answer comes too late
+    await run_all(db, client, bitrix, rounds=1)
+    fake.slow("batch", 0)
+    assert [r.status for r in await rows_of(db)] == ["sent", "failed"]
+    await run_all(db, client, bitrix)
+    assert len(fake.entities("company")) == len(fake.entities("requisite")) == len(fake.addresses()) == 1
+    assert {r.status for r in await rows_of(db)} == {"sent"}
 
 
 async def test_an_older_unsent_change_is_superseded_by_a_newer_one(settings, db, fake, bitrix, client):

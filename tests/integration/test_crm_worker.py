@@ -133,6 +133,9 @@ async def test_a_company_customer_and_a_call_request_arrive_once_each(client, db
     assert company["TITLE"] == COMPANY["company_name"] and requisite["ENTITY_ID"] == company["ID"]
     assert (requisite["RQ_INN"], requisite["RQ_KPP"], requisite["RQ_OGRN"]) == (
         COMPANY["inn"], COMPANY["kpp"], COMPANY["ogrn"])
+    [address] = fake.addresses()
+    assert (address["TYPE_ID"], address["ENTITY_ID"], address["ADDRESS_1"]) == (
+        "6", requisite["ID"], COMPANY["legal_address"])
     assert lead["ORIGIN_ID"] == str(call.id) and [p["VALUE"] for p in lead["PHONE"]] == ["+79123456700"]
     assert lead["NAME"] == "Анна" and "Фрезеровка" in lead["COMMENTS"]
     assert lead["CONTACT_ID"] == contact["ID"]  # the customer was logged in
