@@ -1,4 +1,4 @@
-"""Jobs of the CRM domain: the outbox relay and the Bitrix24 sync of one row."""
+"""Jobs of the CRM domain: the outbox relay, the Bitrix24 sync of one row, and the queue's purge."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from arq import Retry
 
+from jobs.context import unit_of_work
 from portal.crm.outbox import SyncQueueService, job_id
 from portal.crm.sync import process
 
@@ -28,3 +29,9 @@ async def bitrix_relay(ctx: dict[str, Any]) -> int:
     for row_id in ids:
         await ctx["queue"].enqueue("bitrix_sync", row_id, job_id=job_id(row_id))
     return len(ids)
+
+
+async def bitrix_purge(ctx: dict[str, Any]) -> int:
+    """Rows sent longer ago than PORTAL_BITRIX_SENT_RETENTION_DAYS leave the sync queue."""
+    async with unit_of_work(ctx, SyncQueueService) as queue:
+        return await queue.purge_finished(ctx["settings"].bitrix.sent_retention_days)

@@ -14,6 +14,7 @@ JOBS = {
     "purge_unclaimed_files": files.purge_unclaimed_files,
     "bitrix_sync": crm.bitrix_sync,
     "bitrix_relay": crm.bitrix_relay,
+    "bitrix_purge": crm.bitrix_purge,
 }
 
 # Jobs that count their own attempts in our tables: their id may run again as soon as the last run
@@ -38,4 +39,5 @@ SCHEDULE = [
     Periodic("purge_unclaimed_files", every_minutes=30),
     Periodic("requeue_stalled_files", every_minutes=1),
     Periodic("bitrix_relay", every_minutes=1, every_seconds=10),
+    Periodic("bitrix_purge", every_minutes=30),
 ]

@@ -229,6 +229,7 @@ class BitrixSettings:
     invoice_stages: tuple[str, ...] = ("PREPAYMENT_INVOICE", "FINAL_INVOICE")
     invoice_template_id: int | None = None  # document generator template for the invoice PDF
     deal_category: int = 0  # the pipeline our deals go to (its stages are "C<n>:…")
+    sent_retention_days: int = 30  # sent rows leave the sync queue after this (failed and dead ones stay)
 
     @property
     def enabled(self) -> bool:
@@ -253,6 +254,7 @@ class BitrixSettings:
             invoice_stages=tuple(_env_list("BITRIX_INVOICE_STAGES", ["PREPAYMENT_INVOICE", "FINAL_INVOICE"])),
             invoice_template_id=int(template) if template else None,
             deal_category=_env_int("BITRIX_DEAL_CATEGORY", 0),
+            sent_retention_days=max(1, _env_int("BITRIX_SENT_RETENTION_DAYS", 30)),
         )
 
 

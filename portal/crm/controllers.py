@@ -42,7 +42,8 @@ class CrmAdminController(Controller):
         rows, total = await sync_queue.page(status or None, page, PER_PAGE)
         return render(request, "admin/crm.html", fragment="admin/_crm_table.html",
                       rows=Page(rows, total, page, PER_PAGE), status=status, counts=await sync_queue.counts(),
-                      statuses=SYNC_STATUSES, enabled=settings.bitrix.enabled)
+                      statuses=SYNC_STATUSES, enabled=settings.bitrix.enabled,
+                      retention_days=settings.bitrix.sent_retention_days)
 
     @post("/{row_id:int}/retry", name="admin_crm_retry")
     async def retry(self, request: HTMXRequest, row_id: int, sync_queue: SyncQueueService,

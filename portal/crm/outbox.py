@@ -14,12 +14,12 @@ A row's life:
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.crm.mapping import customer_snapshot, has_company
@@ -30,6 +30,7 @@ OPEN = (PENDING, FAILED)
 UPSERT, PULL, INVOICE, ATTACH = "upsert", "pull", "invoice", "attach"
 LEAD, CONTACT, COMPANY, DEAL = "lead", "contact", "company", "deal"
 SYNC_STATUSES = (PENDING, SENT, FAILED, DEAD, SUPERSEDED)
+LINKED = (CONTACT, COMPANY, DEAL)  # records that later changes update and other records link to
 
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 1800.0
@@ -108,12 +109,13 @@ async def record_customer(session: AsyncSession, user: Any) -> list[BitrixSyncRo
 
 
 async def known_bitrix_id(session: AsyncSession, entity_type: str, entity_id: str) -> str | None:
-    """The Bitrix24 id of our record, from the row that first got one."""
+    """The Bitrix24 id of our record, from the newest row that got one (the row the purge keeps;
+    newer than the first when sales deleted the record and we added it again)."""
     return await session.scalar(
         select(BitrixSyncRow.bitrix_id)
         .where(BitrixSyncRow.entity_type == entity_type, BitrixSyncRow.entity_id == str(entity_id),
                BitrixSyncRow.action == UPSERT, BitrixSyncRow.bitrix_id.is_not(None))
-        .order_by(BitrixSyncRow.id)
+        .order_by(BitrixSyncRow.id.desc())
         .limit(1)
     )
 
@@ -174,6 +176,27 @@ class SyncQueueService(SQLAlchemyAsyncRepositoryService[BitrixSyncRow, SyncRowRe
                 .values(status=PENDING, attempts=0, next_attempt_at=now(), lease_until=None)
             )
         return ids
+
+    async def purge_finished(self, days: int) -> int:
+        """Sent and superseded rows finished more than `days` ago leave the queue; pending, failed
+        and dead ones stay. So does the newest sent row of each contact, company and deal: it holds
+        the Bitrix24 id that their next change and every record linking to them need (without it
+        the next change would add a duplicate)."""
+        cutoff = now() - timedelta(days=days)
+        keep = (
+            select(func.max(BitrixSyncRow.id))
+            .where(BitrixSyncRow.status == SENT, BitrixSyncRow.action == UPSERT,
+                   BitrixSyncRow.entity_type.in_(LINKED))
+            .group_by(BitrixSyncRow.entity_type, BitrixSyncRow.entity_id)
+        )
+        result = await self.repository.session.execute(
+            delete(BitrixSyncRow).where(
+                or_(and_(BitrixSyncRow.status == SENT, BitrixSyncRow.sent_at < cutoff),
+                    and_(BitrixSyncRow.status == SUPERSEDED, BitrixSyncRow.updated_at < cutoff)),
+                BitrixSyncRow.id.not_in(keep),
+            )
+        )
+        return result.rowcount or 0
 
     async def states_for(self, entity_type: str, entity_ids: list[str]) -> dict[str, BitrixSyncRow]:
         """The newest row of each record: what the staff lists show as its sync state."""

@@ -163,9 +163,9 @@ def mailing(settings, smtp) -> tuple[Settings, Mailbox]:
     return replace(settings, mail=replace(settings.mail, smtp_url=url)), mailbox
 
 
-async def run_queued_jobs(settings) -> None:
+async def run_queued_jobs(settings, scheduled: bool = False) -> None:
     """Services mode: a worker in burst mode runs what the app enqueued (the embedded default runs
-    jobs in-process by itself)."""
+    jobs in-process by itself); `scheduled`: and every job of its schedule, once."""
     if not settings.redis.url:
         return
     from arq.worker import Worker
@@ -176,6 +176,7 @@ async def run_queued_jobs(settings) -> None:
     ctx = build_context(settings)
     worker = Worker(
         functions=WorkerSettings.functions,
+        cron_jobs=WorkerSettings.cron_jobs if scheduled else None,
         queue_name=WorkerSettings.queue_name,
         redis_settings=settings.redis.get_config(),
         on_startup=None,
