@@ -49,6 +49,7 @@ from portal.orders.labels import TEMPLATE_GLOBALS as ORDER_TEXTS
 from portal.quotes import deps as quotes_deps
 from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
 from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
+from portal.quotes.panel_cache import RenderedPanels
 from portal.quotes.services import QuoteService
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -129,7 +130,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[request_id_header, security_headers_hook(settings.server.https), personal_pages_not_stored],
         state=State(
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
-             "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService()}
+             "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService(),
+             "quote_panels": RenderedPanels()}
         ),
         on_startup=[start_schedule],
         on_shutdown=[close_connections],

@@ -30,6 +30,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def csrf_token_of(connection: ASGIConnection) -> str:
+    """The token a page rendered now carries (empty when the app checks none)."""
+    token = ScopeState.from_scope(connection.scope).csrf_token
+    return token if isinstance(token, str) else ""
+
+
 def renew_csrf_token(connection: ASGIConnection) -> None:
     """A fresh token for the session just started; the response sets its cookie."""
     token = generate_csrf_token(secret=connection.app.csrf_config.secret)

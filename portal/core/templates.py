@@ -92,6 +92,12 @@ def render(
     return Template(template_name=name, context=context, status_code=status_code, headers={"Vary": "HX-Request"})
 
 
+def render_html(request: HTMXRequest, template_name: str, **context: Any) -> str:
+    """A template rendered to text as `render()` renders it, for an answer kept and sent again."""
+    context.setdefault("language", current_language.get())
+    return request.app.template_engine.get_template(template_name).render(request=request, **context)
+
+
 def redirect_to(connection: ASGIConnection, route_name: str, query: str = "", **path_parameters: Any) -> Redirect:
     """POST → 303 → GET, to a route by its name."""
     path = connection.app.route_reverse(route_name, **path_parameters)

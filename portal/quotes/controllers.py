@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, MediaType, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.plugins.htmx import HTMXRequest
@@ -14,11 +15,13 @@ from litestar.response import Redirect, Template
 
 from geometry.model import GeometryError
 from portal.accounts.guards import requires_staff
+from portal.core.csrf import csrf_token_of
 from portal.core.flash import flash
-from portal.core.i18n import N_
-from portal.core.templates import redirect_to, render, wants_fragment
-from portal.files.guards import can_change, viewer_of
+from portal.core.i18n import N_, current_language
+from portal.core.templates import redirect_to, render, render_html, wants_fragment
+from portal.files.guards import can_change, can_see, viewer_of
 from portal.files.services import ModelFileService
+from portal.quotes.panel_cache import RenderedPanels
 from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of
 from portal.quotes.reviews import ReviewService
 from portal.quotes.services import QuoteService, RateCardService
@@ -41,23 +44,54 @@ def wanted_options(form: dict[str, Any]) -> dict[str, Any]:
     return wanted
 
 
+def panel_key(request: HTMXRequest, file_id: UUID, changed_at: Any, card_key: Any, wanted: dict | None) -> tuple:
+    """Everything a rendered quote panel depends on; the ship-by date moves with the day."""
+    options = tuple(sorted(wanted.items())) if wanted is not None else None
+    return (file_id, changed_at, card_key, options, current_language.get(), request.user is not None, date.today())
+
+
+def panel_response(html: str) -> Response:
+    return Response(html, media_type=MediaType.HTML, headers={"Vary": "HX-Request"})
+
+
+async def kept_panel(request: HTMXRequest) -> Response | None:
+    """A quote panel already rendered for this very request is sent without opening the database
+    (see `panel_cache`); otherwise the handler renders it."""
+    panels: RenderedPanels = request.app.state.quote_panels
+    file_id = request.path_params["file_id"]
+    stamp = panels.stamp(file_id)
+    if stamp is None or not can_see(stamp, viewer_of(request)) or stamp.status != "ready":
+        return None
+    wanted = wanted_options(dict(request.query_params)) or None
+    html = panels.get(panel_key(request, file_id, stamp.updated_at, stamp.card_key, wanted), csrf_token_of(request))
+    return panel_response(html) if html is not None else None
+
+
 class QuoteController(Controller):
-    @get("/files/{file_id:uuid}/quote", name="file_quote")
+    @get("/files/{file_id:uuid}/quote", name="file_quote", before_request=kept_panel)
     async def quote_fragment(
         self,
         request: HTMXRequest,
         files: ModelFileService,
         rate_cards: RateCardService,
         quotes: QuoteService,
+        quote_panels: RenderedPanels,
         file_id: UUID,
-    ) -> Template:
+    ) -> Response:
         """The quote panel for the options in the query (or the file's last ones)."""
-        file = await files.get_visible_or_404(file_id, viewer_of(request))
-        if file.status != "ready":
+        stamp = await files.quote_stamp(file_id)
+        if stamp is None or not can_see(stamp, viewer_of(request)) or stamp.status != "ready":
             raise NotFoundException()
+        quote_panels.keep_stamp(file_id, stamp)
         wanted = wanted_options(dict(request.query_params)) or None
-        panel = await quote_panel(file, wanted, await rate_cards.current(), quotes, files.repository.session)
-        return render(request, "quotes/_quote.html", panel=panel, can_change=can_change(file, viewer_of(request)))
+        file = await files.get(file_id)
+        current = await rate_cards.current()
+        panel = await quote_panel(file, wanted, current, quotes, files.repository.session)
+        html = render_html(request, "quotes/_quote.html", panel=panel)
+        if panel.outcome.quote is not None:  # a review's answer changes no key: not kept
+            key = panel_key(request, file.id, file.updated_at, current.key, wanted)
+            quote_panels.put(key, html, csrf_token_of(request))
+        return panel_response(html)
 
     @post("/files/{file_id:uuid}/quote", name="file_quote_update")
     async def update_quote(

@@ -6,6 +6,7 @@ from advanced_alchemy.extensions.litestar.providers import create_service_provid
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from portal.quotes.panel_cache import RenderedPanels
 from portal.quotes.reviews import ReviewService
 from portal.quotes.services import QuoteService, RateCardService
 
@@ -14,8 +15,13 @@ def provide_quote_service(state: State) -> QuoteService:
     return state.quotes
 
 
+def provide_rendered_panels(state: State) -> RenderedPanels:
+    return state.quote_panels
+
+
 dependencies = {
     "rate_cards": create_service_provider(RateCardService),
     "reviews": create_service_provider(ReviewService),
     "quotes": Provide(provide_quote_service, sync_to_thread=False),
+    "quote_panels": Provide(provide_rendered_panels, sync_to_thread=False),
 }

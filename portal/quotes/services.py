@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import tomllib
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,6 +29,7 @@ from geometry.pricing import (
     quote,
 )
 from geometry.pricing.engine import MAX_QUANTITY, part_extents
+from portal.core.lru import LruCache
 from portal.db.models import RateCardVersion
 
 UNITS = {"mm": Decimal(1), "inch": Decimal("25.4"), "m": Decimal(1000), "um": Decimal("0.001")}
@@ -310,9 +310,7 @@ class QuoteService:
     """Prices parts; the same (file hash, units, options, rate-card version) is priced once."""
 
     def __init__(self, cache_size: int = 4096) -> None:
-        self._cache: OrderedDict[tuple, Quote] = OrderedDict()
-        self._size = cache_size
-        self._lock = Lock()
+        self._cache: LruCache[Quote] = LruCache(cache_size)
 
     def quote(
         self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
@@ -323,16 +321,10 @@ class QuoteService:
         card's saved version (the card's own name and version when it has none).
         """
         key = (content_key, options, card_key or (card.name, card.version))
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-        priced = quote(part, card, options)
-        with self._lock:
-            self._cache[key] = priced
-            while len(self._cache) > self._size:
-                self._cache.popitem(last=False)
+        priced = self._cache.get(key)
+        if priced is None:
+            priced = quote(part, card, options)
+            self._cache.put(key, priced)
         return priced
 
     def outcome(

@@ -1,0 +1,83 @@
+"""Rendered quote panels of ready files, kept per process.
+
+The panel of one file row, for the same options, rate-card version, language, day and kind of
+viewer (logged in or not), is the same HTML save for the visitor's CSRF token: it is rendered once
+and the token is put in on the way out. Anything that changes the file (units, remembered options,
+a rename) moves its `updated_at`, and a new rate card has a new id, so either makes a new key; old
+entries simply age out.
+
+What the key is made of (who may see the file, its `updated_at`, the current card) is itself read
+at most once a second per file: a commit in this process that touches a file or a rate card
+forgets those stamps at once, so only a change made by another process can take up to a second
+to show in a panel. Orders never price from a panel: the cart prices again with the current card.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Hashable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from portal.core.lru import LruCache
+from portal.db.models import ModelFile, RateCardVersion
+
+TOKEN_MARK = "\x00csrf-token\x00"
+STAMP_SECONDS = 1.0
+_WATCHED = (ModelFile, RateCardVersion)
+_TOUCHED = "portal_panel_stamps_touched"
+_caches: weakref.WeakSet[RenderedPanels] = weakref.WeakSet()
+
+
+class RenderedPanels:
+    def __init__(self, size: int = 2048, stamp_seconds: float = STAMP_SECONDS) -> None:
+        self._html: LruCache[str] = LruCache(size)
+        self._stamps: LruCache[tuple[float, Any]] = LruCache(size)
+        self._stamp_seconds = stamp_seconds
+        _caches.add(self)
+
+    def get(self, key: Hashable, token: str) -> str | None:
+        html = self._html.get(key)
+        return html.replace(TOKEN_MARK, token) if html is not None else None
+
+    def put(self, key: Hashable, html: str, token: str) -> None:
+        if token and token in html:  # only then can another visitor get it with their own token
+            self._html.put(key, html.replace(token, TOKEN_MARK))
+
+    def stamp(self, file_id: Hashable) -> Any | None:
+        kept = self._stamps.get(file_id)
+        return kept[1] if kept is not None and kept[0] > time.monotonic() else None
+
+    def keep_stamp(self, file_id: Hashable, stamp: Any) -> None:
+        self._stamps.put(file_id, (time.monotonic() + self._stamp_seconds, stamp))
+
+    def forget_stamps(self) -> None:
+        self._stamps.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed_changes(session: Session, _context: Any) -> None:
+    if any(isinstance(row, _WATCHED) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_TOUCHED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state: ORMExecuteState) -> None:
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and issubclass(mapper.class_, _WATCHED):
+        state.session.info[_TOUCHED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_stamps_after_commit(session: Session) -> None:
+    if session.info.pop(_TOUCHED, False):
+        for cache in list(_caches):
+            cache.forget_stamps()
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_changed(session: Session) -> None:
+    session.info.pop(_TOUCHED, None)
