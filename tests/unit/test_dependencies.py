@@ -58,5 +58,6 @@ def test_every_imported_package_is_declared():
             continue
         distributions = {_normalise(name) for name in providers.get(module, [])}
         if not distributions & declared:
-            undeclared.append(f"{module} (imported in {path.relative_to(ROOT)}; from {sorted(distributions) or 'nothing installed'})")
+            source = sorted(distributions) or "nothing installed"
+            undeclared.append(f"{module} (imported in {path.relative_to(ROOT)}; from {source})")
     assert not undeclared, "declare these in pyproject.toml: " + "; ".join(undeclared)
