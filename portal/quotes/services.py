@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -35,6 +35,8 @@ from portal.db.models import RateCardVersion
 UNITS = {"mm": Decimal(1), "inch": Decimal("25.4"), "m": Decimal(1000), "um": Decimal("0.001")}
 # Findings that depend on the part's size: they are measured again after a change of units.
 SIZE_FINDINGS = {"units_suspect_small", "units_suspect_large", "exceeds_envelope"}
+# Params that are lengths on the part: they scale with it when the units change.
+LENGTH_PARAMS = {"thin_wall": ("thickness_mm", "x", "y", "z"), "gaps_closed": ("distance_mm", "tolerance_mm")}
 
 
 # --------------------------------------------------------------------------- rate cards
@@ -130,13 +132,37 @@ def limits_of(card: RateCard):
 # --------------------------------------------------------------------------- the part
 
 
+def findings_in(findings: list[dict[str, Any]], units: str, card: RateCard) -> list[dict[str, Any]]:
+    """The file's findings after the customer's choice of units: lengths scaled, the size
+    findings left to the quote form, and the thin wall checked again against each process."""
+    if units == "mm" or units not in UNITS:
+        return findings
+    scale = float(UNITS[units])
+    kept, wall = [], None
+    for finding in findings:
+        if finding["code"] in SIZE_FINDINGS:
+            continue
+        lengths = LENGTH_PARAMS.get(finding["code"], ())
+        params = {k: v * scale if k in lengths else v for k, v in (finding.get("params") or {}).items()}
+        if finding["code"] == "thin_wall":
+            wall = wall or {k: params[k] for k in lengths}  # one per process, all of the same wall
+        else:
+            kept.append({**finding, "params": params})
+    if wall is not None:
+        kept += [
+            asdict(Finding.of("thin_wall", process=p.id, **wall, min_wall_mm=float(p.min_wall_mm)))
+            for p in card.processes
+            if wall["thickness_mm"] < p.min_wall_mm
+        ]
+    return kept
+
+
 def part_of(metrics: dict[str, Any], findings: list[dict[str, Any]], units: str, card: RateCard) -> Part:
     """The part as pricing sees it, in millimetres after the customer's choice of units."""
     scale = UNITS.get(units, Decimal(1))
     kept = [
         Finding(f["code"], f["severity"], f["message"], f.get("process"), f.get("params") or {})
-        for f in findings
-        if units == "mm" or f["code"] not in SIZE_FINDINGS
+        for f in findings_in(findings, units, card)
     ]
     return Part(
         volume_mm3=Decimal(str(metrics["volume_mm3"])) * scale**3,

@@ -9,13 +9,13 @@ from geometry.pricing import RateCard
 from portal.db.models import ModelFile, ReviewRequest
 from portal.quotes.reviews import ReviewService
 from portal.quotes.services import (
-    SIZE_FINDINGS,
     UNITS,
     CurrentCard,
     QuoteForm,
     QuoteOutcome,
     QuoteService,
     build_form,
+    findings_in,
     part_of,
     scaled_metrics,
 )
@@ -56,7 +56,6 @@ async def quote_panel(
     question: tuple[str, ...] = ()
     for finding in findings:
         question = question or UNIT_QUESTIONS.get(finding["code"], ())
-    shown = [f for f in findings if units == "mm" or f["code"] not in SIZE_FINDINGS]
     # only a part that cannot be priced has a review to show
     review = await ReviewService(session=session).latest_for(file.id) if outcome.quote is None else None
     return QuotePanel(
@@ -66,7 +65,7 @@ async def quote_panel(
         units=units,
         unit_choices=question,
         metrics=scaled_metrics(file.metrics or {}, units),
-        findings=shown,
+        findings=findings_in(findings, units, card),
         form=form,
         outcome=outcome,
         review=review,

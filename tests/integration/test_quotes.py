@@ -92,6 +92,18 @@ async def test_wrong_units_are_asked_about_and_one_click_rescales(client, settin
     assert total(rescaled.text) > 0
 
 
+async def test_the_thin_wall_is_rescaled_with_the_units(client, settings, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.03))
+    page = await client.get(f"/files/{file_id}")
+    assert "Walls down to 0.03 mm thick" in page.text and "SLA resin printing needs" in page.text
+    rescaled = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
+                                                  "set_units": "inch"})
+    assert "Walls down to 0.76 mm thick" in rescaled.text  # 0.03 inch
+    assert "near x=4.2, y=3.4, z=0.4 mm" in rescaled.text
+    assert "CNC milling (3-axis) needs at least 0.8 mm" in rescaled.text
+    assert "SLA resin printing needs" not in rescaled.text  # 0.76 mm is enough for its 0.6 mm
+
+
 async def test_a_part_too_large_for_everything_asks_for_manual_review(client, other_client, settings, db,
                                                                       tmp_path) -> None:
     await register(client)
