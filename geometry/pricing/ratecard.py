@@ -34,6 +34,7 @@ class Material:
     # CNC: machinability (1 = the reference aluminium; lower is slower to cut).
     # Printing: build-rate factor (1 = the process's nominal build rate).
     factor: Decimal
+    name_ru: str = ""  # the name on Russian pages; empty: the English name
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Process:
     materials: tuple[Material, ...]
     cnc: CncRates | None = None  # set for milling and turning
     printing: PrintRates | None = None  # set for printing
+    name_ru: str = ""
 
     def material(self, material_id: str) -> Material | None:
         return next((m for m in self.materials if m.id == material_id), None)
@@ -78,6 +80,7 @@ class Finish:
     extra_days: int
     processes: tuple[str, ...]
     material_classes: tuple[str, ...] = ()  # empty: any material
+    name_ru: str = ""
 
     def applies_to(self, process_id: str, material_class: str) -> bool:
         if process_id not in self.processes:
@@ -91,6 +94,7 @@ class Tolerance:
     name: str
     multiplier: Decimal  # on machine time and setup
     processes: tuple[str, ...]
+    name_ru: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class LeadTime:
     name: str
     multiplier: Decimal
     days: int
+    name_ru: str = ""
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,12 @@ class _Table:
         if not isinstance(value, str) or not value.strip():
             raise _bad(self.key(name), "must be a non-empty string")
         return value
+
+    def optional_text(self, name: str) -> str:
+        value = self.raw(name, "")
+        if not isinstance(value, str):
+            raise _bad(self.key(name), "must be a string")
+        return value.strip()
 
     def number(
         self,
@@ -374,6 +385,7 @@ def _process(process_id: str, t: _Table) -> Process:
         materials=materials,
         cnc=cnc,
         printing=printing,
+        name_ru=t.optional_text("name_ru"),
     )
     t.done()
     return process
@@ -387,6 +399,7 @@ def _material(material_id: str, t: _Table) -> Material:
         density_g_cm3=t.number("density_g_cm3", positive=True),
         price_per_kg=t.number("price_per_kg"),
         factor=t.number("factor", positive=True),
+        name_ru=t.optional_text("name_ru"),
     )
     t.done()
     return material
@@ -404,6 +417,7 @@ def _finishes(table: _Table, process_ids: set[str]) -> tuple[Finish, ...]:
             extra_days=t.integer("extra_days", default=0),
             processes=_known(t, "processes", process_ids),
             material_classes=t.names("material_classes", default=[]),
+            name_ru=t.optional_text("name_ru"),
         )
         t.done()
         finishes.append(finish)
@@ -434,6 +448,7 @@ def _tolerances(card: _Table, process_ids: set[str]) -> tuple[Tolerance, ...]:
                 name=t.text("name"),
                 multiplier=t.number("multiplier", positive=True),
                 processes=_known(t, "processes", process_ids),
+                name_ru=t.optional_text("name_ru"),
             )
         )
         t.done()
@@ -456,6 +471,7 @@ def _lead_times(card: _Table) -> tuple[LeadTime, ...]:
                 name=t.text("name"),
                 multiplier=t.number("multiplier", positive=True),
                 days=t.integer("days", minimum=1),
+                name_ru=t.optional_text("name_ru"),
             )
         )
         t.done()

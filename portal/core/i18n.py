@@ -76,3 +76,8 @@ def _cookie_value(header: str, name: str) -> str | None:
         if key == name:
             return value
     return None
+
+
+def local_name(entry) -> str:
+    """A rate-card entry's name in the current language (`name_ru` on Russian pages, when set)."""
+    return getattr(entry, f"name_{current_language.get()}", "") or entry.name

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.core.i18n import N_, gettext
+from portal.core.i18n import N_, gettext, local_name
 
 TEXTS = {
     "not_found": N_("The file {name} does not exist."),
@@ -88,7 +88,7 @@ def text_of(code: str | None, params: dict[str, Any] | None, fallback: str | Non
     process_id = values.get("process")
     if card is not None and isinstance(process_id, str):
         process = card.process(process_id)
-        values["process"] = process.name if process else process_id
+        values["process"] = local_name(process) if process else process_id
     try:
         return gettext(template).format_map(values)
     except (ValueError, TypeError, KeyError):  # a param of an unexpected type: say it plainly

@@ -54,23 +54,36 @@ class PricedLines:
         return any(line.draft.quoted_total is None for line in self.lines)
 
 
+def chosen_entries(card: RateCard, options: dict[str, Any]) -> dict[str, Any]:
+    """The rate card's entry for each chosen option (None where the card has none)."""
+    process = card.process(options.get("process") or "")
+    return {
+        "process": process,
+        "material": process.material(options.get("material") or "") if process else None,
+        "finish": card.finish(options["finish"]) if options.get("finish") else None,
+        "tolerance": card.tolerance(options.get("tolerance") or ""),
+        "lead_time": card.lead_time(options.get("lead_time") or ""),
+    }
+
+
+def entry_names(entries: dict[str, Any], suffix: str = "", fallback: dict[str, Any] | None = None) -> dict[str, str]:
+    """Each entry's name in English (`process{suffix}`) and in Russian (`process{suffix}_ru`)."""
+    names = {}
+    for key, entry in entries.items():
+        names[f"{key}{suffix}"] = entry.name if entry else str((fallback or {}).get(key) or "")
+        names[f"{key}{suffix}_ru"] = entry.name_ru if entry else ""
+    return names
+
+
 def quote_lines(quote: Quote, card: RateCard) -> list[dict[str, Any]]:
     """The quote's lines as plain data with the names their labels need, frozen with the order."""
-    process = card.process(quote.process)
-    material = process.material(quote.material) if process else None
-    finish = card.finish(quote.finish) if quote.finish else None
-    tolerance = card.tolerance(quote.tolerance)
-    lead_time = card.lead_time(quote.lead_time)
-    args = {
-        "material": material.name if material else quote.material,
-        "process": process.name if process else quote.process,
-        "finish": finish.name if finish else "",
-        "tolerance": tolerance.name if tolerance else quote.tolerance,
-        "lead_time": lead_time.name if lead_time else quote.lead_time,
-    }
+    chosen = {"process": quote.process, "material": quote.material, "finish": quote.finish,
+              "tolerance": quote.tolerance, "lead_time": quote.lead_time}
+    entries = chosen_entries(card, chosen)
+    args = entry_names(entries, fallback={**chosen, "finish": ""})
     lines = []
     for line in quote.lines:
-        code = "no_finish" if line.code == "finish" and finish is None else line.code
+        code = "no_finish" if line.code == "finish" and entries["finish"] is None else line.code
         rate = card.discount_for(quote.quantity) if code == "quantity_discount" else card.vat_rate
         lines.append({"code": code, "amount": str(line.amount), "args": {**args, "percent": percent(rate)}})
     return lines
@@ -78,19 +91,7 @@ def quote_lines(quote: Quote, card: RateCard) -> list[dict[str, Any]]:
 
 def option_names(options: dict[str, Any], card: RateCard) -> dict[str, Any]:
     """The chosen options with the rate card's names beside them (the card may change later)."""
-    process = card.process(options.get("process") or "")
-    material = process.material(options.get("material") or "") if process else None
-    finish = card.finish(options["finish"]) if options.get("finish") else None
-    tolerance = card.tolerance(options.get("tolerance") or "")
-    lead_time = card.lead_time(options.get("lead_time") or "")
-    return {
-        **options,
-        "process_name": process.name if process else "",
-        "material_name": material.name if material else "",
-        "finish_name": finish.name if finish else "",
-        "tolerance_name": tolerance.name if tolerance else "",
-        "lead_time_name": lead_time.name if lead_time else "",
-    }
+    return {**options, **entry_names(chosen_entries(card, options), "_name")}
 
 
 def draft_of(file: ModelFile, panel: QuotePanel) -> LineDraft:

@@ -55,14 +55,20 @@ def money(amount: Decimal | str | None, currency: str = "RUB") -> str:
     return f"₽{text}" if currency == "RUB" else f"{text} {currency}"
 
 
+def in_language(values: dict[str, Any], key: str) -> Any:
+    """A frozen rate-card name in the reader's language: `{key}_ru` on Russian pages when set."""
+    return values.get(f"{key}_{current_language.get()}") or values.get(key)
+
+
 def price_line_label(line: dict[str, Any]) -> str:
     """A frozen quote line: {"code", "amount", "args"} → its label in the reader's language."""
     code = line.get("code", "")
     template = LINES.get(code)
     if template is None:
         return str(line.get("label") or code)
+    args = line.get("args") or {}
     try:
-        return gettext(template) % (line.get("args") or {})
+        return gettext(template) % {key: in_language(args, key) for key in args}
     except (KeyError, TypeError, ValueError):
         return str(line.get("label") or code)
 
@@ -70,11 +76,11 @@ def price_line_label(line: dict[str, Any]) -> str:
 def options_summary(options: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs of a line's frozen options, for pages and the PDF."""
     rows = [
-        (N_("Process"), options.get("process_name") or options.get("process")),
-        (N_("Material"), options.get("material_name") or options.get("material")),
-        (N_("Finish"), options.get("finish_name") or options.get("finish") or gettext(N_("None (as made)"))),
-        (N_("Tolerance"), options.get("tolerance_name") or options.get("tolerance")),
-        (N_("Lead time"), options.get("lead_time_name") or options.get("lead_time")),
+        (N_("Process"), in_language(options, "process_name") or options.get("process")),
+        (N_("Material"), in_language(options, "material_name") or options.get("material")),
+        (N_("Finish"), in_language(options, "finish_name") or options.get("finish") or gettext(N_("None (as made)"))),
+        (N_("Tolerance"), in_language(options, "tolerance_name") or options.get("tolerance")),
+        (N_("Lead time"), in_language(options, "lead_time_name") or options.get("lead_time")),
     ]
     return [(gettext(label), str(value)) for label, value in rows if value]
 

@@ -1,6 +1,7 @@
 """Quote lines, suggestions and disabled-option reasons in the visitor's language (by code).
 
-Names of processes, materials and finishes are the rate card's own (staff write them).
+Names of processes, materials, finishes, tolerances and lead times are the rate card's own
+(staff write them, in English and optionally in Russian).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from portal.core.i18n import N_, current_language, gettext
+from portal.core.i18n import N_, current_language, gettext, local_name
 from portal.files.catalogue import text_of
 
 LINES = {
@@ -76,11 +77,11 @@ def line_label(code: str, quote: Any, card: Any) -> str:
     if code == "finish" and finish is None:
         return gettext(LINES["no_finish"])
     values = {
-        "material": material.name if material else quote.material,
-        "process": process.name if process else quote.process,
-        "finish": finish.name if finish else "",
-        "tolerance": tolerance.name if tolerance else quote.tolerance,
-        "lead_time": lead_time.name if lead_time else quote.lead_time,
+        "material": local_name(material) if material else quote.material,
+        "process": local_name(process) if process else quote.process,
+        "finish": local_name(finish) if finish else "",
+        "tolerance": local_name(tolerance) if tolerance else quote.tolerance,
+        "lead_time": local_name(lead_time) if lead_time else quote.lead_time,
         "percent": percent(card.discount_for(quote.quantity) if code == "quantity_discount" else card.vat_rate),
     }
     return gettext(LINES.get(code, code)) % values if code in LINES else code
@@ -96,16 +97,16 @@ def suggestion_label(suggestion: Any, quote: Any, card: Any) -> str:
     }
     if suggestion.code == "lead_time":
         tier = card.lead_time(str(suggestion.value))
-        values["name"] = tier.name.lower() if tier else suggestion.value
+        values["name"] = local_name(tier).lower() if tier else suggestion.value
     elif suggestion.code == "tolerance":
         tolerance = card.tolerance(str(suggestion.value))
-        values["name"] = tolerance.name if tolerance else suggestion.value
+        values["name"] = local_name(tolerance) if tolerance else suggestion.value
     elif suggestion.code == "material":
         process = card.process(quote.process)
         other = process.material(str(suggestion.value)) if process else None
         current = process.material(quote.material) if process else None
-        values["name"] = other.name if other else suggestion.value
-        values["current"] = current.name if current else quote.material
+        values["name"] = local_name(other) if other else suggestion.value
+        values["current"] = local_name(current) if current else quote.material
     template = SUGGESTIONS.get(suggestion.code)
     return gettext(template) % values if template else suggestion.label
 

@@ -18,6 +18,7 @@ LIST_KEYS = {"envelope_mm", "processes", "material_classes"}
 
 LABELS = {
     "name": N_("Name"),
+    "name_ru": N_("Name in Russian (optional)"),
     "currency": N_("Currency"),
     "vat_rate": N_("VAT rate (0.22 is 22 %%)"),
     "minimum_order": N_("Minimum order, net"),

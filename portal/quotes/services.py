@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ from geometry.pricing import (
     quote,
 )
 from geometry.pricing.engine import MAX_QUANTITY, part_extents
+from portal.core.i18n import local_name
 from portal.core.lru import LruCache
 from portal.db.models import RateCardVersion
 
@@ -55,6 +57,31 @@ def plain(value: Any) -> Any:
 
 def default_card_data() -> dict[str, Any]:
     return plain(tomllib.loads(default_rate_card_text(), parse_float=Decimal))
+
+
+def named_entries(data: dict[str, Any]):
+    """(place, entry) for every process, material, finish, tolerance and lead time of a card."""
+    for process_id, process in data.get("processes", {}).items():
+        yield f"processes.{process_id}", process
+        for material_id, material in process.get("materials", {}).items():
+            yield f"processes.{process_id}.materials.{material_id}", material
+    for finish_id, finish in data.get("finishes", {}).items():
+        yield f"finishes.{finish_id}", finish
+    for section in ("tolerances", "lead_times"):
+        for entry in data.get(section, []):
+            yield f"{section}.{entry.get('id')}", entry
+
+
+def with_russian_names(data: dict[str, Any]) -> dict[str, Any]:
+    """A card saved before names in Russian: each entry gets the built-in card's Russian name
+    where it has the built-in code and English name, else an empty one for staff to fill."""
+    data = copy.deepcopy(data)
+    built_in = dict(named_entries(default_card_data()))
+    for place, entry in named_entries(data):
+        if "name_ru" not in entry:
+            known = built_in.get(place, {})
+            entry["name_ru"] = known.get("name_ru", "") if known.get("name") == entry.get("name") else ""
+    return data
 
 
 @dataclass(frozen=True)
@@ -98,7 +125,8 @@ class RateCardService(SQLAlchemyAsyncRepositoryService[RateCardVersion, RateCard
         if cached is not None:
             return cached
         row = await self.get(row_id)
-        current = CurrentCard(load_rate_card(row.data), number, row.data, row_id)
+        data = with_russian_names(row.data)
+        current = CurrentCard(load_rate_card(data), number, data, row_id)
         with _cards_lock:
             _cards[row_id] = current
         return current
@@ -259,13 +287,14 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
         elif blocking(part, p.id):
             reason = "blocked"
         envelope = " × ".join(f"{v:.0f}" for v in sorted(p.envelope_mm, reverse=True))
-        processes.append(Choice(p.id, p.name, reason, {"envelope": envelope}))
+        processes.append(Choice(p.id, local_name(p), reason, {"envelope": envelope}))
     usable = [c.value for c in processes if c.disabled_reason is None]
     process_id = wanted.get("process")
     if process_id not in usable:
         process_id = usable[0] if usable else card.processes[0].id
     process = card.process(process_id)
     assert process is not None
+    offered_for = {"process": local_name(process)}
 
     materials = []
     seen: set[str] = set()
@@ -275,7 +304,7 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
                 continue
             seen.add(m.id)
             offered = process.material(m.id) is not None
-            materials.append(Choice(m.id, m.name, None if offered else "not_offered", {"process": process.name}))
+            materials.append(Choice(m.id, local_name(m), None if offered else "not_offered", offered_for))
     material_id = wanted.get("material")
     material = process.material(material_id) if isinstance(material_id, str) else None
     material = material or process.materials[0]
@@ -284,16 +313,16 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
     for f in card.finishes:
         reason, args = None, {}
         if process.id not in f.processes:
-            reason, args = "not_offered", {"process": process.name}
+            reason, args = "not_offered", offered_for
         elif f.material_classes and material.material_class not in f.material_classes:
             reason, args = "material_class", {"classes": ", ".join(f.material_classes)}
-        finishes.append(Choice(f.id, f.name, reason, args))
+        finishes.append(Choice(f.id, local_name(f), reason, args))
     finish_id = wanted.get("finish") or None
     if not any(c.value == finish_id and c.disabled_reason is None for c in finishes if c.value):
         finish_id = None
 
     tolerances = [
-        Choice(t.id, t.name, None if process.id in t.processes else "not_offered", {"process": process.name})
+        Choice(t.id, local_name(t), None if process.id in t.processes else "not_offered", offered_for)
         for t in card.tolerances
     ]
     tolerance_id = wanted.get("tolerance") or card.default_tolerance
@@ -301,7 +330,7 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
     if tolerance_id not in allowed:
         tolerance_id = card.default_tolerance if card.default_tolerance in allowed else allowed[0]
 
-    lead_times = [Choice(t.id, t.name) for t in card.lead_times]
+    lead_times = [Choice(t.id, local_name(t)) for t in card.lead_times]
     lead_time_id = wanted.get("lead_time") or card.default_lead_time
     if card.lead_time(lead_time_id) is None:
         lead_time_id = card.default_lead_time

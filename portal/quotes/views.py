@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from geometry.pricing import RateCard
+from portal.core.i18n import local_name
 from portal.db.models import ModelFile, ReviewRequest
 from portal.quotes.reviews import ReviewService
 from portal.quotes.services import (
@@ -73,17 +74,17 @@ async def quote_panel(
 
 
 def rate_card_summary(card: RateCard) -> dict[str, Any]:
-    """Processes, materials and lead times on offer, for the upload page."""
+    """Processes, materials and lead times on offer, for the upload page (in its language)."""
     return {
         "processes": [
             {
-                "name": p.name,
+                "name": local_name(p),
                 "kind": p.kind,
                 "envelope": " × ".join(f"{v:.0f}" for v in sorted(p.envelope_mm, reverse=True)),
-                "materials": [m.name for m in p.materials],
+                "materials": [local_name(m) for m in p.materials],
             }
             for p in card.processes
         ],
-        "lead_times": [{"name": t.name, "days": t.days} for t in card.lead_times],
+        "lead_times": [{"name": local_name(t), "days": t.days} for t in card.lead_times],
         "currency": card.currency,
     }

@@ -182,4 +182,8 @@ async def test_the_cart_quote_pdf_lists_the_parts(client, settings, db, tmp_path
     reader = PdfReader(io.BytesIO(response.content))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "кронштейн.stl" in text and "Действительно до" in text and "НДС" in text
+    assert "Фрезерование с ЧПУ (3 оси)" in text and "Материал: Алюминий АД33 (6061-T6)" in text
+    assert "Стандартный" in text and "CNC milling" not in text
+    cart = await client.get("/cart")
+    assert "Технология: Фрезерование с ЧПУ (3 оси)" in cart.text and "Срок: Стандартный" in cart.text
     assert reader.pages[0].images, "the part's thumbnail is in the PDF"

@@ -104,6 +104,22 @@ async def test_the_thin_wall_is_rescaled_with_the_units(client, settings, tmp_pa
     assert "SLA resin printing needs" not in rescaled.text  # 0.76 mm is enough for its 0.6 mm
 
 
+async def test_rate_card_names_are_in_russian_on_russian_pages(client, settings, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    client.cookies.set("lang", "ru", domain="testserver.local")
+    panel = (await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
+                                                "finish": "anodize_black", "lead_time": "standard"})).text
+    assert re.search(r'<option value="cnc_milling" selected\s*>Фрезерование с ЧПУ \(3 оси\)<', panel)
+    assert re.search(r'<option value="pla"[^>]*>PLA — не предлагается для «Фрезерование с ЧПУ', panel)
+    for line in ("Материал: Алюминий АД33 (6061-T6)", "Обработка поверхности: Анодирование, чёрное",
+                 ">ISO 2768-m (средний)<", ">Стандартный<"):
+        assert line in panel, line
+    assert "CNC milling" not in panel and "Aluminium 6061" not in panel and "Standard<" not in panel
+    home = (await client.get("/")).text
+    assert "Токарная обработка с ЧПУ" in home and "Сталь 45 (1045)" in home and "Срочный" in home
+    assert "CNC turning" not in home
+
+
 async def test_a_part_too_large_for_everything_asks_for_manual_review(client, other_client, settings, db,
                                                                       tmp_path) -> None:
     await register(client)
