@@ -19,12 +19,14 @@ from portal.core.csrf import csrf_token_of
 from portal.core.flash import flash
 from portal.core.i18n import N_, current_language
 from portal.core.templates import redirect_to, render, render_html, wants_fragment
+from portal.files.catalogue import text_of
 from portal.files.guards import can_change, can_see, viewer_of
 from portal.files.services import ModelFileService
 from portal.quotes.panel_cache import RenderedPanels
+from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries, removable
 from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of
 from portal.quotes.reviews import ReviewService
-from portal.quotes.services import QuoteService, RateCardService
+from portal.quotes.services import CurrentCard, QuoteService, RateCardService
 from portal.quotes.views import quote_panel
 
 OPTION_FIELDS = ("process", "material", "finish", "tolerance", "quantity", "lead_time", "units")
@@ -144,28 +146,49 @@ class RateCardAdminController(Controller):
     @get("/", name="rate_card")
     async def rate_card(self, request: HTMXRequest, rate_cards: RateCardService) -> Template:
         current = await rate_cards.current()
-        return render(
-            request, "quotes/rates.html", sections=fields_of(current.data), section_names=SECTIONS,
-            current=current, history=await rate_cards.history(), errors={}, general_error=None,
-        )
+        return rate_card_page(request, current, await rate_cards.history())
 
     @post("/", name="rate_card_save")
     async def save_rate_card(self, request: HTMXRequest, rate_cards: RateCardService) -> Template | Redirect:
         current = await rate_cards.current()
-        form = dict(await request.form())
-        data, typed = data_from_form(form, current.data)
-        try:
-            await rate_cards.save(data, request.user.id)
-        except GeometryError as exc:
-            key = exc.params.get("key")
-            errors = {key: exc.message} if key in typed else {}
-            return render(
-                request, "quotes/rates.html", status_code=422, sections=fields_of(current.data, typed),
-                section_names=SECTIONS, current=current, history=await rate_cards.history(), errors=errors,
-                general_error=None if errors else exc.message,
+        form = await request.form()
+        values, removed = dict(form), [str(v) for v in form.getall("remove", [])]
+        data, typed = data_from_form(values, current.data)
+        edited = edit_entries(data, values, removed)
+        errors, general_error = edited.errors, None
+        if not errors:
+            try:
+                await rate_cards.save(edited.data, request.user.id)
+            except GeometryError as exc:
+                key = form_key(str(exc.params.get("key")), edited.origins)
+                message = text_of(exc.code, exc.params, exc.message)
+                errors = {key: message} if key in typed or key.startswith("new.") else {}
+                general_error = None if errors else message
+        if errors or general_error:
+            return rate_card_page(
+                request, current, await rate_cards.history(), values, typed, removed, errors, general_error
             )
         flash(request, N_("The rate card is saved as a new version: new quotes use it now."), "success")
         return redirect_to(request, "rate_card")
+
+
+def rate_card_page(
+    request: HTMXRequest,
+    current: CurrentCard,
+    history: list,
+    values: dict[str, Any] | None = None,
+    typed: dict[str, str] | None = None,
+    removed: list[str] | None = None,
+    errors: dict[str, str] | None = None,
+    general_error: str | None = None,
+) -> Template:
+    """The editor: the card's fields, the rows for new entries, and what was typed when refused."""
+    return render(
+        request, "quotes/rates.html", status_code=422 if errors or general_error else 200,
+        sections=fields_of(current.data, typed), section_names=SECTIONS,
+        new_entries=new_entries(current.data, values), removable=removable(current.data), removed=removed or [],
+        current=current, history=history, errors=errors or {}, general_error=general_error,
+    )
 
 
 class ReviewAdminController(Controller):

@@ -48,6 +48,7 @@ LABELS = {
     "processes": N_("Processes"),
     "material_classes": N_("Material classes"),
     "id": N_("Id"),
+    "code": N_("Code (Latin letters, digits, _)"),
     "multiplier": N_("Multiplier"),
     "days": N_("Days"),
     "quantity": N_("From quantity"),
@@ -116,11 +117,15 @@ def data_from_form(form: dict[str, Any], template: dict[str, Any]) -> tuple[dict
             return value
         text = str(form[path]).strip()
         typed[path] = text
-        name = _last(path)
-        if name in LIST_KEYS:
-            return [part.strip() for part in text.split(",") if part.strip()]
-        if name in INTEGER_KEYS and re.fullmatch(r"-?\d+", text):
-            return int(text)
-        return text
+        return parse_value(_last(path), text)
 
     return build(template, ""), typed
+
+
+def parse_value(name: str, text: str) -> Any:
+    """What a typed value is in the card: a list, a whole number or text (the reader checks it)."""
+    if name in LIST_KEYS:
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if name in INTEGER_KEYS and re.fullmatch(r"-?\d+", text):
+        return int(text)
+    return text

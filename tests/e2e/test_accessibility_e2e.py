@@ -63,6 +63,14 @@ def fail_to_log_in(page: Page) -> None:
     submit_empty(page)
 
 
+def add_a_taken_material(page: Page) -> None:
+    """The rate card refused: a new material with a code its process has already (nothing is saved)."""
+    page.locator('input[name="new.processes.fdm.materials.code"]').fill("pla")
+    page.locator('input[name="remove"][value="finishes.polish"]').check()
+    page.locator("form.rates button[type=submit]").click()
+    expect(page.locator('input[name="new.processes.fdm.materials.code"]')).to_have_attribute("aria-invalid", "true")
+
+
 @dataclass(frozen=True)
 class Seen:
     path: str
@@ -105,6 +113,7 @@ PAGES = [
     Seen("/admin/users/{company_id}", "staff"),
     Seen("/admin/users/{customer_id}", "staff"),
     Seen("/admin/rates", "staff"),
+    Seen("/admin/rates", "staff", then=add_a_taken_material),
     Seen("/admin/reviews", "staff"),
     Seen("/admin/orders", "staff"),
     Seen("/admin/orders/{order_id}", "staff"),

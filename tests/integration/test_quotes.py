@@ -183,6 +183,79 @@ async def test_the_rate_card_names_the_bad_field_and_a_new_version_prices_at_onc
     assert version.endswith(".1")  # the first saved version
 
 
+async def staff_editor(client, db, email: str = "rates@example.com") -> dict[str, str]:
+    """Log `client` in as staff; the rate card editor's fields as the page has them."""
+    from tests.integration.conftest import login
+
+    await register(client, {**PERSON, "email": email})
+    await make_staff(db, email)
+    await login(client, email, PERSON["password"])
+    page = await client.get("/admin/rates")
+    assert page.status_code == 200
+    return dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
+
+
+def invalid(name: str, value: str, page: str) -> bool:
+    return re.search(rf'name="{re.escape(name)}" value="{re.escape(value)}"\s+aria-invalid="true"', page) is not None
+
+
+NEW_MATERIAL = {"new.processes.fdm.materials.code": "pa_gf", "new.processes.fdm.materials.name": "Nylon, glass-filled",
+                "new.processes.fdm.materials.name_ru": "Полиамид со стекловолокном",
+                "new.processes.fdm.materials.class": "composite", "new.processes.fdm.materials.density_g_cm3": "1.3",
+                "new.processes.fdm.materials.price_per_kg": "9000", "new.processes.fdm.materials.factor": "0.8"}
+NEW_FINISH = {"new.finishes.code": "tumbled", "new.finishes.name": "Tumbled", "new.finishes.name_ru": "Галтовка",
+              "new.finishes.per_part": "100", "new.finishes.per_cm2": "0.2", "new.finishes.extra_days": "1",
+              "new.finishes.processes": "cnc_milling, cnc_turning"}
+NEW_LEAD_TIME = {"new.lead_times.code": "rush", "new.lead_times.name": "Rush", "new.lead_times.name_ru": "Сверхсрочный",
+                 "new.lead_times.multiplier": "2", "new.lead_times.days": "2"}
+
+
+async def test_staff_add_and_remove_materials_finishes_and_lead_times(
+    client, other_client, settings, db, tmp_path
+) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    fields = await staff_editor(other_client, db)
+    assert fields["new.processes.fdm.materials.code"] == "" and fields["new.lead_times.days"] == ""
+    token = await csrf_token(other_client, "/admin/rates")
+    base = {**fields, "_csrf_token": token}
+
+    taken = await other_client.post("/admin/rates", data={**base, **NEW_MATERIAL,
+                                                          "new.processes.fdm.materials.code": "pla"})
+    assert taken.status_code == 422 and invalid("new.processes.fdm.materials.code", "pla", taken.text)
+    assert "The code pla is already used here" in taken.text
+    assert 'name="new.processes.fdm.materials.name" value="Nylon, glass-filled"' in taken.text  # kept as typed
+    negative = await other_client.post("/admin/rates", data={**base, **NEW_MATERIAL,
+                                                             "new.processes.fdm.materials.price_per_kg": "-5"})
+    assert negative.status_code == 422 and invalid("new.processes.fdm.materials.price_per_kg", "-5", negative.text)
+    assert "processes.fdm.materials.pa_gf.price_per_kg must be at least 0" in negative.text
+    too_cheap = await other_client.post("/admin/rates", data={**base, **NEW_LEAD_TIME,
+                                                              "new.lead_times.multiplier": "1.2"})
+    assert too_cheap.status_code == 422 and invalid("new.lead_times.multiplier", "1.2", too_cheap.text)
+    no_default = await other_client.post("/admin/rates", data={**base, "remove": "lead_times[1]"})
+    assert no_default.status_code == 422 and invalid("default_lead_time", "standard", no_default.text)
+    assert re.search(r'value="lead_times\[1\]" name="remove" checked', no_default.text)  # still ticked
+
+    saved = await other_client.post(
+        "/admin/rates", follow_redirects=False,
+        data={**base, **NEW_MATERIAL, **NEW_FINISH, **NEW_LEAD_TIME,
+              "remove": ["processes.fdm.materials.abs", "finishes.polish"]},
+    )
+    assert saved.status_code == 303
+    editor = (await other_client.get("/admin/rates")).text
+    assert 'name="processes.fdm.materials.pa_gf.price_per_kg" value="9000"' in editor
+    assert 'name="lead_times[3].id" value="rush"' in editor  # the fastest, last
+    assert "processes.fdm.materials.abs." not in editor and "finishes.polish." not in editor
+
+    panel = (await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
+                                                "finish": "tumbled", "lead_time": "rush"})).text
+    assert 'value="tumbled" selected' in panel and 'value="rush" selected' in panel
+    assert 'value="pa_gf"' in panel and 'value="abs"' not in panel and 'value="polish"' not in panel
+    assert "Ships in 3 business days" in panel  # 2 days and the finish's 1
+    client.cookies.set("lang", "ru", domain="testserver.local")
+    russian = (await post_quote(client, file_id, {"process": "fdm", "material": "pa_gf", "lead_time": "rush"})).text
+    assert ">Полиамид со стекловолокном<" in russian and ">Сверхсрочный<" in russian
+
+
 async def test_demo_files_are_visible_and_quotable_without_an_account(client, settings, db, tmp_path) -> None:
     from portal.demo import load_demo_files
     from portal.files.services import ModelFileService
