@@ -38,6 +38,11 @@ def _content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+# A status poll waits this long for news before it answers "still analysing"; the page asks
+# again as soon as it has the answer, so it asks about once a second and sees news at once.
+POLL_WAIT_SECONDS = 1.0
+
+
 class FileController(Controller):
     @get("/", name="home")
     async def upload_page(
@@ -146,9 +151,12 @@ class FileController(Controller):
         quotes: QuoteService,
         file_id: UUID,
     ) -> Template:
-        """Polled every second while the file is analysed; the final state has no trigger."""
+        """Polled while the file is analysed (each poll waits up to a second for news, so the price
+        shows as soon as the file is ready); the final state has no trigger."""
         viewer = viewer_of(request)
         file = await files.get_visible_or_404(file_id, viewer)
+        if not file.is_final and wants_fragment(request):
+            file = await files.next_state(file, within_seconds=POLL_WAIT_SECONDS)
         panel = None
         if file.status == "ready":
             panel = await quote_panel(file, None, await rate_cards.current(), quotes, files.repository.session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,23 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
             ModelFile.updated_at, current_card.scalar_subquery().label("card_key"),
         ).where(ModelFile.id == file_id)
         return (await self.repository.session.execute(query)).first()
+
+    async def next_state(self, file: ModelFile, within_seconds: float, step_seconds: float = 0.1) -> ModelFile:
+        """The file as soon as its analysis moves on, or as it is after `within_seconds`: a status
+        poll answers with the news at once rather than on its next tick. No database connection
+        is held while waiting. Raises NotFoundException when the file is deleted meanwhile."""
+        session = self.repository.session
+        deadline = time.monotonic() + within_seconds
+        status = file.status
+        while status == file.status and time.monotonic() < deadline:
+            await session.commit()  # nothing written: this only gives the connection back
+            await anyio.sleep(step_seconds)
+            status = await session.scalar(select(ModelFile.status).where(ModelFile.id == file.id))
+            if status is None:
+                raise NotFoundException()
+        if status != file.status:
+            await session.refresh(file)
+        return file
 
     async def get_visible_or_404(self, file_id: Any, viewer: Viewer) -> ModelFile:
         file = await self.get_visible(file_id, viewer)

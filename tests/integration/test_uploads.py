@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from geometry.analyze import analyze_file
 from geometry.pricing import QuoteOptions, default_rate_card, quote
 from portal.app import create_app
+from portal.db.models import ModelFile
 from tests.integration.conftest import csrf_token
 from tests.integration.uploads import TOTAL, box_stl, run_worker, status_of, upload, upload_id, wait_final
 
@@ -48,7 +53,7 @@ async def test_upload_is_analysed_by_the_worker_and_priced(client, settings, tmp
 
     status, page = await status_of(client, file_id)
     assert status == "ready", page
-    assert 'hx-trigger="every 1s"' not in page  # the final state stops the polling
+    assert "hx-trigger" not in page.split('id="analysis"')[1].split(">")[0]  # the final state stops the polling
     assert await quoted_total(client, file_id) == expected_total(part)
     for path, kind in (("thumbnail.png", "image/png"), ("model.glb", "model/gltf-binary"),
                        ("thickness.glb", "model/gltf-binary")):
@@ -56,6 +61,30 @@ async def test_upload_is_analysed_by_the_worker_and_priced(client, settings, tmp
         assert preview.status_code == 200 and preview.headers["content-type"].startswith(kind)
     thickness = await client.get(f"/files/{file_id}?view=thickness")
     assert 'data-testid="thickness-legend"' in thickness.text and f"/files/{file_id}/thickness.glb" in thickness.text
+
+
+def fail_after(seconds: float, database_url: str, file_id: str) -> None:
+    """In another thread (the test client holds this one's loop while a request runs): the file
+    fails after `seconds`, as a worker would mark it."""
+
+    async def later() -> None:
+        await asyncio.sleep(seconds)
+        engine = create_async_engine(database_url)
+        async with engine.begin() as connection:
+            await connection.execute(update(ModelFile).where(ModelFile.id == UUID(file_id))
+                                     .values(status="failed", failure_code="empty_model"))
+        await engine.dispose()
+
+    asyncio.run(later())
+
+
+async def test_a_status_poll_answers_with_news_as_soon_as_there_is_some(client, database_url, tmp_path) -> None:
+    file_id = await upload_id(client, "block.stl", box_stl(tmp_path / "block.stl").read_bytes())
+    assert (await status_of(client, file_id))[0] == "pending"  # nothing happens: still pending
+    # the poll began before the change and answers with it, not with the state it began in
+    _, (status, page) = await asyncio.gather(asyncio.to_thread(fail_after, 0.3, database_url, file_id),
+                                             status_of(client, file_id))
+    assert status == "failed" and "hx-trigger" not in page
 
 
 @pytest.mark.parametrize("mode", ["embedded"], indirect=True)
