@@ -18,7 +18,7 @@ from geometry.bounds import check_coordinates, face_normals, oriented_box
 from geometry.model import GeometryError
 from geometry.threads import Background
 from geometry.topology import edges, shells
-from geometry.weld import close_gaps, weld, weld_tolerance
+from geometry.weld import close_gaps, weld_grouped, weld_tolerance
 
 _CHUNK = 1 << 16
 
@@ -166,7 +166,7 @@ def measure(
     sample = triangles[:: max(1, n // 1024)].reshape(-1, 3).astype(np.float64)
     centre = np.nan_to_num(sample.mean(axis=0), nan=0.0, posinf=0.0, neginf=0.0)
     geometry = Background(soup_geometry, triangles, centre)
-    vertices, inverse = weld(triangles.reshape(-1, 3))
+    vertices, inverse, corners = weld_grouped(triangles.reshape(-1, 3))
     del triangles, sample
     cols = np.ascontiguousarray(vertices.T)
     lo = cols.min(axis=1).astype(np.float64)
@@ -186,6 +186,7 @@ def measure(
     if kept == 0:
         raise GeometryError("degenerate_model", "every facet has coinciding corners")
     if kept < n:
+        corners = None  # it groups the corners of every facet
         faces = faces[distinct]
         areas = areas[distinct]
         sizes = sizes[distinct]
@@ -205,7 +206,8 @@ def measure(
         bbox_max=hi,
         outward=-1.0 if signed_volume < 0 else 1.0,
     )
-    edge_info = edges(faces, len(vertices))
+    edge_info = edges(faces, len(vertices), corners)
+    del corners
     gaps = None
     if edge_info.open:
         tolerance = weld_tolerance(lo, hi)

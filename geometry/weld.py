@@ -2,7 +2,8 @@
 
 Exact weld: each corner's coordinate bits are hashed to 64 bits; the corner's index goes in the
 low bits and the hash in the high bits of one integer, so a plain value sort (numpy runs it with
-SIMD) groups equal corners and carries the permutation along. Every corner is then compared bit
+SIMD; a large array in two halves on two threads) groups equal corners and carries the
+permutation along. Every corner is then compared bit
 for bit with the point its group stands for (a cache-friendly gather), and a group that mixes
 different points (a hash collision) is split by an exact sort: two different points are never
 merged. ``-0.0`` becomes ``0.0`` first, so both zeros weld.
@@ -35,11 +36,27 @@ def _mix(column: np.ndarray, multiplier: np.uint64) -> np.ndarray:
     return mixed
 
 
+@dataclass(frozen=True)
+class Corners:
+    """The points grouped by the unique point they became: `order` lists the input points
+    (corners) by unique point, `start` marks where each unique point's run begins."""
+
+    order: np.ndarray  # (N,) int32
+    start: np.ndarray  # (N,) bool
+
+
 def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge exactly equal points. Returns (unique (V, 3), inverse (N,) int32).
 
     `points` is (N, 3) float32 or float64 and is normalised in place (-0.0 becomes 0.0).
     """
+    unique, inverse, _ = weld_grouped(points)
+    return unique, inverse
+
+
+def weld_grouped(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, Corners | None]:
+    """`weld`, and the corners grouped by unique point (None in the rare case of a hash
+    collision, where the groups were split after the fact)."""
     n = len(points)
     points += points.dtype.type(0.0)  # -0.0 + 0.0 == +0.0, so both zeros get the same bits
     index_bits = max(1, int(n - 1).bit_length())
@@ -65,7 +82,7 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     del spread
     key &= ~mask
     key |= np.arange(n, dtype=np.uint64)
-    key.sort()
+    _sort(key)
     order = (key & mask).astype(np.int32)
     key >>= np.uint64(index_bits)
     start = np.empty(n, dtype=bool)  # a new hash begins here
@@ -78,7 +95,21 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # a hash collision: different points with the same hash bits (rare). Split those
         # groups by their exact coordinates; the extra points get new numbers at the end.
         unique = _split_groups(points, bits, order, start, inverse, unique, wrong)
-    return unique, inverse
+        return unique, inverse, None
+    return unique, inverse, Corners(order, start)
+
+
+def _sort(key: np.ndarray) -> None:
+    """Sort in place; a large array in two halves split at its median, the upper half on
+    another thread (an in-place partition: no second copy of the keys)."""
+    n = len(key)
+    if n < (1 << 20) or not Background.enabled:
+        key.sort()
+        return
+    key.partition(n // 2)
+    upper = Background(key[n // 2 :].sort)
+    key[: n // 2].sort()
+    upper.result()
 
 
 def _groups(points, order, start):

@@ -11,7 +11,8 @@ from geometry import weld as weld_module
 from geometry.measure import measure
 from geometry.model import GeometryError
 from geometry.threads import Background
-from geometry.weld import weld
+from geometry.topology import edges
+from geometry.weld import weld, weld_grouped
 
 
 def test_box_exact():
@@ -121,6 +122,41 @@ def test_weld_hash_collision_falls_back_exactly(monkeypatch):
     expected = np.unique(tri.reshape(-1, 3), axis=0)
     assert len(unique) == len(expected)
     np.testing.assert_array_equal(unique[inverse], tri.reshape(-1, 3))
+
+
+def test_measure_after_a_hash_collision_is_the_same(monkeypatch):
+    tri = sphere(3).astype(np.float32)
+    a = measure(tri.copy())
+    monkeypatch.setattr(weld_module, "_K1", np.uint64(0))
+    monkeypatch.setattr(weld_module, "_K2", np.uint64(0))  # no corner groups from the weld
+    b = measure(tri.copy())
+    assert (b.watertight, b.bodies, b.volume_mm3) == (True, 1, a.volume_mm3)
+
+
+@pytest.mark.parametrize("change", ["none", "flip", "drop", "duplicate"])
+def test_edges_through_the_welds_corner_groups_match_the_plain_sort(change):
+    tri = sphere(3).astype(np.float32)
+    if change == "flip":
+        tri[[5, 77]] = tri[[5, 77], ::-1]
+    elif change == "drop":
+        tri = tri[1:]
+    elif change == "duplicate":
+        tri = np.concatenate((tri, tri[:3]))
+    vertices, inverse, corners = weld_grouped(tri.reshape(-1, 3).copy())
+    faces = inverse.reshape(-1, 3)
+    grouped, plain = edges(faces, len(vertices), corners), edges(faces, len(vertices))
+    counts = (grouped.open, grouped.nonmanifold, grouped.misoriented)
+    assert counts == (plain.open, plain.nonmanifold, plain.misoriented)
+    assert (sum(counts) > 0) == (change != "none")
+    np.testing.assert_array_equal(grouped.pair_a, plain.pair_a)
+    np.testing.assert_array_equal(grouped.pair_b, plain.pair_b)
+
+
+def test_the_welds_sort_in_two_halves_sorts():
+    key = np.random.default_rng(2).integers(0, 2**63, (1 << 20) + 3, dtype=np.int64).astype(np.uint64)
+    expected = np.sort(key)
+    weld_module._sort(key)
+    np.testing.assert_array_equal(key, expected)
 
 
 def test_weld_matches_numpy_unique_on_random_points():
