@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from portal.config import Settings
+from portal.core.mail import Mail
 from portal.core.queue import JobQueue
 from portal.crm.client import bitrix_client
 from portal.crm.orders import OrderLink
@@ -31,8 +32,10 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
         # one Bitrix24 client, and so one leaky bucket, for every job of the process (None: off)
         "bitrix": bitrix_client(settings.bitrix, settings.redis.url),
     }
-    # what the Bitrix24 sync may do to orders (a status sales set, the invoice PDF)
-    context["crm_orders"] = OrderLink(context["storage"])
+    # what the Bitrix24 sync may do to orders (a status sales set, the invoice PDF) and the mail
+    # that tells the customer; its links go where the deals' links go
+    mail = Mail(settings.mail, context["queue"])
+    context["crm_orders"] = OrderLink(context["storage"], mail, settings.mail.site_url or settings.bitrix.public_url)
     context.update(overrides)
     return context
 

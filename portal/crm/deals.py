@@ -31,6 +31,10 @@ class OrderSide(Protocol):
         would echo). Return False when the order already has it (our own echo) or may not move."""
         ...
 
+    async def status_told(self, db: AsyncSession, order_id: str) -> None:
+        """After that change is committed: the customer's e-mail, as for a change staff make."""
+        ...
+
     async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None: ...
 
     async def document_content(self, db: AsyncSession, document_id: str) -> tuple[str, bytes] | None:

@@ -3,7 +3,8 @@
     order placed / status / price changed ──▶ record_order(): a deal row in the same transaction
     a document added to an order          ──▶ record_document(): an attach row (deal timeline)
     sales move the deal (event → pull)    ──▶ OrderLink.status_from_crm(): the order follows,
-                                               without writing the deal back (no echo)
+                                               without writing the deal back (no echo), and
+                                               OrderLink.status_told(): the customer's e-mail
     the deal reaches an invoice stage     ──▶ OrderLink.attach_invoice(): the PDF on the order
 """
 
@@ -24,6 +25,7 @@ from portal.db.models import BUSINESS_TYPES, User
 from portal.db.orders import Document, Order
 
 if TYPE_CHECKING:
+    from portal.core.mail import Mail
     from portal.files.storage import Storage
 
 CENT = Decimal("0.01")
@@ -66,15 +68,26 @@ def record_document(session: AsyncSession, document: Document) -> None:
 
 
 class OrderLink:
-    """The `OrderSide` the sync job gets: order changes that come from Bitrix24."""
+    """The `OrderSide` the sync job gets: order changes that come from Bitrix24.
 
-    def __init__(self, storage: Storage) -> None:
+    `site`: where links in its mail point (PORTAL_SITE_URL; a job has no request to go by)."""
+
+    def __init__(self, storage: Storage, mail: Mail, site: str) -> None:
         self._storage = storage
+        self._mail = mail
+        self._site = site
 
     async def status_from_crm(self, db: AsyncSession, order_id: str, status: str, stage_id: str) -> bool:
         from portal.orders.services import OrderService
 
         return await OrderService(session=db).status_from_crm(UUID(order_id), status, note=f"Bitrix24: {stage_id}")
+
+    async def status_told(self, db: AsyncSession, order_id: str) -> None:
+        from portal.orders.notices import tell_customer
+
+        order = await db.get(Order, UUID(order_id))
+        if order is not None:
+            await tell_customer(self._mail, order, self._site)
 
     async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None:
         from portal.orders.services import OrderService

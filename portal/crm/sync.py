@@ -94,6 +94,7 @@ class Attempt:
 class Done:
     bitrix_id: str | None
     apply: Callable[[AsyncSession], Awaitable[None]] | None = None  # DB changes that commit with "sent"
+    then: Callable[[AsyncSession], Awaitable[None]] | None = None  # after that commit (mail about the changes)
 
 
 Handler = Callable[[Attempt], Awaitable[Done]]
@@ -160,6 +161,8 @@ async def process(
         return await _failed(sessionmaker, row_id, attempts, settings, error, permanent=False)
     async with sessionmaker() as db:
         await _mark_sent(db, row_id, result)
+        if result.then is not None:
+            await result.then(db)
     return Outcome(done=True)
 
 
@@ -385,12 +388,19 @@ async def pull_deal(attempt: Attempt) -> Done:
     if change is None or orders is None:  # not ours, or orders are not wired: nothing to change
         return Done(attempt.bitrix_id)
 
+    changed = False
+
     async def apply(db: AsyncSession) -> None:
+        nonlocal changed
         changed = await orders.status_from_crm(db, change.order_id, change.status, change.stage_id)
         if changed and change.invoice:
             deals.record_invoice_fetch(db, change.order_id, change.deal_id)
 
-    return Done(attempt.bitrix_id, apply)
+    async def then(db: AsyncSession) -> None:
+        if changed:
+            await orders.status_told(db, change.order_id)
+
+    return Done(attempt.bitrix_id, apply, then)
 
 
 async def attach_document(attempt: Attempt) -> Done:

@@ -1,7 +1,10 @@
-"""The e-mail a customer gets when their order changes status, in the language they ordered in.
+"""How a customer hears of a status change, whoever made it (staff on the order's page, or sales
+moving the deal in Bitrix24): twice.
 
-The in-portal notice is written by the order service in the same transaction as the change;
-this message is composed after the change is saved and delivered by the send_mail job.
+  * the in-portal notice: written by the order service in the transaction of the change
+    (`OrderService._status_changed`), so that it exists exactly when the change does;
+  * the e-mail, in the language they ordered in: `tell_customer`, called once the change is
+    committed (never mail a change that was not saved) and delivered by the send_mail job.
 """
 
 from __future__ import annotations
@@ -14,16 +17,16 @@ from portal.db.models import Order
 from portal.orders.lifecycle import STATUS_NAMES
 
 SUBJECT = N_("Order %(number)s: %(status)s")
+ORDER_PATH = "/orders/{order_id}"  # the `order` route, for links made outside a request (a job)
 
 
-def order_link(connection: ASGIConnection, mail: Mail, order: Order) -> str:
-    """An absolute link to the order's page: on PORTAL_SITE_URL, else where the request came to."""
-    path = connection.app.route_reverse("order", order_id=order.id)
-    base = mail.settings.site_url or str(connection.base_url).rstrip("/")
-    return base + path
+def site_of(connection: ASGIConnection, mail: Mail) -> str:
+    """Where links point from a request: PORTAL_SITE_URL, else where the request came to."""
+    return mail.settings.site_url or str(connection.base_url).rstrip("/")
 
 
-async def send_status_mail(connection: ASGIConnection, mail: Mail, order: Order, note: str = "") -> None:
+async def tell_customer(mail: Mail, order: Order, site: str, note: str = "") -> None:
+    """The e-mail of the order's current status (its notice came with the change)."""
     token = current_language.set(order.language)
     try:
         status = gettext(STATUS_NAMES[order.status])
@@ -34,7 +37,7 @@ async def send_status_mail(connection: ASGIConnection, mail: Mail, order: Order,
             customer=order.customer,
             status=status,
             note=note,
-            link=order_link(connection, mail, order),
+            link=site + ORDER_PATH.format(order_id=order.id),
         )
     finally:
         current_language.reset(token)

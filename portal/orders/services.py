@@ -264,8 +264,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             raise FieldError("status", NEEDS_PRICES)
         previous = order.status
         await self._bump(order, seen_version, wanted, from_statuses=(previous,))
-        self._event(order, "status", actor=actor, from_status=previous, to_status=wanted, note=note)
-        self._notify(order)
+        self._status_changed(order, previous, actor, note)
         await self.changed(order, "status")
         await self._db.commit()  # before the e-mail is queued: never mail a change that was not saved
         return order
@@ -283,7 +282,8 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         return order
 
     async def status_from_crm(self, order_id: UUID, wanted: str, note: str = "") -> bool:
-        """A status that sales set in the CRM: applied when it is a move the map allows.
+        """A status that sales set in the CRM: applied when it is a move the map allows, and the
+        customer is told as for a change staff make (the e-mail once the sync job has committed).
 
         False when the order already has it (the echo of our own change) or may not move there.
         """
@@ -297,8 +297,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             await self._bump(order, None, wanted, from_statuses=(previous,))
         except FieldError:
             return False
-        self._event(order, "status", actor=None, from_status=previous, to_status=wanted, note=note)
-        self._notify(order)
+        self._status_changed(order, previous, None, note)
         return True
 
     async def set_line_price(
@@ -434,6 +433,12 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         )
         self._db.add(event)
         return event
+
+    def _status_changed(self, order: Order, previous: str, actor: User | None, note: str) -> None:
+        """Every status change the customer is told of, whoever made it: the history row and the
+        in-portal notice, in the change's transaction (the e-mail: portal/orders/notices.py)."""
+        self._event(order, "status", actor=actor, from_status=previous, to_status=order.status, note=note)
+        self._notify(order)
 
     def _notify(self, order: Order) -> None:
         self._db.add(

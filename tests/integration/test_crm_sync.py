@@ -9,14 +9,21 @@ from types import SimpleNamespace
 from uuid import uuid4
 
 import pytest
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from jobs.context import build_context, close_context
+from portal.app import create_app
 from portal.config import BitrixSettings
 from portal.crm import deals, outbox
 from portal.crm.client import Bitrix24Client, LeakyBucket
 from portal.crm.sync import process
 from portal.db.models import BitrixSyncRow
 from tests.fakes.bitrix24 import FakeBitrix24
+from tests.integration.conftest import COMPANY as COMPANY_FORM
+from tests.integration.conftest import register, run_queued_jobs
+from tests.integration.orders import place_order
+from tests.smtp import body_of
 
 COMPANY = dict(full_name="Смирнов Олег Петрович", email="oleg@zavod.example.com", phone="+7 912 345-67-89",
                account_type="legal", company_name="ООО Завод", inn="7707083893", kpp="773601001",
@@ -248,12 +255,16 @@ class Orders:
     def __init__(self) -> None:
         self.status: dict[str, str] = {}
         self.documents: dict[str, list[tuple[str, bytes]]] = {}
+        self.told: list[str] = []
 
     async def status_from_crm(self, db, order_id, status, stage_id) -> bool:
         if self.status.get(order_id) == status:
             return False
         self.status[order_id] = status
         return True
+
+    async def status_told(self, db, order_id) -> None:
+        self.told.append(order_id)
 
     async def attach_invoice(self, db, order_id, filename, content) -> None:
         self.documents.setdefault(order_id, []).append((filename, content))
@@ -315,7 +326,7 @@ async def test_a_stage_change_reaches_the_order_and_the_invoice_pdf_lands(settin
     fake.move_deal(int(deal["ID"]), "PREPAYMENT_INVOICE", send=False)
     await add_rows(db, lambda s: [deals.record_pull(s, deal["ID"])])
     await run_all(db, client, bitrix, orders, rounds=6)
-    assert orders.status == {"ord-1": "awaiting_payment"}
+    assert orders.status == {"ord-1": "awaiting_payment"} and orders.told == ["ord-1"]
     [(name, pdf)] = orders.documents["ord-1"]
     assert name.endswith(".pdf") and pdf.startswith(b"%PDF-")
     assert len(fake.documents) == 1
@@ -324,6 +335,32 @@ async def test_a_stage_change_reaches_the_order_and_the_invoice_pdf_lands(settin
     await add_rows(db, lambda s: [deals.record_pull(s, deal["ID"])])
     await run_all(db, client, bitrix, orders)
     assert len(orders.documents["ord-1"]) == 1 and len(fake.documents) == 1
+    assert orders.told == ["ord-1"]  # nor a second e-mail
+
+
+async def test_a_stage_sales_set_tells_the_customer_as_a_staff_change_does(settings, db, fake, bitrix, client, smtp):
+    url, mailbox = smtp
+    settings = replace(settings, bitrix=bitrix,
+                       mail=replace(settings.mail, smtp_url=url, site_url="https://portal.example.com"))
+    app = create_app(settings)
+    async with AsyncTestClient(app=app) as customer:
+        await register(customer, COMPANY_FORM)
+        order = await place_order(db, language="ru")
+        context = build_context(settings)  # what the bitrix_sync job gets: the real orders side
+        try:
+            await run_all(db, client, bitrix, context["crm_orders"])
+            [deal] = fake.entities("deal")
+            fake.move_deal(int(deal["ID"]), "PREPARATION", send=False)
+            await add_rows(db, lambda s: [deals.record_pull(s, deal["ID"])])
+            await run_all(db, client, bitrix, context["crm_orders"])
+        finally:
+            await close_context(context)
+        assert "is now:" in (await customer.get("/notifications")).text  # the in-portal notice
+    await run_queued_jobs(settings)
+
+    [message] = [m for m in await mailbox.await_for(COMPANY_FORM["email"]) if "Заказ" in m["Subject"]]
+    assert message["Subject"] == f"Заказ {order.number}: На проверке"
+    assert "https://portal.example.com" + app.route_reverse("order", order_id=order.id) in body_of(message)
 
 
 async def test_invoice_pdf_poll_with_backoff_as_one_call(settings, fake, bitrix, client):
