@@ -3,7 +3,9 @@
 As with arq, a job id runs once: while it is queued or running, and for an hour after it ends,
 enqueueing the same id again does nothing (jobs that count their own attempts are free again as
 soon as they end); a job that raises `Retry` runs again after the delay it asks for, up to
-MAX_TRIES times. The periodic jobs run here on their schedule.
+MAX_TRIES times. The periodic jobs run here on their schedule. A job still waiting to try again
+when the runner closes is dropped (nothing keeps the queue over a restart here): its own row says
+what is left to do, or its ON_SHUTDOWN hook keeps what it carried.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from arq import Retry
 
 from jobs.context import build_context, close_context
-from jobs.registry import JOBS, SCHEDULE, SELF_COUNTING, SELF_COUNTING_MAX_TRIES
+from jobs.registry import JOBS, ON_SHUTDOWN, SCHEDULE, SELF_COUNTING, SELF_COUNTING_MAX_TRIES
 from portal.config import Settings
 
 logger = logging.getLogger("portal.jobs")
@@ -61,10 +63,11 @@ class InlineRunner:
                     return await JOBS[name]({**self._context, "job_try": job_try}, *args)
                 except Retry as retry:
                     if await self._closing_within((retry.defer_score or 0) / 1000):
-                        # shutting down: the job's own row says what is left to do; a message has no
-                        # row, so the log says which one was not sent
+                        # shutting down: the job's own row says what is left to do, or its hook keeps it
                         logger.warning("job dropped at shutdown", extra={"fields": {
                             "job": name, "job_id": job_id, "tries": job_try}})
+                        if name in ON_SHUTDOWN:
+                            ON_SHUTDOWN[name]({**self._context, "job_try": job_try}, *args)
                         return None
             return None
         except Exception:  # the job records its own failure; the web process goes on

@@ -3,7 +3,8 @@
 An SMTP server that cannot be reached or refuses the message is tried again with a growing pause,
 in both modes (the arq worker and the in-process runner give the job the same `job_try`). After
 MAX_ATTEMPTS the failure is logged as an error and the message is kept under the outbox folder's
-`unsent/`, so that nothing is lost without a trace.
+`unsent/`, so that nothing is lost without a trace; so is a message that waits for its next attempt
+when the embedded default stops (the worker's queue keeps it in Redis).
 """
 
 from __future__ import annotations
@@ -32,3 +33,8 @@ async def send_mail(ctx: dict[str, Any], raw: bytes) -> None:
             keep_unsent(ctx["settings"], raw, job_try, error)
             return
         raise Retry(defer=backoff_seconds(job_try)) from error
+
+
+def keep_at_shutdown(ctx: dict[str, Any], raw: bytes) -> None:
+    """The embedded default stopped while the message waited for its next attempt: keep it."""
+    keep_unsent(ctx["settings"], raw, ctx.get("job_try", 1), MailNotSent("the portal stopped before the next attempt"))

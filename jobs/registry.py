@@ -17,6 +17,10 @@ JOBS = {
     "bitrix_purge": crm.bitrix_purge,
 }
 
+# What a job that the in-process runner drops at shutdown (while it waits to try again) leaves
+# behind, called with the job's context and arguments; jobs whose state is in our tables need none.
+ON_SHUTDOWN = {"send_mail": mail.keep_at_shutdown}
+
 # Jobs that count their own attempts in our tables: their id may run again as soon as the last run
 # ended (arq keeps no result for them), and the queue retries them whenever they raise Retry.
 SELF_COUNTING = {"bitrix_sync"}

@@ -161,3 +161,16 @@ async def test_after_the_last_attempt_the_failure_is_logged_and_the_message_kept
 
 def test_mail_is_given_up_no_later_than_the_queue_stops_trying() -> None:
     assert min(WorkerSettings.max_tries, inline.MAX_TRIES) >= mail_jobs.MAX_ATTEMPTS
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+async def test_the_embedded_default_keeps_a_message_that_waits_to_be_tried_again_when_it_stops(
+    settings, monkeypatch
+) -> None:
+    monkeypatch.setattr(mail_jobs, "backoff_seconds", lambda job_try: 600)
+    unsent = settings.server.data_dir / "outbox" / "unsent"
+    with smtp_server(refuse=1000) as (url, mailbox):
+        await send_through_the_queue(with_smtp(settings, url), "vera@example.com", "Order 1003: Completed",
+                                     done=lambda: mailbox.refused == 1)  # closing while it waits 10 min
+    [kept] = unsent.glob("*.eml")
+    assert message_from_bytes(kept.read_bytes(), policy=policy.default)["Subject"] == "Order 1003: Completed"
