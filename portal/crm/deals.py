@@ -37,8 +37,9 @@ class OrderSide(Protocol):
 
     async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None: ...
 
-    async def document_content(self, db: AsyncSession, document_id: str) -> tuple[str, bytes] | None:
-        """A document of an order (the quote PDF, a customer's drawing) to attach to its deal."""
+    async def document_content(self, db: AsyncSession, order_id: str, document_id: str) -> tuple[str, bytes] | None:
+        """A document of an order to attach to its deal (name, bytes): a customer's drawing, say,
+        or for QUOTE the order's quote PDF. None when it is gone."""
         ...
 
 
@@ -96,8 +97,12 @@ async def read_deal_change(client: Bitrix24Client, settings: BitrixSettings, dea
                       is_invoice_stage(stage, settings.invoice_stages))
 
 
+QUOTE = "quote"  # the document id that stands for the order's quote PDF (rendered when it is sent)
+
+
 def record_attachment(session: AsyncSession, order_id: str, document_id: str) -> BitrixSyncRow:
-    """An order's document goes to its deal's timeline (once the deal exists)."""
+    """An order's document goes to its deal's timeline (once the deal exists). The row, once
+    sent, holds the comment's id: each document is attached once."""
     return record(session, DEAL, order_id, {"order_id": str(order_id), "document_id": str(document_id)},
                   action=ATTACH)
 
@@ -113,9 +118,9 @@ async def attach_to_deal(client: Bitrix24Client, deal_id: str, document_id: str,
     the comment is found instead of posted twice. Files are not allowed inside batch."""
     marker = attachment_marker(document_id)
     if might_exist:
-        found = await client.call("crm.timeline.comment.list", {
+        found = await client.list_all("crm.timeline.comment.list", {
             "filter": {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal"}, "select": ["ID", "COMMENT"]})
-        for comment in found.result or []:
+        for comment in found:
             if marker in str(comment.get("COMMENT") or ""):
                 return int(comment["ID"])
     added = await client.call("crm.timeline.comment.add", {"fields": {

@@ -1,6 +1,7 @@
 """Orders and Bitrix24 deals: what the orders service records, and what the sync job may do to orders.
 
     order placed / status / price changed ──▶ record_order(): a deal row in the same transaction
+    an order placed                       ──▶ record_quote(): an attach row for its quote PDF
     a document added to an order          ──▶ record_document(): an attach row (deal timeline)
     sales move the deal (event → pull)    ──▶ OrderLink.status_from_crm(): the order follows,
                                                without writing the deal back (no echo), and
@@ -17,9 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.crm.deals import order_payload, record_attachment, record_deal
+from portal.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
+from portal.crm.deals import QUOTE, order_payload, record_attachment, record_deal
 from portal.crm.outbox import DEAL, latest_payload
 from portal.db.models import BUSINESS_TYPES, User
 from portal.db.orders import Document, Order
@@ -67,6 +70,10 @@ def record_document(session: AsyncSession, document: Document) -> None:
         record_attachment(session, str(document.order_id), str(document.id))
 
 
+def record_quote(session: AsyncSession, order: Order) -> None:
+    record_attachment(session, str(order.id), QUOTE)
+
+
 class OrderLink:
     """The `OrderSide` the sync job gets: order changes that come from Bitrix24.
 
@@ -102,7 +109,9 @@ class OrderLink:
                 order, order.customer, None, "invoice", path, filename, hashlib.sha256(content).hexdigest(),
                 self._storage)
 
-    async def document_content(self, db: AsyncSession, document_id: str) -> tuple[str, bytes] | None:
+    async def document_content(self, db: AsyncSession, order_id: str, document_id: str) -> tuple[str, bytes] | None:
+        if document_id == QUOTE:
+            return await self._quote(db, order_id)
         document = await db.get(Document, UUID(document_id))
         if document is None:
             return None
@@ -110,3 +119,18 @@ class OrderLink:
             path = Path(folder) / "document"
             await self._storage.fetch(document.storage_key, path)
             return document.name, path.read_bytes()
+
+    async def _quote(self, db: AsyncSession, order_id: str) -> tuple[str, bytes] | None:
+        """The quote PDF its customer downloads from the order page: in their language, issued
+        the day the order was placed."""
+        from portal.orders.quote_pdf import order_quote, render_quote_pdf
+
+        order = await db.get(Order, UUID(order_id))
+        if order is None:
+            return None
+        language = current_language.set(order.language if order.language in LANGUAGES else DEFAULT_LANGUAGE)
+        try:
+            quote = order_quote(order, thumbnails={}, issued=order.created_at.date())
+        finally:
+            current_language.reset(language)
+        return f"quote-{order.number}.pdf", await anyio.to_thread.run_sync(render_quote_pdf, quote)

@@ -405,11 +405,11 @@ async def pull_deal(attempt: Attempt) -> Done:
 
 async def attach_document(attempt: Attempt) -> Done:
     """An order's document on its deal's timeline; nothing to do while orders are not wired."""
-    orders, document_id = attempt.orders, attempt.payload["document_id"]
+    orders, order_id, document_id = attempt.orders, attempt.payload["order_id"], attempt.payload["document_id"]
     if orders is None:
         return Done(None)
     async with attempt.sessionmaker() as db:
-        found = await orders.document_content(db, document_id)
+        found = await orders.document_content(db, order_id, document_id)
     if found is None:  # the document was removed meanwhile
         return Done(None)
     name, content = found

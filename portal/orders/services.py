@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
-from portal.crm.orders import record_document, record_order
+from portal.crm.orders import record_document, record_order, record_quote
 from portal.db.models import Document, Notification, Order, OrderEvent, OrderLine, User
 from portal.files.storage import Storage
 from portal.orders.documents import check_document
@@ -389,7 +389,8 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         """Called in the transaction of every change a customer would notice (placed, status,
         price). A sync to the CRM writes its outbox row here, so that it commits with the change."""
         await record_order(self._db, order)
-        if what == "placed":  # the documents that waited in the cart go to the deal too
+        if what == "placed":  # its quote PDF and the documents that waited in the cart go to the deal too
+            record_quote(self._db, order)
             for document in await self.documents(order):
                 record_document(self._db, document)
 

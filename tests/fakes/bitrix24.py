@@ -728,11 +728,9 @@ class FakeBitrix24:
 
     def _comment(self, action: str, params: dict) -> dict:
         """Timeline comments: `fields` in lower case only (since crm 23.100.0); FILES as [name, base64]."""
-        if action == "list":
-            filters = params.get("filter") or {}
-            rows = [c for c in self.comments.values()
-                    if all(str(c.get(k)) == str(v) for k, v in filters.items())]
-            return {"result": [{k: v for k, v in c.items() if k != "files"} for c in rows], "total": len(rows)}
+        if action == "list":  # 50 a page, like every list method
+            rows = [{k: v for k, v in c.items() if k != "files"} for c in self.comments.values()]
+            return self._list_of(rows, {str(k).lower(): v for k, v in params.items()})
         fields = params.get("fields")
         if not isinstance(fields, dict):
             raise Fail(400, "100", "Required fields: fields")

@@ -269,7 +269,7 @@ class Orders:
     async def attach_invoice(self, db, order_id, filename, content) -> None:
         self.documents.setdefault(order_id, []).append((filename, content))
 
-    async def document_content(self, db, document_id):
+    async def document_content(self, db, order_id, document_id):
         return ("quote-2026-1.pdf", b"%PDF-1.4 quote") if document_id == "doc-1" else None
 
 
@@ -453,3 +453,23 @@ async def test_a_lead_is_not_held_back_by_a_contact_that_is_not_coming(settings,
     leads = fake.entities("lead")
     assert sorted(lead["ORIGIN_ID"] for lead in leads) == ["from-gone", "from-staff"]
     assert all("CONTACT_ID" not in lead for lead in leads)
+
+
+async def test_a_document_is_found_among_many_comments_after_an_unknown_outcome(settings, db, fake, bitrix, client):
+    user = person(account_type="individual")
+    await add_rows(db, lambda s: outbox.record_customer(s, user))
+    await add_rows(db, lambda s: [deals.record_deal(s, an_order(str(user.id), company=False))])
+    await run_all(db, client, bitrix)
+    [deal] = fake.entities("deal")
+    fake.bucket_capacity = 1000
+    for number in range(60):  # sales talk on the deal: its comments fill more than one page
+        await client.call("crm.timeline.comment.add", {"fields": {
+            "ENTITY_ID": deal["ID"], "ENTITY_TYPE": "deal", "COMMENT": f"Call {number}"}})
+    await add_rows(db, lambda s: [deals.record_attachment(s, "ord-1", "doc-1")])
+    fake.slow("crm.timeline.comment.add", 3)  # added, but the answer comes too late
+    await run_all(db, client, bitrix, Orders(), rounds=1)
+    fake.slow("crm.timeline.comment.add", 0)
+    await run_all(db, client, bitrix, Orders())
+    ours = [c for c in fake.comments.values() if c["files"]]
+    assert len(fake.comments) == 61 and [c["files"] for c in ours] == [[("quote-2026-1.pdf", b"%PDF-1.4 quote")]]
+    assert {r.status for r in await rows_of(db)} == {"sent"}

@@ -295,7 +295,50 @@ async def test_an_order_becomes_a_deal_and_follows_sales_to_the_invoice(client, 
     async with db() as session:  # sales' changes were not written back to the deal (no echo)
         deal_rows = await session.scalar(select(func.count()).select_from(BitrixSyncRow).where(
             BitrixSyncRow.entity_type == "deal", BitrixSyncRow.action == "upsert"))
-    assert deal_rows == 1 and len(fake.entities("deal")) == 1 and not fake.comments
+    assert deal_rows == 1 and len(fake.entities("deal")) == 1
+    [quote] = fake.comments.values()  # the order's quote PDF on the deal's timeline
+    [(name, content)] = quote["files"]
+    assert quote["ENTITY_ID"] == deal["ID"] and name == f"quote-{order.number}.pdf" and content.startswith(b"%PDF-")
+
+
+async def test_the_quote_pdf_and_the_customers_documents_reach_the_deal_once_each(client, db, fake, workers,
+                                                                                  settings, tmp_path):
+    import hashlib
+    from decimal import Decimal
+
+    from portal.files.storage import build_storage
+    from portal.orders.services import LineDraft, OrderService, PricedCart
+    from tests.integration.test_order_documents import PDF, upload
+
+    assert (await register(client, COMPANY)).status_code == 303
+    drawing = tmp_path / "drawing.pdf"
+    drawing.write_bytes(PDF)
+    async with db() as session:
+        customer = await session.scalar(select(User).where(User.email == COMPANY["email"]))
+        orders = OrderService(session=session)
+        await orders.attach_document(None, customer, customer, "drawing", drawing, "чертёж.pdf",
+                                     hashlib.sha256(PDF).hexdigest(), build_storage(settings.storage))
+        cart = PricedCart([LineDraft("flange.step", 4, quoted_total=Decimal("8000.00"))], "v1", Decimal("0.20"))
+        order = await orders.place(customer, cart, {"delivery_address": "Moscow"}, "k1", "ru")
+        await session.commit()
+
+    # the worker dies after Bitrix24 took the first file, before the row is marked sent
+    doomed = workers.start(crash_on="deal:attach")
+    assert doomed.wait(timeout=60) == -signal.SIGKILL
+    assert fake.comments
+    workers.start()
+    await wait_until(lambda: all_sent(db), 60, workers, "the quote and the drawing attached")
+
+    later = PDF.replace(b"1 0 obj", b"1 0 obj % specification")  # the customer uploads after placing
+    assert (await upload(client, order, "specification.pdf", later)).status_code == 303
+    await wait_until(lambda: all_sent(db), 60, workers, "the later document attached")
+
+    [deal] = fake.entities("deal")
+    files = [file for comment in fake.comments.values() for file in comment["files"]]
+    assert sorted(name for name, _ in files) == sorted([f"quote-{order.number}.pdf", "чертёж.pdf", "specification.pdf"])
+    assert {comment["ENTITY_ID"] for comment in fake.comments.values()} == {deal["ID"]}
+    assert dict(files)["чертёж.pdf"] == PDF and dict(files)["specification.pdf"] == later
+    assert dict(files)[f"quote-{order.number}.pdf"].startswith(b"%PDF-")
 
 
 async def _is(read, wanted: str) -> bool:
