@@ -8,7 +8,7 @@ in the web process or the worker itself:
                                                                   PNG thumbnail, GLB
            ◀── AnalysisResult (plain data and the preview bytes) or AnalysisFailed ──
 
-The sandbox is started once per worker (`start()` at boot) and kept warm. Errors and findings
+The sandboxes are started once per worker (`start()` at boot) and kept warm. Errors and findings
 keep geometry's stable codes and params (`geometry.codes`); the portal words them by code.
 """
 
@@ -56,7 +56,9 @@ class AnalysisFailed(Exception):
 
 
 class ModelAnalyzer:
-    """A warm sandbox and the limits each model is read under.
+    """Two warm sandboxes and the limits each model is read under: one measures (the price waits
+    for it), the other draws the previews, so that drawing one file's pictures never holds up the
+    next file's price.
 
     `function` is what the child runs (geometry's pipeline); tests put a misbehaving reader
     in its place to show that a crash or a hang ends as a clean failure.
@@ -69,11 +71,10 @@ class ModelAnalyzer:
 
         self.function = function
         module = function.partition(":")[0]
-        self._sandbox = Sandbox(
-            memory_mb=memory_mb,
-            cpu_seconds=cpu_seconds,
-            wall_seconds=wall_seconds,
-            preload=DEFAULT_PRELOAD + ((module,) if module not in DEFAULT_PRELOAD else ()),
+        preload = DEFAULT_PRELOAD + ((module,) if module not in DEFAULT_PRELOAD else ())
+        self._measuring, self._drawing = (
+            Sandbox(memory_mb=memory_mb, cpu_seconds=cpu_seconds, wall_seconds=wall_seconds, preload=preload)
+            for _ in range(2)
         )
 
     @classmethod
@@ -81,11 +82,13 @@ class ModelAnalyzer:
         return cls(settings.memory_mb, settings.cpu_seconds, settings.wall_seconds)
 
     def start(self) -> None:
-        """Start the warm parent (a second or two: it imports OpenCASCADE once)."""
-        self._sandbox.start()
+        """Start the warm parents (a second or two each: they import OpenCASCADE once)."""
+        self._measuring.start()
+        self._drawing.start()
 
     def close(self) -> None:
-        self._sandbox.close()
+        self._measuring.close()
+        self._drawing.close()
 
     def analyze(self, path: Path, limits: Sequence[ProcessLimits], previews: bool = True) -> AnalysisResult:
         """Blocking: call it from a worker thread. Raises AnalysisFailed.
@@ -96,7 +99,8 @@ class ModelAnalyzer:
         with tempfile.TemporaryDirectory(prefix="previews-", dir=path.parent) as out_dir:
             options = {} if previews else {"png": False, "glb": False, "thickness_glb": False}
             try:
-                report = self._sandbox.run(self.function, os.fspath(path), out_dir, limits=tuple(limits), **options)
+                sandbox = self._drawing if previews else self._measuring
+                report = sandbox.run(self.function, os.fspath(path), out_dir, limits=tuple(limits), **options)
             except GeometryError as error:
                 raise AnalysisFailed.of(error) from None
             except OSError as exc:  # the pipes to the warm parent: the machine, not the file
