@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from geometry.model import Analysis, ProcessLimits
 from geometry.pricing.engine import (
@@ -65,7 +65,8 @@ def quote(part: Part | Analysis, card: RateCard, options: QuoteOptions) -> Quote
 
 def default_rate_card_text() -> str:
     """The default rate card as TOML text: the portal's first editable copy."""
-    return resources.files("geometry.pricing").joinpath("default_rates.toml").read_text("utf-8")
+    # beside this file (importlib.resources would import tempfile, random and zipfile as well)
+    return Path(__file__).with_name("default_rates.toml").read_text("utf-8")
 
 
 @cache
