@@ -34,10 +34,12 @@ from portal.core.templates import TEMPLATES_DIR, template_config
 from portal.crm import deps as crm_deps
 from portal.crm.controllers import BitrixEventsController, CrmAdminController
 from portal.db.config import CommitBeforeSessionWrite
+from portal.db.engine import create_sessionmaker
 from portal.db.models import KeyValueItem
 from portal.files import deps as files_deps
 from portal.files.catalogue import TEMPLATE_GLOBALS as FILE_TEXTS
 from portal.files.controllers import FileController
+from portal.files.status_watch import StatusWatch
 from portal.files.storage import build_storage
 from portal.leads import deps as leads_deps
 from portal.leads.controllers import CallRequestController, LeadAdminController
@@ -131,7 +133,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
              "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService(),
-             "quote_panels": RenderedPanels()}
+             "quote_panels": RenderedPanels(),
+             "status_watch": StatusWatch(create_sessionmaker(db_config.get_engine()))}
         ),
         on_startup=[start_schedule],
         on_shutdown=[close_connections],

@@ -19,6 +19,7 @@ from portal.core.security import client_address
 from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.guards import can_change, ensure_visitor_key, viewer_of
 from portal.files.services import ModelFileService, analysis_job_id
+from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage, model_key
 from portal.files.throttle import UploadThrottle
 from portal.files.uploads import UploadRefused, received_files
@@ -149,6 +150,7 @@ class FileController(Controller):
         files: ModelFileService,
         rate_cards: RateCardService,
         quotes: QuoteService,
+        status_watch: StatusWatch,
         file_id: UUID,
     ) -> Template:
         """Polled while the file is analysed (each poll waits up to a second for news, so the price
@@ -156,7 +158,7 @@ class FileController(Controller):
         viewer = viewer_of(request)
         file = await files.get_visible_or_404(file_id, viewer)
         if not file.is_final and wants_fragment(request):
-            file = await files.next_state(file, within_seconds=POLL_WAIT_SECONDS)
+            file = await files.next_state(file, status_watch, POLL_WAIT_SECONDS)
         panel = None
         if file.status == "ready":
             panel = await quote_panel(file, None, await rate_cards.current(), quotes, files.repository.session)

@@ -11,12 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.throttle import DatabaseAttemptCounter, RedisAttemptCounter
 from portal.config import Settings
 from portal.files.services import ModelFileService
+from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage
 from portal.files.throttle import UploadThrottle
 
 
 def provide_storage(state: State) -> Storage:
     return state.storage
+
+
+def provide_status_watch(state: State) -> StatusWatch:
+    return state.status_watch
 
 
 def provide_upload_throttle(settings: Settings, redis: Redis | None, db_session: AsyncSession) -> UploadThrottle:
@@ -28,5 +33,6 @@ def provide_upload_throttle(settings: Settings, redis: Redis | None, db_session:
 dependencies = {
     "files": create_service_provider(ModelFileService),
     "storage": Provide(provide_storage, sync_to_thread=False),
+    "status_watch": Provide(provide_status_watch, sync_to_thread=False),
     "upload_throttle": Provide(provide_upload_throttle, sync_to_thread=False),
 }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from portal.core.paging import Page, limit_offset
 from portal.db.models import ModelFile, RateCardVersion, User
 from portal.files.analysis import AnalysisResult, check_type
 from portal.files.guards import Viewer, can_see
+from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage, model_key, preview_key
 
 MAX_NAME = 255
@@ -113,19 +113,15 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         ).where(ModelFile.id == file_id)
         return (await self.repository.session.execute(query)).first()
 
-    async def next_state(self, file: ModelFile, within_seconds: float, step_seconds: float = 0.1) -> ModelFile:
+    async def next_state(self, file: ModelFile, watch: StatusWatch, within_seconds: float) -> ModelFile:
         """The file as soon as its analysis moves on, or as it is after `within_seconds`: a status
         poll answers with the news at once rather than on its next tick. No database connection
         is held while waiting. Raises NotFoundException when the file is deleted meanwhile."""
         session = self.repository.session
-        deadline = time.monotonic() + within_seconds
-        status = file.status
-        while status == file.status and time.monotonic() < deadline:
-            await session.commit()  # nothing written: this only gives the connection back
-            await anyio.sleep(step_seconds)
-            status = await session.scalar(select(ModelFile.status).where(ModelFile.id == file.id))
-            if status is None:
-                raise NotFoundException()
+        await session.commit()  # nothing written: this only gives the connection back
+        status = await watch.next_status(file.id, file.status, within_seconds)
+        if status is None:
+            raise NotFoundException()
         if status != file.status:
             await session.refresh(file)
         return file
