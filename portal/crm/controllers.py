@@ -11,7 +11,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
-from sqlalchemy import exists, select
 
 from portal.accounts.guards import requires_staff
 from portal.config import Settings
@@ -20,9 +19,8 @@ from portal.core.i18n import N_
 from portal.core.paging import Page, PageNumber
 from portal.core.queue import JobQueue
 from portal.core.templates import redirect_to, render
-from portal.crm.deals import record_pull
-from portal.crm.outbox import DEAL, OPEN, PULL, SYNC_STATUSES, SyncQueueService, kick
-from portal.db.models import BitrixSyncRow
+from portal.crm.deals import record_pull_once
+from portal.crm.outbox import SYNC_STATUSES, SyncQueueService, kick
 
 logger = logging.getLogger("portal.crm")
 PER_PAGE = 50
@@ -84,12 +82,7 @@ class BitrixEventsController(Controller):
         deal_id = str(data.get("data[FIELDS][ID]") or "")
         if event not in DEAL_EVENTS or not deal_id.isdigit():
             return Response({"ok": True, "ignored": event})
-        db = sync_queue.repository.session
-        waiting = await db.scalar(select(exists().where(
-            BitrixSyncRow.entity_type == DEAL, BitrixSyncRow.action == PULL, BitrixSyncRow.bitrix_id == deal_id,
-            BitrixSyncRow.status.in_(OPEN), BitrixSyncRow.attempts == 0)))
-        if not waiting:  # a burst of events for one deal needs one fetch
-            row = record_pull(db, deal_id)
-            await db.commit()
+        row = await record_pull_once(sync_queue.repository.session, deal_id)
+        if row is not None:
             await kick(queue, settings.bitrix.enabled, [row.id])
         return Response({"ok": True})

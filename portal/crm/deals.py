@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.config import BitrixSettings
 from portal.crm.client import Bitrix24Client, InvalidRequest, RetryableError
 from portal.crm.mapping import deal_fields, is_invoice_stage, order_status_for_stage, product_rows
-from portal.crm.outbox import ATTACH, DEAL, INVOICE, PULL, record
+from portal.crm.outbox import ATTACH, DEAL, INVOICE, OPEN, PULL, record
 from portal.db.models import BitrixSyncRow
 
 
@@ -133,6 +135,32 @@ async def attach_to_deal(client: Bitrix24Client, deal_id: str, document_id: str,
 def record_pull(session: AsyncSession, deal_id: str) -> BitrixSyncRow:
     """An event said the deal changed: fetch it later (the event itself carries only the id)."""
     return record(session, DEAL, "", {"event": "ONCRMDEALUPDATE"}, action=PULL, bitrix_id=str(deal_id))
+
+
+async def record_pull_once(session: AsyncSession, deal_id: str) -> BitrixSyncRow | None:
+    """`record_pull`, committed, unless a fetch of the deal waits already (a burst of events for
+    one deal needs one fetch): then nothing is written and None is returned.
+
+    Atomic across requests and processes: the row is written first and the waiting ones counted
+    after it, in the same transaction. SQLite lets one writer at a time; PostgreSQL's transactions
+    first take an advisory lock on the deal, so the next one counts after this one commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(_pull_lock_key(deal_id))))
+    row = record_pull(session, deal_id)
+    await session.flush()
+    waiting = await session.scalar(select(func.count()).select_from(BitrixSyncRow).where(
+        BitrixSyncRow.entity_type == DEAL, BitrixSyncRow.action == PULL, BitrixSyncRow.bitrix_id == str(deal_id),
+        BitrixSyncRow.status.in_(OPEN), BitrixSyncRow.attempts == 0))
+    if waiting > 1:
+        await session.rollback()
+        return None
+    await session.commit()
+    return row
+
+
+def _pull_lock_key(deal_id: str) -> int:
+    digest = hashlib.sha256(f"bitrix-pull:{deal_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)  # PostgreSQL's advisory locks take a bigint
 
 
 def record_invoice_fetch(session: AsyncSession, order_id: str, deal_id: str) -> BitrixSyncRow:
