@@ -43,6 +43,19 @@ REASONS = {
     "material_class": N_("only for %(classes)s"),
 }
 
+MATERIAL_CLASSES = {
+    "aluminium": N_("aluminium"),
+    "brass": N_("brass"),
+    "composite": N_("composites"),
+    "elastomer": N_("elastomers"),
+    "nylon": N_("nylon"),
+    "plastic": N_("plastics"),
+    "resin": N_("resins"),
+    "stainless_steel": N_("stainless steel"),
+    "steel": N_("steel"),
+    "titanium": N_("titanium"),
+}
+
 REVIEW_REASONS = {"too_large_for_all": N_("The part is too large for every process we offer.")}
 
 
@@ -113,7 +126,12 @@ def suggestion_label(suggestion: Any, quote: Any, card: Any) -> str:
 
 def reason_text(choice: Any) -> str:
     template = REASONS.get(choice.disabled_reason or "")
-    return gettext(template) % choice.reason_args if template else ""
+    if not template:
+        return ""
+    args = dict(choice.reason_args)
+    if "classes" in args:  # material class codes from the rate card, named in the reader's language
+        args["classes"] = ", ".join(gettext(MATERIAL_CLASSES.get(c, c)) for c in args["classes"])
+    return gettext(template) % args
 
 
 def review_reason_text(outcome: Any, card: Any) -> str:

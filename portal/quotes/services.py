@@ -315,7 +315,7 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
         if process.id not in f.processes:
             reason, args = "not_offered", offered_for
         elif f.material_classes and material.material_class not in f.material_classes:
-            reason, args = "material_class", {"classes": ", ".join(f.material_classes)}
+            reason, args = "material_class", {"classes": tuple(f.material_classes)}
         finishes.append(Choice(f.id, local_name(f), reason, args))
     finish_id = wanted.get("finish") or None
     if not any(c.value == finish_id and c.disabled_reason is None for c in finishes if c.value):

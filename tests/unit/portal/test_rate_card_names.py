@@ -10,7 +10,8 @@ from geometry.pricing import Part, QuoteOptions, load_rate_card, quote
 from portal.core.i18n import current_language
 from portal.orders.cart import option_names, quote_lines
 from portal.orders.labels import options_summary, price_line_label
-from portal.quotes.services import default_card_data, with_russian_names
+from portal.quotes.labels import reason_text
+from portal.quotes.services import build_form, default_card_data, with_russian_names
 
 
 @contextmanager
@@ -67,3 +68,14 @@ def test_a_card_saved_before_the_russian_names_gets_the_built_in_ones() -> None:
     assert card.lead_times[0].name_ru == "Эконом"
     assert card.process("sla").name_ru == ""
     assert "name_ru" not in old["processes"]["fdm"]  # the saved data is left as it was
+
+
+def test_a_finish_kept_for_other_materials_names_them_in_the_readers_language() -> None:
+    card = load_rate_card(default_card_data())
+    part = Part(volume_mm3=Decimal(6000), area_mm2=Decimal(2200), bbox_mm=(Decimal(10), Decimal(20), Decimal(30)))
+    form = build_form(part, card, {"process": "cnc_milling", "material": "al_6061"})
+    zinc = next(choice for choice in form.finishes if choice.value == "zinc_plate")
+    with language("ru"):
+        assert reason_text(zinc) == "только для: сталь"
+    with language("en"):
+        assert reason_text(zinc) == "only for steel"
