@@ -144,3 +144,25 @@ def test_header_footer_and_buttons_keep_apart_on_a_phone(new_context, server, la
         assert gap >= 6, f"buttons {gap}px apart"
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+def test_the_files_list_and_the_crm_queue_fit_a_phone(new_context, server, tmp_path) -> None:
+    from tests.e2e.test_orders_e2e import box
+
+    context = new_context(**PHONE)
+    page = context.new_page()
+    register_individual(page, unique_email("phonefiles"))
+    page.goto("/")
+    page.get_by_test_id("upload-input").set_input_files(str(box(tmp_path / "bracket-left.stl", (30.0, 20.0, 10.0))))
+    expect(page).to_have_url(re.compile(r"/files/[0-9a-f-]{36}$"), timeout=30_000)
+    page.goto("/files")
+    name = page.get_by_test_id("file-row").get_by_role("link", name="bracket-left.stl")
+    expect(name).to_be_visible()
+    assert name.bounding_box()["height"] < 80, "the file name is squeezed into a narrow column"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+    staff = new_context(**PHONE).new_page()
+    log_in(staff, ADMIN_EMAIL, ADMIN_PASSWORD)
+    for path in ("/files", "/admin/crm"):
+        staff.goto(path)
+        assert staff.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, path
