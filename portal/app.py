@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from portal.accounts import deps as accounts_deps
 from portal.accounts.admin import UserAdminController
 from portal.accounts.controllers import AccountController
-from portal.accounts.middleware import CurrentUserMiddleware
+from portal.accounts.middleware import CurrentUserMiddleware, VisitorLookup
 from portal.accounts.passwords import Passwords
 from portal.accounts.reset import PasswordResetController
 from portal.commands import PortalCommands
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     redis = Redis.from_url(settings.redis.url) if settings.redis.url else None
     queue = JobQueue(settings)
     csrf_config = settings.server.get_config()
+    session_config = settings.session.get_config()
 
     if redis is not None:
         session_store = RedisStore(redis, namespace="sessions", handle_client_shutdown=False)
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RequestIdMiddleware,
             DefineMiddleware(SecurityMiddleware, allowed_hosts=settings.server.allowed_hosts),
             LanguageMiddleware,
-            settings.session.get_config().middleware,
+            session_config.middleware,
             DefineMiddleware(CurrentUserMiddleware, db_config=db_config),
             DefineMiddleware(SessionCsrfMiddleware, config=csrf_config),
             DefineMiddleware(CommitBeforeSessionWrite, config=db_config),
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
              "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService(),
              "quote_panels": RenderedPanels(),
+             "visitor_lookup": VisitorLookup(db_config, session_config, csrf_config.cookie_name),
              "status_watch": StatusWatch(create_sessionmaker(db_config.get_engine()))}
         ),
         on_startup=[start_schedule],

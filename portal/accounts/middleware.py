@@ -6,7 +6,10 @@ import time
 import uuid
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionConfig
 
+from portal.core.csrf import adopt_csrf_cookie
 from portal.db.models import User
 
 SEEN_EVERY = 60  # seconds: how often the idle timer moves at most (each move writes the session)
@@ -53,3 +56,20 @@ class CurrentUserMiddleware:
         if now - float(session.get("seen_at", 0)) >= min(SEEN_EVERY, timeouts.idle_timeout / 10):
             session["seen_at"] = now
         return user
+
+
+class VisitorLookup:
+    """For a request the router answered itself (an unknown address or method), no middleware has
+    run: its error page would show a logged-in visitor as logged out, with a dead logout form.
+    This reads the session and the user for that page, and writes nothing back."""
+
+    def __init__(self, db_config: SQLAlchemyAsyncConfig, session_config: ServerSideSessionConfig,
+                 csrf_cookie: str) -> None:
+        self.users = CurrentUserMiddleware(None, db_config)
+        self.sessions = session_config._backend_class(config=session_config)
+        self.csrf_cookie = csrf_cookie
+
+    async def __call__(self, scope) -> None:
+        scope["session"] = await self.sessions.load_from_connection(ASGIConnection(scope))
+        scope["user"] = await self.users._user_of(scope)
+        adopt_csrf_cookie(scope, self.csrf_cookie)

@@ -44,6 +44,16 @@ def renew_csrf_token(connection: ASGIConnection) -> None:
     ScopeState.from_scope(connection.scope).csrf_token = token  # for a page rendered now
 
 
+def adopt_csrf_cookie(scope, cookie_name: str) -> None:
+    """A page rendered without the CSRF middleware (an error the router answers) carries the
+    session's own token, so that its forms (log out, language) still work."""
+    session = scope.get("session")
+    bound = session.get(SESSION_KEY) if isinstance(session, dict) else None
+    cookie = _cookie(scope, cookie_name)
+    if bound is not None and cookie is not None and compare_digest(_digest(cookie), bound):
+        ScopeState.from_scope(scope).csrf_token = cookie
+
+
 class SessionCsrfMiddleware:
     def __init__(self, app, config: CSRFConfig) -> None:
         self.app = app

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from advanced_alchemy.exceptions import NotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar_htmx import HTMXRequest
 
@@ -42,6 +42,22 @@ def _speak_the_visitors_language(request: Request) -> None:
     current_language.set(language)
 
 
+class _ErrorPage(Template):
+    """An error page that first looks up who is logged in when no middleware did (the router's
+    own 404 and 405): an exception handler cannot wait, the response it returns can."""
+
+    def to_asgi_response(self, app, request, **kwargs):  # type: ignore[override]
+        render = super().to_asgi_response
+        look_up = request.app.state.get("visitor_lookup")
+
+        async def answer(scope, receive, send) -> None:
+            if look_up is not None and "user" not in scope:
+                await look_up(scope)
+            await render(app, request, **kwargs)(scope, receive, send)
+
+        return answer
+
+
 def error_page(request: Request, status_code: int) -> Response:
     _speak_the_visitors_language(request)
     title, detail = MESSAGES.get(status_code, MESSAGES[400 if status_code < 500 else 500])
@@ -50,6 +66,7 @@ def error_page(request: Request, status_code: int) -> Response:
         "errors/error.html",
         fragment="errors/_error.html",
         status_code=status_code,
+        response_class=_ErrorPage,
         title=gettext(title),
         detail=gettext(detail),
     )

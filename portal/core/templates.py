@@ -83,13 +83,14 @@ def render(
     page_template: str,
     fragment: str | None = None,
     status_code: int = 200,
+    response_class: type[Template] = Template,
     **context: Any,
 ) -> Template:
     """Render the page, or only its fragment for an htmx request."""
     name = fragment if fragment and wants_fragment(request) else page_template
     context.setdefault("language", current_language.get())
     # one address answers a page or a fragment: caches (and the back button) must tell them apart
-    return Template(template_name=name, context=context, status_code=status_code, headers={"Vary": "HX-Request"})
+    return response_class(template_name=name, context=context, status_code=status_code, headers={"Vary": "HX-Request"})
 
 
 def render_html(request: HTMXRequest, template_name: str, **context: Any) -> str:

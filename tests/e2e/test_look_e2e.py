@@ -166,3 +166,19 @@ def test_the_files_list_and_the_crm_queue_fit_a_phone(new_context, server, tmp_p
     for path in ("/files", "/admin/crm"):
         staff.goto(path)
         assert staff.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, path
+
+
+def test_an_error_page_the_router_answers_keeps_the_visitor_logged_in(page: Page) -> None:
+    log_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/admin/users$"))
+    nav = page.get_by_role("navigation", name="Main")
+    for path, status, heading in (("/files/not-a-file", 404, "Page not found"), ("/logout", 405, "Not allowed")):
+        response = page.goto(path)
+        assert response is not None and response.status == status
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        expect(nav.get_by_role("link", name="Users")).to_be_visible()  # the staff header, not "Log in"
+        expect(nav.get_by_role("link", name="Log in")).to_have_count(0)
+    nav.get_by_role("button", name="Log out").click()  # its form works from the error page too
+    expect(nav.get_by_role("link", name="Log in")).to_be_visible()
+    page.goto("/admin/users")
+    expect(page).to_have_url(re.compile(r"/login"))
