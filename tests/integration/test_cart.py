@@ -7,6 +7,7 @@ import asyncio
 import re
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.db.models import CartItem, Document, Order
@@ -86,6 +87,7 @@ async def test_a_multi_part_cart_becomes_one_order_with_frozen_lines(client, set
     assert "drawing.pdf" in page.text and "PO-2026-17" in page.text
 
 
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_a_double_click_on_place_order_gives_one_order(client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
     file_id = await ready_file(client, settings, tmp_path, "part.stl")

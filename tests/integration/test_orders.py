@@ -87,6 +87,7 @@ async def test_the_same_submit_key_twice_gives_one_order(client, db) -> None:
     assert await count(db, Order) == 1
 
 
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_twenty_simultaneous_submits_of_one_form_place_one_order(client, db) -> None:
     await register(client, COMPANY)
     key = secrets.token_urlsafe(24)
@@ -96,6 +97,7 @@ async def test_twenty_simultaneous_submits_of_one_form_place_one_order(client, d
     assert await count(db, OrderEvent, OrderEvent.kind == "placed") == 1
 
 
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_simultaneous_orders_get_distinct_numbers(client, db) -> None:
     await register(client, COMPANY)
     orders = await asyncio.gather(*(place_order(db) for _ in range(20)))
@@ -168,6 +170,7 @@ async def test_two_staff_on_the_same_page_one_wins_and_the_other_is_told(client,
     assert saved.status == "in_review" and saved.version == 2
 
 
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_twenty_simultaneous_status_changes_one_wins(client, db) -> None:
     await register(client, COMPANY)
     order = await place_order(db)
