@@ -59,6 +59,9 @@ class FileController(Controller):
             demos=await files.demo_files(),
             recent=recent,
             limits=settings.uploads,
+            # A new visitor's first upload gives their session its key: the page's script sends
+            # that one alone, or files sent at once would each start a session of their own.
+            first_alone=viewer.user is None and viewer.visitor_key is None,
         )
 
     @post("/files", name="file_upload", request_max_body_size=20 * 100 * MB + FORM_OVERHEAD)

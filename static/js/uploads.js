@@ -78,6 +78,7 @@
       row(list, form.dataset.tooMany).item.classList.add("error");
       return;
     }
+    var first = null;
     var jobs = files.map(function (file) {
       var view = row(list, file.name);
       if (file.size > maxBytes) {
@@ -85,7 +86,16 @@
         view.note.textContent = format(form.dataset.tooLarge, { name: file.name, limit: Math.round(maxBytes / 1048576) });
         return Promise.resolve(null);
       }
-      return send(form, file, view);
+      if (form.dataset.firstAlone === undefined) { return send(form, file, view); }
+      // A new visitor: the first answer gives the session its key, the other files wait for it.
+      if (first === null) {
+        first = send(form, file, view).then(function (created) {
+          delete form.dataset.firstAlone;
+          return created;
+        });
+        return first;
+      }
+      return first.then(function () { return send(form, file, view); });
     });
     Promise.all(jobs).then(function (created) {
       var ok = created.filter(Boolean);

@@ -140,3 +140,19 @@ def test_an_upload_without_javascript(browser, server, step_part) -> None:
     assert page.get_by_label("Quantity").input_value() == "7"
     assert price_of(page) != first
     page.context.close()
+
+
+def test_a_new_visitor_dropping_several_files_keeps_them_all(page, tmp_path) -> None:
+    """The page sends one request per file: a new visitor's first one alone (its answer gives the
+    session the visitor's key), then the rest at once. Every file is the visitor's afterwards."""
+    names = [f"part-{secrets.token_hex(3)}.stl" for _ in range(4)]
+    paths = []
+    for name in names:
+        (tmp_path / name).write_bytes(b"not a model at all")  # refused by content at once
+        paths.append(str(tmp_path / name))
+    page.goto("/")
+    page.get_by_test_id("upload-input").set_input_files(paths)
+    expect(page.locator(".upload-item.done")).to_have_count(len(names))
+    page.goto("/files")
+    for name in names:
+        expect(page.get_by_test_id("file-row").filter(has_text=name)).to_be_visible()
