@@ -78,6 +78,15 @@ def _cookie_value(header: str, name: str) -> str | None:
     return None
 
 
+def local_number(text: object) -> str:
+    """A number written the reader's way: in Russian "1 500,5", where English writes "1,500.5"
+    (a Russian reader takes "3,000" for three)."""
+    text = str(text)
+    if current_language.get() != "ru":
+        return text
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
 def local_name(entry) -> str:
     """A rate-card entry's name in the current language (`name_ru` on Russian pages, when set)."""
     return getattr(entry, f"name_{current_language.get()}", "") or entry.name

@@ -19,7 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from portal import __version__
 from portal.core.flash import pop_flashes
-from portal.core.i18n import LANGUAGES, current_language, gettext, ngettext
+from portal.core.i18n import LANGUAGES, current_language, gettext, local_number, ngettext
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -65,6 +65,7 @@ def build_environment(auto_reload: bool = False) -> Environment:
         languages=LANGUAGES,
     )
     env.filters["localdate"] = localdate
+    env.filters["local_number"] = local_number
     return env
 
 

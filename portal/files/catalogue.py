@@ -8,9 +8,10 @@ the code and filled with the stored params. A test keeps this list and the libra
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from portal.core.i18n import N_, gettext, local_name
+from portal.core.i18n import N_, gettext, local_name, local_number
 
 TEXTS = {
     "not_found": N_("The file {name} does not exist."),
@@ -76,6 +77,33 @@ class _Params(dict):
         return "?"
 
 
+class _Float(float):
+    """A float param whose format spec ("{x:,.1f}") writes it the reader's way."""
+
+    def __format__(self, spec: str) -> str:
+        return local_number(format(float(self), spec))
+
+
+class _Int(int):
+    def __format__(self, spec: str) -> str:
+        return local_number(format(int(self), spec))
+
+
+SIZE_TEXT = re.compile(r"^[\d.,]+( × [\d.,]+)*$")  # sizes the geometry library wrote out ("3,000 × 20.5")
+
+
+def _local(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return _Int(value)
+    if isinstance(value, float):
+        return _Float(value)
+    if isinstance(value, str) and SIZE_TEXT.match(value):
+        return local_number(value)
+    return value
+
+
 def text_of(code: str | None, params: dict[str, Any] | None, fallback: str | None = None, card: Any = None) -> str:
     """The message for `code` in the current language, filled with `params`.
 
@@ -84,7 +112,7 @@ def text_of(code: str | None, params: dict[str, Any] | None, fallback: str | Non
     template = TEXTS.get(code or "")
     if template is None:
         return fallback or gettext(TEXTS["unreadable"])
-    values = _Params(params or {})
+    values = _Params({key: _local(value) for key, value in (params or {}).items()})
     process_id = values.get("process")
     if card is not None and isinstance(process_id, str):
         process = card.process(process_id)
