@@ -52,6 +52,18 @@ def panel_key(request: HTMXRequest, file_id: UUID, changed_at: Any, card_key: An
     return (file_id, changed_at, card_key, options, current_language.get(), request.user is not None, date.today())
 
 
+def priced_as_asked(panel: Any, wanted: dict | None) -> bool:
+    """Whether the panel used every option the request asked for. Only such a panel is kept:
+    options it had to correct or ignore (a typo, a value no form sends, a 20 KB string) would each
+    make an entry of their own, holding a copy of the same panel and filling memory."""
+    if panel.outcome.quote is None:  # a review's answer changes no key
+        return False
+    if wanted is None:
+        return True
+    used = {**panel.form.as_dict(), "units": panel.units}
+    return all(value == "" or (key in used and str(used[key]) == value) for key, value in wanted.items())
+
+
 def panel_response(html: str) -> Response:
     return Response(html, media_type=MediaType.HTML, headers={"Vary": "HX-Request"})
 
@@ -90,7 +102,7 @@ class QuoteController(Controller):
         current = await rate_cards.current()
         panel = await quote_panel(file, wanted, current, quotes, files.repository.session)
         html = render_html(request, "quotes/_quote.html", panel=panel)
-        if panel.outcome.quote is not None:  # a review's answer changes no key: not kept
+        if priced_as_asked(panel, wanted):
             key = panel_key(request, file.id, file.updated_at, current.key, wanted)
             quote_panels.put(key, html, csrf_token_of(request))
         return panel_response(html)

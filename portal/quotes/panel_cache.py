@@ -57,6 +57,9 @@ class RenderedPanels:
     def forget_stamps(self) -> None:
         self._stamps.clear()
 
+    def __len__(self) -> int:
+        return len(self._html)
+
 
 @event.listens_for(Session, "after_flush")
 def _note_flushed_changes(session: Session, _context: Any) -> None:

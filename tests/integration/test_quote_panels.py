@@ -4,12 +4,15 @@ token, only people who may see the file get it, and a change shows at once."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
+from portal.app import create_app
 from portal.db.models import ModelFile
 from tests.integration.conftest import CSRF_META, register
+from tests.integration.test_bursts import at_once, browsers
 from tests.integration.test_quotes import SIZE, post_quote, ready_file, total
 
 OPTIONS = "process=cnc_milling&material=al_6061&quantity=10"
@@ -77,3 +80,37 @@ async def test_a_kept_panel_follows_the_language_units_and_deletion(client, sett
     deleted = await client.post(f"/files/{file_id}/delete", data={"_csrf_token": token}, follow_redirects=False)
     assert deleted.status_code in (200, 303)
     assert (await fragment(client, file_id, "")).status_code == 404
+
+
+async def test_a_burst_of_visitors_languages_and_options_each_get_their_own_token(client, settings, db,
+                                                                                   tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    await make_demo(db, file_id)
+    async with browsers(create_app(settings), 30) as visitors:
+        tokens = [await visitor_token(visitor) for visitor in visitors]
+        for n, visitor in enumerate(visitors):
+            visitor.cookies.set("lang", ("ru", "en")[n % 2])
+        for round_ in range(2):  # rendered, then kept
+            answers = await at_once(*(
+                fragment(visitor, file_id, f"process=cnc_milling&material=al_6061&quantity={(1, 5, 10)[n % 3]}")
+                for n, visitor in enumerate(visitors)
+            ))
+            assert Counter(answer.status_code for answer in answers) == {200: 30}, round_
+            for n, (token, answer) in enumerate(zip(tokens, answers, strict=True)):
+                assert set(FORM_TOKEN.findall(answer.text)) == {token}
+                assert ("Размер" in answer.text) == (n % 2 == 0)
+            assert len({total(answer.text) for answer in answers}) == 3
+
+
+async def test_options_no_form_sends_do_not_fill_the_kept_panels(client, settings, db, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    await make_demo(db, file_id)
+    await visitor_token(client)
+    assert (await fragment(client, file_id)).status_code == 200
+    kept = len(client.app.state.quote_panels)
+    for n in range(20):
+        junk = "x" * 5000 + str(n)
+        for field in ("process", "material", "finish", "tolerance", "lead_time", "quantity", "units"):
+            answer = await fragment(client, file_id, f"{OPTIONS}&{field}={junk}")
+            assert answer.status_code == 200
+    assert len(client.app.state.quote_panels) == kept
