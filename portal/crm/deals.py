@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,6 +22,7 @@ from portal.crm.client import Bitrix24Client, InvalidRequest, RetryableError
 from portal.crm.mapping import deal_fields, is_invoice_stage, order_status_for_stage, product_rows
 from portal.crm.outbox import ATTACH, DEAL, INVOICE, OPEN, PULL, record
 from portal.db.models import BitrixSyncRow
+from portal.db.turns import take_turns
 
 
 class OrderSide(Protocol):
@@ -141,11 +141,8 @@ async def record_pull_once(session: AsyncSession, deal_id: str) -> BitrixSyncRow
     """`record_pull`, committed, unless a fetch of the deal waits already (a burst of events for
     one deal needs one fetch): then nothing is written and None is returned.
 
-    Atomic across requests and processes: the row is written first and the waiting ones counted
-    after it, in the same transaction. SQLite lets one writer at a time; PostgreSQL's transactions
-    first take an advisory lock on the deal, so the next one counts after this one commits."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(_pull_lock_key(deal_id))))
+    Atomic across requests and processes: written first, then counted (see `take_turns`)."""
+    await take_turns(session, f"bitrix-pull:{deal_id}")
     row = record_pull(session, deal_id)
     await session.flush()
     waiting = await session.scalar(select(func.count()).select_from(BitrixSyncRow).where(
@@ -156,11 +153,6 @@ async def record_pull_once(session: AsyncSession, deal_id: str) -> BitrixSyncRow
         return None
     await session.commit()
     return row
-
-
-def _pull_lock_key(deal_id: str) -> int:
-    digest = hashlib.sha256(f"bitrix-pull:{deal_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)  # PostgreSQL's advisory locks take a bigint
 
 
 def record_invoice_fetch(session: AsyncSession, order_id: str, deal_id: str) -> BitrixSyncRow:

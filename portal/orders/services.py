@@ -32,6 +32,7 @@ from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
 from portal.crm.orders import record_document, record_order, record_quote
 from portal.db.models import Document, Notification, Order, OrderEvent, OrderLine, User
+from portal.db.turns import take_turns
 from portal.files.storage import Storage
 from portal.orders.documents import check_document
 from portal.orders.guards import can_see_document, can_see_order
@@ -344,6 +345,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         checked = await anyio.to_thread.run_sync(check_document, path, name)
         count = select(func.count()).select_from(Document).where(Document.owner_id == owner.id)
         count = count.where(Document.order_id == order.id if order else Document.order_id.is_(None))
+        await take_turns(self._db, f"documents:{owner.id}:{order.id if order else 'cart'}")
         if (await self._db.scalar(count) or 0) >= MAX_DOCUMENTS:
             raise FieldError("document", TOO_MANY_DOCUMENTS)
         key = document_key(sha256)
@@ -359,7 +361,11 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             sha256=sha256,
             storage_key=key,
         )
-        self._db.add(document)
+        async with self._db.begin_nested():  # a refusal takes back this document only
+            self._db.add(document)
+            await self._db.flush()
+            if await self._db.scalar(count) > MAX_DOCUMENTS:  # counted again after the write: see take_turns
+                raise FieldError("document", TOO_MANY_DOCUMENTS)
         if order is not None:
             self._event(order, "document", actor=uploader, note=checked.name, document_kind=kind)
         await self._db.flush()
