@@ -24,7 +24,7 @@ from portal.files.guards import can_change, can_see, viewer_of
 from portal.files.services import ModelFileService
 from portal.quotes.panel_cache import RenderedPanels
 from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries, removable
-from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of
+from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of, group_title
 from portal.quotes.reviews import ReviewService
 from portal.quotes.services import CurrentCard, QuoteService, RateCardService
 from portal.quotes.views import quote_panel
@@ -200,6 +200,7 @@ def rate_card_page(
         sections=fields_of(current.data, typed), section_names=SECTIONS,
         new_entries=new_entries(current.data, values), removable=removable(current.data), removed=removed or [],
         current=current, history=history, errors=errors or {}, general_error=general_error,
+        group_title=lambda group: group_title(current.data, group),
     )
 
 

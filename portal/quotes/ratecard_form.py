@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from portal.core.i18n import N_
+from portal.core.i18n import N_, current_language
 
 INTEGER_KEYS = {"days", "quantity", "extra_days"}
 LIST_KEYS = {"envelope_mm", "processes", "material_classes"}
@@ -102,6 +102,22 @@ def fields_of(data: dict[str, Any], values: dict[str, str] | None = None) -> dic
         group = key.rsplit(".", 1)[0] if section else ""
         sections[section].append(Field(key, LABELS.get(_last(key), _last(key)), shown, group))
     return sections
+
+
+def group_title(data: dict[str, Any], group: str) -> str:
+    """An entry's heading in the editor: its name and its process's, in the reader's language
+    ("CNC milling (3-axis) · Aluminium 6061-T6"); its path where nothing on it has a name."""
+    names, node = [], data
+    for step in re.findall(r"[^.\[\]]+|\[\d+\]", group):
+        if isinstance(node, list) and step.startswith("["):
+            node = node[int(step[1:-1])] if int(step[1:-1]) < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(step)
+        else:
+            node = None
+        if isinstance(node, dict) and node.get("name"):
+            names.append(node.get(f"name_{current_language.get()}") or node["name"])
+    return " · ".join(str(name) for name in names) or " · ".join(group.split(".")[1:]) or group
 
 
 def data_from_form(form: dict[str, Any], template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

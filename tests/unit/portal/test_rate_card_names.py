@@ -11,6 +11,7 @@ from portal.core.i18n import current_language
 from portal.orders.cart import option_names, quote_lines
 from portal.orders.labels import options_summary, price_line_label
 from portal.quotes.labels import reason_text
+from portal.quotes.ratecard_form import group_title
 from portal.quotes.services import build_form, default_card_data, with_russian_names
 
 
@@ -79,3 +80,13 @@ def test_a_finish_kept_for_other_materials_names_them_in_the_readers_language() 
         assert reason_text(zinc) == "только для: сталь"
     with language("en"):
         assert reason_text(zinc) == "only for steel"
+
+
+def test_the_rate_card_editor_heads_each_entry_with_its_names() -> None:
+    data = default_card_data()
+    with language("ru"):
+        assert group_title(data, "processes.cnc_milling.materials.al_6061") == (
+            "Фрезерование с ЧПУ (3 оси) · Алюминий АД33 (6061-T6)")
+    with language("en"):
+        assert group_title(data, "processes.cnc_milling") == "CNC milling (3-axis)"
+        assert group_title(data, "quantity_breaks[0]") == "quantity_breaks[0]"  # nothing named: its path, as before
