@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.e2e.test_accounts_e2e import log_in, register_individual, unique_email
+from tests.e2e.test_accounts_e2e import fill_passwords, fill_person, log_in, register_individual, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -182,3 +182,38 @@ def test_an_error_page_the_router_answers_keeps_the_visitor_logged_in(page: Page
     expect(nav.get_by_role("link", name="Log in")).to_be_visible()
     page.goto("/admin/users")
     expect(page).to_have_url(re.compile(r"/login"))
+
+
+ENGLISH_LEFT = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const texts = [document.title];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const owner = node.parentElement.closest('[lang]');
+    if (!node.parentElement.closest('script, style') && owner.lang === 'ru') texts.push(node.textContent);
+  }
+  for (const el of document.querySelectorAll('[placeholder], [aria-label], [title], img[alt]')) {
+    for (const name of ['placeholder', 'aria-label', 'title', 'alt']) texts.push(el.getAttribute(name) || '');
+  }
+  for (const text of texts) {
+    const words = text.replace(/\\S+@\\S+|\\S+\\.(stl|step)\\b/g, '');
+    if (!/[а-яё]/i.test(words) && /[a-z]{3,}/.test(words)) found.push(text.trim());
+  }
+  return found;
+}"""
+
+
+def test_russian_pages_have_no_english_left(new_context, server) -> None:
+    context = new_context(**PHONE)
+    page = context.new_page()
+    page.goto("/register")
+    fill_person(page, unique_email("russian"), name="Ольга Иванова")
+    fill_passwords(page)
+    page.get_by_role("button", name="Create the account").click()
+    expect(page).to_have_url(re.compile(r"/account$"))
+    context.add_cookies([{"name": "lang", "value": "ru", "url": server.base_url}])
+    for path in ("/", "/files", "/cart", "/orders", "/account", "/account/password", "/notifications",
+                 "/call-request", "/no-such-page", "/logout"):
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", "ru")
+        assert page.evaluate(ENGLISH_LEFT) == [], path
