@@ -20,6 +20,7 @@ from geometry.pricing import Quote, RateCard
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.db.models import CartItem, ModelFile, User
+from portal.db.turns import take_turns
 from portal.orders.labels import percent
 from portal.orders.services import LineDraft, PricedCart
 from portal.quotes.services import CurrentCard, QuoteService
@@ -127,7 +128,12 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
     repository_type = CartRepository
 
     async def add(self, user: User, file: ModelFile, wanted: dict[str, Any]) -> CartItem:
-        """`file` is one the user may see (the caller checked); its quote options as chosen."""
+        """`file` is one the user may see (the caller checked); its quote options as chosen.
+
+        A line the cart already has (the same file, options and quantity: a double click, a form
+        sent again) is not added twice; that line is returned. Adds to one cart take turns and
+        are checked after the write (see `take_turns`), so a burst adds one such line and stops
+        at MAX_ITEMS."""
         if file.status != "ready":
             raise FieldError("cart", NOT_READY)
         if await self.count(CartItem.user_id == user.id) >= MAX_ITEMS:
@@ -136,7 +142,27 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
         if quantity is None:
             raise FieldError("quantity", BAD_QUANTITY)
         options = {key: str(wanted.get(key) or "") for key in OPTION_KEYS}
-        return await self.create({"user_id": user.id, "file_id": file.id, "options": options, "quantity": quantity})
+        session = self.repository.session
+        await take_turns(session, f"cart:{user.id}")
+        item = CartItem(user_id=user.id, file_id=file.id, options=options, quantity=quantity)
+        added = await session.begin_nested()
+        session.add(item)
+        await session.flush()
+        full = await self.count(CartItem.user_id == user.id) > MAX_ITEMS
+        same = await self._same_line(item)
+        if full or same is not None:
+            await added.rollback()
+            if full:
+                raise FieldError("cart", CART_FULL)
+            return same
+        await added.commit()
+        return item
+
+    async def _same_line(self, item: CartItem) -> CartItem | None:
+        lines = await self.repository.session.scalars(select(CartItem).where(
+            CartItem.user_id == item.user_id, CartItem.file_id == item.file_id, CartItem.quantity == item.quantity,
+            CartItem.id != item.id))
+        return next((line for line in lines if line.options == item.options), None)
 
     async def own_item(self, item_id: UUID, user: User) -> CartItem:
         item = await self.get_one_or_none(id=item_id)

@@ -14,20 +14,13 @@ from sqlalchemy import delete, update
 from portal.app import create_app
 from portal.db.models import ModelFile
 from tests.integration.test_bursts import at_once, browsers
+from tests.integration.uploads import demo_file_row
 
 pytestmark = pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 
 POLLERS = 100
 STATUS = re.compile(r'data-testid="file-status" data-status="(\w+)"')
 HX = {"HX-Request": "true"}
-
-
-async def pending_demo_file(db) -> str:
-    async with db() as session:
-        file = ModelFile(name="part.stl", sha256="1" * 64, size_bytes=84, is_demo=True, status="pending")
-        session.add(file)
-        await session.commit()
-        return str(file.id)
 
 
 async def set_file(db, file_id: str, **values) -> None:
@@ -50,7 +43,7 @@ async def poll_until_final(client, file_id: str, polls: int = 3):
 
 
 async def test_100_pollers_see_the_analysis_end_and_other_pages_answer(settings, db) -> None:
-    file_id = await pending_demo_file(db)
+    file_id = await demo_file_row(db, "pending")
     app = create_app(settings)
     async with browsers(app, POLLERS + 20) as clients:
         pollers, others = clients[:POLLERS], clients[POLLERS:]
@@ -71,7 +64,7 @@ async def test_100_pollers_see_the_analysis_end_and_other_pages_answer(settings,
 
 
 async def test_a_file_deleted_while_100_pollers_wait_is_not_found(settings, db) -> None:
-    file_id = await pending_demo_file(db)
+    file_id = await demo_file_row(db, "pending")
     app = create_app(settings)
     async with browsers(app, POLLERS) as clients:
 
@@ -89,7 +82,7 @@ async def test_a_file_deleted_while_100_pollers_wait_is_not_found(settings, db) 
 
 async def test_a_pool_of_one_connection_serves_waiting_pollers_and_pages(settings, db) -> None:
     """No poll holds a connection while it waits: with one connection, pages still answer."""
-    file_id = await pending_demo_file(db)
+    file_id = await demo_file_row(db, "pending")
     one = replace(settings.database, pool_size=1, max_overflow=0, pool_timeout=20)
     app = create_app(replace(settings, database=one))
     async with browsers(app, 50) as clients:

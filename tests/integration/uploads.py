@@ -89,3 +89,14 @@ async def run_worker(settings, analyzer: ModelAnalyzer | None = None) -> None:
     finally:
         await worker.close()
         await close_context(context)
+
+
+async def demo_file_row(db, status: str) -> str:
+    """A demo file's row in `status`, without bytes or analysis (for tests of what surrounds it)."""
+    from portal.db.models import ModelFile
+
+    async with db() as session:
+        file = ModelFile(name="part.stl", sha256="1" * 64, size_bytes=84, is_demo=True, status=status)
+        session.add(file)
+        await session.commit()
+        return str(file.id)
