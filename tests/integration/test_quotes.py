@@ -43,6 +43,8 @@ async def make_staff(db, email: str) -> None:
 
 async def test_changing_the_quantity_changes_the_price_and_is_remembered(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path)
+    unpriced = await client.get("/files")  # ready, never priced by its owner: a way to the price
+    assert f'<a href="/files/{file_id}">Get a price</a>' in unpriced.text
     one = total((await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
                                                       "quantity": "1"})).text)
     ten = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061", "quantity": "10"})
@@ -50,6 +52,7 @@ async def test_changing_the_quantity_changes_the_price_and_is_remembered(client,
     assert "<html" not in ten.text  # the fragment alone
     listing = await client.get("/files")
     assert f"{total(ten.text):,.2f}" in listing.text  # the last price on the list
+    assert "Get a price" not in listing.text
     page = await client.get(f"/files/{file_id}")
     assert 'value="10"' in page.text
 
