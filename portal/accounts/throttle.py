@@ -25,9 +25,9 @@ from portal.db.models import LoginFailureCounter
 
 
 class AttemptCounter(Protocol):
-    async def add(self, keys: list[str], window_seconds: int) -> list[int]:
-        """Count one attempt on each key, in one atomic step; the counts within the current
-        windows, this attempt included, in the order of the keys."""
+    async def add(self, keys: list[str], window_seconds: int, amount: int = 1) -> list[int]:
+        """Count one attempt (or `amount`) on each key, in one atomic step; the counts within the
+        current windows, these included, in the order of the keys."""
 
     async def give_back(self, keys: list[str]) -> None:
         """Take one attempt off each count (a success is not a failure)."""
@@ -48,10 +48,10 @@ class RedisAttemptCounter:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def add(self, keys: list[str], window_seconds: int) -> list[int]:
+    async def add(self, keys: list[str], window_seconds: int, amount: int = 1) -> list[int]:
         async with self._redis.pipeline(transaction=True) as pipe:
             for key in keys:
-                pipe.incr(f"login-failures:{key}")
+                pipe.incrby(f"login-failures:{key}", amount)
                 pipe.expire(f"login-failures:{key}", window_seconds, nx=True)
             results = await pipe.execute()
         return [int(count) for count in results[::2]]
@@ -77,7 +77,7 @@ class DatabaseAttemptCounter:
     def __init__(self, db: AsyncSession) -> None:
         self._db = db
 
-    async def add(self, keys: list[str], window_seconds: int) -> list[int]:
+    async def add(self, keys: list[str], window_seconds: int, amount: int = 1) -> list[int]:
         now = datetime.now(UTC)
         window_ends = now + timedelta(seconds=window_seconds)
         insert = postgresql_insert if self._db.bind.dialect.name == "postgresql" else sqlite_insert
@@ -85,14 +85,14 @@ class DatabaseAttemptCounter:
         statement = (
             insert(LoginFailureCounter)
             .values([
-                {"id": uuid.uuid4(), "key": key, "failures": 1, "window_ends_at": window_ends,
+                {"id": uuid.uuid4(), "key": key, "failures": amount, "window_ends_at": window_ends,
                  "created_at": now, "updated_at": now}
                 for key in keys
             ])
             .on_conflict_do_update(
                 index_elements=[LoginFailureCounter.key],
                 set_={
-                    "failures": case((ended, 1), else_=LoginFailureCounter.failures + 1),
+                    "failures": case((ended, amount), else_=LoginFailureCounter.failures + amount),
                     "window_ends_at": case((ended, window_ends), else_=LoginFailureCounter.window_ends_at),
                     "updated_at": now,
                 },

@@ -39,6 +39,8 @@ def _content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+TOO_MANY_UPLOADS = N_("Too many uploads from here: please wait a while or log in.")
+
 # A status poll waits this long for news before it answers "still analysing"; the page asks
 # again as soon as it has the answer, so it asks about once a second and sees news at once.
 POLL_WAIT_SECONDS = 1.0
@@ -84,8 +86,13 @@ class FileController(Controller):
         visitor_key = ensure_visitor_key(request) if viewer.user is None else None
         try:
             if visitor_key is not None and not await upload_throttle.admit(address, visitor_key):
-                raise UploadRefused(429, N_("Too many uploads from here: please wait a while or log in."))
+                raise UploadRefused(429, TOO_MANY_UPLOADS)
             async with received_files(request, storage.temp_dir(), limits.max_file_bytes, limits.max_files) as received:
+                further = len(received) - 1
+                if visitor_key is not None and further > 0 and not await upload_throttle.admit(
+                    address, visitor_key, further
+                ):
+                    raise UploadRefused(429, TOO_MANY_UPLOADS)
                 created = []
                 for item in received:
                     file = await files.add_upload(
@@ -105,8 +112,6 @@ class FileController(Controller):
             if scripted:
                 return Response({"error": message}, status_code=refused.status, media_type=MediaType.JSON)
             return render(request, "files/upload_error.html", status_code=refused.status, message=message)
-        if visitor_key is not None and len(created) > 1:
-            await upload_throttle.count_more(address, visitor_key, len(created) - 1)
         for file in created:
             if file.status == "pending":
                 await queue.enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))

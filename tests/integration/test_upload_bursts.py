@@ -9,8 +9,10 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from portal.app import create_app
+from portal.db.models import ModelFile
 from tests.integration.conftest import CSRF_META
 from tests.integration.test_bursts import at_once
 
@@ -68,3 +70,22 @@ async def test_twenty_uploads_at_once_from_one_address_store_the_limit(settings)
         for client in clients:
             await client.aclose()
     assert Counter(answer.status_code for answer in answers) == {201: 5, 429: 15}
+
+
+async def test_many_file_forms_sent_at_once_stay_within_the_session_limit(settings, db) -> None:
+    """The plain form sends every chosen file in one request: each file counts, at once."""
+    few = replace(settings, uploads=replace(settings.uploads, session_uploads=10, address_uploads=100))
+    app = create_app(few)
+    async with app.lifespan(), browser(app, "10.1.0.3") as client:
+        token = await token_of(client)
+        assert (await send(client, token, "first.stl")).status_code == 201
+        four = [("files", (f"part{n}.stl", NOT_A_MODEL, "application/octet-stream")) for n in range(4)]
+        answers = await at_once(*(
+            client.post("/files", files=four, headers={"x-csrftoken": token, "accept": "application/json"})
+            for _ in range(5)
+        ))
+    codes = Counter(answer.status_code for answer in answers)
+    assert set(codes) <= {201, 429} and codes[429] >= 3, codes
+    async with db() as session:
+        stored = await session.scalar(select(func.count()).select_from(ModelFile))
+    assert stored == 1 + 4 * codes[201] <= 10
