@@ -23,6 +23,7 @@ from portal.db.models import CartItem, ModelFile, User
 from portal.db.turns import take_turns
 from portal.orders.labels import percent
 from portal.orders.services import LineDraft, PricedCart
+from portal.quotes.labels import chosen_entries
 from portal.quotes.services import CurrentCard, QuoteService
 from portal.quotes.views import QuotePanel, quote_panel
 
@@ -53,18 +54,6 @@ class PricedLines:
     @property
     def needs_review(self) -> bool:
         return any(line.draft.quoted_total is None for line in self.lines)
-
-
-def chosen_entries(card: RateCard, options: dict[str, Any]) -> dict[str, Any]:
-    """The rate card's entry for each chosen option (None where the card has none)."""
-    process = card.process(options.get("process") or "")
-    return {
-        "process": process,
-        "material": process.material(options.get("material") or "") if process else None,
-        "finish": card.finish(options["finish"]) if options.get("finish") else None,
-        "tolerance": card.tolerance(options.get("tolerance") or ""),
-        "lead_time": card.lead_time(options.get("lead_time") or ""),
-    }
 
 
 def entry_names(entries: dict[str, Any], suffix: str = "", fallback: dict[str, Any] | None = None) -> dict[str, str]:

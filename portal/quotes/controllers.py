@@ -214,6 +214,7 @@ class ReviewAdminController(Controller):
         request: HTMXRequest,
         reviews: ReviewService,
         files: ModelFileService,
+        rate_cards: RateCardService,
         status: str = "open",
         page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
     ) -> Template:
@@ -223,12 +224,13 @@ class ReviewAdminController(Controller):
         by_id = {f.id: f for f in await files.list(files.model_type.id.in_(wanted))} if found else {}
         return render(
             request, "quotes/reviews.html", requests=found, files=by_id, status=status, total=total,
-            page=page, pages=max(1, -(-total // PER_PAGE)), errors={},
+            page=page, pages=max(1, -(-total // PER_PAGE)), errors={}, card=(await rate_cards.current()).card,
         )
 
     @post("/{request_id:uuid}", name="review_answer")
     async def answer_review(
-        self, request: HTMXRequest, reviews: ReviewService, files: ModelFileService, request_id: UUID
+        self, request: HTMXRequest, reviews: ReviewService, files: ModelFileService, rate_cards: RateCardService,
+        request_id: UUID,
     ) -> Template | Redirect:
         row = await reviews.get_one_or_none(id=request_id)
         if row is None:
@@ -243,6 +245,7 @@ class ReviewAdminController(Controller):
             return render(
                 request, "quotes/reviews.html", status_code=422, requests=[row], files={file.id: file},
                 status="open", total=1, page=1, pages=1, errors={row.id: errors},
+                card=(await rate_cards.current()).card,
             )
         flash(request, N_("The answer is sent."), "success")
         return redirect_to(request, "reviews")

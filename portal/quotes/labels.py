@@ -62,6 +62,33 @@ REVIEW_REASONS = {"too_large_for_all": N_("The part is too large for every proce
 UNIT_NAMES = {"mm": N_("millimetres"), "inch": N_("inches"), "m": N_("metres"), "um": N_("micrometres")}
 
 
+def chosen_entries(card: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The rate card's entry for each chosen option (None where the card has none)."""
+    process = card.process(options.get("process") or "")
+    return {
+        "process": process,
+        "material": process.material(options.get("material") or "") if process else None,
+        "finish": card.finish(options["finish"]) if options.get("finish") else None,
+        "tolerance": card.tolerance(options.get("tolerance") or ""),
+        "lead_time": card.lead_time(options.get("lead_time") or ""),
+    }
+
+
+OPTION_LABELS = {"process": N_("Process"), "material": N_("Material"), "finish": N_("Finish"),
+                 "tolerance": N_("Tolerance"), "lead_time": N_("Lead time")}
+
+
+def options_named(options: dict[str, Any], card: Any) -> list[tuple[str, str]]:
+    """Chosen options as (label, the rate card's name) in the reader's language, e.g. for staff."""
+    entries = chosen_entries(card, options)
+    rows = [(gettext(label), local_name(entries[key]) if entries[key] else str(options.get(key) or ""))
+            for key, label in OPTION_LABELS.items()]
+    if not options.get("finish"):
+        rows[2] = (rows[2][0], gettext("None (as made)"))
+    rows.append((gettext("Quantity"), str(options.get("quantity") or 1)))
+    return [(label, value) for label, value in rows if value]
+
+
 def units_name(units: str) -> str:
     return gettext(UNIT_NAMES.get(units, units))
 
@@ -152,4 +179,5 @@ TEMPLATE_GLOBALS = {
     "review_reason_text": review_reason_text,
     "long_date": long_date,
     "units_name": units_name,
+    "options_named": options_named,
 }

@@ -130,7 +130,8 @@ async def test_a_part_too_large_for_everything_asks_for_manual_review(client, ot
     page = await client.get(f"/files/{file_id}")
     assert 'data-testid="needs-review"' in page.text and 'data-testid="quote-total"' not in page.text
     token = await csrf_token(client, f"/files/{file_id}")
-    asked = await client.post(f"/files/{file_id}/review", data={"_csrf_token": token, "message": "Please"},
+    asked = await client.post(f"/files/{file_id}/review", data={"_csrf_token": token, "message": "Please",
+                                                                "process": "cnc_milling", "material": "al_6061"},
                               follow_redirects=False)
     assert asked.status_code == 303
 
@@ -142,10 +143,11 @@ async def test_a_part_too_large_for_everything_asks_for_manual_review(client, ot
     await login(other_client, COMPANY["email"], COMPANY["password"])
     queue = await other_client.get("/admin/reviews")
     assert queue.status_code == 200 and "part.stl" in queue.text
+    assert "Process: CNC milling (3-axis)" in queue.text and "process: cnc_milling" not in queue.text  # names, not ids
     request_id = re.search(r'/admin/reviews/([0-9a-f-]{36})', queue.text).group(1)
     token = await csrf_token(other_client, "/admin/reviews")
     bad = await other_client.post(f"/admin/reviews/{request_id}", data={"_csrf_token": token, "price": "lots"})
-    assert bad.status_code == 422 and "positive number" in bad.text
+    assert bad.status_code == 422 and "positive number" in bad.text and "Material: Aluminium" in bad.text
     good = await other_client.post(f"/admin/reviews/{request_id}", data={"_csrf_token": token, "price": "125000",
                                                                          "answer": "Welded from two parts"},
                                    follow_redirects=False)
