@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -72,6 +72,10 @@ class LoginFailureCounter(UUIDAuditBase):
 FILE_STATUSES = ("pending", "processing", "ready", "failed")
 
 
+# Longer than drawing takes even behind a queue of uploads (each drawing is limited to minutes).
+DRAWING_GIVEN_UP_AFTER = timedelta(minutes=10)
+
+
 class ModelFile(UUIDAuditBase):
     """One uploaded model. The bytes live in storage under their sha256; this row says whose it
     is, what the analysis found, and what the customer last chose for it."""
@@ -113,6 +117,17 @@ class ModelFile(UUIDAuditBase):
     @property
     def is_final(self) -> bool:
         return self.status in ("ready", "failed")
+
+    @property
+    def drawing_given_up(self) -> bool:
+        """Ready, and still no 3D view long after the analysis: the pictures could not be drawn
+        (the measurements and the price stand), so the page stops waiting for them."""
+        return (
+            self.status == "ready"
+            and self.glb_key is None
+            and self.analysed_at is not None
+            and datetime.now(UTC) - self.analysed_at > DRAWING_GIVEN_UP_AFTER
+        )
 
 
 class RateCardVersion(UUIDAuditBase):

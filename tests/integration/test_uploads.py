@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -85,6 +86,23 @@ async def test_a_status_poll_answers_with_news_as_soon_as_there_is_some(client, 
     _, (status, page) = await asyncio.gather(asyncio.to_thread(fail_after, 0.3, database_url, file_id),
                                              status_of(client, file_id))
     assert status == "failed" and "hx-trigger" not in page
+
+
+async def test_the_3d_view_stops_waiting_for_pictures_that_could_not_be_drawn(client, db, tmp_path) -> None:
+    file_id = await upload_id(client, "block.stl", box_stl(tmp_path / "block.stl").read_bytes())
+
+    async def ready_without_pictures(analysed_minutes_ago: int) -> str:
+        async with db() as session:
+            await session.execute(update(ModelFile).where(ModelFile.id == UUID(file_id)).values(
+                status="ready", metrics={}, findings=[], glb_key=None,
+                analysed_at=datetime.now(UTC) - timedelta(minutes=analysed_minutes_ago)))
+            await session.commit()
+        return (await client.get(f"/files/{file_id}/viewer", headers={"HX-Request": "true"})).text
+
+    drawing = await ready_without_pictures(1)
+    assert "hx-trigger" in drawing and "no-3d-view" not in drawing  # still being drawn: keep asking
+    given_up = await ready_without_pictures(30)
+    assert "hx-trigger" not in given_up and 'data-testid="no-3d-view"' in given_up
 
 
 @pytest.mark.parametrize("mode", ["embedded"], indirect=True)
