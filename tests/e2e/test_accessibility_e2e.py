@@ -182,13 +182,16 @@ def people(browser: Browser, server: Server) -> People:
     with one INN, and the admin."""
     ids: dict[str, str] = {}
     storage: dict[str, dict] = {}
-    context = browser.new_context(base_url=server.base_url)
-    page = context.new_page()
-    customer = _register(page, f"axe-{secrets.token_hex(3)}@example.com", company=False)
-    for _ in range(2):
-        context.clear_cookies()
-        company = _register(page, f"axe-co-{secrets.token_hex(3)}@example.com", company=True)
-    context.close()
+    # each sign-up in a browser of its own: a page left behind (its own requests still on the way)
+    # cannot set cookies under the next one
+    for kind in ("customer", "company", "company"):
+        context = browser.new_context(base_url=server.base_url)
+        email = _register(context.new_page(), f"axe-{kind}-{secrets.token_hex(3)}@example.com", kind == "company")
+        context.close()
+        if kind == "customer":
+            customer = email
+        else:
+            company = email
 
     context = browser.new_context(base_url=server.base_url, java_script_enabled=False)
     page = context.new_page()

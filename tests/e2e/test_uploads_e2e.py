@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,13 @@ def viewer_is_drawn(page: Page) -> None:
 def test_anonymous_upload_viewer_price_quantity_register_and_list(webgl_browser, server, step_part) -> None:
     page = open_page(webgl_browser, server)
     page.goto("/")
+
+    def send_late(route) -> None:  # a small file uploads in a blink: hold it a moment to see the bar
+        if route.request.method == "POST":
+            time.sleep(1)
+        route.continue_()
+
+    page.route(re.compile(r"/files$"), send_late)
     page.get_by_test_id("upload-input").set_input_files(str(step_part))
     expect(page.locator("progress")).to_have_count(1)  # the file's own progress bar
     page.wait_for_url(re.compile(r"/files/[0-9a-f-]{36}$"))
