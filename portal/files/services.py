@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import and_, func, or_, select, update
 
 from portal.core.paging import Page, limit_offset
-from portal.db.models import ModelFile, RateCardVersion, User
+from portal.db.models import ModelFile, User
 from portal.files.analysis import AnalysisResult, check_type
 from portal.files.guards import Viewer, can_see
 from portal.files.status_watch import StatusWatch
@@ -101,17 +101,6 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
     async def get_visible(self, file_id: Any, viewer: Viewer) -> ModelFile | None:
         file = await self.get_one_or_none(id=file_id)
         return file if file is not None and can_see(file, viewer) else None
-
-    async def quote_stamp(self, file_id: Any) -> Any:
-        """In one query, what decides a file's quote panel besides the request: who may see the
-        file, its status, when it last changed, and the id of the rate card pricing new quotes
-        (None: the built-in one). None when there is no such file."""
-        current_card = select(RateCardVersion.id).order_by(RateCardVersion.number.desc()).limit(1)
-        query = select(
-            ModelFile.id, ModelFile.owner_id, ModelFile.visitor_key, ModelFile.is_demo, ModelFile.status,
-            ModelFile.updated_at, current_card.scalar_subquery().label("card_key"),
-        ).where(ModelFile.id == file_id)
-        return (await self.repository.session.execute(query)).first()
 
     async def next_state(self, file: ModelFile, watch: StatusWatch, within_seconds: float) -> ModelFile:
         """The file as soon as its analysis moves on, or as it is after `within_seconds`: a status

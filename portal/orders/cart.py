@@ -23,7 +23,7 @@ from portal.db.models import CartItem, ModelFile, User
 from portal.db.turns import take_turns
 from portal.orders.labels import percent
 from portal.orders.services import LineDraft, PricedCart
-from portal.quotes.labels import chosen_entries
+from portal.quotes.labels import chosen_entries, options_of
 from portal.quotes.services import CurrentCard, QuoteService
 from portal.quotes.views import QuotePanel, quote_panel
 
@@ -67,8 +67,7 @@ def entry_names(entries: dict[str, Any], suffix: str = "", fallback: dict[str, A
 
 def quote_lines(quote: Quote, card: RateCard) -> list[dict[str, Any]]:
     """The quote's lines as plain data with the names their labels need, frozen with the order."""
-    chosen = {"process": quote.process, "material": quote.material, "finish": quote.finish,
-              "tolerance": quote.tolerance, "lead_time": quote.lead_time}
+    chosen = options_of(quote)
     entries = chosen_entries(card, chosen)
     args = entry_names(entries, fallback={**chosen, "finish": ""})
     lines = []

@@ -93,13 +93,12 @@ class QuoteController(Controller):
         file_id: UUID,
     ) -> Response:
         """The quote panel for the options in the query (or the file's last ones)."""
-        stamp = await files.quote_stamp(file_id)
-        if stamp is None or not can_see(stamp, viewer_of(request)) or stamp.status != "ready":
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
+        if file.status != "ready":
             raise NotFoundException()
-        quote_panels.keep_stamp(file_id, stamp)
-        wanted = wanted_options(dict(request.query_params)) or None
-        file = await files.get(file_id)
         current = await rate_cards.current()
+        quote_panels.keep_stamp(file, current.key)
+        wanted = wanted_options(dict(request.query_params)) or None
         panel = await quote_panel(file, wanted, current, quotes, files.repository.session)
         html = render_html(request, "quotes/_quote.html", panel=panel)
         if priced_as_asked(panel, wanted):

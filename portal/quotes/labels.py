@@ -62,6 +62,12 @@ REVIEW_REASONS = {"too_large_for_all": N_("The part is too large for every proce
 UNIT_NAMES = {"mm": N_("millimetres"), "inch": N_("inches"), "m": N_("metres"), "um": N_("micrometres")}
 
 
+def options_of(quote: Any) -> dict[str, Any]:
+    """The options a quote was priced with, as `chosen_entries` takes them."""
+    return {"process": quote.process, "material": quote.material, "finish": quote.finish,
+            "tolerance": quote.tolerance, "lead_time": quote.lead_time}
+
+
 def chosen_entries(card: Any, options: dict[str, Any]) -> dict[str, Any]:
     """The rate card's entry for each chosen option (None where the card has none)."""
     process = card.process(options.get("process") or "")
@@ -109,21 +115,13 @@ def money(amount: Decimal | None, currency: str = "RUB") -> str:
 
 
 def line_label(code: str, quote: Any, card: Any) -> str:
-    process = card.process(quote.process)
-    material = process.material(quote.material) if process else None
-    finish = card.finish(quote.finish) if quote.finish else None
-    tolerance = card.tolerance(quote.tolerance)
-    lead_time = card.lead_time(quote.lead_time)
-    if code == "finish" and finish is None:
+    chosen = options_of(quote)
+    entries = chosen_entries(card, chosen)
+    if code == "finish" and entries["finish"] is None:
         return gettext(LINES["no_finish"])
-    values = {
-        "material": local_name(material) if material else quote.material,
-        "process": local_name(process) if process else quote.process,
-        "finish": local_name(finish) if finish else "",
-        "tolerance": local_name(tolerance) if tolerance else quote.tolerance,
-        "lead_time": local_name(lead_time) if lead_time else quote.lead_time,
-        "percent": percent(card.discount_for(quote.quantity) if code == "quantity_discount" else card.vat_rate),
-    }
+    values = {key: local_name(entry) if entry else (chosen[key] if key != "finish" else "")
+              for key, entry in entries.items()}
+    values["percent"] = percent(card.discount_for(quote.quantity) if code == "quantity_discount" else card.vat_rate)
     return gettext(LINES.get(code, code)) % values if code in LINES else code
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -32,10 +33,27 @@ _TOUCHED = "portal_panel_stamps_touched"
 _caches: weakref.WeakSet[RenderedPanels] = weakref.WeakSet()
 
 
+@dataclass(frozen=True)
+class PanelStamp:
+    """What a kept panel's key is made of besides the request: who may see the file (what
+    `can_see` reads), its status and last change, and the rate card that prices new quotes."""
+
+    owner_id: Any
+    visitor_key: str | None
+    is_demo: bool
+    status: str
+    updated_at: Any
+    card_key: Any
+
+    @classmethod
+    def of(cls, file: ModelFile, card_key: Any) -> PanelStamp:
+        return cls(file.owner_id, file.visitor_key, file.is_demo, file.status, file.updated_at, card_key)
+
+
 class RenderedPanels:
     def __init__(self, size: int = 2048, stamp_seconds: float = STAMP_SECONDS) -> None:
         self._html: LruCache[str] = LruCache(size)
-        self._stamps: LruCache[tuple[float, Any]] = LruCache(size)
+        self._stamps: LruCache[tuple[float, PanelStamp]] = LruCache(size)
         self._stamp_seconds = stamp_seconds
         _caches.add(self)
 
@@ -47,12 +65,12 @@ class RenderedPanels:
         if token and token in html:  # only then can another visitor get it with their own token
             self._html.put(key, html.replace(token, TOKEN_MARK))
 
-    def stamp(self, file_id: Hashable) -> Any | None:
+    def stamp(self, file_id: Hashable) -> PanelStamp | None:
         kept = self._stamps.get(file_id)
         return kept[1] if kept is not None and kept[0] > time.monotonic() else None
 
-    def keep_stamp(self, file_id: Hashable, stamp: Any) -> None:
-        self._stamps.put(file_id, (time.monotonic() + self._stamp_seconds, stamp))
+    def keep_stamp(self, file: ModelFile, card_key: Any) -> None:
+        self._stamps.put(file.id, (time.monotonic() + self._stamp_seconds, PanelStamp.of(file, card_key)))
 
     def forget_stamps(self) -> None:
         self._stamps.clear()
