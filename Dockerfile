@@ -4,10 +4,11 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     LITESTAR_APP=portal.app:create_app PORTAL_HOST=0.0.0.0 PORTAL_PORT=8000 PORTAL_DATA_DIR=/data
 
-# OpenCASCADE (cadquery) needs the GL and X render libraries even when rendering nothing.
+# OpenCASCADE (cadquery) needs the GL and X render libraries even when rendering nothing;
+# gcc builds the compiled mesh passes (geometry/_native.c).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgl1 libglu1-mesa libxrender1 libxext6 curl \
-    fonts-dejavu-core \
+    fonts-dejavu-core gcc libc6-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -1,8 +1,10 @@
 """Measure a triangle soup: weld, volume, area, boxes, shells and bodies, edges.
 
-Everything is vectorised numpy (no numba or trimesh: importing those costs more than measuring
-a million facets), on two threads: volume/area/extents beside the weld, then the oriented box
-and the caller's side task (the thin-wall check) beside the edges and shells. The steps are
+The weld, the edges and the shells' components run compiled (`geometry.native`) where that
+was built, else in numpy; the rest is vectorised numpy (no numba or trimesh: importing those
+costs more than measuring a million facets). Two threads: volume/area/extents beside the weld,
+then the oriented box and the caller's side task (the thin-wall check) beside the edges and
+shells. The steps are
 in `weld`, `topology` and `bounds`; this module puts them in order and gathers the figures.
 """
 
@@ -18,7 +20,7 @@ from geometry.bounds import check_coordinates, face_normals, oriented_box
 from geometry.model import GeometryError
 from geometry.threads import Background
 from geometry.topology import edges, shells
-from geometry.weld import close_gaps, weld_grouped, weld_tolerance
+from geometry.weld import close_gaps, weld, weld_tolerance
 
 _CHUNK = 1 << 16
 
@@ -147,7 +149,7 @@ def measure(
     """Measure an (n, 3, 3) triangle soup (float32 or float64, millimetres).
 
     Pass ``[soup]`` to hand the soup over: it is then released as soon as it is welded.
-    The soup's zeros are normalised in place (-0.0 becomes 0.0).
+    The soup may be changed in place (its -0.0 made 0.0).
     `side_task(vertices=, faces=, face_areas=, face_size=, bbox_min=, bbox_max=, outward=)`
     (the thin-wall check) runs alongside the topology checks; its result is `side_result`.
     Changes no process-wide state (see `geometry.tuning` for what a measuring process may set).
@@ -166,7 +168,7 @@ def measure(
     sample = triangles[:: max(1, n // 1024)].reshape(-1, 3).astype(np.float64)
     centre = np.nan_to_num(sample.mean(axis=0), nan=0.0, posinf=0.0, neginf=0.0)
     geometry = Background(soup_geometry, triangles, centre)
-    vertices, inverse, corners = weld_grouped(triangles.reshape(-1, 3))
+    vertices, inverse = weld(triangles.reshape(-1, 3))
     del triangles, sample
     cols = np.ascontiguousarray(vertices.T)
     lo = cols.min(axis=1).astype(np.float64)
@@ -186,7 +188,6 @@ def measure(
     if kept == 0:
         raise GeometryError("degenerate_model", "every facet has coinciding corners")
     if kept < n:
-        corners = None  # it groups the corners of every facet
         faces = faces[distinct]
         areas = areas[distinct]
         sizes = sizes[distinct]
@@ -206,8 +207,7 @@ def measure(
         bbox_max=hi,
         outward=-1.0 if signed_volume < 0 else 1.0,
     )
-    edge_info = edges(faces, len(vertices), corners)
-    del corners
+    edge_info = edges(faces, len(vertices))
     gaps = None
     if edge_info.open:
         tolerance = weld_tolerance(lo, hi)

@@ -1,11 +1,10 @@
 """Edges, shells and bodies of an indexed triangle mesh.
 
+Compiled (`geometry.native`) where it was built; the numpy versions here are the reference.
 - Edges: each directed edge (corner k → k+1 of a face) becomes one 64-bit key,
   ``((min·V + max)·2 + (a > b))`` with the edge's slot (k·n + face) in the low bits, so one
   value sort groups the edges and carries the faces along. A closed, consistently oriented
-  2-manifold is then exactly pairs of keys that differ only in the direction bit. Given the
-  weld's grouping of the corners by vertex, the keys come out nearly sorted and a stable
-  sort (timsort) finishes them for a fraction of a full sort.
+  2-manifold is then exactly pairs of keys that differ only in the direction bit.
 - Shells: connected components of faces through edges shared by exactly two faces (as admesh
   and trimesh count them), by repeated hooking of every root to its smallest neighbouring root
   (`np.minimum.at`) and pointer jumping. Shells that touch at a corner or along a
@@ -22,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geometry import native
 from geometry.limits import CONTAINMENT_MAX_TESTS, MAX_SHELLS_NESTED
 from geometry.threads import Background
-from geometry.weld import Corners
 
 
 @dataclass(frozen=True)
@@ -38,16 +37,23 @@ class Edges:
     open_vertices: np.ndarray  # the ends of the open edges (unique ids)
 
 
-def edges(faces: np.ndarray, n_vertices: int, corners: Corners | None = None) -> Edges:
-    """The edges of `faces`; `corners`: the weld's grouping of exactly these faces' corners
-    (`faces.reshape(-1)` is its inverse), which makes the common case cheaper."""
+def edges(faces: np.ndarray, n_vertices: int) -> Edges:
+    """The edges of `faces` (no face with two equal corners)."""
+    if native.enabled():
+        found = native.edges(faces, n_vertices)
+        return Edges(
+            found.open,
+            found.nonmanifold,
+            found.misoriented,
+            found.pair_a,
+            found.pair_b,
+            found.open_faces,
+            np.unique(found.open_ends),
+        )
     n = len(faces)
     face_bits = max(1, int(n - 1).bit_length())
     if max(1, int(n_vertices) * int(n_vertices) - 1).bit_length() + face_bits <= 63:
-        if corners is not None:
-            closed = _closed_oriented_grouped(faces, n_vertices, face_bits, corners)
-        else:
-            closed = _closed_oriented(faces, n_vertices, face_bits)
+        closed = _closed_oriented(faces, n_vertices, face_bits)
         if closed is not None:
             return closed
     return _any_edges(faces, n_vertices)
@@ -83,53 +89,6 @@ def _closed_oriented(faces: np.ndarray, n_vertices: int, face_bits: int) -> Edge
     forward.sort()
     other.result()
     return _paired_lists(forward, backward, face_bits)
-
-
-def _closed_oriented_grouped(faces: np.ndarray, n_vertices: int, face_bits: int, corners: Corners) -> Edges | None:
-    """`_closed_oriented`, with the corners already grouped by vertex (the weld's order).
-
-    Walking the corners vertex by vertex, a corner at v gives the edge v → its next corner
-    (one that runs up when that vertex is above v) and the edge previous corner → v (one that
-    runs back when that vertex is above v). Both lists come out sorted by their lower vertex
-    already, so a stable sort (timsort, which merges runs) only has to order each vertex's few
-    edges, where a plain sort sorts every edge from scratch. The walk goes in slices that stay
-    in the cache and keep the temporaries small.
-    """
-    flat = faces.reshape(-1)
-    ups, backs = [], []
-    first_vertex = -1
-    step = 1 << 18
-    for s in range(0, len(flat), step):
-        corner = corners.order[s : s + step]
-        face, slot = np.divmod(corner, np.int32(3))
-        vertex = np.cumsum(corners.start[s : s + step], dtype=np.int32)
-        vertex += np.int32(first_vertex)
-        first_vertex = int(vertex[-1])
-        up = np.take(flat, corner + np.where(slot == 2, np.int32(-2), np.int32(1)))
-        back = np.take(flat, corner + np.where(slot == 0, np.int32(2), np.int32(-1)))
-        ups.append(_edge_keys(vertex, up, face, n_vertices, face_bits))
-        backs.append(_edge_keys(vertex, back, face, n_vertices, face_bits))
-    forward = np.concatenate(ups)
-    del ups
-    backward = np.concatenate(backs)
-    del backs
-    if len(forward) != len(backward):
-        return None
-    other = Background(backward.sort, kind="stable")
-    forward.sort(kind="stable")
-    other.result()
-    return _paired_lists(forward, backward, face_bits)
-
-
-def _edge_keys(vertex: np.ndarray, other: np.ndarray, face: np.ndarray, n_vertices: int, face_bits: int):
-    """Keys ((v·V + w) << face_bits) | face of the edges v → w or w → v whose w is above v."""
-    keep = other > vertex
-    key = vertex[keep].astype(np.int64)
-    key *= n_vertices
-    key += other[keep]
-    key <<= face_bits
-    key |= face[keep]
-    return key
 
 
 def _paired_lists(forward: np.ndarray, backward: np.ndarray, face_bits: int) -> Edges | None:
@@ -242,6 +201,8 @@ def components(n_nodes: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndar
     first round the surviving roots are renumbered 0..R-1, so that the later rounds jump
     pointers over R entries, not over every node.
     """
+    if native.enabled():
+        return native.components(n_nodes, a, b)
     identity = np.arange(n_nodes, dtype=np.int32)
     labels, a, b = _hook_round(identity.copy(), a.astype(np.int32, copy=False), b.astype(np.int32, copy=False))
     if len(a):

@@ -1,12 +1,13 @@
 """Weld a triangle soup into an indexed mesh, then close the gaps exporters leave.
 
-Exact weld: each corner's coordinate bits are hashed to 64 bits; the corner's index goes in the
-low bits and the hash in the high bits of one integer, so a plain value sort (numpy runs it with
-SIMD; a large array in two halves on two threads) groups equal corners and carries the
-permutation along. Every corner is then compared bit
-for bit with the point its group stands for (a cache-friendly gather), and a group that mixes
-different points (a hash collision) is split by an exact sort: two different points are never
-merged. ``-0.0`` becomes ``0.0`` first, so both zeros weld.
+Exact weld: compiled (`geometry.native`) where it was built, else in numpy. The numpy weld
+hashes each corner's coordinate bits to 64 bits; the corner's index goes in the low bits and
+the hash in the high bits of one integer, so a plain value sort (numpy runs it with SIMD; a
+large array in two halves on two threads) groups equal corners and carries the permutation
+along. Every corner is then compared bit for bit with the point its group stands for (a
+cache-friendly gather), and a group that mixes different points (a hash collision) is split
+by an exact sort: two different points are never merged. ``-0.0`` is taken as ``0.0``, so
+both zeros weld.
 
 Gap closing (only when the exact weld leaves open edges): CAD exporters write the same point
 twice with different noise in the last bits (``1e-33`` for zero, a last-bit difference after a
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geometry import native
 from geometry.limits import WELD_MAX_OPEN_POINTS, WELD_TOLERANCE_REL, WELD_TOLERANCE_ULPS
 from geometry.threads import Background
 
@@ -36,27 +38,14 @@ def _mix(column: np.ndarray, multiplier: np.uint64) -> np.ndarray:
     return mixed
 
 
-@dataclass(frozen=True)
-class Corners:
-    """The points grouped by the unique point they became: `order` lists the input points
-    (corners) by unique point, `start` marks where each unique point's run begins."""
-
-    order: np.ndarray  # (N,) int32
-    start: np.ndarray  # (N,) bool
-
-
 def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge exactly equal points. Returns (unique (V, 3), inverse (N,) int32).
 
-    `points` is (N, 3) float32 or float64 and is normalised in place (-0.0 becomes 0.0).
+    `points` is (N, 3) float32 or float64; the numpy path normalises it in place (-0.0
+    becomes 0.0).
     """
-    unique, inverse, _ = weld_grouped(points)
-    return unique, inverse
-
-
-def weld_grouped(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, Corners | None]:
-    """`weld`, and the corners grouped by unique point (None in the rare case of a hash
-    collision, where the groups were split after the fact)."""
+    if native.enabled():
+        return native.weld(points)
     n = len(points)
     points += points.dtype.type(0.0)  # -0.0 + 0.0 == +0.0, so both zeros get the same bits
     index_bits = max(1, int(n - 1).bit_length())
@@ -95,8 +84,7 @@ def weld_grouped(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, Corners | 
         # a hash collision: different points with the same hash bits (rare). Split those
         # groups by their exact coordinates; the extra points get new numbers at the end.
         unique = _split_groups(points, bits, order, start, inverse, unique, wrong)
-        return unique, inverse, None
-    return unique, inverse, Corners(order, start)
+    return unique, inverse
 
 
 def _sort(key: np.ndarray) -> None:

@@ -7,12 +7,15 @@ import pytest
 import trimesh
 from models import box, cylinder, polygon_prism_volume, rotated, sphere, write_stl
 
+from geometry import native
 from geometry import weld as weld_module
 from geometry.measure import measure
 from geometry.model import GeometryError
 from geometry.threads import Background
-from geometry.topology import edges
-from geometry.weld import weld, weld_grouped
+from geometry.topology import components, edges
+from geometry.weld import weld
+
+pytestmark = pytest.mark.usefixtures("mesh_passes")
 
 
 def test_box_exact():
@@ -115,6 +118,7 @@ def test_weld_negative_zero_and_exactness():
 
 
 def test_weld_hash_collision_falls_back_exactly(monkeypatch):
+    monkeypatch.setenv("GEOMETRY_NATIVE", "0")  # the numpy weld's hash is what collides here
     monkeypatch.setattr(weld_module, "_K1", np.uint64(0))
     monkeypatch.setattr(weld_module, "_K2", np.uint64(0))  # every point hashes the same
     tri = sphere(2).astype(np.float32)
@@ -127,29 +131,91 @@ def test_weld_hash_collision_falls_back_exactly(monkeypatch):
 def test_measure_after_a_hash_collision_is_the_same(monkeypatch):
     tri = sphere(3).astype(np.float32)
     a = measure(tri.copy())
+    monkeypatch.setenv("GEOMETRY_NATIVE", "0")
     monkeypatch.setattr(weld_module, "_K1", np.uint64(0))
-    monkeypatch.setattr(weld_module, "_K2", np.uint64(0))  # no corner groups from the weld
+    monkeypatch.setattr(weld_module, "_K2", np.uint64(0))
     b = measure(tri.copy())
     assert (b.watertight, b.bodies, b.volume_mm3) == (True, 1, a.volume_mm3)
 
 
-@pytest.mark.parametrize("change", ["none", "flip", "drop", "duplicate"])
-def test_edges_through_the_welds_corner_groups_match_the_plain_sort(change):
-    tri = sphere(3).astype(np.float32)
+def _changed_sphere(change: str, dtype=np.float32) -> np.ndarray:
+    tri = sphere(3).astype(dtype)
     if change == "flip":
         tri[[5, 77]] = tri[[5, 77], ::-1]
     elif change == "drop":
         tri = tri[1:]
     elif change == "duplicate":
         tri = np.concatenate((tri, tri[:3]))
-    vertices, inverse, corners = weld_grouped(tri.reshape(-1, 3).copy())
-    faces = inverse.reshape(-1, 3)
-    grouped, plain = edges(faces, len(vertices), corners), edges(faces, len(vertices))
-    counts = (grouped.open, grouped.nonmanifold, grouped.misoriented)
-    assert counts == (plain.open, plain.nonmanifold, plain.misoriented)
-    assert (sum(counts) > 0) == (change != "none")
-    np.testing.assert_array_equal(grouped.pair_a, plain.pair_a)
-    np.testing.assert_array_equal(grouped.pair_b, plain.pair_b)
+    elif change == "two shells":
+        tri = np.concatenate((tri, tri + dtype(100.0)))
+    elif change == "touching":  # a second sphere that shares one point with the first
+        shift = tri[0, 0] - sphere(3).astype(dtype)[7, 1]
+        tri = np.concatenate((tri, sphere(3).astype(dtype) + shift))
+    return tri
+
+
+def _pairs(found) -> set[tuple[int, int]]:
+    return {(min(a, b), max(a, b)) for a, b in zip(found.pair_a.tolist(), found.pair_b.tolist(), strict=True)}
+
+
+@pytest.mark.parametrize("change", ["none", "flip", "drop", "duplicate", "two shells", "touching"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_and_numpy_passes_agree(change, dtype, monkeypatch):
+    tri = _changed_sphere(change, dtype)
+    results = []
+    for setting in ("1", "0"):
+        monkeypatch.setenv("GEOMETRY_NATIVE", setting)
+        vertices, inverse = weld(tri.reshape(-1, 3).copy())
+        faces = inverse.reshape(-1, 3)
+        found = edges(faces, len(vertices))
+        count, labels = components(len(faces), found.pair_a, found.pair_b)
+        # a vertex order of its own in each: compare what the numbers stand for
+        results.append((
+            vertices[inverse].tobytes(),
+            (found.open, found.nonmanifold, found.misoriented),
+            _pairs(found),
+            sorted(found.open_faces.tolist()),
+            sorted(map(tuple, vertices[found.open_vertices].tolist())),
+            count,
+            labels.tolist(),
+        ))
+    assert results[0] == results[1]
+    assert (sum(results[0][1]) > 0) == (change in ("flip", "drop", "duplicate"))
+    if change in ("none", "flip", "two shells", "touching"):
+        assert results[0][5] == (2 if change in ("two shells", "touching") else 1)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_compiled_and_numpy_edges_agree_on_random_tangles(seed, monkeypatch):
+    """Faces drawn from a few points: every kind of edge (open, paired, misoriented, shared
+    by three or more) in one mesh."""
+    rng = np.random.default_rng(seed)
+    n_vertices = int(rng.integers(4, 40))
+    faces = rng.integers(0, n_vertices, size=(int(rng.integers(1, 300)), 3)).astype(np.int32)
+    faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
+    results = []
+    for setting in ("1", "0"):
+        monkeypatch.setenv("GEOMETRY_NATIVE", setting)
+        found = edges(faces, n_vertices)
+        count, labels = components(len(faces), found.pair_a, found.pair_b)
+        results.append((
+            (found.open, found.nonmanifold, found.misoriented),
+            _pairs(found),
+            sorted(found.open_faces.tolist()),
+            found.open_vertices.tolist(),
+            count,
+            labels.tolist(),
+        ))
+    assert results[0] == results[1]
+
+
+def test_compiled_edges_refuse_a_vertex_number_out_of_range():
+    if not native.enabled():
+        pytest.skip("the compiled passes are switched off")
+    with pytest.raises(ValueError, match="out of range"):
+        native.edges(np.array([[0, 1, 5]], dtype=np.int32), 3)
+    with pytest.raises(ValueError, match="out of range"):
+        native.components(2, np.array([0], dtype=np.int32), np.array([2], dtype=np.int32))
 
 
 def test_the_welds_sort_in_two_halves_sorts():

@@ -18,6 +18,8 @@ from geometry.analyze import analyze_file
 from geometry.measure import measure
 from geometry.model import ProcessLimits
 
+pytestmark = pytest.mark.usefixtures("mesh_passes")
+
 LIMITS = [ProcessLimits("fdm", (300.0, 300.0, 300.0), 1.0)]
 
 

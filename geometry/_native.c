@@ -1,0 +1,415 @@
+/* The mesh passes that dominate measuring a large STL, compiled: weld, edges, components.
+ *
+ * `geometry.native` is the only caller; it hands in numpy arrays (C-contiguous, of the types
+ * named below) and gets plain integers and bytearrays back, so this file needs no numpy
+ * headers. Each function releases the GIL while it works, so the thread that computes
+ * volumes and areas, or casts the thin-wall rays, runs beside it. The numpy versions in
+ * `weld.py` and `topology.py` are the reference: same results, up to the order of vertices
+ * and of pairs.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------ helpers */
+
+static int get_buffer(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize,
+                      Py_ssize_t items, const char *what) {
+    int flags = PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0)
+        return -1;
+    if (view->len != itemsize * items) {
+        PyErr_Format(PyExc_ValueError, "%s: expected %zd bytes, got %zd", what, itemsize * items,
+                     view->len);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static int32_t *new_int32_array(PyObject **owner, Py_ssize_t items) {
+    *owner = PyByteArray_FromStringAndSize(NULL, items * (Py_ssize_t)sizeof(int32_t));
+    return *owner == NULL ? NULL : (int32_t *)PyByteArray_AS_STRING(*owner);
+}
+
+static int shrink(PyObject *array, Py_ssize_t items) {
+    return PyByteArray_Resize(array, items * (Py_ssize_t)sizeof(int32_t));
+}
+
+static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser: every bit reaches every bit */
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* ---------------------------------------------------------------------------------- weld */
+
+/* weld(points, double, inverse, unique) -> V
+ *
+ * points: (N, 3) float32 (double=0) or float64 (double=1), read as bit patterns with -0.0
+ * taken as 0.0. inverse: int32 (N,) written with each point's vertex number. unique: same
+ * type and shape as points, its first V rows written with the distinct points in the order
+ * they first appear. Open addressing on a table of vertex numbers, twice as large as the
+ * vertices found so far at the least; two points are one only when all their bits agree.
+ */
+typedef struct {
+    int32_t *slot;
+    uint64_t mask;
+} Table;
+
+static int table_init(Table *table, uint64_t capacity) {
+    table->slot = malloc(capacity * sizeof(int32_t));
+    if (table->slot == NULL)
+        return -1;
+    memset(table->slot, 0xff, capacity * sizeof(int32_t));
+    table->mask = capacity - 1;
+    return 0;
+}
+
+static inline uint64_t hash_u32(const uint32_t p[3]) {
+    return mix64(((uint64_t)p[0] | (uint64_t)p[1] << 32) ^ mix64(p[2]));
+}
+
+static inline uint64_t hash_u64(const uint64_t p[3]) { return mix64(p[0] ^ mix64(p[1] ^ mix64(p[2]))); }
+
+/* One weld loop per word size; returns the vertex count, or -1 when memory ran out. */
+#define DEFINE_WELD(NAME, WORD, HASH)                                                            \
+    static int NAME##_grow(Table *table, const WORD *unique, Py_ssize_t count) {                 \
+        Table bigger;                                                                            \
+        if (table_init(&bigger, (table->mask + 1) * 2) < 0)                                      \
+            return -1;                                                                           \
+        for (Py_ssize_t id = 0; id < count; id++) {                                              \
+            uint64_t s = HASH(unique + 3 * id) & bigger.mask;                                    \
+            while (bigger.slot[s] >= 0)                                                          \
+                s = (s + 1) & bigger.mask;                                                       \
+            bigger.slot[s] = (int32_t)id;                                                        \
+        }                                                                                        \
+        free(table->slot);                                                                       \
+        *table = bigger;                                                                         \
+        return 0;                                                                                \
+    }                                                                                            \
+                                                                                                 \
+    static Py_ssize_t NAME(const WORD *points, Py_ssize_t n, int32_t *inverse, WORD *unique,     \
+                           Table *table) {                                                       \
+        const WORD sign = (WORD)1 << (8 * sizeof(WORD) - 1);                                     \
+        Py_ssize_t count = 0;                                                                    \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                     \
+            WORD p[3];                                                                           \
+            for (int k = 0; k < 3; k++) {                                                        \
+                p[k] = points[3 * i + k];                                                        \
+                if (p[k] == sign)                                                                \
+                    p[k] = 0; /* -0.0 is 0.0 */                                                  \
+            }                                                                                    \
+            uint64_t h = HASH(p);                                                                \
+            uint64_t s = h & table->mask;                                                        \
+            int32_t id;                                                                          \
+            for (;;) {                                                                           \
+                id = table->slot[s];                                                             \
+                if (id < 0)                                                                      \
+                    break;                                                                       \
+                const WORD *u = unique + 3 * (Py_ssize_t)id;                                     \
+                if (u[0] == p[0] && u[1] == p[1] && u[2] == p[2])                                \
+                    break;                                                                       \
+                s = (s + 1) & table->mask;                                                       \
+            }                                                                                    \
+            if (id < 0) {                                                                        \
+                id = (int32_t)count++;                                                           \
+                table->slot[s] = id;                                                             \
+                memcpy(unique + 3 * (Py_ssize_t)id, p, sizeof p);                                \
+                if ((uint64_t)count * 2 > table->mask + 1 && NAME##_grow(table, unique, count) < 0) \
+                    return -1;                                                                   \
+            }                                                                                    \
+            inverse[i] = id;                                                                     \
+        }                                                                                        \
+        return count;                                                                            \
+    }
+
+DEFINE_WELD(weld_u32, uint32_t, hash_u32)
+DEFINE_WELD(weld_u64, uint64_t, hash_u64)
+
+static PyObject *native_weld(PyObject *self, PyObject *args) {
+    PyObject *points_obj, *inverse_obj, *unique_obj;
+    int is_double;
+    if (!PyArg_ParseTuple(args, "OpOO", &points_obj, &is_double, &inverse_obj, &unique_obj))
+        return NULL;
+    Py_ssize_t word = is_double ? 8 : 4;
+    Py_buffer pv, iv, uv;
+    if (PyObject_GetBuffer(points_obj, &pv, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    Py_ssize_t n = pv.len / (3 * word);
+    if (pv.len != n * 3 * word || n >= INT32_MAX) {
+        PyBuffer_Release(&pv);
+        return PyErr_Format(PyExc_ValueError, "points: not (N, 3) of %zd-byte floats", word);
+    }
+    if (get_buffer(inverse_obj, &iv, 1, 4, n, "inverse") < 0) {
+        PyBuffer_Release(&pv);
+        return NULL;
+    }
+    if (get_buffer(unique_obj, &uv, 1, 3 * word, n, "unique") < 0) {
+        PyBuffer_Release(&pv);
+        PyBuffer_Release(&iv);
+        return NULL;
+    }
+    uint64_t capacity = 1024;
+    while (capacity < (uint64_t)n / 2)
+        capacity *= 2;
+    Table table = {NULL, 0};
+    Py_ssize_t count = 0;
+    int failed = table_init(&table, capacity) < 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (!failed) {
+        count = is_double ? weld_u64(pv.buf, n, iv.buf, uv.buf, &table)
+                          : weld_u32(pv.buf, n, iv.buf, uv.buf, &table);
+        failed = count < 0;
+    }
+    Py_END_ALLOW_THREADS
+    free(table.slot);
+    PyBuffer_Release(&pv);
+    PyBuffer_Release(&iv);
+    PyBuffer_Release(&uv);
+    if (failed)
+        return PyErr_NoMemory();
+    return PyLong_FromSsize_t(count);
+}
+
+/* --------------------------------------------------------------------------------- edges */
+
+/* edges(faces, V) -> (open, nonmanifold, misoriented, pair_a, pair_b, open_faces, open_ends)
+ *
+ * faces: (n, 3) int32, no two corners of a face equal. Every directed edge a -> b (corner k
+ * to corner k + 1) is listed under its start a as (b << 32 | face), and each vertex's list is
+ * sorted. An undirected edge {a, b} is then a run of b in a's list (a -> b) and a run of a in
+ * b's list (b -> a, found by binary search), handled once: from the lower vertex's list, or
+ * from a's when b's has no run (so an edge that runs one way only is seen from its start). One occurrence: open; two: the faces are paired, misoriented
+ * if both run the same way; more: non-manifold. The arrays come back as int32 bytearrays;
+ * open_ends holds both ends of every open edge.
+ */
+typedef struct {
+    Py_ssize_t open, nonmanifold, misoriented, pairs;
+} EdgeCounts;
+
+#define TARGET(entry) ((int32_t)((entry) >> 32))
+#define FACE(entry) ((int32_t)((entry) & 0xFFFFFFFFu))
+
+static int compare_entries(const void *x, const void *y) {
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static void sort_list(uint64_t *list, Py_ssize_t length) {
+    if (length > 16) {
+        qsort(list, length, sizeof *list, compare_entries);
+        return;
+    }
+    for (Py_ssize_t i = 1; i < length; i++) { /* a vertex has a handful of edges: insertion */
+        uint64_t entry = list[i];
+        Py_ssize_t j = i;
+        for (; j > 0 && list[j - 1] > entry; j--)
+            list[j] = list[j - 1];
+        list[j] = entry;
+    }
+}
+
+/* the first position in the sorted list [lo, hi) whose target is at least `target` */
+static Py_ssize_t lower_bound(const uint64_t *entry, Py_ssize_t lo, Py_ssize_t hi, int32_t target) {
+    uint64_t key = (uint64_t)(uint32_t)target << 32;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (entry[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static Py_ssize_t run_of(const uint64_t *entry, Py_ssize_t at, Py_ssize_t end, int32_t target) {
+    Py_ssize_t length = 0;
+    while (at + length < end && TARGET(entry[at + length]) == target)
+        length++;
+    return length;
+}
+
+static void edge_pass(const int64_t *start, const uint64_t *entry, Py_ssize_t n_vertices, EdgeCounts *c,
+                      int32_t *pair_a, int32_t *pair_b, int32_t *open_faces, int32_t *open_ends) {
+    for (Py_ssize_t a = 0; a < n_vertices; a++) {
+        Py_ssize_t end = start[a + 1];
+        for (Py_ssize_t p = start[a]; p < end;) {
+            int32_t b = TARGET(entry[p]);
+            Py_ssize_t same = run_of(entry, p, end, b), back = 0, q = 0;
+            if (b != a) {
+                q = lower_bound(entry, start[b], start[b + 1], (int32_t)a);
+                back = run_of(entry, q, start[b + 1], (int32_t)a);
+            }
+            if (a < b || back == 0) {
+                Py_ssize_t occurrences = same + back;
+                if (occurrences == 1) {
+                    open_faces[c->open] = FACE(entry[p]);
+                    open_ends[2 * c->open] = (int32_t)a;
+                    open_ends[2 * c->open + 1] = b;
+                    c->open++;
+                } else if (occurrences == 2) { /* a run of two here is two edges one way */
+                    c->misoriented += same == 2;
+                    pair_a[c->pairs] = FACE(entry[p]);
+                    pair_b[c->pairs] = FACE(entry[same == 2 ? p + 1 : q]);
+                    c->pairs++;
+                } else {
+                    c->nonmanifold++;
+                }
+            }
+            p += same;
+        }
+    }
+}
+
+static PyObject *native_edges(PyObject *self, PyObject *args) {
+    PyObject *faces_obj;
+    Py_ssize_t n_vertices;
+    if (!PyArg_ParseTuple(args, "On", &faces_obj, &n_vertices))
+        return NULL;
+    Py_buffer fv;
+    if (PyObject_GetBuffer(faces_obj, &fv, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    Py_ssize_t n = fv.len / 12;
+    if (fv.len != n * 12 || 3 * n >= INT32_MAX || n_vertices < 0 || n_vertices >= INT32_MAX) {
+        PyBuffer_Release(&fv);
+        return PyErr_Format(PyExc_ValueError, "faces: not (n, 3) int32 of a mesh this size");
+    }
+    const int32_t *faces = fv.buf;
+    Py_ssize_t m = 3 * n;
+    PyObject *pa = NULL, *pb = NULL, *of = NULL, *oe = NULL, *result = NULL;
+    int32_t *pair_a = new_int32_array(&pa, m / 2 + 1), *pair_b = new_int32_array(&pb, m / 2 + 1);
+    int32_t *open_faces = new_int32_array(&of, m), *open_ends = new_int32_array(&oe, 2 * m);
+    int64_t *start = calloc(n_vertices + 2, sizeof(int64_t));
+    uint64_t *entry = malloc((m > 0 ? m : 1) * sizeof(uint64_t));
+    EdgeCounts counts = {0, 0, 0, 0};
+    int bad_index = 0;
+    if (!pair_a || !pair_b || !open_faces || !open_ends || !start || !entry) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < m; i++) {
+        int32_t v = faces[i];
+        if (v < 0 || v >= n_vertices) {
+            bad_index = 1;
+            break;
+        }
+        start[v + 2]++;
+    }
+    if (!bad_index) {
+        /* start[v + 1] becomes where v's list begins; the fill moves it to where it ends */
+        for (Py_ssize_t v = 2; v < n_vertices + 2; v++)
+            start[v] += start[v - 1];
+        for (Py_ssize_t f = 0; f < n; f++)
+            for (int k = 0; k < 3; k++) {
+                uint32_t a = (uint32_t)faces[3 * f + k], b = (uint32_t)faces[3 * f + (k + 1) % 3];
+                entry[start[a + 1]++] = (uint64_t)b << 32 | (uint64_t)f;
+            }
+        for (Py_ssize_t v = 0; v < n_vertices; v++)
+            sort_list(entry + start[v], start[v + 1] - start[v]);
+        edge_pass(start, entry, n_vertices, &counts, pair_a, pair_b, open_faces, open_ends);
+    }
+    Py_END_ALLOW_THREADS
+    if (bad_index) {
+        PyErr_SetString(PyExc_ValueError, "faces: a vertex number out of range");
+        goto done;
+    }
+    if (shrink(pa, counts.pairs) < 0 || shrink(pb, counts.pairs) < 0 || shrink(of, counts.open) < 0 ||
+        shrink(oe, 2 * counts.open) < 0)
+        goto done;
+    result = Py_BuildValue("nnnOOOO", counts.open, counts.nonmanifold, counts.misoriented, pa, pb, of, oe);
+done:
+    free(start);
+    free(entry);
+    Py_XDECREF(pa);
+    Py_XDECREF(pb);
+    Py_XDECREF(of);
+    Py_XDECREF(oe);
+    PyBuffer_Release(&fv);
+    return result;
+}
+
+/* ---------------------------------------------------------------------------- components */
+
+/* components(n, a, b) -> (count, labels)
+ *
+ * Connected components of nodes 0..n-1 joined by the pairs (a[i], b[i]) (int32 arrays of one
+ * length): union-find that always hangs the larger root under the smaller, so each label
+ * (an int32 bytearray) is the smallest node of its component.
+ */
+static inline int32_t find_root(int32_t *parent, int32_t x) {
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]]; /* path halving */
+        x = parent[x];
+    }
+    return x;
+}
+
+static PyObject *native_components(PyObject *self, PyObject *args) {
+    Py_ssize_t n;
+    PyObject *a_obj, *b_obj;
+    if (!PyArg_ParseTuple(args, "nOO", &n, &a_obj, &b_obj))
+        return NULL;
+    if (n < 0 || n >= INT32_MAX)
+        return PyErr_Format(PyExc_ValueError, "components: %zd nodes", n);
+    Py_buffer av, bv;
+    if (PyObject_GetBuffer(a_obj, &av, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    Py_ssize_t m = av.len / 4;
+    if (get_buffer(b_obj, &bv, 0, 4, m, "b") < 0) {
+        PyBuffer_Release(&av);
+        return NULL;
+    }
+    PyObject *labels_obj = NULL, *result = NULL;
+    int32_t *parent = new_int32_array(&labels_obj, n);
+    Py_ssize_t count = 0;
+    int bad_index = 0;
+    if (parent != NULL) {
+        const int32_t *a = av.buf, *b = bv.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++)
+            parent[i] = (int32_t)i;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            if (a[i] < 0 || a[i] >= n || b[i] < 0 || b[i] >= n) {
+                bad_index = 1;
+                break;
+            }
+            int32_t ra = find_root(parent, a[i]), rb = find_root(parent, b[i]);
+            if (ra < rb)
+                parent[rb] = ra;
+            else if (rb < ra)
+                parent[ra] = rb;
+        }
+        for (Py_ssize_t i = 0; i < n && !bad_index; i++) {
+            parent[i] = parent[parent[i]]; /* roots come first: one step reaches the root */
+            count += parent[i] == i;
+        }
+        Py_END_ALLOW_THREADS
+        if (bad_index)
+            PyErr_SetString(PyExc_ValueError, "components: a node number out of range");
+        else
+            result = Py_BuildValue("nO", count, labels_obj);
+    }
+    Py_XDECREF(labels_obj);
+    PyBuffer_Release(&av);
+    PyBuffer_Release(&bv);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"weld", native_weld, METH_VARARGS, "weld(points, double, inverse, unique) -> vertex count"},
+    {"edges", native_edges, METH_VARARGS,
+     "edges(faces, V) -> (open, nonmanifold, misoriented, pair_a, pair_b, open_faces, open_ends)"},
+    {"components", native_components, METH_VARARGS, "components(n, a, b) -> (count, labels)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
