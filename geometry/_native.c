@@ -1,14 +1,16 @@
-/* The mesh passes that dominate measuring a large STL, compiled: weld, edges, components.
+/* The mesh passes that dominate measuring a large STL, compiled: the facets' own figures
+ * (area, extent, volume), the weld, the edges and the components.
  *
  * `geometry.native` is the only caller; it hands in numpy arrays (C-contiguous, of the types
  * named below) and gets plain integers and bytearrays back, so this file needs no numpy
  * headers. Each function releases the GIL while it works, so the thread that computes
  * volumes and areas, or casts the thin-wall rays, runs beside it. The numpy versions in
- * `weld.py` and `topology.py` are the reference: same results, up to the order of vertices
- * and of pairs.
+ * `measure.py`, `weld.py` and `topology.py` are the reference: same results, up to the order
+ * of vertices and of pairs (and rounding: the numpy facet figures are formed in float32).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,92 @@ static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser: every bit 
     return x;
 }
 
+/* ---------------------------------------------------------------------------------- soup */
+
+/* soup(triangles, double, centre, areas, sizes, volumes) -> six times the signed volume
+ *
+ * triangles: (n, 3, 3) float32 (double=0) or float64; centre: 3 float64. Writes each facet's
+ * area (float64), largest axis-aligned extent (float32) and six times its signed tetrahedron
+ * volume about `centre` (float32), all worked out in double precision.
+ */
+#define DEFINE_SOUP(NAME, REAL)                                                                  \
+    static double NAME(const REAL *t, Py_ssize_t n, const double *centre, double *areas,        \
+                       float *sizes, float *volumes) {                                           \
+        double total = 0.0;                                                                      \
+        for (Py_ssize_t f = 0; f < n; f++, t += 9) {                                             \
+            double size = 0.0;                                                                   \
+            for (int k = 0; k < 3; k++) {                                                        \
+                double lo = t[k], hi = t[k];                                                     \
+                lo = t[3 + k] < lo ? t[3 + k] : lo;                                              \
+                hi = t[3 + k] > hi ? t[3 + k] : hi;                                              \
+                lo = t[6 + k] < lo ? t[6 + k] : lo;                                              \
+                hi = t[6 + k] > hi ? t[6 + k] : hi;                                              \
+                size = hi - lo > size ? hi - lo : size;                                          \
+            }                                                                                    \
+            double ax = t[3] - t[0], ay = t[4] - t[1], az = t[5] - t[2];                         \
+            double bx = t[6] - t[0], by = t[7] - t[1], bz = t[8] - t[2];                         \
+            double cx = ay * bz - az * by, cy = az * bx - ax * bz, cz = ax * by - ay * bx;       \
+            double volume = (t[0] - centre[0]) * cx + (t[1] - centre[1]) * cy +                  \
+                            (t[2] - centre[2]) * cz;                                             \
+            areas[f] = 0.5 * sqrt(cx * cx + cy * cy + cz * cz);                                  \
+            sizes[f] = (float)size;                                                              \
+            volumes[f] = (float)volume;                                                          \
+            total += volume;                                                                     \
+        }                                                                                        \
+        return total;                                                                            \
+    }
+
+DEFINE_SOUP(soup_f32, float)
+DEFINE_SOUP(soup_f64, double)
+
+static PyObject *native_soup(PyObject *self, PyObject *args) {
+    PyObject *tri_obj, *centre_obj, *areas_obj, *sizes_obj, *volumes_obj;
+    int is_double;
+    if (!PyArg_ParseTuple(args, "OpOOOO", &tri_obj, &is_double, &centre_obj, &areas_obj, &sizes_obj,
+                          &volumes_obj))
+        return NULL;
+    Py_ssize_t word = is_double ? 8 : 4;
+    Py_buffer tv, cv, av, sv, vv;
+    if (PyObject_GetBuffer(tri_obj, &tv, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    Py_ssize_t n = tv.len / (9 * word);
+    PyObject *result = NULL;
+    int got = 0;
+    if (tv.len != n * 9 * word) {
+        PyErr_Format(PyExc_ValueError, "triangles: not (n, 3, 3) of %zd-byte floats", word);
+        goto done;
+    }
+    if (get_buffer(centre_obj, &cv, 0, 8, 3, "centre") < 0)
+        goto done;
+    got = 1;
+    if (get_buffer(areas_obj, &av, 1, 8, n, "areas") < 0)
+        goto done;
+    got = 2;
+    if (get_buffer(sizes_obj, &sv, 1, 4, n, "sizes") < 0)
+        goto done;
+    got = 3;
+    if (get_buffer(volumes_obj, &vv, 1, 4, n, "volumes") < 0)
+        goto done;
+    got = 4;
+    double total;
+    Py_BEGIN_ALLOW_THREADS
+    total = is_double ? soup_f64(tv.buf, n, cv.buf, av.buf, sv.buf, vv.buf)
+                      : soup_f32(tv.buf, n, cv.buf, av.buf, sv.buf, vv.buf);
+    Py_END_ALLOW_THREADS
+    result = PyFloat_FromDouble(total);
+done:
+    if (got >= 4)
+        PyBuffer_Release(&vv);
+    if (got >= 3)
+        PyBuffer_Release(&sv);
+    if (got >= 2)
+        PyBuffer_Release(&av);
+    if (got >= 1)
+        PyBuffer_Release(&cv);
+    PyBuffer_Release(&tv);
+    return result;
+}
+
 /* ---------------------------------------------------------------------------------- weld */
 
 /* weld(points, double, inverse, unique) -> V
@@ -54,80 +142,91 @@ static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser: every bit 
  * points: (N, 3) float32 (double=0) or float64 (double=1), read as bit patterns with -0.0
  * taken as 0.0. inverse: int32 (N,) written with each point's vertex number. unique: same
  * type and shape as points, its first V rows written with the distinct points in the order
- * they first appear. Open addressing on a table of vertex numbers, twice as large as the
- * vertices found so far at the least; two points are one only when all their bits agree.
+ * they first appear. Open addressing with linear probing; each slot holds its point's bits
+ * and number, so a lookup reads one cache line, asked for a block of points ahead. Two
+ * points are one only when all their bits agree. The table grows past 70 % full.
  */
-typedef struct {
-    int32_t *slot;
-    uint64_t mask;
-} Table;
+#define BLOCK 16
+#define EMPTY (-1)
 
-static int table_init(Table *table, uint64_t capacity) {
-    table->slot = malloc(capacity * sizeof(int32_t));
-    if (table->slot == NULL)
-        return -1;
-    memset(table->slot, 0xff, capacity * sizeof(int32_t));
-    table->mask = capacity - 1;
-    return 0;
-}
+/* One weld per word size; returns the vertex count, or -1 when memory ran out. */
+#define DEFINE_WELD(NAME, WORD, HASH)                                                            \
+    typedef struct {                                                                             \
+        WORD bits[3];                                                                            \
+        int32_t id;                                                                              \
+    } NAME##_slot;                                                                               \
+                                                                                                 \
+    static NAME##_slot *NAME##_table(uint64_t capacity) {                                        \
+        NAME##_slot *table = malloc(capacity * sizeof *table);                                   \
+        if (table != NULL)                                                                       \
+            for (uint64_t s = 0; s < capacity; s++)                                              \
+                table[s].id = EMPTY;                                                             \
+        return table;                                                                            \
+    }                                                                                            \
+                                                                                                 \
+    static Py_ssize_t NAME(const WORD *points, Py_ssize_t n, int32_t *inverse, WORD *unique) {   \
+        const WORD sign = (WORD)1 << (8 * sizeof(WORD) - 1);                                     \
+        uint64_t capacity = 1024;                                                                \
+        while (capacity < (uint64_t)n / 4)                                                       \
+            capacity *= 2;                                                                       \
+        NAME##_slot *table = NAME##_table(capacity);                                             \
+        if (table == NULL)                                                                       \
+            return -1;                                                                           \
+        uint64_t mask = capacity - 1;                                                            \
+        Py_ssize_t count = 0;                                                                    \
+        WORD p[BLOCK][3];                                                                        \
+        uint64_t h[BLOCK];                                                                       \
+        for (Py_ssize_t first = 0; first < n; first += BLOCK) {                                  \
+            int size = n - first < BLOCK ? (int)(n - first) : BLOCK;                             \
+            for (int j = 0; j < size; j++) {                                                     \
+                for (int k = 0; k < 3; k++) {                                                    \
+                    p[j][k] = points[3 * (first + j) + k];                                       \
+                    if (p[j][k] == sign)                                                         \
+                        p[j][k] = 0; /* -0.0 is 0.0 */                                           \
+                }                                                                                \
+                h[j] = HASH(p[j]);                                                               \
+                __builtin_prefetch(table + (h[j] & mask));                                       \
+            }                                                                                    \
+            for (int j = 0; j < size; j++) {                                                     \
+                uint64_t s = h[j] & mask;                                                        \
+                while (table[s].id != EMPTY && memcmp(table[s].bits, p[j], sizeof p[j]) != 0)    \
+                    s = (s + 1) & mask;                                                          \
+                if (table[s].id == EMPTY) {                                                      \
+                    memcpy(table[s].bits, p[j], sizeof p[j]);                                    \
+                    table[s].id = (int32_t)count;                                                \
+                    memcpy(unique + 3 * count, p[j], sizeof p[j]);                               \
+                    count++;                                                                     \
+                }                                                                                \
+                inverse[first + j] = table[s].id;                                                \
+            }                                                                                    \
+            if ((uint64_t)count * 10 > capacity * 7) { /* grow: rehash what is there */          \
+                NAME##_slot *bigger = NAME##_table(capacity * 2);                                \
+                if (bigger == NULL) {                                                            \
+                    free(table);                                                                 \
+                    return -1;                                                                   \
+                }                                                                                \
+                capacity *= 2;                                                                   \
+                mask = capacity - 1;                                                             \
+                for (Py_ssize_t id = 0; id < count; id++) {                                      \
+                    uint64_t s = HASH(unique + 3 * id) & mask;                                   \
+                    while (bigger[s].id != EMPTY)                                                \
+                        s = (s + 1) & mask;                                                      \
+                    memcpy(bigger[s].bits, unique + 3 * id, sizeof p[0]);                        \
+                    bigger[s].id = (int32_t)id;                                                  \
+                }                                                                                \
+                free(table);                                                                     \
+                table = bigger;                                                                  \
+            }                                                                                    \
+        }                                                                                        \
+        free(table);                                                                             \
+        return count;                                                                            \
+    }
 
 static inline uint64_t hash_u32(const uint32_t p[3]) {
     return mix64(((uint64_t)p[0] | (uint64_t)p[1] << 32) ^ mix64(p[2]));
 }
 
 static inline uint64_t hash_u64(const uint64_t p[3]) { return mix64(p[0] ^ mix64(p[1] ^ mix64(p[2]))); }
-
-/* One weld loop per word size; returns the vertex count, or -1 when memory ran out. */
-#define DEFINE_WELD(NAME, WORD, HASH)                                                            \
-    static int NAME##_grow(Table *table, const WORD *unique, Py_ssize_t count) {                 \
-        Table bigger;                                                                            \
-        if (table_init(&bigger, (table->mask + 1) * 2) < 0)                                      \
-            return -1;                                                                           \
-        for (Py_ssize_t id = 0; id < count; id++) {                                              \
-            uint64_t s = HASH(unique + 3 * id) & bigger.mask;                                    \
-            while (bigger.slot[s] >= 0)                                                          \
-                s = (s + 1) & bigger.mask;                                                       \
-            bigger.slot[s] = (int32_t)id;                                                        \
-        }                                                                                        \
-        free(table->slot);                                                                       \
-        *table = bigger;                                                                         \
-        return 0;                                                                                \
-    }                                                                                            \
-                                                                                                 \
-    static Py_ssize_t NAME(const WORD *points, Py_ssize_t n, int32_t *inverse, WORD *unique,     \
-                           Table *table) {                                                       \
-        const WORD sign = (WORD)1 << (8 * sizeof(WORD) - 1);                                     \
-        Py_ssize_t count = 0;                                                                    \
-        for (Py_ssize_t i = 0; i < n; i++) {                                                     \
-            WORD p[3];                                                                           \
-            for (int k = 0; k < 3; k++) {                                                        \
-                p[k] = points[3 * i + k];                                                        \
-                if (p[k] == sign)                                                                \
-                    p[k] = 0; /* -0.0 is 0.0 */                                                  \
-            }                                                                                    \
-            uint64_t h = HASH(p);                                                                \
-            uint64_t s = h & table->mask;                                                        \
-            int32_t id;                                                                          \
-            for (;;) {                                                                           \
-                id = table->slot[s];                                                             \
-                if (id < 0)                                                                      \
-                    break;                                                                       \
-                const WORD *u = unique + 3 * (Py_ssize_t)id;                                     \
-                if (u[0] == p[0] && u[1] == p[1] && u[2] == p[2])                                \
-                    break;                                                                       \
-                s = (s + 1) & table->mask;                                                       \
-            }                                                                                    \
-            if (id < 0) {                                                                        \
-                id = (int32_t)count++;                                                           \
-                table->slot[s] = id;                                                             \
-                memcpy(unique + 3 * (Py_ssize_t)id, p, sizeof p);                                \
-                if ((uint64_t)count * 2 > table->mask + 1 && NAME##_grow(table, unique, count) < 0) \
-                    return -1;                                                                   \
-            }                                                                                    \
-            inverse[i] = id;                                                                     \
-        }                                                                                        \
-        return count;                                                                            \
-    }
 
 DEFINE_WELD(weld_u32, uint32_t, hash_u32)
 DEFINE_WELD(weld_u64, uint64_t, hash_u64)
@@ -155,24 +254,14 @@ static PyObject *native_weld(PyObject *self, PyObject *args) {
         PyBuffer_Release(&iv);
         return NULL;
     }
-    uint64_t capacity = 1024;
-    while (capacity < (uint64_t)n / 2)
-        capacity *= 2;
-    Table table = {NULL, 0};
-    Py_ssize_t count = 0;
-    int failed = table_init(&table, capacity) < 0;
+    Py_ssize_t count;
     Py_BEGIN_ALLOW_THREADS
-    if (!failed) {
-        count = is_double ? weld_u64(pv.buf, n, iv.buf, uv.buf, &table)
-                          : weld_u32(pv.buf, n, iv.buf, uv.buf, &table);
-        failed = count < 0;
-    }
+    count = is_double ? weld_u64(pv.buf, n, iv.buf, uv.buf) : weld_u32(pv.buf, n, iv.buf, uv.buf);
     Py_END_ALLOW_THREADS
-    free(table.slot);
     PyBuffer_Release(&pv);
     PyBuffer_Release(&iv);
     PyBuffer_Release(&uv);
-    if (failed)
+    if (count < 0)
         return PyErr_NoMemory();
     return PyLong_FromSsize_t(count);
 }
@@ -403,6 +492,7 @@ static PyObject *native_components(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"soup", native_soup, METH_VARARGS, "soup(triangles, double, centre, areas, sizes, volumes) -> 6 x volume"},
     {"weld", native_weld, METH_VARARGS, "weld(points, double, inverse, unique) -> vertex count"},
     {"edges", native_edges, METH_VARARGS,
      "edges(faces, V) -> (open, nonmanifold, misoriented, pair_a, pair_b, open_faces, open_ends)"},

@@ -1,6 +1,6 @@
 """Measure a triangle soup: weld, volume, area, boxes, shells and bodies, edges.
 
-The weld, the edges and the shells' components run compiled (`geometry.native`) where that
+The facets' own figures, the weld, the edges and the shells' components run compiled (`geometry.native`) where that
 was built, else in numpy; the rest is vectorised numpy (no numba or trimesh: importing those
 costs more than measuring a million facets). Two threads: volume/area/extents beside the weld,
 then the oriented box and the caller's side task (the thin-wall check) beside the edges and
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from geometry import native
 from geometry.bounds import check_coordinates, face_normals, oriented_box
 from geometry.model import GeometryError
 from geometry.threads import Background
@@ -75,9 +76,11 @@ class MeshMetrics:
 def soup_geometry(triangles: np.ndarray, centre: np.ndarray):
     """Signed volume, per-facet areas, largest extents and signed volumes (×6) of a soup.
 
-    Products are formed in the file's precision (float32 for binary STL: each term is then
-    exact to ~1e-7) about `centre`, and summed in float64, chunk by chunk.
+    Compiled: in float64. In numpy: products formed in the file's precision (float32 for
+    binary STL: each term is then exact to ~1e-7) about `centre`, summed in float64.
     """
+    if native.enabled():
+        return native.soup(triangles, centre)
     n = len(triangles)
     areas = np.empty(n, dtype=np.float64)
     sizes = np.empty(n, dtype=np.float32)

@@ -1,4 +1,4 @@
-"""The compiled mesh passes (`geometry/_native.c`): weld, edges, components.
+"""The compiled mesh passes (`geometry/_native.c`): facet figures, weld, edges, components.
 
 Built with the package when a C compiler is at hand (`pip install` builds it; without a
 compiler the install goes on without it). Where it is missing, or ``GEOMETRY_NATIVE=0``, the
@@ -23,6 +23,19 @@ AVAILABLE = _native is not None
 
 def enabled() -> bool:
     return AVAILABLE and os.environ.get("GEOMETRY_NATIVE", "1") != "0"
+
+
+def soup(triangles: np.ndarray, centre: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Signed volume, per-facet areas (float64), largest extents (float32) and signed volumes
+    ×6 about `centre` (float32) of an (n, 3, 3) float32 or float64 soup."""
+    triangles = np.ascontiguousarray(triangles)
+    n = len(triangles)
+    areas = np.empty(n, dtype=np.float64)
+    sizes = np.empty(n, dtype=np.float32)
+    volumes = np.empty(n, dtype=np.float32)
+    centre = np.ascontiguousarray(centre, dtype=np.float64)
+    volume6 = _native.soup(triangles, triangles.dtype == np.float64, centre, areas, sizes, volumes)
+    return volume6 / 6.0, areas, sizes, volumes
 
 
 def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -48,7 +48,7 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
             found.pair_a,
             found.pair_b,
             found.open_faces,
-            np.unique(found.open_ends),
+            np.unique(found.open_ends) if found.open else np.empty(0, dtype=np.int32),
         )
     n = len(faces)
     face_bits = max(1, int(n - 1).bit_length())

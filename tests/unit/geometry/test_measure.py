@@ -135,7 +135,8 @@ def test_measure_after_a_hash_collision_is_the_same(monkeypatch):
     monkeypatch.setattr(weld_module, "_K1", np.uint64(0))
     monkeypatch.setattr(weld_module, "_K2", np.uint64(0))
     b = measure(tri.copy())
-    assert (b.watertight, b.bodies, b.volume_mm3) == (True, 1, a.volume_mm3)
+    assert (b.watertight, b.bodies) == (True, 1)
+    assert b.volume_mm3 == pytest.approx(a.volume_mm3, rel=1e-6)  # float32 products in numpy
 
 
 def _changed_sphere(change: str, dtype=np.float32) -> np.ndarray:
