@@ -41,17 +41,12 @@ static int shrink(PyObject *array, Py_ssize_t items) {
     return PyByteArray_Resize(array, items * (Py_ssize_t)sizeof(int32_t));
 }
 
-/* Zeroed memory for a large working table, straight from the kernel (pages are faulted in as
- * they are touched; no pass to clear them). Huge pages were tried: here they cost three to six
- * times more to fault in than the 4 kB pages they replace. */
-static void *zeroed(size_t bytes) {
-    void *memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return memory == MAP_FAILED ? NULL : memory;
-}
+/* Zeroed memory for a large working table: fresh pages from the kernel, or reused heap cleared. */
+static void *zeroed(size_t bytes) { return calloc(1, bytes); }
 
 static void release(void *memory, size_t bytes) {
-    if (memory != NULL)
-        munmap(memory, bytes);
+    (void)bytes;
+    free(memory);
 }
 
 static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser: every bit reaches every bit */
@@ -278,8 +273,9 @@ static PyObject *native_weld(PyObject *self, PyObject *args) {
  * faces: (n, 3) int32, no two corners of a face equal. Every directed edge a -> b (corner k
  * to corner k + 1) is listed under its start a as (b << 32 | face), and each vertex's list is
  * sorted. An undirected edge {a, b} is then a run of b in a's list (a -> b) and a run of a in
- * b's list (b -> a, found by binary search), handled once: from the lower vertex's list, or
- * from a's when b's has no run (so an edge that runs one way only is seen from its start). One occurrence: open; two: the faces are paired, misoriented
+ * b's list (b -> a, found by binary search from the lower vertex, which marks the run it
+ * finds so the higher vertex skips it): each edge is handled once, and an edge that runs one
+ * way only is handled at its start. One occurrence: open; two: the faces are paired, misoriented
  * if both run the same way; more: non-manifold. The arrays come back as int32 bytearrays;
  * open_ends holds both ends of every open edge.
  */
@@ -288,7 +284,8 @@ typedef struct {
 } EdgeCounts;
 
 #define TARGET(entry) ((int32_t)((entry) >> 32))
-#define FACE(entry) ((int32_t)((entry) & 0xFFFFFFFFu))
+#define FACE(entry) ((int32_t)((entry) & 0x7FFFFFFFu))
+#define SEEN 0x80000000u /* on the first entry of a run: its edge was counted from the other end */
 
 static int compare_entries(const void *x, const void *y) {
     uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -329,32 +326,36 @@ static Py_ssize_t run_of(const uint64_t *entry, Py_ssize_t at, Py_ssize_t end, i
     return length;
 }
 
-static void edge_pass(const int64_t *start, const uint64_t *entry, Py_ssize_t n_vertices, EdgeCounts *c,
+static void edge_pass(const int64_t *start, uint64_t *entry, Py_ssize_t n_vertices, EdgeCounts *c,
                       int32_t *pair_a, int32_t *pair_b, int32_t *open_faces, int32_t *open_ends) {
     for (Py_ssize_t a = 0; a < n_vertices; a++) {
         Py_ssize_t end = start[a + 1];
         for (Py_ssize_t p = start[a]; p < end;) {
             int32_t b = TARGET(entry[p]);
             Py_ssize_t same = run_of(entry, p, end, b), back = 0, q = 0;
-            if (b != a) {
+            if (entry[p] & SEEN) { /* counted from b's list already */
+                p += same;
+                continue;
+            }
+            if (a < b) { /* the way back, if any: seen from here, so not again from b */
                 q = lower_bound(entry, start[b], start[b + 1], (int32_t)a);
                 back = run_of(entry, q, start[b + 1], (int32_t)a);
-            }
-            if (a < b || back == 0) {
-                Py_ssize_t occurrences = same + back;
-                if (occurrences == 1) {
-                    open_faces[c->open] = FACE(entry[p]);
-                    open_ends[2 * c->open] = (int32_t)a;
-                    open_ends[2 * c->open + 1] = b;
-                    c->open++;
-                } else if (occurrences == 2) { /* a run of two here is two edges one way */
-                    c->misoriented += same == 2;
-                    pair_a[c->pairs] = FACE(entry[p]);
-                    pair_b[c->pairs] = FACE(entry[same == 2 ? p + 1 : q]);
-                    c->pairs++;
-                } else {
-                    c->nonmanifold++;
-                }
+                if (back)
+                    entry[q] |= SEEN;
+            } /* else b < a with no mark: b's list has no way back */
+            Py_ssize_t occurrences = same + back;
+            if (occurrences == 1) {
+                open_faces[c->open] = FACE(entry[p]);
+                open_ends[2 * c->open] = (int32_t)a;
+                open_ends[2 * c->open + 1] = b;
+                c->open++;
+            } else if (occurrences == 2) { /* a run of two here is two edges one way */
+                c->misoriented += same == 2;
+                pair_a[c->pairs] = FACE(entry[p]);
+                pair_b[c->pairs] = FACE(entry[same == 2 ? p + 1 : q]);
+                c->pairs++;
+            } else {
+                c->nonmanifold++;
             }
             p += same;
         }
