@@ -1,11 +1,11 @@
 """Measure a triangle soup: weld, volume, area, boxes, shells and bodies, edges.
 
-The facets' own figures, the weld, the edges and the shells' components run compiled (`geometry.native`) where that
-was built, else in numpy; the rest is vectorised numpy (no numba or trimesh: importing those
-costs more than measuring a million facets). Two threads: volume/area/extents beside the weld,
-then the oriented box and the caller's side task (the thin-wall check) beside the edges and
-shells. The steps are
-in `weld`, `topology` and `bounds`; this module puts them in order and gathers the figures.
+The facets' own figures, the weld, the edges and the shells' components run compiled
+(`geometry.native`) where that was built, else in numpy; the rest is vectorised numpy (no
+numba or trimesh: importing those costs more than measuring a million facets). Two threads:
+volume/area/extents beside the weld, then the caller's side task (the thin-wall check) beside
+the edges, shells and oriented box. The steps are in `weld`, `topology` and `bounds`; this
+module puts them in order and gathers the figures.
 """
 
 from __future__ import annotations
@@ -134,16 +134,12 @@ def _soup_geometry(triangles, centre, areas, sizes, volumes):
     return volume6 / 6.0, areas, sizes, volumes
 
 
-def _box_then(side_task, vertices, faces, areas, **mesh):
-    """The oriented box (hinted by the normals of the largest facets), then the side task."""
+def _oriented_box(vertices, faces, areas):
+    """The oriented box, hinted by the normals of the largest facets."""
     k = len(areas)
     top = np.argpartition(areas, k - 64)[-64:] if k > 64 else np.arange(k)
     top = top[np.argsort(areas[top])[::-1]]
-    obb = oriented_box(vertices, face_normals(vertices, faces[top]))
-    side = None
-    if side_task is not None:
-        side = side_task(vertices=vertices, faces=faces, face_areas=areas, **mesh)
-    return obb, side
+    return oriented_box(vertices, face_normals(vertices, faces[top]))
 
 
 def measure(
@@ -198,18 +194,21 @@ def measure(
     area = float(areas.sum())
     if not area > 0.0:
         raise GeometryError("degenerate_model", "every facet has zero area")
-    # beside the topology: the oriented box, then the thin-wall rays (two busy threads, two CPUs)
-    side = Background(
-        _box_then,
-        side_task,
-        vertices,
-        faces,
-        areas,
-        face_size=sizes,
-        bbox_min=lo,
-        bbox_max=hi,
-        outward=-1.0 if signed_volume < 0 else 1.0,
-    )
+    # beside the topology and then the oriented box: the caller's side task (the thin-wall
+    # rays), which takes about as long (two busy threads, two CPUs)
+    side = None
+    if side_task is not None:
+        side = Background(
+            side_task,
+            vertices=vertices,
+            faces=faces,
+            face_areas=areas,
+            face_size=sizes,
+            bbox_min=lo,
+            bbox_max=hi,
+            outward=-1.0 if signed_volume < 0 else 1.0,
+        )
+    welded_faces = faces
     edge_info = edges(faces, len(vertices))
     gaps = None
     if edge_info.open:
@@ -222,7 +221,8 @@ def measure(
                 faces, edge_info = closed.faces, again
     shell = shells(vertices, faces, volumes, edge_info)
     del volumes
-    obb, side_result = side.result()
+    obb = _oriented_box(vertices, welded_faces, areas)
+    side_result = side.result() if side is not None else None
     return MeshMetrics(
         triangles=n,
         degenerate=n - kept,
