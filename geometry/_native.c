@@ -3,10 +3,10 @@
  *
  * `geometry.native` is the only caller; it hands in numpy arrays (C-contiguous, of the types
  * named below) and gets plain integers and bytearrays back, so this file needs no numpy
- * headers. Each function releases the GIL while it works, so the thread that casts the
- * thin-wall rays runs beside it. The numpy versions in `measure.py`, `weld.py` and
- * `topology.py` are the reference: same results, up to the order of vertices and of pairs
- * (and rounding: the numpy facet figures are formed in float32).
+ * headers. Each function releases the GIL while it works, so the thread that computes
+ * volumes and areas, or casts the thin-wall rays, runs beside it. The numpy versions in
+ * `measure.py`, `weld.py` and `topology.py` are the reference: same results, up to the order
+ * of vertices and of pairs (and rounding: the numpy facet figures are formed in float32).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -60,11 +60,11 @@ static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser: every bit 
 
 /* ---------------------------------------------------------------------------------- soup */
 
-/* soup_*(triangles, n, centre, areas, sizes, volumes) -> six times the signed volume
+/* soup(triangles, double, centre, areas, sizes, volumes) -> six times the signed volume
  *
- * triangles: n facets of 3 corners of 3 floats; centre: 3 doubles. Writes each facet's area,
- * largest axis-aligned extent and six times its signed tetrahedron volume about `centre`, all
- * worked out in double precision. The weld calls it on the facets it has just read.
+ * triangles: (n, 3, 3) float32 (double=0) or float64; centre: 3 float64. Writes each facet's
+ * area (float64), largest axis-aligned extent (float32) and six times its signed tetrahedron
+ * volume about `centre` (float32), all worked out in double precision.
  */
 #define DEFINE_SOUP(NAME, REAL)                                                                  \
     static double NAME(const REAL *t, Py_ssize_t n, const double *centre, double *areas,        \
@@ -96,12 +96,57 @@ static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser: every bit 
 DEFINE_SOUP(soup_f32, float)
 DEFINE_SOUP(soup_f64, double)
 
+static PyObject *native_soup(PyObject *self, PyObject *args) {
+    PyObject *tri_obj, *centre_obj, *areas_obj, *sizes_obj, *volumes_obj;
+    int is_double;
+    if (!PyArg_ParseTuple(args, "OpOOOO", &tri_obj, &is_double, &centre_obj, &areas_obj, &sizes_obj,
+                          &volumes_obj))
+        return NULL;
+    Py_ssize_t word = is_double ? 8 : 4;
+    Py_buffer tv, cv, av, sv, vv;
+    if (PyObject_GetBuffer(tri_obj, &tv, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    Py_ssize_t n = tv.len / (9 * word);
+    PyObject *result = NULL;
+    int got = 0;
+    if (tv.len != n * 9 * word) {
+        PyErr_Format(PyExc_ValueError, "triangles: not (n, 3, 3) of %zd-byte floats", word);
+        goto done;
+    }
+    if (get_buffer(centre_obj, &cv, 0, 8, 3, "centre") < 0)
+        goto done;
+    got = 1;
+    if (get_buffer(areas_obj, &av, 1, 8, n, "areas") < 0)
+        goto done;
+    got = 2;
+    if (get_buffer(sizes_obj, &sv, 1, 4, n, "sizes") < 0)
+        goto done;
+    got = 3;
+    if (get_buffer(volumes_obj, &vv, 1, 4, n, "volumes") < 0)
+        goto done;
+    got = 4;
+    double total;
+    Py_BEGIN_ALLOW_THREADS
+    total = is_double ? soup_f64(tv.buf, n, cv.buf, av.buf, sv.buf, vv.buf)
+                      : soup_f32(tv.buf, n, cv.buf, av.buf, sv.buf, vv.buf);
+    Py_END_ALLOW_THREADS
+    result = PyFloat_FromDouble(total);
+done:
+    if (got >= 4)
+        PyBuffer_Release(&vv);
+    if (got >= 3)
+        PyBuffer_Release(&sv);
+    if (got >= 2)
+        PyBuffer_Release(&av);
+    if (got >= 1)
+        PyBuffer_Release(&cv);
+    PyBuffer_Release(&tv);
+    return result;
+}
+
 /* ---------------------------------------------------------------------------------- weld */
 
 /* weld(points, double, inverse, unique) -> V
- *
- * (and, given centre, areas, sizes and volumes: the facets' own figures, as `soup_*` gives
- * them, with six times the volume returned beside V)
  *
  * points: (N, 3) float32 (double=0) or float64 (double=1), read as bit patterns with -0.0
  * taken as 0.0. inverse: int32 (N,) written with each point's vertex number. unique: same
@@ -110,27 +155,16 @@ DEFINE_SOUP(soup_f64, double)
  * and number, so a lookup reads one cache line, asked for a block of points ahead. Two
  * points are one only when all their bits agree. The table grows past 70 % full.
  */
-#define BLOCK 63 /* points hashed, and their slots asked for, ahead of the lookups: 21 facets */
-
-/* The facets' own figures, worked out by the weld as it goes (the corners are in the cache
- * then), when it welds a soup's corners: see `soup_*`. */
-typedef struct {
-    const double *centre;
-    double *areas;
-    float *sizes;
-    float *volumes;
-    double volume6;
-} Facets;
+#define BLOCK 64 /* points hashed, and their slots asked for, ahead of the lookups */
 
 /* One weld per word size; returns the vertex count, or -1 when memory ran out. */
-#define DEFINE_WELD(NAME, WORD, HASH, SOUP, REAL)                                                \
+#define DEFINE_WELD(NAME, WORD, HASH)                                                            \
     typedef struct {                                                                             \
         WORD bits[3];                                                                            \
         int32_t id;                                                                              \
     } NAME##_slot;                                                                               \
                                                                                                  \
-    static Py_ssize_t NAME(const WORD *points, Py_ssize_t n, int32_t *inverse, WORD *unique,     \
-                           Facets *facets) {                                                     \
+    static Py_ssize_t NAME(const WORD *points, Py_ssize_t n, int32_t *inverse, WORD *unique) {   \
         const WORD sign = (WORD)1 << (8 * sizeof(WORD) - 1);                                     \
         uint64_t capacity = 1024;                                                                \
         while (capacity < (uint64_t)n / 2) /* a closed mesh has about n / 6 vertices */          \
@@ -151,12 +185,6 @@ typedef struct {
                 }                                                                                \
                 h[j] = HASH(p[j]);                                                               \
                 __builtin_prefetch(table + (h[j] & mask));                                       \
-            }                                                                                    \
-            if (facets != NULL) {                                                                \
-                Py_ssize_t f = first / 3;                                                        \
-                facets->volume6 += SOUP((const REAL *)(points + 3 * first), size / 3,            \
-                                        facets->centre, facets->areas + f, facets->sizes + f,    \
-                                        facets->volumes + f);                                    \
             }                                                                                    \
             for (int j = 0; j < size; j++) {                                                     \
                 uint64_t s = h[j] & mask;                                                        \
@@ -200,71 +228,42 @@ static inline uint64_t hash_u32(const uint32_t p[3]) {
 
 static inline uint64_t hash_u64(const uint64_t p[3]) { return mix64(p[0] ^ mix64(p[1] ^ mix64(p[2]))); }
 
-DEFINE_WELD(weld_u32, uint32_t, hash_u32, soup_f32, float)
-DEFINE_WELD(weld_u64, uint64_t, hash_u64, soup_f64, double)
+DEFINE_WELD(weld_u32, uint32_t, hash_u32)
+DEFINE_WELD(weld_u64, uint64_t, hash_u64)
 
 static PyObject *native_weld(PyObject *self, PyObject *args) {
-    PyObject *points_obj, *inverse_obj, *unique_obj, *centre_obj = NULL, *areas_obj = NULL, *sizes_obj = NULL,
-                                                     *volumes_obj = NULL;
+    PyObject *points_obj, *inverse_obj, *unique_obj;
     int is_double;
-    if (!PyArg_ParseTuple(args, "OpOO|OOOO", &points_obj, &is_double, &inverse_obj, &unique_obj, &centre_obj,
-                          &areas_obj, &sizes_obj, &volumes_obj))
+    if (!PyArg_ParseTuple(args, "OpOO", &points_obj, &is_double, &inverse_obj, &unique_obj))
         return NULL;
-    int with_facets = volumes_obj != NULL;
-    if (!with_facets && centre_obj != NULL)
-        return PyErr_Format(PyExc_TypeError, "weld: give the centre with areas, sizes and volumes");
     Py_ssize_t word = is_double ? 8 : 4;
-    Py_buffer view[7]; /* points, inverse, unique, centre, areas, sizes, volumes */
-    int got = 0;
-    PyObject *result = NULL;
-    if (PyObject_GetBuffer(points_obj, &view[0], PyBUF_C_CONTIGUOUS) < 0)
+    Py_buffer pv, iv, uv;
+    if (PyObject_GetBuffer(points_obj, &pv, PyBUF_C_CONTIGUOUS) < 0)
         return NULL;
-    got = 1;
-    Py_ssize_t n = view[0].len / (3 * word), facets = n / 3;
-    if (view[0].len != n * 3 * word || n >= INT32_MAX || (with_facets && n != 3 * facets)) {
-        PyErr_Format(PyExc_ValueError, "points: not (N, 3) of %zd-byte floats%s", word,
-                     with_facets ? ", three to a facet" : "");
-        goto done;
+    Py_ssize_t n = pv.len / (3 * word);
+    if (pv.len != n * 3 * word || n >= INT32_MAX) {
+        PyBuffer_Release(&pv);
+        return PyErr_Format(PyExc_ValueError, "points: not (N, 3) of %zd-byte floats", word);
     }
-    if (get_buffer(inverse_obj, &view[1], 1, 4, n, "inverse") < 0)
-        goto done;
-    got = 2;
-    if (get_buffer(unique_obj, &view[2], 1, 3 * word, n, "unique") < 0)
-        goto done;
-    got = 3;
-    if (with_facets) {
-        if (get_buffer(centre_obj, &view[3], 0, 8, 3, "centre") < 0)
-            goto done;
-        got = 4;
-        if (get_buffer(areas_obj, &view[4], 1, 8, facets, "areas") < 0)
-            goto done;
-        got = 5;
-        if (get_buffer(sizes_obj, &view[5], 1, 4, facets, "sizes") < 0)
-            goto done;
-        got = 6;
-        if (get_buffer(volumes_obj, &view[6], 1, 4, facets, "volumes") < 0)
-            goto done;
-        got = 7;
+    if (get_buffer(inverse_obj, &iv, 1, 4, n, "inverse") < 0) {
+        PyBuffer_Release(&pv);
+        return NULL;
     }
-    Facets figures = {NULL, NULL, NULL, NULL, 0.0};
-    if (with_facets)
-        figures = (Facets){view[3].buf, view[4].buf, view[5].buf, view[6].buf, 0.0};
-    Facets *wanted = with_facets ? &figures : NULL;
+    if (get_buffer(unique_obj, &uv, 1, 3 * word, n, "unique") < 0) {
+        PyBuffer_Release(&pv);
+        PyBuffer_Release(&iv);
+        return NULL;
+    }
     Py_ssize_t count;
     Py_BEGIN_ALLOW_THREADS
-    count = is_double ? weld_u64(view[0].buf, n, view[1].buf, view[2].buf, wanted)
-                      : weld_u32(view[0].buf, n, view[1].buf, view[2].buf, wanted);
+    count = is_double ? weld_u64(pv.buf, n, iv.buf, uv.buf) : weld_u32(pv.buf, n, iv.buf, uv.buf);
     Py_END_ALLOW_THREADS
+    PyBuffer_Release(&pv);
+    PyBuffer_Release(&iv);
+    PyBuffer_Release(&uv);
     if (count < 0)
-        PyErr_NoMemory();
-    else if (with_facets)
-        result = Py_BuildValue("nd", count, figures.volume6);
-    else
-        result = PyLong_FromSsize_t(count);
-done:
-    while (got > 0)
-        PyBuffer_Release(&view[--got]);
-    return result;
+        return PyErr_NoMemory();
+    return PyLong_FromSsize_t(count);
 }
 
 /* --------------------------------------------------------------------------------- edges */
@@ -500,8 +499,8 @@ static PyObject *native_components(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
-    {"weld", native_weld, METH_VARARGS,
-     "weld(points, double, inverse, unique[, centre, areas, sizes, volumes]) -> V, or (V, 6 x volume)"},
+    {"soup", native_soup, METH_VARARGS, "soup(triangles, double, centre, areas, sizes, volumes) -> 6 x volume"},
+    {"weld", native_weld, METH_VARARGS, "weld(points, double, inverse, unique) -> vertex count"},
     {"edges", native_edges, METH_VARARGS,
      "edges(faces, V) -> (open, nonmanifold, misoriented, pair_a, pair_b, open_faces, open_ends)"},
     {"components", native_components, METH_VARARGS, "components(n, a, b) -> (count, labels)"},

@@ -3,9 +3,9 @@
 The facets' own figures, the weld, the edges and the shells' components run compiled
 (`geometry.native`) where that was built, else in numpy; the rest is vectorised numpy (no
 numba or trimesh: importing those costs more than measuring a million facets). Two threads:
-the caller's side task (the thin-wall check) beside the edges, shells and oriented box (and,
-without the compiled passes, volume/area/extents beside the weld). The steps are in `weld`,
-`topology` and `bounds`; this module puts them in order and gathers the figures.
+volume/area/extents beside the weld, then the caller's side task (the thin-wall check) beside
+the edges, shells and oriented box. The steps are in `weld`, `topology` and `bounds`; this
+module puts them in order and gathers the figures.
 """
 
 from __future__ import annotations
@@ -76,10 +76,11 @@ class MeshMetrics:
 def soup_geometry(triangles: np.ndarray, centre: np.ndarray):
     """Signed volume, per-facet areas, largest extents and signed volumes (×6) of a soup.
 
-    Products are formed in the file's precision (float32 for binary STL: each term is then
-    exact to ~1e-7) about `centre`, and summed in float64, chunk by chunk. (The compiled weld
-    works them out in float64 as it goes: see `_weld_soup`.)
+    Compiled: in float64. In numpy: products formed in the file's precision (float32 for
+    binary STL: each term is then exact to ~1e-7) about `centre`, summed in float64.
     """
+    if native.enabled():
+        return native.soup(triangles, centre)
     n = len(triangles)
     areas = np.empty(n, dtype=np.float64)
     sizes = np.empty(n, dtype=np.float32)
@@ -133,19 +134,6 @@ def _soup_geometry(triangles, centre, areas, sizes, volumes):
     return volume6 / 6.0, areas, sizes, volumes
 
 
-def _weld_soup(triangles: np.ndarray, centre: np.ndarray):
-    """(vertices, inverse, soup_geometry's figures): in one compiled pass over the corners, or
-    the figures on another thread beside the numpy weld."""
-    if native.enabled():
-        return native.weld_facets(triangles, centre)
-    figures = Background(soup_geometry, triangles, centre)
-    try:
-        vertices, inverse = weld(triangles.reshape(-1, 3))
-    finally:
-        figures.wait()
-    return vertices, inverse, figures.result()
-
-
 def _oriented_box(vertices, faces, areas):
     """The oriented box, hinted by the normals of the largest facets."""
     k = len(areas)
@@ -178,18 +166,24 @@ def measure(
     triangles = np.ascontiguousarray(triangles)
     sample = triangles[:: max(1, n // 1024)].reshape(-1, 3).astype(np.float64)
     centre = np.nan_to_num(sample.mean(axis=0), nan=0.0, posinf=0.0, neginf=0.0)
-    vertices, inverse, (signed_volume, areas, sizes, volumes) = _weld_soup(triangles, centre)
+    geometry = Background(soup_geometry, triangles, centre)
+    vertices, inverse = weld(triangles.reshape(-1, 3))
     del triangles, sample
     cols = np.ascontiguousarray(vertices.T)
     lo = cols.min(axis=1).astype(np.float64)
     hi = cols.max(axis=1).astype(np.float64)
     del cols
-    check_coordinates(lo, hi)
+    try:
+        check_coordinates(lo, hi)
+    except GeometryError:
+        geometry.wait()
+        raise
     faces = inverse.reshape(n, 3)
     distinct = faces[:, 0] != faces[:, 1]
     distinct &= faces[:, 1] != faces[:, 2]
     distinct &= faces[:, 0] != faces[:, 2]
     kept = int(np.count_nonzero(distinct))
+    signed_volume, areas, sizes, volumes = geometry.result()
     if kept == 0:
         raise GeometryError("degenerate_model", "every facet has coinciding corners")
     if kept < n:

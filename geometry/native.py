@@ -1,5 +1,4 @@
-"""The compiled mesh passes (`geometry/_native.c`): weld (with the facets' figures), edges,
-components.
+"""The compiled mesh passes (`geometry/_native.c`): facet figures, weld, edges, components.
 
 Built with the package when a C compiler is at hand (`pip install` builds it; without a
 compiler the install goes on without it). Where it is missing, or ``GEOMETRY_NATIVE=0``, the
@@ -26,22 +25,17 @@ def enabled() -> bool:
     return AVAILABLE and os.environ.get("GEOMETRY_NATIVE", "1") != "0"
 
 
-def weld_facets(triangles: np.ndarray, centre: np.ndarray):
-    """`weld` of an (n, 3, 3) soup's corners, and each facet's figures worked out on the way:
-    (unique, inverse, (volume, areas float64, largest extents float32, volumes ×6 about
-    `centre` float32)), all formed in float64."""
+def soup(triangles: np.ndarray, centre: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Signed volume, per-facet areas (float64), largest extents (float32) and signed volumes
+    ×6 about `centre` (float32) of an (n, 3, 3) float32 or float64 soup."""
     triangles = np.ascontiguousarray(triangles)
     n = len(triangles)
-    inverse = np.empty(3 * n, dtype=np.int32)
-    unique = np.empty((3 * n, 3), dtype=triangles.dtype)
     areas = np.empty(n, dtype=np.float64)
     sizes = np.empty(n, dtype=np.float32)
     volumes = np.empty(n, dtype=np.float32)
     centre = np.ascontiguousarray(centre, dtype=np.float64)
-    count, volume6 = _native.weld(
-        triangles, triangles.dtype == np.float64, inverse, unique, centre, areas, sizes, volumes
-    )
-    return unique[:count].copy(), inverse, (volume6 / 6.0, areas, sizes, volumes)
+    volume6 = _native.soup(triangles, triangles.dtype == np.float64, centre, areas, sizes, volumes)
+    return volume6 / 6.0, areas, sizes, volumes
 
 
 def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
