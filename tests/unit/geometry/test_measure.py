@@ -7,7 +7,6 @@ import pytest
 import trimesh
 from models import box, cylinder, polygon_prism_volume, rotated, sphere, write_stl
 
-from geometry import native
 from geometry import weld as weld_module
 from geometry.measure import measure
 from geometry.model import GeometryError
@@ -208,15 +207,6 @@ def test_compiled_and_numpy_edges_agree_on_random_tangles(seed, monkeypatch):
             labels.tolist(),
         ))
     assert results[0] == results[1]
-
-
-def test_compiled_edges_refuse_a_vertex_number_out_of_range():
-    if not native.enabled():
-        pytest.skip("the compiled passes are switched off")
-    with pytest.raises(ValueError, match="out of range"):
-        native.edges(np.array([[0, 1, 5]], dtype=np.int32), 3)
-    with pytest.raises(ValueError, match="out of range"):
-        native.components(2, np.array([0], dtype=np.int32), np.array([2], dtype=np.int32))
 
 
 def test_the_welds_sort_in_two_halves_sorts():
