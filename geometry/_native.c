@@ -46,7 +46,7 @@ static void *zeroed(size_t bytes) { return calloc(1, bytes); }
 
 static void release(void *memory, size_t bytes) {
     (void)bytes;
-    free(memory);
+    free(memory); /* free(NULL) does nothing */
 }
 
 static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser: every bit reaches every bit */
@@ -146,37 +146,64 @@ done:
 
 /* ---------------------------------------------------------------------------------- weld */
 
-/* weld(points, double, inverse, unique) -> V
+/* weld(points, double, inverse) -> (V, unique)
  *
  * points: (N, 3) float32 (double=0) or float64 (double=1), read as bit patterns with -0.0
- * taken as 0.0. inverse: int32 (N,) written with each point's vertex number. unique: same
- * type and shape as points, its first V rows written with the distinct points in the order
- * they first appear. Open addressing with linear probing; each slot holds its point's bits
- * and number, so a lookup reads one cache line, asked for a block of points ahead. Two
- * points are one only when all their bits agree. The table grows past 70 % full.
+ * taken as 0.0. inverse: int32 (N,) written with each point's vertex number (in the order the
+ * points first appear). unique: a bytearray of the V distinct points, same type. Open
+ * addressing with linear probing; each slot holds its point's bits and number, so a lookup
+ * reads one cache line, asked for a block of points ahead; the distinct points are read off
+ * the table at the end. Two points are one only when all their bits agree. The table starts
+ * at twice the vertices of a closed mesh (N / 6), at most 4 M slots, and grows past 70 % full.
  */
 #define BLOCK 64 /* points hashed, and their slots asked for, ahead of the lookups */
 
-/* One weld per word size; returns the vertex count, or -1 when memory ran out. */
+/* One weld per word size. NAME returns the vertex count (-1: out of memory) and leaves the
+ * table to NAME##_unique, which writes the distinct points in order and frees it. */
 #define DEFINE_WELD(NAME, WORD, HASH)                                                            \
     typedef struct {                                                                             \
         WORD bits[3];                                                                            \
-        int32_t id;                                                                              \
+        int32_t id; /* 0: empty; vertex numbers from 1 */                                        \
     } NAME##_slot;                                                                               \
                                                                                                  \
-    static Py_ssize_t NAME(const WORD *points, Py_ssize_t n, int32_t *inverse, WORD *unique) {   \
-        const WORD sign = (WORD)1 << (8 * sizeof(WORD) - 1);                                     \
-        uint64_t capacity = 1024;                                                                \
-        while (capacity < (uint64_t)n / 2) /* a closed mesh has about n / 6 vertices */          \
-            capacity *= 2;                                                                       \
-        NAME##_slot *table = zeroed(capacity * sizeof *table); /* id 0: empty; ids from 1 */    \
-        if (table == NULL)                                                                       \
+    typedef struct {                                                                             \
+        NAME##_slot *slot;                                                                       \
+        uint64_t capacity;                                                                       \
+    } NAME##_table;                                                                              \
+                                                                                                 \
+    static int NAME##_grow(NAME##_table *table) {                                                \
+        uint64_t capacity = 2 * table->capacity, mask = capacity - 1;                            \
+        NAME##_slot *bigger = zeroed(capacity * sizeof *bigger);                                 \
+        if (bigger == NULL)                                                                      \
             return -1;                                                                           \
-        uint64_t mask = capacity - 1;                                                            \
+        for (uint64_t old = 0; old < table->capacity; old++) {                                   \
+            if (table->slot[old].id == 0)                                                        \
+                continue;                                                                        \
+            uint64_t s = HASH(table->slot[old].bits) & mask;                                     \
+            while (bigger[s].id != 0)                                                            \
+                s = (s + 1) & mask;                                                              \
+            bigger[s] = table->slot[old];                                                        \
+        }                                                                                        \
+        release(table->slot, table->capacity * sizeof *bigger);                                  \
+        table->slot = bigger;                                                                    \
+        table->capacity = capacity;                                                              \
+        return 0;                                                                                \
+    }                                                                                            \
+                                                                                                 \
+    static Py_ssize_t NAME(const WORD *points, Py_ssize_t n, int32_t *inverse, NAME##_table *table) { \
+        const WORD sign = (WORD)1 << (8 * sizeof(WORD) - 1);                                     \
+        table->capacity = 1024;                                                                  \
+        while (table->capacity < (uint64_t)n / 2 && table->capacity < (1u << 22))                \
+            table->capacity *= 2;                                                                \
+        table->slot = zeroed(table->capacity * sizeof *table->slot);                             \
+        if (table->slot == NULL)                                                                 \
+            return -1;                                                                           \
+        uint64_t mask = table->capacity - 1;                                                     \
         Py_ssize_t count = 0;                                                                    \
         WORD p[BLOCK][3];                                                                        \
         uint64_t h[BLOCK];                                                                       \
         for (Py_ssize_t first = 0; first < n; first += BLOCK) {                                  \
+            NAME##_slot *slot = table->slot;                                                     \
             int size = n - first < BLOCK ? (int)(n - first) : BLOCK;                             \
             for (int j = 0; j < size; j++) {                                                     \
                 for (int k = 0; k < 3; k++) { /* -0.0 is 0.0 (without a branch) */              \
@@ -184,42 +211,38 @@ done:
                     p[j][k] = bits & ((WORD)0 - (WORD)(bits != sign));                           \
                 }                                                                                \
                 h[j] = HASH(p[j]);                                                               \
-                __builtin_prefetch(table + (h[j] & mask));                                       \
+                __builtin_prefetch(slot + (h[j] & mask));                                        \
             }                                                                                    \
             for (int j = 0; j < size; j++) {                                                     \
                 uint64_t s = h[j] & mask;                                                        \
-                while (table[s].id != 0 && (table[s].bits[0] != p[j][0] ||                       \
-                                                table[s].bits[1] != p[j][1] || table[s].bits[2] != p[j][2])) \
+                while (slot[s].id != 0 && (slot[s].bits[0] != p[j][0] || slot[s].bits[1] != p[j][1] || \
+                                           slot[s].bits[2] != p[j][2]))                          \
                     s = (s + 1) & mask;                                                          \
-                if (table[s].id == 0) {                                                          \
-                    memcpy(table[s].bits, p[j], sizeof p[j]);                                    \
-                    table[s].id = (int32_t)count + 1;                                            \
-                    memcpy(unique + 3 * count, p[j], sizeof p[j]);                               \
-                    count++;                                                                     \
+                if (slot[s].id == 0) {                                                           \
+                    memcpy(slot[s].bits, p[j], sizeof p[j]);                                     \
+                    slot[s].id = (int32_t)++count;                                               \
                 }                                                                                \
-                inverse[first + j] = table[s].id - 1;                                            \
+                inverse[first + j] = slot[s].id - 1;                                             \
             }                                                                                    \
-            if ((uint64_t)count * 10 > capacity * 7) { /* grow: rehash what is there */          \
-                NAME##_slot *bigger = zeroed(2 * capacity * sizeof *table);                      \
-                if (bigger == NULL) {                                                            \
-                    release(table, capacity * sizeof *table);                                    \
+            if ((uint64_t)count * 10 > table->capacity * 7) {                                    \
+                if (NAME##_grow(table) < 0)                                                      \
                     return -1;                                                                   \
-                }                                                                                \
-                release(table, capacity * sizeof *table);                                        \
-                capacity *= 2;                                                                   \
-                mask = capacity - 1;                                                             \
-                for (Py_ssize_t id = 0; id < count; id++) {                                      \
-                    uint64_t s = HASH(unique + 3 * id) & mask;                                   \
-                    while (bigger[s].id != 0)                                                    \
-                        s = (s + 1) & mask;                                                      \
-                    memcpy(bigger[s].bits, unique + 3 * id, sizeof p[0]);                        \
-                    bigger[s].id = (int32_t)id + 1;                                              \
-                }                                                                                \
-                table = bigger;                                                                  \
+                mask = table->capacity - 1;                                                      \
             }                                                                                    \
         }                                                                                        \
-        release(table, capacity * sizeof *table);                                                \
         return count;                                                                            \
+    }                                                                                            \
+                                                                                                 \
+    static void NAME##_unique(NAME##_table *table, WORD *unique) {                               \
+        for (uint64_t s = 0; s < table->capacity; s++)                                           \
+            if (table->slot[s].id != 0)                                                          \
+                memcpy(unique + 3 * (Py_ssize_t)(table->slot[s].id - 1), table->slot[s].bits,    \
+                       sizeof table->slot[s].bits);                                              \
+    }                                                                                            \
+                                                                                                 \
+    static void NAME##_free(NAME##_table *table) {                                               \
+        release(table->slot, table->capacity * sizeof *table->slot);                             \
+        table->slot = NULL;                                                                      \
     }
 
 static inline uint64_t hash_u32(const uint32_t p[3]) {
@@ -232,12 +255,12 @@ DEFINE_WELD(weld_u32, uint32_t, hash_u32)
 DEFINE_WELD(weld_u64, uint64_t, hash_u64)
 
 static PyObject *native_weld(PyObject *self, PyObject *args) {
-    PyObject *points_obj, *inverse_obj, *unique_obj;
+    PyObject *points_obj, *inverse_obj;
     int is_double;
-    if (!PyArg_ParseTuple(args, "OpOO", &points_obj, &is_double, &inverse_obj, &unique_obj))
+    if (!PyArg_ParseTuple(args, "OpO", &points_obj, &is_double, &inverse_obj))
         return NULL;
     Py_ssize_t word = is_double ? 8 : 4;
-    Py_buffer pv, iv, uv;
+    Py_buffer pv, iv;
     if (PyObject_GetBuffer(points_obj, &pv, PyBUF_C_CONTIGUOUS) < 0)
         return NULL;
     Py_ssize_t n = pv.len / (3 * word);
@@ -249,21 +272,33 @@ static PyObject *native_weld(PyObject *self, PyObject *args) {
         PyBuffer_Release(&pv);
         return NULL;
     }
-    if (get_buffer(unique_obj, &uv, 1, 3 * word, n, "unique") < 0) {
-        PyBuffer_Release(&pv);
-        PyBuffer_Release(&iv);
-        return NULL;
-    }
+    weld_u32_table t32 = {NULL, 0};
+    weld_u64_table t64 = {NULL, 0};
     Py_ssize_t count;
     Py_BEGIN_ALLOW_THREADS
-    count = is_double ? weld_u64(pv.buf, n, iv.buf, uv.buf) : weld_u32(pv.buf, n, iv.buf, uv.buf);
+    count = is_double ? weld_u64(pv.buf, n, iv.buf, &t64) : weld_u32(pv.buf, n, iv.buf, &t32);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&pv);
     PyBuffer_Release(&iv);
-    PyBuffer_Release(&uv);
+    PyObject *unique = count < 0 ? NULL : PyByteArray_FromStringAndSize(NULL, count * 3 * word);
+    if (unique != NULL) {
+        char *out = PyByteArray_AS_STRING(unique);
+        Py_BEGIN_ALLOW_THREADS
+        if (is_double)
+            weld_u64_unique(&t64, (uint64_t *)out);
+        else
+            weld_u32_unique(&t32, (uint32_t *)out);
+        Py_END_ALLOW_THREADS
+    }
+    weld_u32_free(&t32);
+    weld_u64_free(&t64);
     if (count < 0)
         return PyErr_NoMemory();
-    return PyLong_FromSsize_t(count);
+    if (unique == NULL)
+        return NULL;
+    PyObject *result = Py_BuildValue("nO", count, unique);
+    Py_DECREF(unique);
+    return result;
 }
 
 /* --------------------------------------------------------------------------------- edges */
@@ -500,7 +535,7 @@ static PyObject *native_components(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"soup", native_soup, METH_VARARGS, "soup(triangles, double, centre, areas, sizes, volumes) -> 6 x volume"},
-    {"weld", native_weld, METH_VARARGS, "weld(points, double, inverse, unique) -> vertex count"},
+    {"weld", native_weld, METH_VARARGS, "weld(points, double, inverse) -> (V, unique)"},
     {"edges", native_edges, METH_VARARGS,
      "edges(faces, V) -> (open, nonmanifold, misoriented, pair_a, pair_b, open_faces, open_ends)"},
     {"components", native_components, METH_VARARGS, "components(n, a, b) -> (count, labels)"},

@@ -45,9 +45,8 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     points = np.ascontiguousarray(points)
     inverse = np.empty(len(points), dtype=np.int32)
-    unique = np.empty_like(points)
-    count = _native.weld(points, points.dtype == np.float64, inverse, unique)
-    return unique[:count].copy(), inverse
+    count, unique = _native.weld(points, points.dtype == np.float64, inverse)
+    return np.frombuffer(unique, dtype=points.dtype).reshape(count, 3), inverse
 
 
 @dataclass(frozen=True)
