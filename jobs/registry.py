@@ -9,6 +9,7 @@ from jobs import accounts, crm, files, mail
 JOBS = {
     "purge_expired": accounts.purge_expired,
     "send_mail": mail.send_mail,
+    "resend_unsent": mail.resend_unsent,
     "analyze_model": files.analyze_model,
     "requeue_stalled_files": files.requeue_stalled_files,
     "purge_unclaimed_files": files.purge_unclaimed_files,
@@ -44,4 +45,5 @@ SCHEDULE = [
     Periodic("requeue_stalled_files", every_minutes=1),
     Periodic("bitrix_relay", every_minutes=1, every_seconds=10),
     Periodic("bitrix_purge", every_minutes=30),
+    Periodic("resend_unsent", every_minutes=30),
 ]

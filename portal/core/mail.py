@@ -9,7 +9,8 @@ offers it, `smtps://` speaks TLS from the first byte). Unset: each message is wr
 file under `<data folder>/outbox/` and its subject logged, so the embedded default loses nothing
 and a developer can open what was sent. A slow or unreachable SMTP server delays the job, never a
 request; the job tries again with a growing pause, and a message that never got through is kept
-under `outbox/unsent/` (see jobs/mail.py).
+under `outbox/unsent/` (see jobs/mail.py), from where a scheduled job sends it once the server
+takes mail again.
 """
 
 from __future__ import annotations
@@ -128,6 +129,46 @@ def keep_unsent(settings: Settings, raw: bytes, attempts: int, error: Exception)
               "attempts": attempts, "error": str(error), "file": str(path)}
     mail_log.error("mail_failed", extra={"fields": fields})
     return path
+
+
+def unsent_folder(settings: Settings) -> Path:
+    return settings.server.data_dir / "outbox" / "unsent"
+
+
+CLAIMED = ".sending"
+
+
+def claim_oldest_unsent(folder: Path) -> Path | None:
+    """The oldest kept message, renamed so that no other worker takes it too, or None."""
+    for path in sorted(folder.glob("*.eml")):  # the names begin with the time they were kept
+        claimed = path.with_name(f".{path.name}{CLAIMED}")
+        try:
+            path.rename(claimed)  # atomic: of two workers, one renames and the other finds nothing
+        except FileNotFoundError:
+            continue
+        os.utime(claimed)  # the claim's age, for `release_stale_claims`
+        return claimed
+    return None
+
+
+def keep_for_later(claimed: Path) -> Path:
+    """Put a claimed message back, behind the others (a new, later name)."""
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
+    return claimed.rename(claimed.with_name(name))
+
+
+def release_stale_claims(folder: Path, older_than_seconds: float) -> int:
+    """Put back what a worker claimed and never finished with (it stopped half-way)."""
+    released = 0
+    now = datetime.now(UTC).timestamp()
+    for claimed in folder.glob(f".*.eml{CLAIMED}"):
+        try:
+            if now - claimed.stat().st_mtime > older_than_seconds:
+                keep_for_later(claimed)
+                released += 1
+        except FileNotFoundError:  # sent or released by another worker meanwhile
+            continue
+    return released
 
 
 def write_to_outbox(outbox: Path, raw: bytes) -> Path:

@@ -16,7 +16,7 @@ from jobs.mail import send_mail
 from jobs.worker import WorkerSettings
 from portal.config import MailSettings, RedisSettings
 from portal.core.logging import configure_logging
-from portal.core.mail import Mail
+from portal.core.mail import Mail, claim_oldest_unsent, unsent_folder
 from portal.core.queue import JobQueue
 from tests.integration.conftest import run_queued_jobs
 from tests.smtp import body_of, free_port, smtp_server
@@ -174,3 +174,63 @@ async def test_the_embedded_default_keeps_a_message_that_waits_to_be_tried_again
                                      done=lambda: mailbox.refused == 1)  # closing while it waits 10 min
     [kept] = unsent.glob("*.eml")
     assert message_from_bytes(kept.read_bytes(), policy=policy.default)["Subject"] == "Order 1003: Completed"
+
+
+def keep_messages(settings, *recipients: str) -> list:
+    """Messages that never got through, kept as the last attempt keeps them."""
+    mail = Mail(settings.mail, JobQueue(settings))
+    return [mail_jobs.keep_unsent(settings, mail.compose(to, f"For {to}", "Text.").as_bytes(), 5,
+                                  RuntimeError("down")) for to in recipients]
+
+
+async def test_kept_messages_go_out_once_the_server_takes_mail_again(settings) -> None:
+    keep_messages(settings, "a@example.com", "b@example.com")
+    with smtp_server() as (url, mailbox):
+        sent = await mail_jobs.resend_unsent({"settings": with_smtp(settings, url)})
+        assert sent == 2
+        assert [len(mailbox.to(who)) for who in ("a@example.com", "b@example.com")] == [1, 1]
+    assert list(unsent_folder(settings).iterdir()) == []  # nothing left, nothing claimed
+
+
+async def test_a_server_still_refusing_costs_one_attempt_and_loses_nothing(settings) -> None:
+    first, second = keep_messages(settings, "c@example.com", "d@example.com")
+    with smtp_server(refuse=1000) as (url, mailbox):
+        assert await mail_jobs.resend_unsent({"settings": with_smtp(settings, url)}) == 0
+    assert mailbox.refused == 1  # the oldest was tried; the run stopped there
+    kept = sorted(unsent_folder(settings).glob("*.eml"))
+    assert len(kept) == 2 and kept[0] == second  # the refused one went to the back
+    assert {message_from_bytes(p.read_bytes(), policy=policy.default)["To"] for p in kept} == {
+        "c@example.com", "d@example.com"}
+
+
+async def test_two_workers_at_once_send_each_kept_message_once(settings) -> None:
+    recipients = [f"r{i}@example.com" for i in range(12)]
+    keep_messages(settings, *recipients)
+    with smtp_server() as (url, mailbox):
+        ctx = {"settings": with_smtp(settings, url)}
+        counts = await asyncio.gather(mail_jobs.resend_unsent(ctx), mail_jobs.resend_unsent(ctx))
+        assert sum(counts) == 12
+        assert [len(mailbox.to(who)) for who in recipients] == [1] * 12
+    assert list(unsent_folder(settings).iterdir()) == []
+
+
+async def test_a_message_claimed_by_a_worker_that_stopped_is_sent_later(settings) -> None:
+    import os
+
+    [kept] = keep_messages(settings, "e@example.com")
+    claimed = claim_oldest_unsent(unsent_folder(settings))  # the worker stops here
+    assert claimed is not None and not kept.exists()
+    with smtp_server() as (url, mailbox):
+        ctx = {"settings": with_smtp(settings, url)}
+        assert await mail_jobs.resend_unsent(ctx) == 0  # a fresh claim: maybe still being sent
+        an_hour_ago = claimed.stat().st_mtime - mail_jobs.STALE_CLAIM_SECONDS - 1
+        os.utime(claimed, (an_hour_ago, an_hour_ago))
+        assert await mail_jobs.resend_unsent(ctx) == 1
+        assert len(mailbox.to("e@example.com")) == 1
+
+
+def test_kept_messages_are_tried_again_on_a_schedule() -> None:
+    from jobs.registry import JOBS, SCHEDULE
+
+    assert JOBS["resend_unsent"] is mail_jobs.resend_unsent
+    assert "resend_unsent" in {job.name for job in SCHEDULE}
