@@ -151,10 +151,14 @@ def claim_oldest_unsent(folder: Path) -> Path | None:
     return None
 
 
+def _message_name() -> str:
+    """A name that sorts by when the message was kept, to the microsecond."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.eml"
+
+
 def keep_for_later(claimed: Path) -> Path:
     """Put a claimed message back, behind the others (a new, later name)."""
-    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
-    return claimed.rename(claimed.with_name(name))
+    return claimed.rename(claimed.with_name(_message_name()))
 
 
 def release_stale_claims(folder: Path, older_than_seconds: float) -> int:
@@ -174,7 +178,7 @@ def release_stale_claims(folder: Path, older_than_seconds: float) -> int:
 def write_to_outbox(outbox: Path, raw: bytes) -> Path:
     """One file per message, readable by its owner only (reset links are secrets)."""
     outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
-    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
+    name = _message_name()
     partial = outbox / f".{name}.part"
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
