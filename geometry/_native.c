@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* ------------------------------------------------------------------------------ helpers */
 
@@ -39,14 +38,6 @@ static int32_t *new_int32_array(PyObject **owner, Py_ssize_t items) {
 
 static int shrink(PyObject *array, Py_ssize_t items) {
     return PyByteArray_Resize(array, items * (Py_ssize_t)sizeof(int32_t));
-}
-
-/* Zeroed memory for a large working table: fresh pages from the kernel, or reused heap cleared. */
-static void *zeroed(size_t bytes) { return calloc(1, bytes); }
-
-static void release(void *memory, size_t bytes) {
-    (void)bytes;
-    free(memory); /* free(NULL) does nothing */
 }
 
 static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser: every bit reaches every bit */
@@ -173,7 +164,7 @@ done:
                                                                                                  \
     static int NAME##_grow(NAME##_table *table) {                                                \
         uint64_t capacity = 2 * table->capacity, mask = capacity - 1;                            \
-        NAME##_slot *bigger = zeroed(capacity * sizeof *bigger);                                 \
+        NAME##_slot *bigger = calloc(capacity, sizeof *bigger);                                 \
         if (bigger == NULL)                                                                      \
             return -1;                                                                           \
         for (uint64_t old = 0; old < table->capacity; old++) {                                   \
@@ -184,7 +175,7 @@ done:
                 s = (s + 1) & mask;                                                              \
             bigger[s] = table->slot[old];                                                        \
         }                                                                                        \
-        release(table->slot, table->capacity * sizeof *bigger);                                  \
+        free(table->slot);                                                                       \
         table->slot = bigger;                                                                    \
         table->capacity = capacity;                                                              \
         return 0;                                                                                \
@@ -195,7 +186,7 @@ done:
         table->capacity = 1024;                                                                  \
         while (table->capacity < (uint64_t)n / 2 && table->capacity < (1u << 22))                \
             table->capacity *= 2;                                                                \
-        table->slot = zeroed(table->capacity * sizeof *table->slot);                             \
+        table->slot = calloc(table->capacity, sizeof *table->slot);                             \
         if (table->slot == NULL)                                                                 \
             return -1;                                                                           \
         uint64_t mask = table->capacity - 1;                                                     \
@@ -241,7 +232,7 @@ done:
     }                                                                                            \
                                                                                                  \
     static void NAME##_free(NAME##_table *table) {                                               \
-        release(table->slot, table->capacity * sizeof *table->slot);                             \
+        free(table->slot); /* free(NULL) does nothing */                                         \
         table->slot = NULL;                                                                      \
     }
 
@@ -415,9 +406,8 @@ static PyObject *native_edges(PyObject *self, PyObject *args) {
     PyObject *pa = NULL, *pb = NULL, *of = NULL, *oe = NULL, *result = NULL;
     int32_t *pair_a = new_int32_array(&pa, m / 2 + 1), *pair_b = new_int32_array(&pb, m / 2 + 1);
     int32_t *open_faces = new_int32_array(&of, m), *open_ends = new_int32_array(&oe, 2 * m);
-    size_t start_bytes = (n_vertices + 2) * sizeof(int64_t), entry_bytes = (m > 0 ? m : 1) * sizeof(uint64_t);
-    int64_t *start = zeroed(start_bytes);
-    uint64_t *entry = zeroed(entry_bytes);
+    int64_t *start = calloc(n_vertices + 2, sizeof(int64_t));
+    uint64_t *entry = calloc(m > 0 ? m : 1, sizeof(uint64_t));
     EdgeCounts counts = {0, 0, 0, 0};
     int bad_index = 0;
     if (!pair_a || !pair_b || !open_faces || !open_ends || !start || !entry) {
@@ -456,8 +446,8 @@ static PyObject *native_edges(PyObject *self, PyObject *args) {
         goto done;
     result = Py_BuildValue("nnnOOOO", counts.open, counts.nonmanifold, counts.misoriented, pa, pb, of, oe);
 done:
-    release(start, start_bytes);
-    release(entry, entry_bytes);
+    free(start);
+    free(entry);
     Py_XDECREF(pa);
     Py_XDECREF(pb);
     Py_XDECREF(of);
