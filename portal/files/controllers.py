@@ -18,13 +18,12 @@ from portal.core.queue import JobQueue
 from portal.core.security import client_address
 from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.guards import can_change, ensure_visitor_key, viewer_of
+from portal.files.ports import QuotePanels
 from portal.files.services import ModelFileService, analysis_job_id
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage, model_key
 from portal.files.throttle import UploadThrottle
 from portal.files.uploads import UploadRefused, received_files
-from portal.quotes.services import QuoteService, RateCardService
-from portal.quotes.views import quote_panel, rate_card_summary
 
 PER_PAGE = 20
 FORM_OVERHEAD = 1024 * 1024  # the form's other fields and the multipart framing
@@ -49,15 +48,14 @@ POLL_WAIT_SECONDS = 1.0
 class FileController(Controller):
     @get("/", name="home")
     async def upload_page(
-        self, request: HTMXRequest, files: ModelFileService, rate_cards: RateCardService, settings: Settings
+        self, request: HTMXRequest, files: ModelFileService, file_quotes: QuotePanels, settings: Settings
     ) -> Template:
-        current = await rate_cards.current()
         viewer = viewer_of(request)
         recent = (await files.list_for(viewer, 1, 5, everyone=False)).items
         return render(
             request,
             "files/upload.html",
-            offer=rate_card_summary(current.card),
+            offer=await file_quotes.offer(files.repository.session),
             demos=await files.demo_files(),
             recent=recent,
             limits=settings.uploads,
@@ -136,18 +134,17 @@ class FileController(Controller):
         self,
         request: HTMXRequest,
         files: ModelFileService,
-        rate_cards: RateCardService,
-        quotes: QuoteService,
+        file_quotes: QuotePanels,
         file_id: UUID,
     ) -> Template:
         viewer = viewer_of(request)
         file = await files.get_visible_or_404(file_id, viewer)
-        panel = None
+        quote_html = None
         if file.status == "ready":
-            wanted = dict(request.query_params) or None
-            panel = await quote_panel(file, wanted, await rate_cards.current(), quotes, files.repository.session)
+            quote_html = await file_quotes.panel_html(request, file, dict(request.query_params),
+                                                      files.repository.session)
         return render(
-            request, "files/detail.html", file=file, panel=panel, can_change=can_change(file, viewer),
+            request, "files/detail.html", file=file, quote_html=quote_html, can_change=can_change(file, viewer),
             view=request.query_params.get("view"),
         )
 
@@ -156,8 +153,7 @@ class FileController(Controller):
         self,
         request: HTMXRequest,
         files: ModelFileService,
-        rate_cards: RateCardService,
-        quotes: QuoteService,
+        file_quotes: QuotePanels,
         status_watch: StatusWatch,
         file_id: UUID,
     ) -> Template:
@@ -167,11 +163,11 @@ class FileController(Controller):
         file = await files.get_visible_or_404(file_id, viewer)
         if not file.is_final and wants_fragment(request):
             file = await files.next_state(file, status_watch, POLL_WAIT_SECONDS)
-        panel = None
+        quote_html = None
         if file.status == "ready":
-            panel = await quote_panel(file, None, await rate_cards.current(), quotes, files.repository.session)
+            quote_html = await file_quotes.panel_html(request, file, None, files.repository.session)
         template = "files/_analysis.html" if wants_fragment(request) else "files/detail.html"
-        return render(request, template, file=file, panel=panel, can_change=can_change(file, viewer))
+        return render(request, template, file=file, quote_html=quote_html, can_change=can_change(file, viewer))
 
     @get("/files/{file_id:uuid}/viewer", name="file_viewer")
     async def viewer(self, request: HTMXRequest, files: ModelFileService, file_id: UUID) -> Template:

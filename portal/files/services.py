@@ -167,6 +167,10 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         return await self.update({"name": clean_name(name)}, item_id=file.id)
 
     async def remember_quote(self, file: ModelFile, options: dict, total: Any, currency: str) -> None:
+        """The options and price the owner last saw; a page that shows the remembered ones again
+        writes nothing."""
+        if file.quote_options == options and file.last_total == total and file.last_currency == currency:
+            return
         await self.update(
             {"quote_options": options, "last_total": total, "last_currency": currency}, item_id=file.id
         )

@@ -22,11 +22,17 @@ async def ready_file(client, settings, tmp_path, size=(10.0, 20.0, 30.0), name="
 
 
 async def post_quote(client, file_id: str, data: dict, htmx: bool = True):
+    """What the panel does on a change: with htmx, it asks for the panel by GET and then keeps the
+    choice (answered 204); without, the form posts and is sent to the file page."""
     token = await csrf_token(client, f"/files/{file_id}")
-    headers = {"x-csrftoken": token, "HX-Request": "true"} if htmx else {}
     if not htmx:
-        data = {**data, "_csrf_token": token}
-    return await client.post(f"/files/{file_id}/quote", data=data, headers=headers, follow_redirects=False)
+        return await client.post(f"/files/{file_id}/quote", data={**data, "_csrf_token": token},
+                                 follow_redirects=False)
+    panel = await client.get(f"/files/{file_id}/quote", params=data, headers={"HX-Request": "true"})
+    kept = await client.post(f"/files/{file_id}/quote", data=data,
+                             headers={"x-csrftoken": token, "HX-Request": "true"})
+    assert kept.status_code == 204, kept.text
+    return panel
 
 
 def total(text: str) -> Decimal:
