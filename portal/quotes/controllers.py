@@ -62,7 +62,9 @@ class QuoteController(Controller):
             return redirect_to(request, "file", file_id=file.id)
         panel = await file_quotes.panel(file, wanted_options(dict(await request.form())), files.repository.session)
         chosen = chosen_options(panel)
-        if can_change(file, viewer) and not file.is_demo:
+        if panel.form.errors:  # nothing to keep: the page shows what to correct
+            chosen["quantity"] = panel.form.quantity_text
+        elif can_change(file, viewer) and not file.is_demo:
             priced = panel.outcome.quote
             await files.remember_quote(
                 file, chosen, priced.total if priced else None, priced.currency if priced else None

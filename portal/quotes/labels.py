@@ -39,7 +39,6 @@ SUGGESTIONS = {
 REASONS = {
     "too_large": N_("too large for this process (at most %(envelope)s mm)"),
     "blocked": N_("the model cannot be made this way"),
-    "not_offered": N_("not offered for %(process)s"),
     "material_class": N_("only for %(classes)s"),
 }
 

@@ -294,37 +294,26 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
         process_id = usable[0] if usable else card.processes[0].id
     process = card.process(process_id)
     assert process is not None
-    offered_for = {"process": local_name(process)}
 
-    materials = []
-    seen: set[str] = set()
-    for p in card.processes:
-        for m in p.materials:
-            if m.id in seen:
-                continue
-            seen.add(m.id)
-            offered = process.material(m.id) is not None
-            materials.append(Choice(m.id, local_name(m), None if offered else "not_offered", offered_for))
+    # Only what the chosen process offers is listed: a list of mostly disabled entries helps nobody.
+    materials = [Choice(m.id, local_name(m)) for m in process.materials]
     material_id = wanted.get("material")
     material = process.material(material_id) if isinstance(material_id, str) else None
     material = material or process.materials[0]
 
     finishes = [Choice("", "", None)]  # none: as machined / as printed
     for f in card.finishes:
-        reason, args = None, {}
         if process.id not in f.processes:
-            reason, args = "not_offered", offered_for
-        elif f.material_classes and material.material_class not in f.material_classes:
+            continue
+        reason, args = None, {}
+        if f.material_classes and material.material_class not in f.material_classes:
             reason, args = "material_class", {"classes": tuple(f.material_classes)}
         finishes.append(Choice(f.id, local_name(f), reason, args))
     finish_id = wanted.get("finish") or None
     if not any(c.value == finish_id and c.disabled_reason is None for c in finishes if c.value):
         finish_id = None
 
-    tolerances = [
-        Choice(t.id, local_name(t), None if process.id in t.processes else "not_offered", offered_for)
-        for t in card.tolerances
-    ]
+    tolerances = [Choice(t.id, local_name(t)) for t in card.tolerances if process.id in t.processes]
     tolerance_id = wanted.get("tolerance") or card.default_tolerance
     allowed = [c.value for c in tolerances if c.disabled_reason is None]
     if tolerance_id not in allowed:

@@ -23,6 +23,8 @@ from portal.quotes.services import (
 
 # The units a file may really be in, by the geometry's units finding.
 UNIT_QUESTIONS = {"units_suspect_small": ("inch", "m"), "units_suspect_large": ("um",)}
+# Notes about how the file was read, not about the part.
+STAFF_NOTES = {"gaps_closed"}
 
 
 @dataclass
@@ -39,6 +41,22 @@ class QuotePanel:
     review: ReviewRequest | None
 
 
+def customer_findings(findings: list[dict[str, Any]], process_id: str) -> list[dict[str, Any]]:
+    """The findings a customer reads beside the chosen process: those of the part and of that
+    process, each problem once. Notes on our own processing (points joined while reading) are for
+    staff and the logs; a process that cannot make the part says why in the process list."""
+    shown, seen = [], set()
+    for finding in findings:
+        if finding.get("audience") == "staff" or finding["code"] in STAFF_NOTES:
+            continue
+        if finding.get("process") not in (None, process_id):
+            continue
+        if finding["code"] not in seen:
+            seen.add(finding["code"])
+            shown.append(finding)
+    return shown
+
+
 def default_options(file: ModelFile) -> dict[str, Any]:
     return dict(file.quote_options or {})
 
@@ -53,12 +71,17 @@ async def quote_panel(
     findings = file.findings or []
     part = part_of(file.metrics or {}, findings, units, card)
     form = build_form(part, card, wanted)
-    outcome = quotes.outcome(f"{file.sha256}:{units}", part, form, card, current.key)
+    if form.errors:  # no price for options the customer must correct: never a stale one
+        outcome = QuoteOutcome(None, "bad_options")
+    else:
+        outcome = quotes.outcome(f"{file.sha256}:{units}", part, form, card, current.key)
     question: tuple[str, ...] = ()
     for finding in findings:
         question = question or UNIT_QUESTIONS.get(finding["code"], ())
     # only a part that cannot be priced has a review to show
-    review = await ReviewService(session=session).latest_for(file.id) if outcome.quote is None else None
+    review = None
+    if outcome.quote is None and not form.errors:
+        review = await ReviewService(session=session).latest_for(file.id)
     return QuotePanel(
         file=file,
         card=card,
@@ -66,7 +89,7 @@ async def quote_panel(
         units=units,
         unit_choices=question,
         metrics=scaled_metrics(file.metrics or {}, units),
-        findings=findings_in(findings, units, card),
+        findings=customer_findings(findings_in(findings, units, card), form.options.process),
         form=form,
         outcome=outcome,
         review=review,
