@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from portal.core.i18n import N_, current_language, gettext
+from portal.orders.charges import charged
 from portal.orders.lifecycle import STATUS_NAMES
 from portal.quotes.labels import LINES  # frozen price lines are worded as the quote panel words them
 
@@ -73,6 +74,20 @@ def price_line_label(line: dict[str, Any]) -> str:
         return str(line.get("label") or code)
 
 
+CHARGES = {
+    "setup": N_("Setup and programming: %(part)s (once per part design)"),
+    "minimum_order": N_("Minimum order top-up (the minimum order is %(minimum)s before VAT)"),
+}
+
+
+def charge_label(charge: dict[str, Any], currency: str = "RUB") -> str:
+    """An order's charge (see `portal.orders.charges`) in the reader's language."""
+    args = dict(charge.get("args") or {})
+    if "minimum" in args:
+        args["minimum"] = money(args["minimum"], currency)
+    return gettext(CHARGES.get(charge["code"], charge["code"])) % args
+
+
 def options_summary(options: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs of a line's frozen options, for pages and the PDF."""
     rows = [
@@ -92,5 +107,7 @@ TEMPLATE_GLOBALS = {
     "review_reason_name": review_reason_name,
     "order_money": money,
     "price_line_label": price_line_label,
+    "charge_label": charge_label,
+    "charged": charged,
     "options_summary": options_summary,
 }

@@ -34,6 +34,7 @@ from portal.crm.orders import record_document, record_order, record_quote
 from portal.db.models import Document, Notification, Order, OrderEvent, OrderLine, User
 from portal.db.turns import take_turns
 from portal.files.storage import Storage
+from portal.orders.charges import with_new_minimum
 from portal.orders.documents import check_document
 from portal.orders.guards import can_see_document, can_see_order
 from portal.orders.lifecycle import CANCELLABLE, PRICE_EDITABLE, allowed
@@ -81,6 +82,7 @@ class PricedCart:
     rate_card_version: str
     vat_rate: Decimal
     currency: str = "RUB"
+    charges: list[dict[str, Any]] = field(default_factory=list)  # see `charges`: once per order
 
 
 @dataclass
@@ -92,9 +94,16 @@ class OrderFilters:
     text: str = ""
 
 
-def totals(lines: list[OrderLine], vat_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
-    """(subtotal, vat, total) of the priced lines: line totals include VAT; VAT is taken out once."""
-    total = sum((line.total for line in lines if line.total is not None), Decimal(0))
+def lines_total(lines: list[OrderLine]) -> Decimal:
+    return sum((line.total for line in lines if line.total is not None), Decimal(0))
+
+
+def totals(
+    lines: list[OrderLine], vat_rate: Decimal, charges: list[dict[str, Any]] = ()
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(subtotal, vat, total) of the priced lines and the order's charges: amounts include VAT;
+    VAT is taken out once."""
+    total = lines_total(lines) + sum((Decimal(charge["amount"]) for charge in charges), Decimal(0))
     vat = money(total * vat_rate / (1 + vat_rate))
     return total - vat, vat, total
 
@@ -217,7 +226,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             )
             for position, draft in enumerate(cart.lines, start=1)
         ]
-        subtotal, vat, total = totals(lines, cart.vat_rate)
+        subtotal, vat, total = totals(lines, cart.vat_rate, cart.charges)
         payment = details.get("payment_method", "card")
         if payment == "invoice" and not customer.is_legal:
             payment = "card"  # invoices are for companies; the form never offers it to others
@@ -234,6 +243,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             subtotal=subtotal,
             vat=vat,
             total=total,
+            charges=cart.charges,
             delivery_address=details.get("delivery_address", ""),
             contact_name=details.get("contact_name", ""),
             contact_phone=details.get("contact_phone", ""),
@@ -316,7 +326,8 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         await self._bump(order, seen_version, order.status, from_statuses=PRICE_EDITABLE, error=("price", STALE))
         line.override_total = money(total)
         line.override_reason = reason
-        order.subtotal, order.vat, order.total = totals(order.lines, order.vat_rate)
+        order.charges = with_new_minimum(order.charges, lines_total(order.lines), order.vat_rate)
+        order.subtotal, order.vat, order.total = totals(order.lines, order.vat_rate, order.charges)
         self._event(order, "price", actor=actor, note=reason, position=line.position, amount=str(line.override_total))
         await self.changed(order, "price")
         await self._db.flush()

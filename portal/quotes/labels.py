@@ -17,7 +17,7 @@ LINES = {
     "material": N_("Material: %(material)s"),
     "machine_time": N_("Machine time: %(process)s"),
     "handling": N_("Handling and inspection"),
-    "setup": N_("Setup (once per order)"),
+    "setup": N_("Setup and programming (once per part design)"),
     "finish": N_("Finish: %(finish)s"),
     "no_finish": N_("No finish"),
     "tolerance": N_("Tolerance: %(tolerance)s"),

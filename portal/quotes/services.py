@@ -26,8 +26,10 @@ from geometry.pricing import (
     RateCard,
     default_rate_card_text,
     load_rate_card,
+    price,
     process_limits,
     quote,
+    setup_charge,
 )
 from geometry.pricing.engine import MAX_QUANTITY, part_extents
 from portal.core.i18n import local_name
@@ -355,6 +357,7 @@ class QuoteService:
 
     def __init__(self, cache_size: int = 4096) -> None:
         self._cache: LruCache[Quote] = LruCache(cache_size)
+        self._in_order: LruCache[tuple[Quote, Decimal]] = LruCache(cache_size)
 
     def quote(
         self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
@@ -369,6 +372,18 @@ class QuoteService:
         if priced is None:
             priced = quote(part, card, options)
             self._cache.put(key, priced)
+        return priced
+
+    def in_order(
+        self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
+    ) -> tuple[Quote, Decimal]:
+        """The part as one line of an order (without its setup and the minimum order, which the
+        order charges once) and its design's setup charge, net of VAT."""
+        key = ("in_order", content_key, options, card_key or (card.name, card.version))
+        priced = self._in_order.get(key)
+        if priced is None:
+            priced = (price(part, card, options, alone=False), setup_charge(part, card, options))
+            self._in_order.put(key, priced)
         return priced
 
     def outcome(

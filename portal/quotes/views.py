@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from geometry.pricing import RateCard
+from geometry.pricing import Part, RateCard
 from portal.core.i18n import local_name
 from portal.db.models import ModelFile, ReviewRequest
 from portal.quotes.reviews import ReviewService
@@ -39,6 +39,7 @@ class QuotePanel:
     form: QuoteForm
     outcome: QuoteOutcome
     review: ReviewRequest | None
+    part: Part  # in millimetres after the choice of units, as pricing sees it
 
 
 def customer_findings(findings: list[dict[str, Any]], process_id: str) -> list[dict[str, Any]]:
@@ -93,6 +94,7 @@ async def quote_panel(
         form=form,
         outcome=outcome,
         review=review,
+        part=part,
     )
 
 

@@ -87,7 +87,7 @@ async def test_options_that_do_not_fit_are_disabled_with_the_reason(client, sett
     page = await post_quote(client, file_id, {"process": "sla", "material": "standard_grey"})
     assert re.search(r'<option value="sla"[^>]*disabled[^>]*>SLA resin printing — too large', page.text)
     assert 'value="cnc_milling" selected' in page.text  # fell back to one that fits
-    assert re.search(r'<option value="pla"[^>]*disabled[^>]*>PLA — not offered for CNC milling', page.text)
+    assert 'value="pla"' not in page.text  # materials of the chosen process only
 
 
 async def test_wrong_units_are_asked_about_and_one_click_rescales(client, settings, tmp_path) -> None:
@@ -104,7 +104,8 @@ async def test_wrong_units_are_asked_about_and_one_click_rescales(client, settin
 async def test_the_thin_wall_is_rescaled_with_the_units(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.03))
     page = await client.get(f"/files/{file_id}")
-    assert "Walls down to 0.03 mm thick" in page.text and "SLA resin printing needs" in page.text
+    assert "Walls down to 0.03 mm thick" in page.text and "CNC milling (3-axis) needs at least 0.8 mm" in page.text
+    assert "SLA resin printing needs" not in page.text  # the chosen process's finding only
     rescaled = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
                                                   "set_units": "inch"})
     assert "Walls down to 0.76 mm thick" in rescaled.text  # 0.03 inch
