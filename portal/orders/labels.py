@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from portal.core.i18n import N_, current_language, gettext
+from portal.core.i18n import N_, current_language, gettext, local_money
 from portal.orders.charges import charged
 from portal.orders.lifecycle import STATUS_NAMES
 from portal.quotes.labels import LINES  # frozen price lines are worded as the quote panel words them
@@ -47,13 +47,7 @@ def percent(fraction: Decimal | str) -> str:
 
 
 def money(amount: Decimal | str | None, currency: str = "RUB") -> str:
-    if amount is None:
-        return "—"
-    text = f"{Decimal(str(amount)):,.2f}"
-    if current_language.get() == "ru":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-        return f"{text}\u00a0₽" if currency == "RUB" else f"{text}\u00a0{currency}"
-    return f"₽{text}" if currency == "RUB" else f"{text} {currency}"
+    return "—" if amount is None else local_money(amount, currency)
 
 
 def in_language(values: dict[str, Any], key: str) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -34,13 +34,12 @@ from portal.crm.orders import record_document, record_order, record_quote
 from portal.db.models import Document, Notification, Order, OrderEvent, OrderLine, User
 from portal.db.turns import take_turns
 from portal.files.storage import Storage
-from portal.orders.charges import with_new_minimum
+from portal.orders.charges import money, with_new_minimum
 from portal.orders.documents import check_document
 from portal.orders.guards import can_see_document, can_see_order
 from portal.orders.lifecycle import CANCELLABLE, PRICE_EDITABLE, allowed
 from portal.orders.storage import document_key
 
-CENT = Decimal("0.01")
 FIRST_NUMBER = 1000  # the first order is 1001
 MAX_DOCUMENTS = 50  # per order (or waiting in a cart)
 
@@ -52,10 +51,6 @@ NOT_CANCELLABLE = N_("This order can no longer be cancelled: it is already in pr
 PRICES_SETTLED = N_("Prices can be changed only while the order is submitted or in review.")
 EMPTY_CART = N_("Your cart is empty: add quoted parts first.")
 TOO_MANY_DOCUMENTS = N_("At most 50 documents can be attached.")
-
-
-def money(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass

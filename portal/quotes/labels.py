@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from portal.core.i18n import N_, current_language, gettext, local_name
+from portal.core.i18n import N_, current_language, gettext, local_money, local_name
 from portal.files.catalogue import text_of
 
 LINES = {
@@ -104,13 +104,7 @@ def percent(fraction: Decimal) -> str:
 
 
 def money(amount: Decimal | None, currency: str = "RUB") -> str:
-    if amount is None:
-        return ""
-    text = f"{amount:,.2f}"
-    if current_language.get() == "ru":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-        return f"{text}\u00a0₽" if currency == "RUB" else f"{text}\u00a0{currency}"
-    return f"₽{text}" if currency == "RUB" else f"{text} {currency}"
+    return "" if amount is None else local_money(amount, currency)
 
 
 def line_label(code: str, quote: Any, card: Any) -> str:
