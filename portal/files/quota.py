@@ -19,8 +19,8 @@ GB = 1024 * MB
 
 USAGE = N_("%(used)s of %(quota)s")
 OVER_QUOTA = N_(
-    "You have used %(used)s of your %(quota)s and %(files)s of %(max_files)s files, and this upload does "
-    "not fit: delete files you no longer need on the Files page."
+    "You have used %(used)s of your %(quota)s and %(files)s, and this upload does not fit: delete files "
+    "you no longer need on the Files page."
 )
 
 
@@ -65,15 +65,17 @@ def size_text(size: int, whole: bool = False) -> str:
 def usage_text(usage: Usage, quota: Quota) -> str:
     """"1.2 GB of 2 GB, 37 of 500 files"."""
     stored = gettext(USAGE) % {"used": size_text(usage.bytes), "quota": size_text(quota.bytes, whole=True)}
-    files = ngettext("%(num)s of %(max)s file", "%(num)s of %(max)s files", quota.files) % {
-        "num": local_number(f"{usage.files:,}"), "max": local_number(f"{quota.files:,}")}
-    return f"{stored}, {files}"
+    return f"{stored}, {_files_text(usage, quota)}"
 
 
 def over_quota_text(usage: Usage, quota: Quota) -> str:
     return gettext(OVER_QUOTA) % {
         "used": size_text(usage.bytes),
         "quota": size_text(quota.bytes, whole=True),
-        "files": local_number(f"{usage.files:,}"),
-        "max_files": local_number(f"{quota.files:,}"),
+        "files": _files_text(usage, quota),
     }
+
+
+def _files_text(usage: Usage, quota: Quota) -> str:
+    return ngettext("%(num)s of %(max)s file", "%(num)s of %(max)s files", quota.files) % {
+        "num": local_number(f"{usage.files:,}"), "max": local_number(f"{quota.files:,}")}
