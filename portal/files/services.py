@@ -24,6 +24,7 @@ from portal.files.storage import Storage, model_key, preview_key
 from portal.files.uploads import Received
 
 MAX_NAME = 255
+TWIN_PACE_SECONDS = 10.0  # within the analysis lease, and within the in-process runner's grace at shutdown
 
 
 def analysis_job_id(file_id: Any, attempt: int) -> str:
@@ -140,7 +141,12 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         return rows[0] if rows else None
 
     async def take_analysis_of(self, file: ModelFile, twin: ModelFile) -> ModelFile:
-        """The file gets the analysis (and pictures) of the same bytes uploaded before."""
+        """The file gets the analysis (and pictures) of the same bytes uploaded before, about as
+        long after its upload as that one's analysis took (up to TWIN_PACE_SECONDS), so that the
+        time it takes does not tell either. No database connection is held while waiting."""
+        await self.repository.session.commit()  # nothing written: this only gives the connection back
+        took = (twin.analysed_at - twin.created_at).total_seconds() if twin.analysed_at else 0.0
+        await anyio.sleep(min(max(took, 0.0), TWIN_PACE_SECONDS))
         return await self.update({**_results_of(twin), "lease_until": None}, item_id=file.id, auto_commit=True)
 
     # ----------------------------------------------------------------- quota
