@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import InvalidRequestError
 
 from portal.core.paging import Page, limit_offset
 from portal.db.models import ModelFile, User
@@ -144,9 +146,12 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         """The file gets the analysis (and pictures) of the same bytes uploaded before, about as
         long after its upload as that one's analysis took (up to TWIN_PACE_SECONDS), so that the
         time it takes does not tell either. No database connection is held while waiting."""
-        await self.repository.session.commit()  # nothing written: this only gives the connection back
-        took = (twin.analysed_at - twin.created_at).total_seconds() if twin.analysed_at else 0.0
-        await anyio.sleep(min(max(took, 0.0), TWIN_PACE_SECONDS))
+        session = self.repository.session
+        await session.commit()  # nothing written: this only gives the connection back
+        took = min((twin.analysed_at - twin.created_at).total_seconds(), TWIN_PACE_SECONDS)
+        await anyio.sleep(max(took - (datetime.now(UTC) - file.created_at).total_seconds(), 0.0))
+        with contextlib.suppress(InvalidRequestError):  # deleted meanwhile: what was read stands
+            await session.refresh(twin)  # its pictures may have come meanwhile
         return await self.update({**_results_of(twin), "lease_until": None}, item_id=file.id, auto_commit=True)
 
     # ----------------------------------------------------------------- quota
