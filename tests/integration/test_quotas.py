@@ -115,7 +115,7 @@ async def test_usage_is_shown_to_the_customer_and_to_staff(settings, db) -> None
         for n in range(2):
             assert (await upload(customer, f"part{n}.stl", not_a_model(n, size=300 * 1024))).status_code == 201
         usage = "0.6 MB of 2 GB, 2 of 500 files"
-        assert f"Stored: {usage}" in (await customer.get("/files")).text
+        assert f"Your storage: {usage}" in (await customer.get("/files")).text
         await register(staff, ADMIN)
         await make_staff(db, ADMIN["email"])
         assert (await login(staff, ADMIN["email"], ADMIN["password"])).status_code == 303
