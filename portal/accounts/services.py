@@ -212,6 +212,10 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         changes = {"is_active": False, "session_version": user.session_version + 1}
         return await self._change_keeping_a_superuser(user, changes)
 
+    async def set_quota(self, user_id: Any, quota_mb: int | None, quota_files: int | None) -> User:
+        """What the account may keep stored (None: the settings' quota)."""
+        return await self.update({"quota_mb": quota_mb, "quota_files": quota_files}, item_id=user_id)
+
     async def set_staff(self, user_id: Any, staff: bool, actor: User) -> User | None:
         """Only superusers grant and revoke staff. A change of privilege ends the user's sessions:
         they log in again with the new rights. None when staff act on themselves."""

@@ -42,6 +42,9 @@ class User(UUIDAuditBase):
     # Bumped whenever every other session of the user must end (password change, deactivation).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # What this account may keep stored, when staff set it; None: the settings' quota.
+    quota_mb: Mapped[int | None] = mapped_column(Integer, default=None)
+    quota_files: Mapped[int | None] = mapped_column(Integer, default=None)
 
     @property
     def is_legal(self) -> bool:

@@ -17,8 +17,9 @@ from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.security import client_address
 from portal.core.templates import redirect_to, render, wants_fragment
-from portal.files.guards import can_change, ensure_visitor_key, viewer_of
+from portal.files.guards import Viewer, can_change, ensure_visitor_key, viewer_of
 from portal.files.ports import QuotePanels
+from portal.files.quota import Quota, QuotaExceeded, over_quota_text, usage_text
 from portal.files.services import ModelFileService, analysis_job_id
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage, model_key
@@ -39,6 +40,7 @@ def _content_disposition(name: str) -> str:
 
 
 TOO_MANY_UPLOADS = N_("Too many uploads from here: please wait a while or log in.")
+TOO_MANY_ACCOUNT_UPLOADS = N_("Too many uploads from this account in the last hour: please wait a while.")
 
 # A status poll waits this long for news before it answers "still analysing"; the page asks
 # again as soon as it has the answer, so it asks about once a second and sees news at once.
@@ -83,33 +85,24 @@ class FileController(Controller):
         address = client_address(request, settings.server.trusted_proxies)
         visitor_key = ensure_visitor_key(request) if viewer.user is None else None
         try:
-            if visitor_key is not None and not await upload_throttle.admit(address, visitor_key):
-                raise UploadRefused(429, TOO_MANY_UPLOADS)
+            await _admit(upload_throttle, viewer, address, visitor_key)
             async with received_files(request, storage.temp_dir(), limits.max_file_bytes, limits.max_files) as received:
-                further = len(received) - 1
-                if visitor_key is not None and further > 0 and not await upload_throttle.admit(
-                    address, visitor_key, further
-                ):
-                    raise UploadRefused(429, TOO_MANY_UPLOADS)
-                created = []
-                for item in received:
-                    file = await files.add_upload(
-                        name=item.name,
-                        temp_path=item.path,
-                        sha256=item.sha256,
-                        size=item.size,
-                        viewer=viewer,
-                        visitor_key=visitor_key,
-                        storage=storage,
-                        anonymous_days=limits.anonymous_days,
-                    )
-                    created.append(file)
+                if len(received) > 1:
+                    await _admit(upload_throttle, viewer, address, visitor_key, len(received) - 1)
+                created = await files.add_uploads(
+                    received,
+                    viewer=viewer,
+                    visitor_key=visitor_key,
+                    storage=storage,
+                    anonymous_days=limits.anonymous_days,
+                    quota=Quota.of(viewer.user, limits) if viewer.user is not None else None,
+                )
                 await files.repository.session.commit()
         except UploadRefused as refused:
             message = gettext(refused.message) % refused.args_ if refused.args_ else gettext(refused.message)
-            if scripted:
-                return Response({"error": message}, status_code=refused.status, media_type=MediaType.JSON)
-            return render(request, "files/upload_error.html", status_code=refused.status, message=message)
+            return _refusal(request, scripted, refused.status, message)
+        except QuotaExceeded as over:
+            return _refusal(request, scripted, 413, over_quota_text(over.usage, over.quota), files_link=True)
         for file in created:
             if file.status == "pending":
                 await queue.enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))
@@ -125,9 +118,17 @@ class FileController(Controller):
         return redirect_to(request, "files")
 
     @get("/files", name="files")
-    async def list_files(self, request: HTMXRequest, files: ModelFileService, page: PageNumber = 1) -> Template:
-        listing = await files.list_for(viewer_of(request), page, PER_PAGE)
-        return render(request, "files/list.html", files=listing, owners=await files.owner_emails(listing.items))
+    async def list_files(
+        self, request: HTMXRequest, files: ModelFileService, settings: Settings, page: PageNumber = 1
+    ) -> Template:
+        viewer = viewer_of(request)
+        listing = await files.list_for(viewer, page, PER_PAGE)
+        usage = None
+        if viewer.user is not None:
+            usage = usage_text(await files.usage_of(viewer.user.id), Quota.of(viewer.user, settings.uploads))
+        return render(
+            request, "files/list.html", files=listing, owners=await files.owner_emails(listing.items), usage=usage
+        )
 
     @get("/files/{file_id:uuid}", name="file")
     async def detail(
@@ -226,6 +227,27 @@ class FileController(Controller):
         await files.remove(file, storage)
         flash(request, N_("The file is deleted."), "success")
         return redirect_to(request, "files")
+
+
+async def _admit(
+    throttle: UploadThrottle, viewer: Viewer, address: str, visitor_key: str | None, files: int = 1
+) -> None:
+    """Count the upload (or its further files): per account, or per address and visitor session."""
+    if viewer.user is not None:
+        if not await throttle.admit_account(viewer.user.id, files):
+            raise UploadRefused(429, TOO_MANY_ACCOUNT_UPLOADS)
+    elif visitor_key is not None and not await throttle.admit(address, visitor_key, files):
+        raise UploadRefused(429, TOO_MANY_UPLOADS)
+
+
+def _refusal(request: HTMXRequest, scripted: bool, status: int, message: str, files_link: bool = False) -> Response:
+    """The page's script gets the message as JSON (and where to go), the plain form a page."""
+    if scripted:
+        body: dict[str, Any] = {"error": message}
+        if files_link:
+            body["link"] = {"url": request.app.route_reverse("files"), "text": gettext(N_("Open the Files page"))}
+        return Response(body, status_code=status, media_type=MediaType.JSON)
+    return render(request, "files/upload_error.html", status_code=status, message=message, files_link=files_link)
 
 
 def _local(url: Any) -> bool:
