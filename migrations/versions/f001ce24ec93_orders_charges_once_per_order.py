@@ -1,7 +1,7 @@
 """orders: charges once per order
 
 Revision ID: f001ce24ec93
-Revises: b7c41d2e9a10
+Revises: d3a9f6c1b2e4
 Create Date: 2026-12-07 11:42:43.432414
 """
 
@@ -14,7 +14,7 @@ sa.GUID = GUID
 sa.DateTimeUTC = DateTimeUTC
 
 revision = 'f001ce24ec93'
-down_revision = 'b7c41d2e9a10'
+down_revision = 'd3a9f6c1b2e4'
 branch_labels = None
 depends_on = None
 
