@@ -109,7 +109,9 @@ class ModelFile(UUIDAuditBase):
     glb_key: Mapped[str | None] = mapped_column(String(200), default=None)
     thickness_key: Mapped[str | None] = mapped_column(String(200), default=None)  # GLB coloured by wall
     thickness: Mapped[dict | None] = mapped_column(JsonB, default=None)  # its legend: scale, thinnest wall
-    units: Mapped[str] = mapped_column(String(8), default="mm")  # mm, inch or m: as the file is read
+    # The units the owner says the file's numbers are in (mm, in, m, um); "" until they answer
+    # (the quote reads it the more plausible way meanwhile). Earlier answers may say "inch".
+    units: Mapped[str] = mapped_column(String(8), default="")
     quote_options: Mapped[dict | None] = mapped_column(JsonB, default=None)
     last_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
     last_currency: Mapped[str | None] = mapped_column(String(3), default=None)

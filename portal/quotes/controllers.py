@@ -24,7 +24,7 @@ from portal.quotes.panels import OPTION_FIELDS, FileQuotes, chosen_options, pane
 from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries, removable
 from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of, group_title
 from portal.quotes.reviews import ReviewService
-from portal.quotes.services import CurrentCard, RateCardService
+from portal.quotes.services import UNITS, CurrentCard, RateCardService
 
 PER_PAGE = 30
 
@@ -69,11 +69,29 @@ class QuoteController(Controller):
             await files.remember_quote(
                 file, chosen, priced.total if priced else None, priced.currency if priced else None
             )
-            if panel.units != file.units:
-                await files.set_units(file, panel.units)
         if wants_fragment(request):
             return Response(content=None, status_code=204)
         return redirect_to(request, "file", query=urlencode(chosen), file_id=file.id)
+
+    @post("/files/{file_id:uuid}/units", name="file_units")
+    async def answer_units(
+        self, request: HTMXRequest, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
+    ) -> Response | Redirect:
+        """The owner's answer to "millimetres or inches?": kept for the file, and the panel priced
+        again in those units (the options the form carries stay as they were)."""
+        viewer = viewer_of(request)
+        file = await files.get_visible_or_404(file_id, viewer)
+        if file.status != "ready":
+            return redirect_to(request, "file", file_id=file.id)
+        asked = wanted_options(dict(await request.form()))
+        if asked.get("units") not in UNITS:
+            asked.pop("units", None)  # no answer: the panel keeps asking
+        elif can_change(file, viewer) and not file.is_demo and asked["units"] != file.units:
+            file = await files.set_units(file, asked["units"])
+        if wants_fragment(request):
+            html = await file_quotes.panel_html(request, file, asked, files.repository.session)
+            return panel_response(request, html, asked)
+        return redirect_to(request, "file", query=urlencode(asked), file_id=file.id)
 
     @post("/files/{file_id:uuid}/review", name="file_review")
     async def ask_review(

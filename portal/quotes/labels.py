@@ -58,7 +58,8 @@ MATERIAL_CLASSES = {
 REVIEW_REASONS = {"too_large_for_all": N_("The part is too large for every process we offer.")}
 
 
-UNIT_NAMES = {"mm": N_("millimetres"), "inch": N_("inches"), "m": N_("metres"), "um": N_("micrometres")}
+UNIT_NAMES = {"mm": N_("millimetres"), "in": N_("inches"), "inch": N_("inches"), "m": N_("metres"),
+              "um": N_("micrometres")}
 
 
 def options_of(quote: Any) -> dict[str, Any]:

@@ -30,15 +30,13 @@ OPTION_FIELDS = ("process", "material", "finish", "tolerance", "quantity", "lead
 
 
 def wanted_options(form: dict[str, Any]) -> dict[str, Any]:
-    """The options a quote form asks for; a "cheaper if" button (`apply=quantity:10`) or a
-    units button (`set_units=inch`) changes one of them."""
+    """The options a quote form asks for; a "cheaper if" button (`apply=quantity:10`) changes
+    one of them."""
     wanted = {key: str(form.get(key, "")) for key in OPTION_FIELDS if form.get(key) is not None}
     apply = str(form.get("apply", ""))
     option, _, value = apply.partition(":")
     if option in OPTION_FIELDS and value:
         wanted[option] = value
-    if form.get("set_units"):
-        wanted["units"] = str(form["set_units"])
     return wanted
 
 
@@ -63,12 +61,12 @@ def priced_as_asked(panel: QuotePanel, wanted: dict) -> bool:
     return all(value == "" or (key in used and str(used[key]) == value) for key, value in wanted.items())
 
 
-def panel_response(request: HTMXRequest, html: str) -> Response:
-    """The panel; to htmx, with the page's address following the options (a reload or a shared
-    link shows the same price)."""
+def panel_response(request: HTMXRequest, html: str, asked: dict | None = None) -> Response:
+    """The panel; to htmx, with the page's address following the options asked for (the query's
+    unless given: a reload or a shared link shows the same price)."""
     if not request.htmx:
         return Response(html, media_type=MediaType.HTML, headers={"Vary": "HX-Request"})
-    wanted = wanted_options(dict(request.query_params))
+    wanted = wanted_options(asked if asked is not None else dict(request.query_params))
     page = request.app.route_reverse("file", file_id=request.path_params["file_id"])
     response = ReplaceUrl(html, replace_url=f"{page}?{urlencode(wanted)}" if wanted else page,
                           media_type=MediaType.HTML)

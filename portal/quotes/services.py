@@ -36,7 +36,9 @@ from portal.core.i18n import local_name
 from portal.core.lru import LruCache
 from portal.db.models import RateCardVersion
 
-UNITS = {"mm": Decimal(1), "inch": Decimal("25.4"), "m": Decimal(1000), "um": Decimal("0.001")}
+# "in" is what the units question answers; "inch" what earlier answers were kept as.
+UNITS = {"mm": Decimal(1), "in": Decimal("25.4"), "inch": Decimal("25.4"), "m": Decimal(1000),
+         "um": Decimal("0.001")}
 # Findings that depend on the part's size: they are measured again after a change of units.
 SIZE_FINDINGS = {"units_suspect_small", "units_suspect_large", "exceeds_envelope"}
 # Params that are lengths on the part: they scale with it when the units change.

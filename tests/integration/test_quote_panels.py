@@ -13,7 +13,7 @@ from portal.app import create_app
 from portal.db.models import ModelFile
 from tests.integration.conftest import CSRF_META, register
 from tests.integration.test_bursts import at_once, browsers
-from tests.integration.test_quotes import SIZE, post_quote, ready_file, total
+from tests.integration.test_quotes import SIZE, answer_units, post_quote, ready_file, total
 
 OPTIONS = "process=cnc_milling&material=al_6061&quantity=10"
 FORM_TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -70,8 +70,7 @@ async def test_a_kept_panel_follows_the_language_units_and_deletion(client, sett
     client.cookies.set("lang", "ru")
     assert "Размер" in (await fragment(client, file_id, "process=cnc_milling&material=al_6061")).text
     client.cookies.set("lang", "en")
-    rescaled = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
-                                                  "set_units": "inch"})
+    rescaled = await answer_units(client, file_id, "in", process="cnc_milling", material="al_6061")
     assert rescaled.status_code == 200
     remembered = await fragment(client, file_id, "")  # the file's own options: now in inches
     assert SIZE.search(remembered.text).group(1).startswith("12.7 × 10.2 × 7.6")

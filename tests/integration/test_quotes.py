@@ -35,6 +35,16 @@ async def post_quote(client, file_id: str, data: dict, htmx: bool = True):
     return panel
 
 
+async def answer_units(client, file_id: str, units: str, htmx: bool = True, **options):
+    """The owner's answer to the units question (the form carries the panel's options)."""
+    token = await csrf_token(client, f"/files/{file_id}")
+    data = {"units": units, **options}
+    if not htmx:
+        return await client.post(f"/files/{file_id}/units", data={**data, "_csrf_token": token})
+    return await client.post(f"/files/{file_id}/units", data=data,
+                             headers={"x-csrftoken": token, "HX-Request": "true"})
+
+
 def total(text: str) -> Decimal:
     match = TOTAL.search(text)
     assert match, text
@@ -93,12 +103,15 @@ async def test_options_that_do_not_fit_are_disabled_with_the_reason(client, sett
 async def test_wrong_units_are_asked_about_and_one_click_rescales(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.3))
     page = await client.get(f"/files/{file_id}")
-    assert 'name="set_units" value="inch"' in page.text
-    rescaled = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
-                                                  "set_units": "inch"})
+    assert 'data-testid="units-question"' in page.text
+    assert re.search(r'<input type="radio" name="units" value="in"', page.text)
+    rescaled = await answer_units(client, file_id, "in", process="cnc_milling", material="al_6061")
     assert SIZE.search(rescaled.text).group(1).startswith("12.7 × 10.2 × 7.6")
-    assert 'name="set_units" value="mm"' in rescaled.text  # and back
+    assert re.search(r'name="units" value="in" checked', rescaled.text)
+    assert re.search(r'name="units" value="mm"\s*>', rescaled.text)  # and back
     assert total(rescaled.text) > 0
+    again = await client.get(f"/files/{file_id}")  # the answer is kept for the file
+    assert SIZE.search(again.text).group(1).startswith("12.7 × 10.2 × 7.6")
 
 
 async def test_the_thin_wall_is_rescaled_with_the_units(client, settings, tmp_path) -> None:
@@ -106,8 +119,7 @@ async def test_the_thin_wall_is_rescaled_with_the_units(client, settings, tmp_pa
     page = await client.get(f"/files/{file_id}")
     assert "Walls down to 0.03 mm thick" in page.text and "CNC milling (3-axis) needs at least 0.8 mm" in page.text
     assert "SLA resin printing needs" not in page.text  # the chosen process's finding only
-    rescaled = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
-                                                  "set_units": "inch"})
+    rescaled = await answer_units(client, file_id, "in", process="cnc_milling", material="al_6061")
     assert "Walls down to 0.76 mm thick" in rescaled.text  # 0.03 inch
     assert "near x=4.2, y=3.4, z=0.4 mm" in rescaled.text
     assert "CNC milling (3-axis) needs at least 0.8 mm" in rescaled.text
