@@ -119,15 +119,21 @@ class FileController(Controller):
 
     @get("/files", name="files")
     async def list_files(
-        self, request: HTMXRequest, files: ModelFileService, settings: Settings, page: PageNumber = 1
+        self, request: HTMXRequest, files: ModelFileService, settings: Settings, file_quotes: QuotePanels,
+        page: PageNumber = 1,
     ) -> Template:
         viewer = viewer_of(request)
         listing = await files.list_for(viewer, page, PER_PAGE)
         usage = None
         if viewer.user is not None:
             usage = usage_text(await files.usage_of(viewer.user.id), Quota.of(viewer.user, settings.uploads))
+        # the price last seen, or for a ready file never opened the price it opens with
+        prices = {file.id: (file.last_total, file.last_currency or "RUB") if file.last_total is not None
+                  else await file_quotes.first_price(file, files.repository.session)
+                  for file in listing.items if file.status == "ready"}
         return render(
-            request, "files/list.html", files=listing, owners=await files.owner_emails(listing.items), usage=usage
+            request, "files/list.html", files=listing, owners=await files.owner_emails(listing.items), usage=usage,
+            prices=prices,
         )
 
     @get("/files/{file_id:uuid}", name="file")

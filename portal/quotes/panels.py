@@ -10,6 +10,7 @@ POST the panel sends after the customer settles, so pricing never waits on a wri
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -114,6 +115,10 @@ class FileQuotes:
             return None
         return self.kept.get(panel_key(request, file_id, stamp.updated_at, stamp.card_key, wanted),
                              csrf_token_of(request))
+
+    async def first_price(self, file: ModelFile, db) -> tuple[Decimal, str] | None:
+        priced = (await self.panel(file, None, db)).outcome.quote
+        return (priced.total, priced.currency) if priced is not None else None
 
     async def offer(self, db) -> dict[str, Any]:
         """Processes, materials and lead times on offer, for the upload page."""

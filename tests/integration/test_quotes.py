@@ -59,16 +59,16 @@ async def make_staff(db, email: str) -> None:
 
 async def test_changing_the_quantity_changes_the_price_and_is_remembered(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path)
-    unpriced = await client.get("/files")  # ready, never priced by its owner: a way to the price
-    assert f'<a href="/files/{file_id}">Get a price</a>' in unpriced.text
+    unpriced = await client.get("/files")  # ready, never opened: the price it opens with
+    opening = total((await client.get(f"/files/{file_id}")).text)
+    assert f'<a href="/files/{file_id}">₽{opening:,.2f}</a>' in unpriced.text
     one = total((await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
                                                       "quantity": "1"})).text)
     ten = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061", "quantity": "10"})
     assert total(ten.text) > one
     assert "<html" not in ten.text  # the fragment alone
     listing = await client.get("/files")
-    assert f"{total(ten.text):,.2f}" in listing.text  # the last price on the list
-    assert "Get a price" not in listing.text
+    assert f"₽{total(ten.text):,.2f}" in listing.text  # the last price seen, on the list
     page = await client.get(f"/files/{file_id}")
     assert 'value="10"' in page.text
 
@@ -309,3 +309,9 @@ async def test_demo_files_are_visible_and_quotable_without_an_account(client, se
     assert total(changed.text) > 0
     again = await client.get(f"/files/{shaft.id}")
     assert 'value="cnc_turning" selected' in again.text
+
+
+async def test_a_file_that_cannot_be_priced_says_so_on_the_list(client, settings, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path, size=(3000.0, 2000.0, 1500.0))  # too large for all
+    listing = await client.get("/files")
+    assert f'<a href="/files/{file_id}">needs a manual quote</a>' in listing.text
