@@ -9,8 +9,10 @@ from advanced_alchemy.exceptions import NotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar_htmx import HTMXRequest
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from portal.core.i18n import LANGUAGE_COOKIE, N_, choose_language, current_language, gettext
 from portal.core.templates import render
@@ -25,7 +27,10 @@ MESSAGES = {
     413: (N_("Too large"), N_("What you sent is larger than this page accepts.")),
     429: (N_("Too many requests"), N_("Please wait a little and try again.")),
     500: (N_("Something went wrong"), N_("We could not complete the request. It has been logged; please try again.")),
+    503: (N_("Briefly unavailable"), N_("The portal cannot reach its database now. Please try again in a minute.")),
 }
+# The database is down or out of connections: a state to wait out, not a fault in the request.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout, ConnectionRefusedError)
 
 
 def _as_htmx(request: Request) -> HTMXRequest:
@@ -83,6 +88,11 @@ def not_found_handler(request: Request, exc: NotFoundError) -> Response:
     return error_page(request, 404)
 
 
+def database_down_handler(request: Request, exc: Exception) -> Response:
+    logger.error("database unavailable", extra={"fields": {"path": request.url.path, "error": type(exc).__name__}})
+    return error_page(request, HTTP_503_SERVICE_UNAVAILABLE)
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error", extra={"fields": {"path": request.url.path}})
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
@@ -91,6 +101,7 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
 exception_handlers = {
     HTTPException: http_exception_handler,
     NotFoundError: not_found_handler,
+    **dict.fromkeys(DATABASE_DOWN, database_down_handler),
     HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
     Exception: internal_error_handler,
 }
