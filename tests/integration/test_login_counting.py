@@ -47,7 +47,7 @@ async def test_logins_during_a_database_outage_do_not_lock_the_account(settings,
         monkeypatch.setattr(UserService, "get_one_or_none", unreachable)
         answers = [await log_in(browser, PASSWORD) for _ in range(limit + 3)]
         assert {answer.status_code for answer in answers} == {503}
-        assert "cannot reach its database" in answers[0].text and "Traceback" not in answers[0].text
+        assert "cannot reach its data store" in answers[0].text and "Traceback" not in answers[0].text
         monkeypatch.setattr(UserService, "get_one_or_none", working)
 
         assert (await log_in(browser, PASSWORD)).status_code == 303

@@ -128,6 +128,9 @@ async def test_the_worker_analyses_uploads_after_redis_comes_back(settings, own_
         down = await health("down")
         assert down.status_code == 503 and down.json()["redis"].startswith("down")
         assert worker.poll() is None, worker.log.read_text()[-3000:]
+        for path in ("/", "/login", "/files"):  # the pages tell plainly, and the app keeps serving
+            page = await client.get(path)
+            assert page.status_code == 503 and "cannot reach its data store" in page.text, (path, page.text)
 
         await own_redis.start()  # empty: nothing survived the outage
         await eventually(logged(worker, "Redis is reachable again"), "the worker to reconnect")
