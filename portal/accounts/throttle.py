@@ -6,6 +6,7 @@ nothing, and the right password clears the account's failures. So that a burst o
 once cannot all be judged before the first failure is counted, an attempt first takes a place
 among those under way (one atomic step that also reads the failures); the failures plus the places
 taken may not pass the limit. Those beyond it are told to try again in a moment, not locked out.
+A place that a stopped process never freed lapses with its window.
 """
 
 from __future__ import annotations
