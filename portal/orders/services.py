@@ -182,7 +182,9 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
     async def place(
         self, customer: User, cart: PricedCart, details: dict[str, str], key: str, language: str
     ) -> Order:
-        """One order per (customer, key): a second submit of the same form returns the first order."""
+        """One order per (customer, key): a second submit of the same form returns the first order.
+        And one order per cart: a submit of the same cart from another form (another tab) returns
+        the order that took the cart's lines."""
         existing = await self.get_one_or_none(customer_id=customer.id, idempotency_key=key)
         if existing is not None:
             return existing
