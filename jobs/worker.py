@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -73,7 +74,8 @@ class SteadyWorker(Worker):
         while self._pool is None:
             try:
                 self._pool = await create_pool(
-                    self.redis_settings, job_deserializer=self.job_deserializer, job_serializer=self.job_serializer,
+                    replace(self.redis_settings, conn_retries=0),  # the retries are ours, with backoff
+                    job_deserializer=self.job_deserializer, job_serializer=self.job_serializer,
                     default_queue_name=self.queue_name, expires_extra_ms=self.expires_extra_ms,
                 )
             except REDIS_DOWN as error:
