@@ -14,7 +14,7 @@ from uuid import UUID
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from geometry.pricing import Quote, RateCard
 from portal.core.forms import FieldError
@@ -175,9 +175,6 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
         item = await self.own_item(item_id, user)
         await self.delete(item.id)
 
-    async def clear(self, user: User) -> None:
-        await self.repository.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
-
     async def count_for(self, user_id: UUID) -> int:
         return await self.repository.session.scalar(
             select(func.count()).select_from(CartItem).where(CartItem.user_id == user_id)
@@ -219,6 +216,7 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
             vat_rate=card.vat_rate,
             currency=card.currency,
             charges=charges,
+            item_ids=tuple(line.item.id for line in lines),
         )
         return PricedLines(lines, cart)
 
