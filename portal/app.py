@@ -30,6 +30,7 @@ from portal.core.logging import RequestIdMiddleware, configure_logging, request_
 from portal.core.mail import Mail
 from portal.core.queue import JobQueue
 from portal.core.security import SecurityMiddleware, personal_pages_not_stored, security_headers_hook
+from portal.core.sign_in import SignInSteps
 from portal.core.templates import TEMPLATES_DIR, template_config
 from portal.crm import deps as crm_deps
 from portal.crm.controllers import BitrixEventsController, CrmAdminController
@@ -39,6 +40,7 @@ from portal.db.models import KeyValueItem
 from portal.files import deps as files_deps
 from portal.files.catalogue import TEMPLATE_GLOBALS as FILE_TEXTS
 from portal.files.controllers import FileController
+from portal.files.services import claim_visitor_uploads
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import build_storage
 from portal.leads import deps as leads_deps
@@ -53,6 +55,7 @@ from portal.quotes.controllers import QuoteController, RateCardAdminController, 
 from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
 from portal.quotes.panel_cache import RenderedPanels
 from portal.quotes.panels import FileQuotes
+from portal.quotes.reviews import send_pending_review
 from portal.quotes.services import QuoteService
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -137,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
              "mail": mail, "storage": build_storage(settings.storage), "quotes": quotes,
              "file_quotes": FileQuotes(quotes, RenderedPanels()),
+             "sign_in_steps": SignInSteps([claim_visitor_uploads, send_pending_review]),
              "visitor_lookup": VisitorLookup(db_config, session_config, csrf_config.cookie_name),
              "status_watch": StatusWatch(create_sessionmaker(db_config.get_engine()))}
         ),

@@ -23,7 +23,7 @@ from portal.files.services import ModelFileService
 from portal.quotes.panels import OPTION_FIELDS, FileQuotes, chosen_options, panel_response, wanted_options
 from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries, removable
 from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of, group_title
-from portal.quotes.reviews import ReviewService
+from portal.quotes.reviews import ReviewService, keep_pending
 from portal.quotes.services import UNITS, CurrentCard, RateCardService
 
 PER_PAGE = 30
@@ -98,13 +98,16 @@ class QuoteController(Controller):
         self, request: HTMXRequest, files: ModelFileService, reviews: ReviewService, file_id: UUID
     ) -> Redirect:
         file = await files.get_visible_or_404(file_id, viewer_of(request))
-        if request.user is None:  # staff need someone to answer to
-            flash(request, N_("Log in or register to ask for a manual quote; your file stays with you."))
-            back = request.app.route_reverse("file", file_id=file.id)
-            return redirect_to(request, "login", query=urlencode({"next": back}))
         form = await request.form()
         options = {key: str(form.get(key, "")) for key in OPTION_FIELDS if form.get(key)}
-        await reviews.ask(file.id, request.user.id, options, str(form.get("message", "")))
+        message = str(form.get("message", ""))
+        if request.user is None:  # staff need someone to answer to: the request waits for the sign-in
+            keep_pending(request, file.id, options, message)
+            flash(request, N_("Log in or register to send your request for a manual quote: it is kept until "
+                              "then, and your file stays with you."))
+            back = request.app.route_reverse("file", file_id=file.id)
+            return redirect_to(request, "login", query=urlencode({"next": back}))
+        await reviews.ask(file.id, request.user.id, options, message)
         flash(request, N_("Your request is sent: staff will price the part and answer here."), "success")
         return redirect_to(request, "file", file_id=file.id)
 
