@@ -13,6 +13,8 @@ from portal.config import get_settings
 from portal.core.logging import configure_logging
 from portal.core.queue import QUEUE_NAME
 
+get_settings().check()  # a missing setting stops the worker here, in one line, before it takes jobs
+
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings = get_settings()

@@ -60,6 +60,7 @@ MAX_FORM_BODY = 1024 * 1024  # pages with upload forms raise their own limit
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    settings.check()
     configure_logging(settings.server.debug)
     db_config = settings.database.get_config()
     redis = Redis.from_url(settings.redis.url) if settings.redis.url else None

@@ -26,7 +26,7 @@ from portal.orders.controllers import order_page_context, refused_text
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_staff
 from portal.orders.lifecycle import TRANSITIONS
-from portal.orders.notices import site_of, tell_customer
+from portal.orders.notices import tell_customer
 from portal.orders.schemas import (
     clean_filters,
     clean_note,
@@ -103,7 +103,7 @@ class OrderAdminController(Controller):
             return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
                                     status_form=form)
         log_event(_log, "order_status", order_id=str(order.id), status=order.status, by=str(request.user.id))
-        await tell_customer(mail, order, site_of(request, mail), note=form.values["note"])
+        await tell_customer(mail, order, mail.link(request, "order", order_id=order.id), note=form.values["note"])
         flash(request, N_("The status is changed and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 
