@@ -118,7 +118,7 @@ def clean_note(raw: dict[str, Any]) -> Form:
 
 def seen_version(raw: dict[str, Any]) -> int | None:
     text = field_value(raw, "version")
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 def document_kind(value: str | None, staff: bool) -> str:

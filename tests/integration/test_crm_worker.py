@@ -248,6 +248,16 @@ async def test_an_event_with_a_wrong_token_is_refused_and_changes_nothing(client
     assert [(r.entity_type, r.action, r.bitrix_id) for r in rows] == [("deal", "pull", "5")]
 
 
+@pytest.mark.parametrize("deal_id", ["²", "١٢", "٣", "1" * 19, "9" * 40, "-5", " 5", "5\n"])
+async def test_an_event_whose_id_is_not_plain_ascii_digits_is_ignored(client, db, fake, deal_id):
+    answer = await client.post("/crm/bitrix/events", data=fake.event_form("ONCRMDEALUPDATE", deal_id))
+    assert answer.status_code == 200 and answer.json()["ignored"] == "ONCRMDEALUPDATE"
+    longest = await client.post("/crm/bitrix/events", data=fake.event_form("ONCRMDEALUPDATE", "9" * 18))
+    assert longest.status_code == 200 and "ignored" not in longest.json()
+    async with db() as session:
+        assert list(await session.scalars(select(BitrixSyncRow.bitrix_id))) == ["9" * 18]
+
+
 async def test_an_order_becomes_a_deal_and_follows_sales_to_the_invoice(client, db, fake, workers, settings):
     from decimal import Decimal
 
