@@ -22,6 +22,7 @@ from portal.accounts.reset import PasswordResetController
 from portal.commands import PortalCommands
 from portal.config import Settings, get_settings
 from portal.core import deps as core_deps
+from portal.core.body import BodyReadGuard
 from portal.core.controllers import CoreController
 from portal.core.csrf import SessionCsrfMiddleware
 from portal.core.errors import exception_handlers
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=None,
         middleware=[
             RequestIdMiddleware,
+            DefineMiddleware(BodyReadGuard, timeout=settings.server.body_read_timeout),
             DefineMiddleware(SecurityMiddleware, allowed_hosts=settings.server.allowed_hosts),
             LanguageMiddleware,
             session_config.middleware,
