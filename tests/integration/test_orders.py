@@ -258,6 +258,8 @@ async def test_admin_list_filters_and_live_fragment(client, other_client, db) ->
     assert f"Order {second.number}<" in fragment.text and f"Order {first.number}<" not in fragment.text
     by_text = await client.get("/admin/orders?q=zavod", headers={"HX-Request": "true"})
     assert "2 orders" in by_text.text
+    for wildcard in ("%", "_", "\\"):  # typed literally: no order holds them
+        assert "No orders match." in (await client.get("/admin/orders", params={"q": wildcard})).text, wildcard
     customer = (await order_row(db, first.id)).customer_id
     mine = await client.get(f"/admin/orders?customer={customer}")
     assert "Orders of Oleg Smirnov" in mine.text
