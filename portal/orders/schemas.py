@@ -101,7 +101,7 @@ def clean_price(raw: dict[str, Any]) -> tuple[Form, Decimal | None]:
             form.errors["price"] = N_("Enter a price above zero with at most two decimal places.")
             amount = None
     if not form.values["reason"]:
-        form.errors["reason"] = N_("Say why the price is set by hand: the customer sees it.")
+        form.errors["reason"] = N_("Say why the price is set by hand (for staff: the customer does not see it).")
     elif len(form.values["reason"]) > 1000:
         form.errors["reason"] = N_("This is too long.")
     return form, amount

@@ -304,7 +304,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
     async def set_line_price(
         self, order_id: UUID, line_id: UUID, total: Decimal, reason: str, actor: User, seen_version: int | None
     ) -> Order:
-        """Staff price one line by hand (with VAT), with a reason the customer sees."""
+        """Staff price one line by hand (with VAT), with a reason kept for staff."""
         order = await self.get(order_id)
         line = next((item for item in order.lines if item.id == line_id), None)
         if line is None:
