@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from portal.accounts.services import UserService
 from portal.core.flash import flash
-from portal.core.forms import FieldError, Form, FormData
+from portal.core.forms import FieldError, Form, FormData, SearchText
 from portal.core.i18n import N_
 from portal.core.logging import log_event
 from portal.core.mail import Mail
@@ -72,7 +72,7 @@ class OrderAdminController(Controller):
         customer: Text = "",
         date_from: Text = "",
         date_to: Text = "",
-        q: Text = "",
+        q: SearchText = "",
         page: PageNumber = 1,
     ) -> Template:
         filters, shown = clean_filters(status, customer, date_from, date_to, q)
