@@ -57,6 +57,7 @@ class Workers:
         self.env.update(
             PYTHONPATH=str(REPO_ROOT), PORTAL_DATABASE_URL=settings.database.url, PORTAL_REDIS_URL=settings.redis.url,
             PORTAL_SECRET_KEY=settings.server.secret_key, PORTAL_DATA_DIR=str(tmp_path),
+            PORTAL_SITE_URL=settings.mail.site_url,
             PORTAL_BITRIX_WEBHOOK_URL=settings.bitrix.webhook_url, PORTAL_BITRIX_APP_TOKEN=settings.bitrix.app_token,
             PORTAL_BITRIX_LEASE_SECONDS=str(settings.bitrix.lease_seconds),
         )
