@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from geometry.model import GeometryError
 from portal.accounts.guards import requires_staff
 from portal.core.flash import flash
+from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
 from portal.core.i18n import N_
 from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.catalogue import text_of
@@ -103,8 +104,8 @@ class QuoteController(Controller):
             back = request.app.route_reverse("file", file_id=file.id)
             return redirect_to(request, "login", query=urlencode({"next": back}))
         form = await request.form()
-        options = {key: str(form.get(key, "")) for key in OPTION_FIELDS if form.get(key)}
-        await reviews.ask(file.id, request.user.id, options, str(form.get("message", "")))
+        options = {key: field_value(form, key) for key in OPTION_FIELDS if field_value(form, key)}
+        await reviews.ask(file.id, request.user.id, options, field_value(form, "message", multiline=True))
         flash(request, N_("Your request is sent: staff will price the part and answer here."), "success")
         return redirect_to(request, "file", file_id=file.id)
 
@@ -196,9 +197,13 @@ class ReviewAdminController(Controller):
         form = await request.form()
         file = await files.get(row.file_id)
         currency = file.last_currency or "RUB"
-        answered, errors = await reviews.answer(
-            row.id, str(form.get("price", "")), currency, str(form.get("answer", "")), request.user.id
-        )
+        if has_controls(form, "answer", multiline=True):
+            answered, errors = None, {"answer": CONTROL_MESSAGE}
+        else:
+            answered, errors = await reviews.answer(
+                row.id, field_value(form, "price"), currency, field_value(form, "answer", multiline=True),
+                request.user.id,
+            )
         if answered is None:
             return render(
                 request, "quotes/reviews.html", status_code=422, requests=[row], files={file.id: file},
