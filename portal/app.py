@@ -22,6 +22,7 @@ from portal.accounts.reset import PasswordResetController
 from portal.commands import PortalCommands
 from portal.config import Settings, get_settings
 from portal.core import deps as core_deps
+from portal.core.body import BodyReadGuard
 from portal.core.controllers import CoreController
 from portal.core.csrf import SessionCsrfMiddleware
 from portal.core.errors import exception_handlers
@@ -64,6 +65,7 @@ MAX_FORM_BODY = 1024 * 1024  # pages with upload forms raise their own limit
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    settings.check()
     configure_logging(settings.server.debug)
     db_config = settings.database.get_config()
     redis = Redis.from_url(settings.redis.url) if settings.redis.url else None
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=None,
         middleware=[
             RequestIdMiddleware,
+            DefineMiddleware(BodyReadGuard, timeout=settings.server.body_read_timeout),
             DefineMiddleware(SecurityMiddleware, allowed_hosts=settings.server.allowed_hosts),
             LanguageMiddleware,
             session_config.middleware,

@@ -120,10 +120,13 @@ class AccountController(Controller):
         settings: Settings,
         sign_in_steps: SignInSteps,
     ) -> Template | Redirect:
-        email = str(data.get("email", "") or "").strip()[:320]
+        typed = Form.read(data, ["email"])
+        email = typed.values["email"][:320]
+        next_url = safe_next(field_value(data, "next"))
+        if not typed.ok:  # never looked up: a NUL is no address (and PostgreSQL cannot take it)
+            return render(request, "accounts/login.html", status_code=422, form=typed, next_url=next_url, error=None)
         address = client_address(request, settings.server.trusted_proxies)
         outcome = await users.authenticate(email, secret_value(data, "password"), address, passwords, throttle)
-        next_url = safe_next(field_value(data, "next"))
         if outcome.user is None:
             log_event(auth_log, "login_failed", email=email, address=address, locked=bool(outcome.locked_for))
             return render(
