@@ -52,6 +52,13 @@ OCP_MODULES = (
     "OCP.TopLoc",
     "OCP.GeomAbs",
     "OCP.gp",
+    # the product structure (`geometry.assembly`)
+    "OCP.STEPCAFControl",
+    "OCP.TDocStd",
+    "OCP.TDF",
+    "OCP.TDataStd",
+    "OCP.TCollection",
+    "OCP.XCAFDoc",
 )
 
 
@@ -115,6 +122,8 @@ class StepMeasures:
     triangles: int
     holes: int
     solid_volumes: list[float] = field(default_factory=list)
+    parts: list[dict] = field(default_factory=list)  # Analysis.parts (`geometry.assembly`)
+    part_findings: list[Finding] = field(default_factory=list)
     mesh_vertices: np.ndarray | None = None  # the tessellation, when asked for
     mesh_faces: np.ndarray | None = None
 
@@ -122,6 +131,7 @@ class StepMeasures:
 def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
     from geometry import dfm
     from geometry.rays import thin_wall
+    from geometry.units import read_units
 
     findings: list[Finding] = []
     if m.solids == 0:
@@ -130,6 +140,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         findings.append(Finding.of("multiple_bodies", count=m.solids))
     if m.solids_from_shells:
         findings.append(Finding.of("closed_shell"))
+    findings += m.part_findings
     findings += dfm.units_findings(m.bbox_mm)
     if limits:
         findings += dfm.envelope_findings(m.obb_mm, limits)
@@ -147,6 +158,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
                 bbox_max=m.mesh_vertices.max(axis=0),
                 limits=limits,
                 outward=outward,
+                face_shell=_face_shells(m.mesh_vertices, m.mesh_faces) if m.solids > 1 else None,
             )
             findings += dfm.thin_wall_findings(wall, limits)
     return Analysis(
@@ -161,7 +173,17 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         faces=m.faces,
         holes=m.holes,
         findings=findings,
+        parts=list(m.parts),
+        units=read_units(m.bbox_mm, declared="mm"),
     )
+
+
+def _face_shells(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The connected shell of each facet of a tessellation (rays stay within their solid)."""
+    from geometry.topology import components, edges
+
+    found = edges(np.ascontiguousarray(faces, dtype=np.int32), len(vertices))
+    return components(len(faces), found.pair_a, found.pair_b)[1]
 
 
 # --------------------------------------------------------------------------- sandbox side
@@ -406,7 +428,27 @@ def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
     measures = _measure_shape(shape)
     if with_mesh:
         measures.mesh_vertices, measures.mesh_faces = _triangulation_arrays(shape)
+    _add_parts(path, measures)
     return measures
+
+
+def _add_parts(path: str, measures: StepMeasures) -> None:
+    """The distinct parts: one part for a single solid, else the product structure (read
+    again, through XCAF: only files of several solids pay for it)."""
+    from geometry.assembly import product_name, step_parts
+
+    if measures.solids <= 1:
+        measures.parts = [
+            {
+                "name": product_name(path),
+                "count": 1,
+                "volume_mm3": measures.volume_mm3,
+                "bbox_mm": list(measures.bbox_mm),
+            }
+        ]
+        return
+    found = step_parts(path)
+    measures.parts, measures.part_findings = found.entries, found.findings
 
 
 def tessellate_step(path: str) -> tuple[np.ndarray, np.ndarray]:
