@@ -12,8 +12,8 @@ vertex coordinates, and returns both readings' sizes and the more plausible one.
    anyone machines: inches.
 4. The coordinates vote. A number on the 1/64 in grid or with at most three decimals
    (0.001 in) but not on the 0.1 mm grid (1.375, 0.1875, 0.063) is inch evidence; a number on
-   the 0.1 mm grid but on neither inch grid (1.6, 3.2) is millimetre evidence. Numbers on both
-   (0.5, 2.5, 10) or on neither (points of a tessellated circle) say nothing. Distinct absolute
+   the 0.1 mm grid but not on the 1/64 in grid (1.6, 3.2) is millimetre evidence. Numbers on
+   both (0.5, 2.5, 10) or on neither (points of a tessellated circle) say nothing. Distinct absolute
    values are counted once. Clear inch evidence (at least `UNITS_GRID_MIN_VOTES` values and
    more than three times the millimetre evidence) means inches; any larger millimetre
    evidence means millimetres.
@@ -61,9 +61,10 @@ def grid_votes(coordinates: np.ndarray) -> tuple[int, int]:
     values = np.abs(values.astype(np.float64))
     values = values[np.isfinite(values) & (values > 0)]
     values = np.unique(values.astype(np.float32)).astype(np.float64)
-    inch = _on_grid(values, 1 / 64) | _on_grid(values, 0.001)
+    sixty_fourths = _on_grid(values, 1 / 64)
     mm = _on_grid(values, 0.1)
-    return int(np.count_nonzero(inch & ~mm)), int(np.count_nonzero(mm & ~inch))
+    inch = (sixty_fourths | _on_grid(values, 0.001)) & ~mm
+    return int(np.count_nonzero(inch)), int(np.count_nonzero(mm & ~sixty_fourths))
 
 
 def suggest(extents: Sequence[float], coordinates: np.ndarray | None = None) -> str:
