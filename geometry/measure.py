@@ -10,11 +10,10 @@ module puts them in order and gathers the figures.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import threading
 
 import numpy as np
 

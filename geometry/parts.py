@@ -143,7 +143,7 @@ def _body_shells(metrics) -> list[np.ndarray]:
 
 
 def _mesh_bodies(metrics, body_shells: list[np.ndarray]) -> tuple[list[Body], list[np.ndarray], np.ndarray]:
-    """Each body's figures and faces, and the volume (signed ×6 per face) inputs."""
+    """Each body's figures, its faces, and the body of every face (-1: none)."""
     vertices = np.asarray(metrics.vertices, dtype=np.float64)
     faces = np.asarray(metrics.faces)
     shell_of = np.asarray(metrics.face_shell)
@@ -154,11 +154,12 @@ def _mesh_bodies(metrics, body_shells: list[np.ndarray]) -> tuple[list[Body], li
     order = np.argsort(body_of_face, kind="stable")
     counts = np.bincount(body_of_face[body_of_face >= 0], minlength=len(body_shells))
     starts = np.searchsorted(body_of_face[order], np.arange(len(body_shells)))
+    outward = metrics.face_outward
     out, face_lists = [], []
     for k in range(len(body_shells)):
         mine = order[starts[k] : starts[k] + counts[k]]
         face_lists.append(mine)
-        out.append(_mesh_body(vertices, faces[mine], metrics.face_outward[mine] if metrics.face_outward is not None else None))
+        out.append(_mesh_body(vertices, faces[mine], None if outward is None else outward[mine]))
     return out, face_lists, body_of_face
 
 
