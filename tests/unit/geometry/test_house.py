@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import asdict
 import string
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
