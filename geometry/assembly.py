@@ -5,7 +5,9 @@ sub-assemblies. The parts are the products that hold geometry (XCAF's simple sha
 part's count is the number of its instances in the whole tree (an instance of a
 sub-assembly counts every part under it). A product that holds several solids (a multi-body
 part, or a file of loose solids without structure) has them grouped by shape
-(`geometry.parts`): each group is a part of its own.
+(`geometry.parts`): each group is a part of its own. Products that are the same shape (the
+balls of a bearing, each exported as its own product) are then one part, with the first one's
+name and their counts added up.
 
 Bad structures give findings, never a hang or a crash: an instance of a product that is not in
 the file is left out (``assembly_missing_part``), a reference back to an enclosing assembly is
@@ -252,28 +254,35 @@ def _exact_body(solid):
 
 
 def _parts(path: str):
-    """[(entry, name, count, volume, extents, solid)] for every distinct part, and findings."""
+    """[(name, count, volume, extents, solid)] for every distinct part, and findings.
+
+    Each product's solids are grouped by shape; then groups of different products that are
+    the same shape (the balls of a bearing, each its own product) become one part, named
+    after the first.
+    """
     from OCP.XCAFDoc import XCAFDoc_ShapeTool
 
     from geometry.parts import group_bodies
 
     _, tool = _read_document(path)
     walked, labels = _structure(tool)
-    found = []
+    candidates = []  # (name, count, Body, extents, solid)
     for leaf in walked.leaves:
         label = labels[leaf]
         solids = _solid_bodies(XCAFDoc_ShapeTool.GetShape_s(label))
         measured = [_exact_body(solid) for solid in solids]
-        groups = group_bodies([body for body, _ in measured]) if len(solids) > 1 else None
+        groups = group_bodies([body for body, _ in measured])
         name = _name(label)
-        if groups is None or len(groups) == 1:
-            body, extents = measured[0]
-            found.append((name, walked.count[leaf] * len(solids), body.volume, extents, solids[0]))
-            continue
         for k, group in enumerate(groups, start=1):
             body, extents = measured[group.bodies[0]]
-            named = f"{name} ({k})" if name else None
-            found.append((named, walked.count[leaf] * len(group.bodies), body.volume, extents, solids[group.bodies[0]]))
+            named = f"{name} ({k})" if name and len(groups) > 1 else name
+            count = walked.count[leaf] * len(group.bodies)
+            candidates.append((named, count, body, extents, solids[group.bodies[0]]))
+    found = []
+    for group in group_bodies([body for _, _, body, _, _ in candidates]):
+        name, _, body, extents, solid = candidates[group.bodies[0]]
+        count = sum(candidates[i][1] for i in group.bodies)
+        found.append((name, count, body.volume, extents, solid))
     findings = []
     if walked.missing:
         findings.append(Finding.of("assembly_missing_part", count=walked.missing))

@@ -12,7 +12,7 @@ Two bodies are taken as the same shape when
 
 For meshes the bodies are the shells that bound material, each with the sealed cavities it
 encloses (`geometry.topology`); for STEP the solids (`geometry.assembly` reads the product
-structure first, and groups only the solids within one product).
+structure first, then groups the solids of each product, then the products).
 
 `mesh_parts(metrics)` gives the part entries for `Analysis.parts` together with the bodies
 behind each; `extract_mesh_part(metrics, index)` the triangles of one part (its first body).

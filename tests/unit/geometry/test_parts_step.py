@@ -3,6 +3,7 @@ grouped by shape, one part written as STEP, and damaged structures, all through 
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from pathlib import Path
@@ -63,6 +64,24 @@ def test_loose_solids_without_structure_are_grouped_by_shape(tmp_path, sandbox):
     assert analysis.bodies == 4
     assert [p["count"] for p in analysis.parts] == [3, 1]
     assert analysis.parts[0]["volume_mm3"] == pytest.approx(1000)
+
+
+def test_products_of_the_same_shape_are_one_part(tmp_path, sandbox):
+    # a bearing exported with each ball as a product of its own
+    ball = cq.Workplane("XY").sphere(2.0)
+    ring = cq.Workplane("XY").circle(20).circle(15).extrude(6)
+    bearing = cq.Assembly(name="bearing")
+    bearing.add(ring, name="ring")
+    for k in range(8):
+        angle = 2 * 3.141592653589793 * k / 8
+        copy = cq.Workplane("XY").sphere(2.0) if k else ball  # a new product each time
+        bearing.add(copy, name=f"ball_{k:02d}", loc=cq.Location((17.5 * math.cos(angle), 17.5 * math.sin(angle), 3)))
+    path = tmp_path / "bearing.step"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        bearing.save(str(path))
+    analysis = analyze_step(path, sandbox)
+    assert [(p["name"], p["count"]) for p in analysis.parts] == [("ring", 1), ("ball_00", 8)]
 
 
 def test_a_single_part_is_named_after_its_product(tmp_path, sandbox):
