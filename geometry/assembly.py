@@ -15,14 +15,14 @@ left out (``assembly_cycle``), unnamed products are numbered (``assembly_unnamed
 and only `PARTS_MAX` parts are listed. Counting walks each product once, whatever the number
 of instances, so 10,000 instances cost no more than ten.
 
-Everything that touches OCP runs in the sandbox child (`geometry.step.measure_step` calls
-`step_parts`; `extract_step_part` writes one part as STEP), like the rest of the STEP reading.
+Everything that touches OCP runs in the sandbox child, like the rest of the STEP reading:
+`geometry.step.measure_step` reads the file once through `read_step` (the shape it measures
+and the structure) and calls `step_parts`; `extract_step_part` writes one part as STEP.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
@@ -100,6 +100,15 @@ _END = object()
 
 
 # --------------------------------------------------------------------------- sandbox side
+
+
+@dataclass
+class StepDocument:
+    """A STEP file read once through XCAF: the shape to measure and the product structure."""
+
+    shape: object  # TopoDS_Shape: every free shape (a compound when there are several)
+    tool: object  # XCAFDoc_ShapeTool of the document
+    doc: object  # the document, kept alive with its tool
 
 
 @dataclass
@@ -253,7 +262,7 @@ def _exact_body(solid):
     return body, extents
 
 
-def _parts(path: str):
+def _parts(tool):
     """[(name, count, volume, extents, solid)] for every distinct part, and findings.
 
     Each product's solids are grouped by shape; then groups of different products that are
@@ -264,7 +273,6 @@ def _parts(path: str):
 
     from geometry.parts import group_bodies
 
-    _, tool = _read_document(path)
     walked, labels = _structure(tool)
     candidates = []  # (name, count, Body, extents, solid)
     for leaf in walked.leaves:
@@ -297,9 +305,25 @@ def _parts(path: str):
     return found, findings
 
 
-def step_parts(path: str) -> StepParts:
-    """The distinct parts of a STEP file (runs in the sandbox child)."""
-    found, findings = _parts(path)
+def read_step(path: str) -> StepDocument:
+    """Read a STEP file once: its whole shape (as `STEPControl_Reader.OneShape` gives it) and its
+    product structure (runs in the sandbox child)."""
+    doc, tool = _read_document(path)
+    shape = tool.GetOneShape()
+    if shape is None or shape.IsNull():
+        raise GeometryError("empty_model", "a null STEP shape")
+    return StepDocument(shape, tool, doc)
+
+
+def step_parts(document: StepDocument, solids: int, volume_mm3: float, bbox_mm) -> StepParts:
+    """The distinct parts of a read STEP file. A file of one solid is one part, named after its
+    product, with the whole file's figures (`solids`, `volume_mm3`, `bbox_mm`)."""
+    if solids <= 1:
+        walked, labels = _structure(document.tool)
+        name = _name(labels[walked.leaves[0]]) if walked.leaves else None
+        entry = {"name": name, "count": 1, "volume_mm3": float(volume_mm3), "bbox_mm": [float(v) for v in bbox_mm]}
+        return StepParts([entry])
+    found, findings = _parts(document.tool)
     if not found:
         raise GeometryError("empty_model", "no STEP product with geometry")
     entries = [
@@ -316,7 +340,8 @@ def extract_step_part(path: str, index: int) -> bytes:
     from OCP.IFSelect import IFSelect_RetDone
     from OCP.STEPControl import STEPControl_AsIs, STEPControl_Writer
 
-    found, _ = _parts(path)
+    document = read_step(path)  # kept: its tool's labels live in the document
+    found, _ = _parts(document.tool)
     if not 0 <= index < len(found):
         raise GeometryError("bad_part_index", parts=len(found), index=index)
     solid = found[index][4]
@@ -328,22 +353,3 @@ def extract_step_part(path: str, index: int) -> bytes:
             raise GeometryError("internal", "the part could not be written as STEP")
         with open(out, "rb") as fh:
             return fh.read()
-
-
-_PRODUCT = re.compile(rb"PRODUCT\s*\(\s*'((?:[^']|'')*)'")
-
-
-def product_name(path: str) -> str | None:
-    """The first product's name in a STEP file (a single part's name), without OCP."""
-    import mmap
-
-    with open(path, "rb") as fh:
-        try:
-            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # an empty file
-            return None
-        with data:
-            match = _PRODUCT.search(data)
-            found = bytes(match.group(1)) if match else b""
-    name = found.replace(b"''", b"'").decode("utf-8", "replace").strip()
-    return name or None

@@ -206,8 +206,9 @@ def warm_up() -> None:
         writer = STEPControl_Writer()
         writer.Transfer(box, STEPControl_AsIs)
         writer.Write(path)
-        shape = _read_shape(path)
-        _measure_shape(shape, parallel=False)
+        from geometry.assembly import read_step
+
+        _measure_shape(read_step(path).shape, parallel=False)
 
 
 def _read_shape(path: str):
@@ -423,32 +424,17 @@ def _neighbours(direction: tuple, cell: tuple):
 
 
 def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
-    """Read and measure one STEP file (runs in the sandbox child)."""
-    shape = _read_shape(path)
-    measures = _measure_shape(shape)
+    """Read and measure one STEP file (runs in the sandbox child): read once, through XCAF, for
+    the shape and the product structure (`geometry.assembly`)."""
+    from geometry.assembly import read_step, step_parts
+
+    document = read_step(path)
+    measures = _measure_shape(document.shape)
     if with_mesh:
-        measures.mesh_vertices, measures.mesh_faces = _triangulation_arrays(shape)
-    _add_parts(path, measures)
-    return measures
-
-
-def _add_parts(path: str, measures: StepMeasures) -> None:
-    """The distinct parts: one part for a single solid, else the product structure (read
-    again, through XCAF: only files of several solids pay for it)."""
-    from geometry.assembly import product_name, step_parts
-
-    if measures.solids <= 1:
-        measures.parts = [
-            {
-                "name": product_name(path),
-                "count": 1,
-                "volume_mm3": measures.volume_mm3,
-                "bbox_mm": list(measures.bbox_mm),
-            }
-        ]
-        return
-    found = step_parts(path)
+        measures.mesh_vertices, measures.mesh_faces = _triangulation_arrays(document.shape)
+    found = step_parts(document, measures.solids, measures.volume_mm3, measures.bbox_mm)
     measures.parts, measures.part_findings = found.entries, found.findings
+    return measures
 
 
 def tessellate_step(path: str) -> tuple[np.ndarray, np.ndarray]:
