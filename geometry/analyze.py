@@ -110,7 +110,7 @@ def measure_and_check(
         parts=found.entries,
         units=reading,
     )
-    return analysis, Mesh(metrics.vertices, metrics.faces, metrics.face_outward), limits
+    return analysis, Mesh(metrics.vertices, metrics.faces, metrics.face_outward, metrics.face_shell), limits
 
 
 def analyze_file(

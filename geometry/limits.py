@@ -49,6 +49,7 @@ BODIES_MAX_GROUPED = 20_000  # beyond this many bodies, they are not grouped int
 # --- thickness map ------------------------------------------------------------------------
 MAP_MAX_RAYS = 200_000  # beyond this many facets, the map is measured on a sample of them
 MAP_REACH = 2.0  # rays look this many times the process minimum deep; thicker is "neutral"
+MAP_PASS_THROUGH = 8  # facets of other shells (touching bodies) a ray goes past at most
 
 # --- STEP ---------------------------------------------------------------------------------
 STEP_DEFLECTION_REL = 1e-3  # tessellation: linear deflection relative to the diagonal ...

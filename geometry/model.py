@@ -68,11 +68,14 @@ class Mesh:
 
     `outward` (optional, (n,) ±1): +1 where a face's normal points out of the material, -1
     where its shell is inside out; None when not known (the mesh's overall sign is used).
+    `shell` (optional, (n,) int): each face's shell, where there are several (bodies of an
+    assembly): a wall is measured within one shell only.
     """
 
     vertices: np.ndarray
     faces: np.ndarray
     outward: np.ndarray | None = None
+    shell: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

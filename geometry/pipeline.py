@@ -16,10 +16,10 @@ wall-clock limits; a crash or a hang is a clean `GeometryError`): format detecti
 (STL, OBJ, 3MF or STEP), the measures, the manufacturability checks, and the previews — a PNG
 thumbnail, a GLB for the viewer, and a second GLB coloured by wall thickness
 (`geometry.thickness`: red below the process minimum, yellow at it, neutral from twice it).
-The thin-wall findings then come from that map (every facet, or a sample on huge meshes)
-rather than from the quick check's 1,024 rays. Only plain data comes back. Errors are `GeometryError`
-with a stable `code` from `geometry.codes` (``as_dict()`` gives code, English message and
-params for a translated one).
+The thin-wall findings come from the quick check (`geometry.rays`) whether or not the map is
+drawn, so the figure a customer sees is the same with and without previews, on every run.
+Only plain data comes back. Errors are `GeometryError` with a stable `code` from
+`geometry.codes` (``as_dict()`` gives code, English message and params for a translated one).
 """
 
 from __future__ import annotations
@@ -136,18 +136,17 @@ def thickness_preview(
     glb_path: str,
     small: Mesh | None = None,
 ) -> dict:
-    """Measure the thickness map, write its GLB, and take the thin-wall findings from it."""
-    from geometry import dfm
+    """Measure the thickness map and write its GLB; returns its legend.
+
+    The findings are left as the analysis made them: the quick check's figure is the one every
+    pass reports (a map drawn or not must not change the wall a customer is told about).
+    """
     from geometry.limits import GLB_MAX_FACES
-    from geometry.thickness import as_wall, legend, reach_for, thickness_map, write_thickness_glb
+    from geometry.thickness import legend, reach_for, thickness_map, write_thickness_glb
 
     reach = reach_for(max([min_wall_mm, *(lim.min_wall_mm for lim in limits)]))
     measured = thickness_map(mesh, reach)
     write_thickness_glb(mesh, measured.facet_mm, min_wall_mm, glb_path, GLB_MAX_FACES, small)
-    if limits:
-        wall = as_wall(measured, mesh, limits)
-        kept = [f for f in analysis.findings if not f.code.startswith("thin_wall")]
-        analysis.findings = kept + dfm.thin_wall_findings(wall, limits)
     return legend(min_wall_mm, measured)
 
 
