@@ -160,12 +160,14 @@ def analyze_with_mesh(
 
     kind = detect_format(path)
     if kind == "step":
-        from geometry.step import measure_step, step_analysis
+        from geometry.step import face_shells, measure_step, step_analysis
 
         chosen = default_limits() if limits is None else list(limits)
         measured = measure_step(path, with_mesh=True)
         analysis = step_analysis(measured, chosen)
-        return analysis, Mesh(measured.mesh_vertices, measured.mesh_faces), chosen
+        vertices, faces = measured.mesh_vertices, measured.mesh_faces
+        shell = face_shells(vertices, faces) if measured.solids > 1 else None  # touching solids
+        return analysis, Mesh(vertices, faces, shell=shell), chosen
     fmt = "stl" if kind.startswith("stl") else kind
     return measure_and_check([read_triangles(path, kind)], fmt, limits, units)
 

@@ -158,7 +158,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
                 bbox_max=m.mesh_vertices.max(axis=0),
                 limits=limits,
                 outward=outward,
-                face_shell=_face_shells(m.mesh_vertices, m.mesh_faces) if m.solids > 1 else None,
+                face_shell=face_shells(m.mesh_vertices, m.mesh_faces) if m.solids > 1 else None,
             )
             findings += dfm.thin_wall_findings(wall, limits)
     return Analysis(
@@ -178,7 +178,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
     )
 
 
-def _face_shells(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+def face_shells(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """The connected shell of each facet of a tessellation (rays stay within their solid)."""
     from geometry.topology import components, edges
 

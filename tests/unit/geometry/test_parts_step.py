@@ -147,3 +147,24 @@ def test_damaged_structures_end_cleanly(rig, tmp_path, sandbox, pattern, replace
         assert error.code in ("invalid_step", "empty_model", "unreadable")
     else:
         assert analysis.parts and all(p["count"] >= 1 for p in analysis.parts)
+
+
+def test_a_pin_in_its_hole_is_not_a_thin_wall(tmp_path):
+    """The pin's and the hole's tessellations cross by a hair where they touch: no wall there,
+    neither in the findings nor in the thickness map."""
+    from geometry.model import ProcessLimits
+    from geometry.pipeline import run_in_child
+
+    plate = cq.Workplane("XY").box(30, 30, 5).faces(">Z").workplane().hole(6)
+    pin = cq.Workplane("XY").circle(3).extrude(5).translate((0, 0, -2.5))
+    pinned = cq.Assembly(name="pinned")
+    pinned.add(plate, name="plate")
+    pinned.add(pin, name="pin", loc=cq.Location((0, 0, 0), (0, 0, 1), 7))
+    path = tmp_path / "pinned.step"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        pinned.save(str(path))
+    limits = [ProcessLimits("cnc_milling", (500.0, 500.0, 500.0), 1.0)]
+    report = run_in_child(str(path), str(tmp_path), limits=limits, png=False, glb=False)
+    assert [f for f in report.analysis.findings if f.code.startswith("thin_wall")] == []
+    assert report.thickness["thinnest_mm"] is None  # every wall is thicker than twice 1 mm
