@@ -160,3 +160,12 @@ def test_walk_of_ten_thousand_instances_and_deep_nesting_is_quick():
     deep["n20000"] = []
     assert walk(["n0"], deep.__getitem__, lambda n: not deep[n]).count == {"n20000": 1}
     assert time.perf_counter() - start < 5
+
+
+def test_the_sandbox_entry_point_writes_a_part(tmp_path):
+    from geometry.pipeline import write_part
+
+    path = write_stl(tmp_path / "rig.stl", rig())
+    out = tmp_path / "plate.stl"
+    assert write_part(str(path), 0, str(out)) == "stl"
+    assert analyze_triangles(mesh_part(out, 0), "stl", []).volume_mm3 == pytest.approx(30000, rel=1e-6)

@@ -131,3 +131,18 @@ def test_reading_in_inches_scales_everything(tmp_path):
     assert as_in["units"]["read_as"] == "in" and as_in["units"]["suggested"] == "in"
     assert "units_suggest_inches" not in {f["code"] for f in as_in["findings"]}
     assert as_in["parts"][0]["volume_mm3"] == pytest.approx(as_in["volume_mm3"])
+
+
+def test_the_pipeline_reads_inches_when_told(tmp_path):
+    from geometry.model import ProcessLimits
+    from geometry.pipeline import run_in_child
+
+    path = write_stl(tmp_path / "bracket.stl", soup(inch_bracket()))
+    limits = [ProcessLimits("cnc_milling", (500.0, 500.0, 500.0), 1.0)]
+    as_mm = run_in_child(str(path), str(tmp_path), limits=limits, png=False, glb=False)
+    as_in = run_in_child(str(path), str(tmp_path), limits=limits, png=False, glb=False, units="in")
+    assert as_in.analysis.bbox_mm == pytest.approx([v * 25.4 for v in as_mm.analysis.bbox_mm], rel=1e-6)
+    # at 0.25 mm the stock is a thin wall; at 0.25 in (6.35 mm) it is not
+    assert any(f.code == "thin_wall" for f in as_mm.analysis.findings)
+    assert not any(f.code == "thin_wall" for f in as_in.analysis.findings)
+    assert as_in.thickness["thinnest_mm"] is None or as_in.thickness["thinnest_mm"] > 2.0
