@@ -27,19 +27,10 @@ def _size(extents: Sequence[float]) -> str:
 
 
 def units_findings(bbox_mm: Sequence[float], units: dict | None = None) -> list[Finding]:
-    """A part under 1 mm or over 3 m along its longest side has suspicious units; a file
+    """A part under 1 mm or over 3 m along its longest side has suspicious units; a larger file
     without units that reads more plausibly in inches (`units`: `geometry.units.read_units`)
-    says so instead."""
+    says so too."""
     longest = max(float(v) for v in bbox_mm)
-    if units is not None and units["declared"] is None and units["suggested"] == "in":
-        return [
-            Finding.of(
-                "units_suggest_inches",
-                size_mm=_size(units["sizes"]["mm"]),
-                size_in=" × ".join(f"{v:g}" for v in _rounded(units["sizes"]["mm"])),
-                size_in_mm=_size(units["sizes"]["in"]),
-            )
-        ]
     if 0 < longest < UNITS_SMALL_MM:
         return [
             Finding.of(
@@ -56,6 +47,15 @@ def units_findings(bbox_mm: Sequence[float], units: dict | None = None) -> list[
                 longest_m=longest / 1000,
                 longest_mm=longest,
                 as_micrometres_mm=longest / 1000,
+            )
+        ]
+    if units is not None and units["declared"] is None and units["suggested"] == "in":
+        return [
+            Finding.of(
+                "units_suggest_inches",
+                size_mm=_size(units["sizes"]["mm"]),
+                size_in=" × ".join(f"{v:g}" for v in _rounded(units["sizes"]["mm"])),
+                size_in_mm=_size(units["sizes"]["in"]),
             )
         ]
     return []

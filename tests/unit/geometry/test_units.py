@@ -146,3 +146,8 @@ def test_the_pipeline_reads_inches_when_told(tmp_path):
     assert any(f.code == "thin_wall" for f in as_mm.analysis.findings)
     assert not any(f.code == "thin_wall" for f in as_in.analysis.findings)
     assert as_in.thickness["thinnest_mm"] is None or as_in.thickness["thinnest_mm"] > 2.0
+
+
+def test_a_part_under_a_millimetre_keeps_its_finding():
+    codes = {f.code for f in analyze_triangles(box((0.5, 0.3, 0.2)), "stl", []).findings}
+    assert "units_suspect_small" in codes and "units_suggest_inches" not in codes
