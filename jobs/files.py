@@ -10,6 +10,7 @@ that is simply invalid fails at once and is never retried; trouble that is not t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from datetime import UTC, datetime, timedelta
@@ -79,6 +80,41 @@ async def analyze_model(ctx: dict[str, Any], file_id: str) -> str:
             except (AnalysisFailed, StorageError, OSError) as exc:  # priced all the same; no 3D view
                 logger.warning("previews not drawn", extra={"fields": {"file": str(file.id), "why": str(exc)}})
     return "ready"
+
+
+async def extract_part(ctx: dict[str, Any], file_id: str) -> str:
+    """Cut one part out of its parent file (in the sandbox), store it under its own bytes and
+    enqueue its analysis: from then on it is a file like any upload. Safe to run twice: only a
+    file still `extracting` is worked on, and the bytes go under their own hash."""
+    storage = ctx["storage"]
+    async with unit_of_work(ctx, ModelFileService) as files:
+        file = await files.get_one_or_none(id=file_id)
+        parent = await files.get_one_or_none(id=file.parent_id) if file and file.parent_id else None
+        if file is None or file.status != "extracting":
+            return "skipped"
+        if parent is None:
+            await files.fail(file, "part_source_gone", "The file this part came from was deleted before the part "
+                             "could be cut out of it.")
+            return "failed"
+        with working_folder(storage.temp_dir(), "analysis-") as folder:
+            source, out = Path(folder, "model"), Path(folder, "part")
+            try:
+                await storage.fetch(model_key(parent.sha256), source)
+                await anyio.to_thread.run_sync(ctx["analyzer"].extract_part, source, file.part_index, out)
+                data = out.read_bytes()
+                sha256 = hashlib.sha256(data).hexdigest()
+                await storage.put_file(model_key(sha256), out)
+            except AnalysisFailed as failure:
+                if failure.transient:
+                    raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from None
+                await files.fail(file, failure.code, failure.message, failure.params)
+                return "failed"
+            except (StorageError, OSError) as exc:
+                logger.warning("part not cut out yet", extra={"fields": {"file": str(file.id), "why": str(exc)}})
+                raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from None
+        file = await files.extracted(file, sha256, len(data))
+    await ctx["queue"].enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))
+    return "extracted"
 
 
 async def _retry(files: ModelFileService, file, job_try: int, why: str) -> str:

@@ -11,6 +11,7 @@ JOBS = {
     "send_mail": mail.send_mail,
     "resend_unsent": mail.resend_unsent,
     "analyze_model": files.analyze_model,
+    "extract_part": files.extract_part,
     "requeue_stalled_files": files.requeue_stalled_files,
     "purge_unclaimed_files": files.purge_unclaimed_files,
     "purge_failed_files": files.purge_failed_files,

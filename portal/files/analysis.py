@@ -26,6 +26,7 @@ from geometry.model import GeometryError, ProcessLimits
 # Errors that say nothing about the file: the same file may well work later.
 TRANSIENT_CODES = frozenset({"sandbox_unavailable", "internal"})
 CHILD_FUNCTION = "geometry.pipeline:run_in_child"
+PART_FUNCTION = "geometry.pipeline:write_part"
 
 
 @dataclass
@@ -116,6 +117,18 @@ class ModelAnalyzer:
                 thickness_glb=Path(report.thickness_glb).read_bytes() if report.thickness_glb else None,
                 thickness=report.thickness,
             )
+
+
+    def extract_part(self, path: Path, index: int, out_path: Path) -> str:
+        """Blocking: write part `index` of the model at `path` to `out_path` as a model of its own
+        (in the sandbox, like every read of a model); its format, "step" or "stl". Raises
+        AnalysisFailed."""
+        try:
+            return self._measuring.run(PART_FUNCTION, os.fspath(path), int(index), os.fspath(out_path))
+        except GeometryError as error:
+            raise AnalysisFailed.of(error) from None
+        except OSError as exc:
+            raise AnalysisFailed("sandbox_unavailable", str(exc), transient=True) from None
 
 
 def check_type(path: Path) -> AnalysisFailed | None:

@@ -67,11 +67,14 @@ TEXTS = {
     "closed_shell": N_("The file holds closed surfaces rather than a solid body; they enclose a volume and were measured as a solid."),
     # the portal's own: the worker gave up after retrying a fault that was not the file's
     "unavailable": N_("The model could not be analysed because of a problem on our side. Please upload it again later or contact us."),
+    # the portal's own: a part of an assembly whose file went before the part was cut out of it
+    "part_source_gone": N_("The file this part came from was deleted before the part could be cut out of it: upload the part on its own."),
 }
 
 STATUSES = {
     "pending": N_("Waiting"),
     "processing": N_("Analysing"),
+    "extracting": N_("Being cut out"),
     "ready": N_("Ready"),
     "failed": N_("Failed"),
 }

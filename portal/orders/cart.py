@@ -32,6 +32,7 @@ MAX_ITEMS = 50
 OPTION_KEYS = ("process", "material", "finish", "tolerance", "lead_time", "units")
 NOT_READY = N_("This model is not analysed yet: wait for its price, then add it.")
 CART_FULL = N_("A cart holds at most 50 parts.")
+ASSEMBLY = N_("This file holds several parts: quote each part on its own, or say it is one assembled item.")
 BAD_QUANTITY = N_("Enter a whole number from 1 to 100,000.")
 
 
@@ -130,6 +131,8 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
         at MAX_ITEMS."""
         if file.status != "ready":
             raise FieldError("cart", NOT_READY)
+        if file.is_assembly and not file.whole:
+            raise FieldError("cart", ASSEMBLY)
         if await self.count(CartItem.user_id == user.id) >= MAX_ITEMS:
             raise FieldError("cart", CART_FULL)
         quantity = _quantity(wanted.get("quantity"))

@@ -8,6 +8,7 @@ from typing import Any
 from geometry.pricing import Part, RateCard
 from portal.core.i18n import local_name
 from portal.db.models import ModelFile, ReviewRequest
+from portal.files.services import ModelFileService
 from portal.quotes.reviews import ReviewService
 from portal.quotes.services import (
     UNITS,
@@ -54,6 +55,24 @@ def units_question(file: ModelFile) -> UnitsQuestion | None:
 STAFF_NOTES = {"gaps_closed"}
 
 
+@dataclass(frozen=True)
+class Assembly:
+    """A file of several bodies, not (yet) said to be one item: its distinct parts, each with its
+    count, and the files cut out of it once it is split (by part index)."""
+
+    parts: list[dict[str, Any]]
+    bodies: int
+    children: dict[int, ModelFile]
+
+
+async def assembly_of(file: ModelFile, session) -> Assembly | None:
+    if not file.is_assembly or file.whole:
+        return None
+    children = await ModelFileService(session=session).children(file) if file.split else []
+    bodies = sum(int(part.get("count") or 1) for part in file.parts)
+    return Assembly(file.parts, bodies, {child.part_index: child for child in children})
+
+
 @dataclass
 class QuotePanel:
     file: ModelFile
@@ -67,6 +86,7 @@ class QuotePanel:
     outcome: QuoteOutcome
     review: ReviewRequest | None
     part: Part  # in millimetres after the choice of units, as pricing sees it
+    assembly: Assembly | None = None  # priced part by part, not as one block
 
 
 def customer_findings(findings: list[dict[str, Any]], process_id: str) -> list[dict[str, Any]]:
@@ -101,13 +121,16 @@ async def quote_panel(
     findings = file.findings or []
     part = part_of(file.metrics or {}, findings, units, card)
     form = build_form(part, card, wanted)
+    assembly = await assembly_of(file, session)
     if form.errors:  # no price for options the customer must correct: never a stale one
         outcome = QuoteOutcome(None, "bad_options")
+    elif assembly is not None:  # several parts are not one milled block
+        outcome = QuoteOutcome(None, "assembly")
     else:
         outcome = quotes.outcome(f"{file.sha256}:{units}", part, form, card, current.key)
     # only a part that cannot be priced has a review to show
     review = None
-    if outcome.quote is None and not form.errors:
+    if outcome.quote is None and not form.errors and assembly is None:
         review = await ReviewService(session=session).latest_for(file.id)
     return QuotePanel(
         file=file,
@@ -117,11 +140,13 @@ async def quote_panel(
         units_question=question,
         metrics=scaled_metrics(file.metrics or {}, units),
         findings=[f for f in customer_findings(findings_in(findings, units, card), form.options.process)
-                  if not (question and f["code"] in UNIT_QUESTIONS)],  # the question asks it already
+                  if not (question and f["code"] in UNIT_QUESTIONS)  # the question asks it already
+                  and not (file.is_assembly and f["code"] == "multiple_bodies")],  # so do the parts
         form=form,
         outcome=outcome,
         review=review,
         part=part,
+        assembly=assembly,
     )
 
 
