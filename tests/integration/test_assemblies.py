@@ -21,17 +21,20 @@ PART = re.compile(r'data-testid="assembly-part" data-count="(\d+)">\s*(?:<a href
                   r'(?:<strong>)?([^<]+)<')
 
 
-def write_rig(path: Path) -> Path:
-    """A plate, two brackets and four identical bolts, as a STEP assembly."""
-    plate = cq.Workplane("XY").box(100, 60, 5)
-    bracket = cq.Workplane("XY").box(20, 5, 20).faces(">Y").workplane().hole(5)
-    bolt = cq.Workplane("XY").circle(2.5).extrude(16).faces(">Z").workplane().polygon(6, 9).extrude(3)
+def write_rig(path: Path, scale: float = 1.0) -> Path:
+    """A plate, two brackets and four identical bolts, as a STEP assembly (`scale`: all of it
+    smaller or larger)."""
+    k = scale
+    plate = cq.Workplane("XY").box(100 * k, 60 * k, 5 * k)
+    bracket = cq.Workplane("XY").box(20 * k, 5 * k, 20 * k).faces(">Y").workplane().hole(5 * k)
+    bolt = (cq.Workplane("XY").circle(2.5 * k).extrude(16 * k).faces(">Z").workplane()
+            .polygon(6, 9 * k).extrude(3 * k))
     rig = cq.Assembly(name="rig")
     rig.add(plate, name="plate")
-    rig.add(bracket, name="bracket", loc=cq.Location((-30, 0, 12.5)))
-    rig.add(bracket, name="bracket_right", loc=cq.Location((30, 0, 12.5), (0, 0, 1), 180))
-    for k, (x, y) in enumerate([(-40, -20), (40, -20), (-40, 20), (40, 20)]):
-        rig.add(bolt, name=f"bolt{k}", loc=cq.Location((x, y, -8)))
+    rig.add(bracket, name="bracket", loc=cq.Location((-30 * k, 0, 12.5 * k)))
+    rig.add(bracket, name="bracket_right", loc=cq.Location((30 * k, 0, 12.5 * k), (0, 0, 1), 180))
+    for n, (x, y) in enumerate([(-40, -20), (40, -20), (-40, 20), (40, 20)]):
+        rig.add(bolt, name=f"bolt{n}", loc=cq.Location((x * k, y * k, -8 * k)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         rig.save(str(path))
