@@ -45,6 +45,9 @@ from geometry.model import GeometryError
 
 DEFAULT_PRELOAD: tuple[str, ...] = ("geometry.step", "geometry.pipeline")
 DEFAULT_WARMUP: tuple[str, ...] = ("geometry.step:warm_up", "geometry.pipeline:warm_up")
+# For a process that runs a job or two (the command line): OpenCASCADE only. The previews'
+# imports (trimesh, SciPy, Embree: 1-2 s) pay off only over the many jobs of a worker.
+FEW_JOBS_WARMUP: tuple[str, ...] = ("geometry.step:warm_up",)
 
 # The caller waits this much longer than the wall-clock limit for the warm parent's answer
 # before it kills the child's process group and the warm parent itself.
@@ -515,3 +518,13 @@ def default_sandbox(start: bool = False) -> Sandbox:
     if start:
         sandbox.start()
     return sandbox
+
+
+def few_jobs_default() -> None:
+    """Make the default sandbox (if not yet made) one for a process that runs few jobs: its
+    warm parent skips the warm-up that only a long-lived worker gains from."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Sandbox(warmup=FEW_JOBS_WARMUP)
+            atexit.register(_default.close)

@@ -493,3 +493,22 @@ def test_freeform_bounds_come_from_the_tessellation(tmp_path, monkeypatch):
     assert all(e - 1e-9 <= m <= e + 2.2 * deflection for m, e in zip(measured.bbox_mm, exact, strict=True))
     assert _close(measured.volume_mm3, shape.Volume(), 1e-6)
     assert measured.volume_mm3 < math.prod(measured.obb_mm) <= math.prod(measured.bbox_mm) * (1 + 1e-9)
+
+
+def test_command_line_sandbox_skips_the_workers_warm_up(models, monkeypatch, capsys):
+    """`python -m geometry analyze` on a STEP file runs one job: its sandbox imports
+    OpenCASCADE but not the previews' libraries, which only a long-lived worker gains from."""
+    import json
+
+    from geometry import sandbox as sandbox_module
+    from geometry.cli import main
+
+    monkeypatch.setattr(sandbox_module, "_default", None)
+    assert main(["analyze", "--json", str(models[0]["plate"])]) == 0
+    used = sandbox_module._default
+    try:
+        assert json.loads(capsys.readouterr().out)["holes"] == 4
+        assert used is not None and used.pid is not None and not used.preload_failures
+        assert used.warmup == ("geometry.step:warm_up",)
+    finally:
+        used.close()
