@@ -330,25 +330,37 @@ def _bounds(faces, deflection: float) -> tuple[tuple[float, ...], tuple[float, .
     from OCP.BRep import BRep_Tool
     from OCP.BRepAdaptor import BRepAdaptor_Surface
     from OCP.BRepBndLib import BRepBndLib
-    from OCP.GeomAbs import GeomAbs_Cone, GeomAbs_Cylinder, GeomAbs_Plane, GeomAbs_Sphere, GeomAbs_Torus
+    from OCP.GeomAbs import (
+        GeomAbs_BezierSurface,
+        GeomAbs_BSplineSurface,
+        GeomAbs_Cone,
+        GeomAbs_Cylinder,
+        GeomAbs_Plane,
+        GeomAbs_Sphere,
+        GeomAbs_Torus,
+    )
     from OCP.TopLoc import TopLoc_Location
 
     quick_exact = {GeomAbs_Plane, GeomAbs_Cylinder, GeomAbs_Cone, GeomAbs_Sphere, GeomAbs_Torus}
+    with_poles = {GeomAbs_BSplineSurface, GeomAbs_BezierSurface}
     exact = Bnd_Box()
     lo, hi = [math.inf] * 3, [-math.inf] * 3
     for face in faces:
-        if (
-            BRepAdaptor_Surface(face, False).GetType() in quick_exact
-            or BRep_Tool.Triangulation_s(face, TopLoc_Location()) is None
-        ):
+        kind = BRepAdaptor_Surface(face, False).GetType()
+        nodes = Bnd_Box()
+        if kind not in quick_exact and BRep_Tool.Triangulation_s(face, TopLoc_Location()) is not None:
+            BRepBndLib.Add_s(face, nodes, True)
+        if nodes.IsVoid():  # a quick exact surface, or a face the mesher left out
             BRepBndLib.AddOptimal_s(face, exact, False, False)
             continue
-        nodes, poles = Bnd_Box(), Bnd_Box()
-        BRepBndLib.Add_s(face, nodes, True)
-        BRepBndLib.Add_s(face, poles, False)
         nodes.SetGap(0.0)  # Add widens by the face's tolerance; the nodes alone are wanted
-        poles.SetGap(0.0)
-        a, b = nodes.Get(), poles.Get()
+        a = nodes.Get()
+        b = (-math.inf,) * 3 + (math.inf,) * 3
+        if kind in with_poles:  # (other surfaces' quick boxes are sampled: no bound)
+            poles = Bnd_Box()
+            BRepBndLib.Add_s(face, poles, False)
+            poles.SetGap(0.0)
+            b = poles.Get()
         for i in range(3):
             lo[i] = min(lo[i], max(a[i] - deflection, b[i]))
             hi[i] = max(hi[i], min(a[i + 3] + deflection, b[i + 3]))
