@@ -170,6 +170,8 @@ def _child(job: dict, result_fd: int) -> None:
             cpu = max(1, int(cpu_s + 0.999))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if job.get("niceness"):
+            os.nice(job["niceness"])
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.alarm(max(1, int(wall_s + 2)))  # self-destruct should the warm parent vanish
         too_large = pickle.dumps(("error", "out_of_memory", {}, ""))
@@ -306,12 +308,14 @@ class Sandbox:
         wall_seconds: float = SANDBOX_WALL_S,
         preload: Iterable[str] = DEFAULT_PRELOAD,
         warmup: Iterable[str] = DEFAULT_WARMUP,
+        niceness: int = 0,
     ) -> None:
         self.memory_mb = memory_mb
         self.cpu_seconds = cpu_seconds
         self.wall_seconds = wall_seconds
         self.preload = tuple(preload)
         self.warmup = tuple(warmup)
+        self.niceness = niceness  # added to each job's (not the warm parent's): lower priority
         self.preload_failures: list[str] = []
         self._proc: subprocess.Popen | None = None
         self._owner = os.getpid()
@@ -447,6 +451,7 @@ class Sandbox:
                 "args": args,
                 "kwargs": kwargs,
                 "limits": (int(mem) * 1024 * 1024 if mem else 0, cpu, wall),
+                "niceness": self.niceness,
                 "sys_path": list(sys.path),
             },
             protocol=pickle.HIGHEST_PROTOCOL,
