@@ -26,6 +26,9 @@ from geometry.model import GeometryError, ProcessLimits
 # Errors that say nothing about the file: the same file may well work later.
 TRANSIENT_CODES = frozenset({"sandbox_unavailable", "internal"})
 CHILD_FUNCTION = "geometry.pipeline:run_in_child"
+# The pictures run at a lower CPU priority than the measuring: while one file's pictures are
+# drawn, the next file's price (a STEP read takes seconds) gets the CPU first.
+DRAWING_NICENESS = 10
 
 
 @dataclass
@@ -57,8 +60,8 @@ class AnalysisFailed(Exception):
 
 class ModelAnalyzer:
     """Two warm sandboxes and the limits each model is read under: one measures (the price waits
-    for it), the other draws the previews, so that drawing one file's pictures never holds up the
-    next file's price.
+    for it), the other draws the previews (at a lower priority), so that drawing one file's
+    pictures never holds up the next file's price.
 
     `function` is what the child runs (geometry's pipeline); tests put a misbehaving reader
     in its place to show that a crash or a hang ends as a clean failure.
@@ -73,8 +76,10 @@ class ModelAnalyzer:
         module = function.partition(":")[0]
         preload = DEFAULT_PRELOAD + ((module,) if module not in DEFAULT_PRELOAD else ())
         self._measuring, self._drawing = (
-            Sandbox(memory_mb=memory_mb, cpu_seconds=cpu_seconds, wall_seconds=wall_seconds, preload=preload)
-            for _ in range(2)
+            Sandbox(
+                memory_mb=memory_mb, cpu_seconds=cpu_seconds, wall_seconds=wall_seconds, preload=preload, niceness=nice
+            )
+            for nice in (0, DRAWING_NICENESS)
         )
 
     @classmethod
