@@ -7,7 +7,8 @@ Two bodies are taken as the same shape when
 1. their volume, surface area and principal moments of inertia agree within
    `PARTS_REL_TOL` (moments relative to the largest), and then
 2. a check on their points agrees: the sorted distances of their points from the centroid
-   (sampled at fixed quantiles, relative to the body's size), and their handedness (a part and
+   (sampled at fixed quantiles, within five times that tolerance of the body's size, as two
+   tessellations of one shape differ a little), and their handedness (a part and
    its mirror image are different parts, where the shape shows it).
 
 For meshes the bodies are the shells that bound material, each with the sealed cavities it
@@ -28,6 +29,13 @@ from geometry.limits import BODIES_MAX_GROUPED, PARTS_MAX, PARTS_REL_TOL
 from geometry.model import GeometryError
 
 _QUANTILES = np.linspace(0.0, 1.0, 33)
+# handedness is only read where the shape shows it clearly: principal spreads at least this far
+# apart (relative), and a skew at least this large along each axis; a near-symmetric body (a
+# ball, a washer) is then "either hand" rather than a coin toss on tessellation noise
+_DISTINCT = 1e-2
+_SKEWED = 5e-3
+# the point check allows for two tessellations of one shape (each instance exported on its own)
+_PROFILE_TOL = 5.0  # times PARTS_REL_TOL, of the body's size
 
 
 @dataclass
@@ -64,11 +72,11 @@ def point_signature(points: np.ndarray) -> tuple[np.ndarray, int]:
         return profile, 0
     values, axes = np.linalg.eigh(offsets.T @ offsets / len(points))
     spread = np.sqrt(np.maximum(values, 0.0))
-    if spread[0] <= 1e-6 * scale or np.min(np.diff(values)) <= 1e-6 * values[-1]:
+    if spread[0] <= 1e-6 * scale or np.min(np.diff(values)) <= _DISTINCT * values[-1]:
         return profile, 0  # flat or with two equal axes: no frame to sign
     along = offsets @ axes
     skew = np.mean(along**3, axis=0) / np.maximum(spread, 1e-300) ** 3
-    if np.min(np.abs(skew)) < 1e-3:
+    if np.min(np.abs(skew)) < _SKEWED:
         return profile, 0
     frame = axes * np.sign(skew)
     return profile, 1 if np.linalg.det(frame) > 0 else -1
@@ -86,7 +94,7 @@ def same_shape(a: Body, b: Body, tol: float = PARTS_REL_TOL) -> bool:
     if not all(close(x, y, top) for x, y in zip(a.moments, b.moments, strict=True)):
         return False
     size = max(a.size, b.size)
-    if np.max(np.abs(a.profile - b.profile)) > tol * size:
+    if np.max(np.abs(a.profile - b.profile)) > _PROFILE_TOL * tol * size:
         return False
     return a.hand == b.hand or 0 in (a.hand, b.hand)
 
@@ -226,8 +234,8 @@ def _corner_signatures(points: np.ndarray, owner: np.ndarray, count: int) -> tup
     frame = axes * np.sign(skew)[:, None, :]
     hands = np.where(np.linalg.det(frame) > 0, 1, -1)
     unsigned = (counts < 4) | (scale <= 0) | (sigma[:, 0] <= 1e-6 * scale)
-    unsigned |= np.min(np.diff(values, axis=1), axis=1) <= 1e-6 * values[:, -1]
-    unsigned |= np.min(np.abs(skew), axis=1) < 1e-3
+    unsigned |= np.min(np.diff(values, axis=1), axis=1) <= _DISTINCT * values[:, -1]
+    unsigned |= np.min(np.abs(skew), axis=1) < _SKEWED
     return profiles, np.where(unsigned, 0, hands)
 
 
