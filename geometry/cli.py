@@ -1,4 +1,4 @@
-"""`python -m geometry analyze | quote | preview | catalog`.
+"""`python -m geometry analyze | part | quote | preview | catalog`.
 
 Heavy modules are imported inside each command so that `analyze` of an STL does not pay for
 OpenCASCADE. Whatever happens, the process answers with exit 0 or 2, never with a traceback.
@@ -15,8 +15,20 @@ from geometry.output import print_result
 def cmd_analyze(args: argparse.Namespace) -> int:
     from geometry.analyze import analyze_file, describe
 
-    analysis = analyze_file(args.file)
+    analysis = analyze_file(args.file, units=args.units)
     print_result(analysis.as_dict(), args.json, describe(analysis))
+    return 0
+
+
+def cmd_part(args: argparse.Namespace) -> int:
+    from geometry.extract import extract_part
+
+    kind, data = extract_part(args.file, args.index, units=args.units)
+    if not args.out.lower().endswith(f".{kind}"):
+        raise SystemExit(f"part: this part can be written as .{kind} only")
+    with open(args.out, "wb") as fh:
+        fh.write(data)
+    print_result({"out": args.out, "format": kind, "bytes": len(data)}, args.json, f"wrote {args.out}")
     return 0
 
 
@@ -84,7 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="measure a model and check it")
     analyze.add_argument("file")
     analyze.add_argument("--json", action="store_true")
+    analyze.add_argument(
+        "--units", choices=("mm", "in"), help="read an STL/OBJ's numbers in these units (default: mm)"
+    )
     analyze.set_defaults(handler=cmd_analyze)
+
+    part = commands.add_parser("part", help="write one distinct part of a file as a file of its own")
+    part.add_argument("file")
+    part.add_argument("--index", type=int, required=True, help="the part's place in analyze's parts, from 0")
+    part.add_argument("--out", required=True, help="part.stl for a mesh, part.step for a STEP file")
+    part.add_argument("--units", choices=("mm", "in"), help="read an STL/OBJ's numbers in these units")
+    part.add_argument("--json", action="store_true")
+    part.set_defaults(handler=cmd_part)
 
     quote = commands.add_parser("quote", help="price a model")
     quote.add_argument("file")

@@ -12,6 +12,10 @@ Severities: ``error`` (the file cannot be measured or priced: no analysis at all
 should look), ``info`` (for the record). A blocking finding can also be raised as an error by
 the pricing engine, under the finding's own code and params.
 
+Audiences: ``customer`` (shown to whoever uploaded the file) or ``staff`` (notes about our own
+processing, such as points joined or facets dropped: for staff pages and logs only). Every
+finding carries its code's audience, so a page can filter by it.
+
 Change a template's wording freely; never rename or reuse a code, never drop a param a
 template uses.
 """
@@ -22,6 +26,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "blocking", "warning", "info"]
+Audience = Literal["customer", "staff"]
+
+# notes about our own processing: for staff pages and logs, never for customers
+STAFF_CODES = frozenset({"gaps_closed", "degenerate_facets", "inverted_normals"})
 
 
 @dataclass(frozen=True)
@@ -29,13 +37,15 @@ class Code:
     code: str
     severity: Severity
     template: str
+    audience: Audience = "customer"
 
 
 def _codes(*entries: tuple[str, Severity, str]) -> dict[str, Code]:
     catalogue: dict[str, Code] = {}
     for code, severity, template in entries:
         assert code not in catalogue, code
-        catalogue[code] = Code(code, severity, template)
+        audience: Audience = "staff" if code in STAFF_CODES else "customer"
+        catalogue[code] = Code(code, severity, template, audience)
     return catalogue
 
 
@@ -117,6 +127,9 @@ CATALOGUE: dict[str, Code] = _codes(
     ("inconsistent_normals", "warning",
      "Some facets face the wrong way ({edges:,} edges join facets of opposite orientation), "
      "so the volume may be wrong. Repair the model's normals."),
+    ("normals_repaired", "info",
+     "{facets:,} facets faced the other way from their neighbours; they were turned to match "
+     "the rest of their shell before the part was measured."),
     ("inverted_normals", "info",
      "The facets of {count:,} shell(s) face inwards (inside out); they were measured as if "
      "they faced outwards."),
@@ -139,6 +152,24 @@ CATALOGUE: dict[str, Code] = _codes(
      "The part is {longest_m:.3g} m ({longest_mm:,.0f} mm) along its longest side: it would be "
      "{as_micrometres_mm:,.2f} mm if the file is in micrometres. Check the units the file was "
      "exported in."),
+    ("units_suggest_inches", "warning",
+     "The file has no units; read in millimetres the part is {size_mm} mm, read in inches it "
+     "is {size_in} in ({size_in_mm} mm), which looks more like a real part. Check which units "
+     "it was exported in."),
+    # --- findings: assemblies --------------------------------------------------------------
+    ("assembly_missing_part", "warning",
+     "{count:,} instances in the assembly refer to parts that are not in the file; they were "
+     "left out."),
+    ("assembly_cycle", "warning",
+     "The assembly structure refers back to itself ({count:,} times); those references were "
+     "left out."),
+    ("assembly_unnamed_parts", "info",
+     "{count:,} parts have no name in the file; they are numbered instead."),
+    ("assembly_too_many_parts", "warning",
+     "The file holds more than {limit:,} different parts; only the first {limit:,} are listed. "
+     "Split the assembly into smaller files."),
+    ("bad_part_index", "error",
+     "The file has {parts:,} parts; there is no part number {index:,}."),
     # --- findings: a process ---------------------------------------------------------------
     ("exceeds_envelope", "blocking",
      "At {size} mm the part does not fit the {process} envelope of {envelope} mm: split it "

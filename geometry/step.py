@@ -52,6 +52,13 @@ OCP_MODULES = (
     "OCP.TopLoc",
     "OCP.GeomAbs",
     "OCP.gp",
+    # the product structure (`geometry.assembly`)
+    "OCP.STEPCAFControl",
+    "OCP.TDocStd",
+    "OCP.TDF",
+    "OCP.TDataStd",
+    "OCP.TCollection",
+    "OCP.XCAFDoc",
 )
 
 
@@ -115,6 +122,8 @@ class StepMeasures:
     triangles: int
     holes: int
     solid_volumes: list[float] = field(default_factory=list)
+    parts: list[dict] = field(default_factory=list)  # Analysis.parts (`geometry.assembly`)
+    part_findings: list[Finding] = field(default_factory=list)
     mesh_vertices: np.ndarray | None = None  # the tessellation, when asked for
     mesh_faces: np.ndarray | None = None
 
@@ -122,6 +131,7 @@ class StepMeasures:
 def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
     from geometry import dfm
     from geometry.rays import thin_wall
+    from geometry.units import read_units
 
     findings: list[Finding] = []
     if m.solids == 0:
@@ -130,6 +140,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         findings.append(Finding.of("multiple_bodies", count=m.solids))
     if m.solids_from_shells:
         findings.append(Finding.of("closed_shell"))
+    findings += m.part_findings
     findings += dfm.units_findings(m.bbox_mm)
     if limits:
         findings += dfm.envelope_findings(m.obb_mm, limits)
@@ -147,6 +158,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
                 bbox_max=m.mesh_vertices.max(axis=0),
                 limits=limits,
                 outward=outward,
+                face_shell=face_shells(m.mesh_vertices, m.mesh_faces) if m.solids > 1 else None,
             )
             findings += dfm.thin_wall_findings(wall, limits)
     return Analysis(
@@ -161,7 +173,17 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         faces=m.faces,
         holes=m.holes,
         findings=findings,
+        parts=list(m.parts),
+        units=read_units(m.bbox_mm, declared="mm"),
     )
+
+
+def face_shells(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The connected shell of each facet of a tessellation (rays stay within their solid)."""
+    from geometry.topology import components, edges
+
+    found = edges(np.ascontiguousarray(faces, dtype=np.int32), len(vertices))
+    return components(len(faces), found.pair_a, found.pair_b)[1]
 
 
 # --------------------------------------------------------------------------- sandbox side
@@ -184,8 +206,9 @@ def warm_up() -> None:
         writer = STEPControl_Writer()
         writer.Transfer(box, STEPControl_AsIs)
         writer.Write(path)
-        shape = _read_shape(path)
-        _measure_shape(shape, parallel=False)
+        from geometry.assembly import read_step
+
+        _measure_shape(read_step(path).shape, parallel=False)
 
 
 def _read_shape(path: str):
@@ -466,11 +489,16 @@ def _neighbours(direction: tuple, cell: tuple):
 
 
 def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
-    """Read and measure one STEP file (runs in the sandbox child)."""
-    shape = _read_shape(path)
-    measures = _measure_shape(shape)
+    """Read and measure one STEP file (runs in the sandbox child): read once, through XCAF, for
+    the shape and the product structure (`geometry.assembly`)."""
+    from geometry.assembly import read_step, step_parts
+
+    document = read_step(path)
+    measures = _measure_shape(document.shape)
     if with_mesh:
-        measures.mesh_vertices, measures.mesh_faces = _triangulation_arrays(shape)
+        measures.mesh_vertices, measures.mesh_faces = _triangulation_arrays(document.shape)
+    found = step_parts(document, measures.solids, measures.volume_mm3, measures.bbox_mm)
+    measures.parts, measures.part_findings = found.entries, found.findings
     return measures
 
 
