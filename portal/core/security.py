@@ -20,6 +20,13 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def safe_next(url: str | None) -> str:
+    """Only a path on this site, never an absolute or scheme-relative address; "" for anything else."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return ""
+
+
 def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
