@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from geometry.model import GeometryError, ProcessLimits
 
 # Errors that say nothing about the file: the same file may well work later.
@@ -76,6 +78,13 @@ class ModelAnalyzer:
             Sandbox(memory_mb=memory_mb, cpu_seconds=cpu_seconds, wall_seconds=wall_seconds, preload=preload)
             for _ in range(2)
         )
+        self._measuring_slot = anyio.Lock()  # one job at a time; the sandbox itself runs one child
+
+    def measuring_slot(self) -> anyio.Lock:
+        """Held by a job from before it takes its file until the measuring is done: a job that
+        waits here for the sandbox has taken nothing yet, so no lease runs out while it waits
+        and it holds no database connection (`async with analyzer.measuring_slot(): …`)."""
+        return self._measuring_slot
 
     @classmethod
     def from_settings(cls, settings) -> ModelAnalyzer:
