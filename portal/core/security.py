@@ -12,8 +12,10 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 # and nothing else inline, is allowed by its hash (static/vendor/README.md).
 MODEL_VIEWER_STYLE = "'sha256-PXtZZkJMMyc18o/DN1ZEFOJ2qEGq95IQbVaJFMOXOb0='"
 
+# 'wasm-unsafe-eval' lets <model-viewer> compile its bundled WebAssembly (the mesh decoder) and
+# nothing more: eval() and inline scripts stay refused.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
     f"style-src 'self' {MODEL_VIEWER_STYLE}; img-src 'self' data: blob:; "
     "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
