@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ONE_BROWSER_TEST = "tests/e2e/test_served.py::test_a_forwarded_for_header_from_the_client_is_not_believed"
 
