@@ -216,6 +216,7 @@ async def test_the_reset_lifts_a_login_lockout(mailing, clients) -> None:
     assert (await login(stranger, PERSON["email"], NEW_PASSWORD)).status_code == 303
 
 
+@pytest.mark.slow
 async def test_a_stalled_smtp_server_does_not_hold_the_request(settings) -> None:
     """In the embedded default the job runs in-process, but beside the request, not inside it."""
     connected = asyncio.Event()

@@ -66,6 +66,7 @@ async def test_the_same_answer_for_a_look_alike_spelling_of_a_taken_address(mail
         await mailbox.await_for(PERSON["email"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_registrations_are_limited_per_client_address(settings, db) -> None:
     limited = replace(settings, auth=replace(settings.auth, address_registrations=3))
