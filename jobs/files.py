@@ -1,5 +1,6 @@
 """Model-file jobs: analyse an upload; re-enqueue what a dead worker or a lost queue left behind;
-delete anonymous uploads nobody claimed.
+delete anonymous uploads nobody claimed, and files whose analysis failed long ago; sweep the
+working folders a killed process left.
 
 `analyze_model` may run twice, or after a worker died mid-way: the row is taken with a lease
 (`take_for_analysis`), so only one run works on it and a dead worker's lease runs out. A file
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import random
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from arq import Retry
 from jobs.context import unit_of_work
 from portal.db.models import ModelFile
 from portal.files.analysis import AnalysisFailed, AnalysisResult
+from portal.files.notices import tell_failed_deleted
+from portal.files.scratch import sweep, working_folder
 from portal.files.services import ModelFileService, analysis_job_id
 from portal.files.storage import StorageError, model_key
 from portal.quotes.services import RateCardService, limits_of
@@ -52,13 +54,16 @@ async def analyze_model(ctx: dict[str, Any], file_id: str) -> str:
     storage = ctx["storage"]
     analyzer = ctx["analyzer"]
     lease = int(ctx["settings"].analysis.wall_seconds + LEASE_MARGIN_S)
-    with tempfile.TemporaryDirectory(dir=storage.temp_dir(), prefix="analysis-") as folder:
+    with working_folder(storage.temp_dir(), "analysis-") as folder:
         source = Path(folder, "model")
         async with analyzer.measuring_slot():
             async with unit_of_work(ctx, ModelFileService) as files:
                 file = await files.take_for_analysis(file_id, lease)
-            if file is None:
-                return "skipped"  # done already, or another worker holds it
+                if file is None:
+                    return "skipped"  # done already, or another worker holds it
+                twin = await files.analysed_twin(file)
+                if twin is not None:  # the same bytes were analysed before: their analysis stands
+                    return (await files.take_analysis_of(file, twin)).status
             async with unit_of_work(ctx, RateCardService) as cards:
                 limits = limits_of((await cards.current()).card)
             measured = await _measure(ctx, file, source, limits)
@@ -132,3 +137,31 @@ async def purge_unclaimed_files(ctx: dict[str, Any]) -> int:
         for file in expired:
             await files.remove(file, ctx["storage"])
     return len(expired)
+
+
+async def purge_failed_files(ctx: dict[str, Any]) -> int:
+    """Files whose analysis failed more than PORTAL_FAILED_UPLOAD_DAYS ago go (their bytes too,
+    unless another file has the same ones); once that is committed, each owner is told which."""
+    settings = ctx["settings"]
+    days = settings.uploads.failed_days
+    async with unit_of_work(ctx, ModelFileService) as files:
+        failed = await files.failed_before(datetime.now(UTC) - timedelta(days=days))
+        owners = await files.owners(failed)
+        for file in failed:
+            await files.remove(file, ctx["storage"])
+    site = settings.mail.site_url or settings.bitrix.public_url
+    for owner_id, owner in owners.items():
+        names = [file.name for file in failed if file.owner_id == owner_id]
+        await tell_failed_deleted(ctx["mail"], owner, names, site, days)
+    return len(failed)
+
+
+async def sweep_working_files(ctx: dict[str, Any]) -> int:
+    """Working folders and upload parts a killed process left: nothing touched them for twice
+    the longest an analysis may take, and no running analysis holds them."""
+    settings = ctx["settings"]
+    older_than = 2 * max(settings.analysis.wall_seconds, 60)
+    removed = await anyio.to_thread.run_sync(sweep, ctx["storage"].temp_dir(), older_than)
+    if removed:
+        logger.info("working files swept", extra={"fields": {"count": removed}})
+    return removed

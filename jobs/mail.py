@@ -11,11 +11,11 @@ server still refuses (that one goes to the back), so a server that is down costs
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from arq import Retry
 
+from portal.core.backoff import backoff
 from portal.core.logging import log_event
 from portal.core.mail import (
     MailNotSent,
@@ -35,7 +35,7 @@ STALE_CLAIM_SECONDS = 3600  # a claimed message not sent within this was left by
 
 def backoff_seconds(job_try: int) -> float:
     """30 s, 1, 2, 4 min … with ±20 % jitter."""
-    return 30 * 2 ** max(job_try - 1, 0) * random.uniform(0.8, 1.2)
+    return backoff(job_try, 30)
 
 
 async def send_mail(ctx: dict[str, Any], raw: bytes) -> None:

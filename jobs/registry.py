@@ -13,6 +13,8 @@ JOBS = {
     "analyze_model": files.analyze_model,
     "requeue_stalled_files": files.requeue_stalled_files,
     "purge_unclaimed_files": files.purge_unclaimed_files,
+    "purge_failed_files": files.purge_failed_files,
+    "sweep_working_files": files.sweep_working_files,
     "bitrix_sync": crm.bitrix_sync,
     "bitrix_relay": crm.bitrix_relay,
     "bitrix_purge": crm.bitrix_purge,
@@ -42,6 +44,8 @@ class Periodic:
 SCHEDULE = [
     Periodic("purge_expired", every_minutes=30),
     Periodic("purge_unclaimed_files", every_minutes=30),
+    Periodic("purge_failed_files", every_minutes=30),
+    Periodic("sweep_working_files", every_minutes=15),  # and at start (both modes run the schedule then)
     Periodic("requeue_stalled_files", every_minutes=1),
     Periodic("bitrix_relay", every_minutes=1, every_seconds=10),
     Periodic("bitrix_purge", every_minutes=30),

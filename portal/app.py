@@ -52,6 +52,7 @@ from portal.quotes import deps as quotes_deps
 from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
 from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
 from portal.quotes.panel_cache import RenderedPanels
+from portal.quotes.panels import FileQuotes
 from portal.quotes.services import QuoteService
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_store = SQLAlchemyStore(db_config, model=KeyValueItem, namespace="sessions")
 
     mail = Mail(settings.mail, queue)
+    quotes = QuoteService()
 
     async def start_schedule() -> None:
         queue.start_schedule()  # embedded default; in services mode the worker's cron runs them
@@ -133,8 +135,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[request_id_header, security_headers_hook(settings.server.https), personal_pages_not_stored],
         state=State(
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
-             "mail": mail, "storage": build_storage(settings.storage), "quotes": QuoteService(),
-             "quote_panels": RenderedPanels(),
+             "mail": mail, "storage": build_storage(settings.storage), "quotes": quotes,
+             "file_quotes": FileQuotes(quotes, RenderedPanels()),
              "visitor_lookup": VisitorLookup(db_config, session_config, csrf_config.cookie_name),
              "status_watch": StatusWatch(create_sessionmaker(db_config.get_engine()))}
         ),

@@ -55,13 +55,11 @@ def run(host: str | None, port: int | None, workers: int, reload: bool) -> None:
 @click.command(help="Run the arq worker (services mode: needs PORTAL_REDIS_URL).")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool) -> None:
-    from arq.worker import run_worker
-
-    from jobs.worker import WorkerSettings
+    from jobs.worker import WorkerSettings, run
 
     if WorkerSettings.redis_settings is None:
         raise click.UsageError("PORTAL_REDIS_URL is not set: the worker needs Redis (services mode).")
-    run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
+    run(burst=burst)
 
 
 @click.group(help="Manage user accounts.")

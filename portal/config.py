@@ -306,6 +306,10 @@ class UploadSettings:
     address_uploads: int  # anonymous uploads per client address per window
     session_uploads: int  # anonymous uploads per visitor session per window
     window_seconds: int
+    account_uploads: int = 200  # uploads per account per hour
+    account_quota_mb: int = 2048  # stored per account (staff may set another for one account)
+    account_quota_files: int = 500
+    failed_days: int = 7  # a file whose analysis failed is deleted after this
 
     @classmethod
     def from_env(cls) -> UploadSettings:
@@ -316,6 +320,10 @@ class UploadSettings:
             address_uploads=_env_int("ANONYMOUS_UPLOADS_PER_ADDRESS", 100),
             session_uploads=_env_int("ANONYMOUS_UPLOADS_PER_SESSION", 40),
             window_seconds=_env_int("ANONYMOUS_UPLOAD_WINDOW_SECONDS", 3600),
+            account_uploads=_env_int("ACCOUNT_UPLOADS_PER_HOUR", 200),
+            account_quota_mb=_env_int("ACCOUNT_QUOTA_MB", 2048),
+            account_quota_files=_env_int("ACCOUNT_QUOTA_FILES", 500),
+            failed_days=max(1, _env_int("FAILED_UPLOAD_DAYS", 7)),
         )
 
 

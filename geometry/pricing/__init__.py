@@ -27,6 +27,7 @@ from geometry.pricing.engine import (
     price_choice,
     price_table,
     resolve,
+    setup_charge,
 )
 from geometry.pricing.ratecard import RateCard, load_rate_card
 from geometry.pricing.suggestions import suggest
@@ -47,6 +48,7 @@ __all__ = [
     "load_rate_card",
     "price",
     "quote",
+    "setup_charge",
 ]
 
 

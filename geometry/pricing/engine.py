@@ -357,7 +357,7 @@ LABELS = {
     "material": "Material",
     "machine_time": "Machine time",
     "handling": "Handling and inspection",
-    "setup": "Setup (once per order)",
+    "setup": "Setup and programming (once per part design)",
     "finish": "Finish",
     "tolerance": "Tolerance",
     "lead_time": "Lead time",
@@ -369,15 +369,28 @@ LABELS = {
 }
 
 
-def price(part: Part | Analysis, card: RateCard, options: QuoteOptions) -> Quote:
-    """Price one choice of options: the lines, unit price and lead time, nothing more."""
+def price(part: Part | Analysis, card: RateCard, options: QuoteOptions, *, alone: bool = True) -> Quote:
+    """Price one choice of options: the lines, unit price and lead time, nothing more.
+
+    `alone`: the part as an order of its own, with its setup and the minimum order top-up. An
+    order of several lines charges those once, at the order (see `setup_charge`)."""
     part = Part.of(part)
     choice = resolve(card, options)
     check_part(part, choice.process)
-    return price_choice(part, card, choice)
+    return price_choice(part, card, choice, setup=alone, minimum=alone)
 
 
-def price_choice(part: Part, card: RateCard, choice: Choice) -> Quote:
+def setup_charge(part: Part | Analysis, card: RateCard, options: QuoteOptions) -> Decimal:
+    """The setup and programming of one part design, net of VAT, as its options price it (its
+    tolerance and lead time apply to it too): charged once per design in an order."""
+    part = Part.of(part)
+    choice = resolve(card, options)
+    check_part(part, choice.process)
+    with_setup = price_choice(part, card, choice, setup=True, minimum=False)
+    return with_setup.subtotal - price_choice(part, card, choice, setup=False, minimum=False).subtotal
+
+
+def price_choice(part: Part, card: RateCard, choice: Choice, *, setup: bool = True, minimum: bool = True) -> Quote:
     process, material, quantity = choice.process, choice.material, choice.quantity
     q = Decimal(quantity)
     each = per_part_costs(part, process, material)
@@ -391,7 +404,7 @@ def price_choice(part: Part, card: RateCard, choice: Choice) -> Quote:
         "material": each.material * q,
         "machine_time": each.machine_time * q,
         "handling": process.handling_per_part * q,
-        "setup": process.setup_hours * process.hourly_rate,
+        "setup": process.setup_hours * process.hourly_rate if setup else Decimal(0),
         "finish": finish_each * q,
     }
     full["tolerance"] = (choice.tolerance.multiplier - 1) * (full["machine_time"] + full["setup"])
@@ -400,7 +413,7 @@ def price_choice(part: Part, card: RateCard, choice: Choice) -> Quote:
     full["quantity_discount"] = -discount * sum(full.values())
     net_full = sum(full.values())
 
-    full["minimum_order"] = max(card.minimum_order - net_full, Decimal(0))
+    full["minimum_order"] = max(card.minimum_order - net_full, Decimal(0)) if minimum else Decimal(0)
     net_full += full["minimum_order"]
 
     # Rounded once, here: each line is the step between rounded running totals, so the lines
@@ -427,13 +440,13 @@ def price_choice(part: Part, card: RateCard, choice: Choice) -> Quote:
         Line("total", LABELS["total"], total),
     ]
 
-    machine_hours_order = each.machine_hours * q + process.setup_hours
+    machine_hours_order = each.machine_hours * q + process.setup_hours  # the shop's time, charged or not
     production_days = math.ceil(machine_hours_order / card.production_hours_per_day)
     days = choice.lead_time.days + (choice.finish.extra_days if choice.finish else 0)
     days += max(production_days - 1, 0)
 
     drivers = each.drivers + (
-        Driver("setup_hours", "Setup, once per order", process.setup_hours, "h"),
+        Driver("setup_hours", "Setup and programming, once per part design", process.setup_hours, "h"),
     )
     return Quote(
         process=process.id,

@@ -58,7 +58,7 @@ class Process:
     name: str
     kind: Kind
     hourly_rate: Decimal
-    setup_hours: Decimal  # once per order
+    setup_hours: Decimal  # once per part design in an order
     handling_per_part: Decimal  # money: deburring, support removal, cleaning, inspection
     envelope_mm: tuple[Decimal, Decimal, Decimal]
     min_wall_mm: Decimal

@@ -121,7 +121,7 @@ class AccountController(Controller):
         if outcome.user is None:
             log_event(auth_log, "login_failed", email=email, address=address, locked=bool(outcome.locked_for))
             return render(
-                request, "accounts/login.html", status_code=429 if outcome.locked_for else 422,
+                request, "accounts/login.html", status_code=429 if outcome.locked_for or outcome.busy else 422,
                 form=Form(values={"email": email}), next_url=next_url, error=outcome.error,
                 wait=outcome.locked_for,
             )

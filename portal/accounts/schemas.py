@@ -133,3 +133,19 @@ def clean_registration(raw: dict[str, Any]) -> tuple[Form, str]:
     form = clean_profile(raw)
     password = check_new_password(raw, form, form.values["email"])
     return form, password
+
+
+QUOTA_LIMITS = {"quota_mb": 100 * 1024 * 1024, "quota_files": 10_000_000}  # 100 TB; ten million files
+QUOTA_NOT_A_NUMBER = N_("Enter a whole number, or leave the field empty for the usual quota.")
+
+
+def clean_quota(data: dict[str, Any]) -> Form:
+    """Staff set one account's quota: a whole number per field, or empty for the settings' one.
+    `values` holds the numbers as text ("" for empty)."""
+    form = Form()
+    for name, limit in QUOTA_LIMITS.items():
+        raw = field_value(data, name)
+        form.values[name] = raw
+        if raw and not (raw.isascii() and raw.isdigit() and int(raw) <= limit):
+            form.errors[name] = QUOTA_NOT_A_NUMBER
+    return form

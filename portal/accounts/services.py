@@ -34,6 +34,7 @@ LAST_SUPERUSER = N_("This is the last superuser: make another staff member a sup
 TOO_MANY_ATTEMPTS = N_("Too many attempts. Please try again later.")
 GENERIC_LOGIN_ERROR = N_("The e-mail or password is wrong.")
 LOCKED_OUT = N_("Too many failed attempts: logging in is locked for now.")
+BUSY = N_("Many logins to this account or from this address are under way at once: please try again in a moment.")
 DEACTIVATED = N_("This account is deactivated. If you think this is a mistake, please contact us.")
 
 
@@ -46,6 +47,7 @@ class LoginOutcome:
     user: User | None
     error: str | None = None
     locked_for: int = 0  # seconds until the lockout ends, when locked out
+    busy: bool = False  # not judged: enough attempts were under way; a moment later it will be
 
 
 class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
@@ -107,18 +109,28 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         if not email or not password or len(password) > MAX_LENGTH or len(email) > 320:
             await passwords.burn_time(password[:MAX_LENGTH])
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-        if locked_for := await throttle.attempt(email, address):
-            # Counted for unknown addresses too, so the lockout says nothing about who has an account.
+        turn = await throttle.take_turn(email, address)
+        if turn.locked:
+            # Unknown addresses lock the same way, so the lockout says nothing about who has an account.
             await passwords.burn_time(password)
-            return LoginOutcome(None, LOCKED_OUT, locked_for)
-        user = await self.get_one_or_none(email=email)
-        await self._end_read()
-        if user is None:
-            await passwords.burn_time(password)
+            return LoginOutcome(None, LOCKED_OUT, turn.wait)
+        if turn.wait:
+            return LoginOutcome(None, BUSY, busy=True)
+        try:
+            user = await self.get_one_or_none(email=email)
+            await self._end_read()
+            if user is None:
+                await passwords.burn_time(password)
+                right = False
+            else:
+                right = await passwords.verify(user.password_hash, password)
+        except Exception:
+            await throttle.undecided(turn)
+            raise
+        if not right:
+            await throttle.failed(turn)
             return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-        if not await passwords.verify(user.password_hash, password):
-            return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-        await throttle.succeeded(email, address)
+        await throttle.succeeded(turn)
         if not user.is_active:  # only the right password learns this
             return LoginOutcome(None, DEACTIVATED)
         changes: dict[str, Any] = {"last_login_at": datetime.now(UTC)}
@@ -148,12 +160,19 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
 
         The current password is guessed no faster here than at the login.
         """
-        if await throttle.attempt(user.email, address):
+        turn = await throttle.take_turn(user.email, address)
+        if turn.wait:
             raise FieldError("current_password", TOO_MANY_ATTEMPTS)
-        await self._end_read()
-        if not await passwords.verify(user.password_hash, current[:MAX_LENGTH]):
+        try:
+            await self._end_read()
+            right = await passwords.verify(user.password_hash, current[:MAX_LENGTH])
+        except Exception:
+            await throttle.undecided(turn)
+            raise
+        if not right:
+            await throttle.failed(turn)
             raise FieldError("current_password", N_("The current password is wrong."))
-        await throttle.succeeded(user.email, address)
+        await throttle.succeeded(turn)
         return await self.update(
             {"password_hash": await passwords.hash(new), "session_version": user.session_version + 1},
             item_id=user.id,
@@ -211,6 +230,10 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
             return await self.update({"is_active": True}, item_id=user.id)
         changes = {"is_active": False, "session_version": user.session_version + 1}
         return await self._change_keeping_a_superuser(user, changes)
+
+    async def set_quota(self, user_id: Any, quota_mb: int | None, quota_files: int | None) -> User:
+        """What the account may keep stored (None: the settings' quota)."""
+        return await self.update({"quota_mb": quota_mb, "quota_files": quota_files}, item_id=user_id)
 
     async def set_staff(self, user_id: Any, staff: bool, actor: User) -> User | None:
         """Only superusers grant and revoke staff. A change of privilege ends the user's sessions:

@@ -40,7 +40,7 @@ class CoreController(Controller):
     @get("/health", name="health", media_type=MediaType.JSON, skip_session=True)
     async def health(self, db_session: AsyncSession, redis: Redis | None) -> Response[dict[str, Any]]:
         report = await check_health(db_session, redis)
-        return Response(report, status_code=200 if report["status"] == "ok" else 503)
+        return Response(report, status_code=503 if report["status"] == "down" else 200)
 
     @route(
         "/{path:path}",

@@ -9,8 +9,12 @@ from advanced_alchemy.exceptions import NotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar_htmx import ClientRedirect, HTMXRequest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from portal.core.i18n import LANGUAGE_COOKIE, N_, choose_language, current_language, gettext
 from portal.core.security import safe_next
@@ -26,7 +30,11 @@ MESSAGES = {
     413: (N_("Too large"), N_("What you sent is larger than this page accepts.")),
     429: (N_("Too many requests"), N_("Please wait a little and try again.")),
     500: (N_("Something went wrong"), N_("We could not complete the request. It has been logged; please try again.")),
+    503: (N_("Briefly unavailable"), N_("The portal cannot reach its data store now. Please try again in a minute.")),
 }
+# The database or Redis is down or out of connections: a state to wait out, not a fault in the request.
+STORE_DOWN = (OperationalError, InterfaceError, PoolTimeout, ConnectionRefusedError, RedisConnectionError,
+              RedisTimeoutError)
 
 
 def _as_htmx(request: Request) -> HTMXRequest:
@@ -59,7 +67,7 @@ class _ErrorPage(Template):
         return answer
 
 
-def error_page(request: Request, status_code: int) -> Response:
+def error_page(request: Request, status_code: int, look_up_visitor: bool = True) -> Response:
     _speak_the_visitors_language(request)
     title, detail = MESSAGES.get(status_code, MESSAGES[400 if status_code < 500 else 500])
     return render(
@@ -67,7 +75,7 @@ def error_page(request: Request, status_code: int) -> Response:
         "errors/error.html",
         fragment="errors/_error.html",
         status_code=status_code,
-        response_class=_ErrorPage,
+        response_class=_ErrorPage if look_up_visitor else Template,
         title=gettext(title),
         detail=gettext(detail),
     )
@@ -115,6 +123,11 @@ def not_found_handler(request: Request, exc: NotFoundError) -> Response:
     return error_page(request, 404)
 
 
+def store_down_handler(request: Request, exc: Exception) -> Response:
+    logger.error("data store unavailable", extra={"fields": {"path": request.url.path, "error": type(exc).__name__}})
+    return error_page(request, HTTP_503_SERVICE_UNAVAILABLE, look_up_visitor=False)  # it needs the store
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error", extra={"fields": {"path": request.url.path}})
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
@@ -123,6 +136,7 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
 exception_handlers = {
     HTTPException: http_exception_handler,
     NotFoundError: not_found_handler,
+    **dict.fromkeys(STORE_DOWN, store_down_handler),
     HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
     Exception: internal_error_handler,
 }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
+from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
@@ -78,13 +80,28 @@ def _cookie_value(header: str, name: str) -> str | None:
     return None
 
 
-def local_number(text: object) -> str:
+def local_number(value: object) -> str:
     """A number written the reader's way: in Russian "1 500,5", where English writes "1,500.5"
     (a Russian reader takes "3,000" for three)."""
-    text = str(text)
-    if current_language.get() != "ru":
-        return text
-    return text.replace(",", "\u00a0").replace(".", ",")
+    try:
+        number = Decimal(str(value).replace(",", ""))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    places = max(0, -number.as_tuple().exponent)  # as many decimals as it was written with
+    return format_decimal(number, format="#,##0." + "0" * places if places else "#,##0",
+                          locale=current_language.get())
+
+
+def local_money(amount: Decimal | str, currency: str = "RUB") -> str:
+    """An amount of money the reader's way (Babel): "₽7,190.47" / "7 190,47 ₽"; a negative one
+    with a true minus sign in front: "−₽7,190.47" / "−7 190,47 ₽". English takes the rouble's
+    sign where Babel's English would write its code."""
+    text = format_currency(Decimal(str(amount)), currency, locale=current_language.get())
+    if currency == "RUB":
+        text = text.replace("RUB", "₽")
+    return text.replace("-", "\u2212")
 
 
 def local_name(entry) -> str:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from portal.files.storage import Storage
 
 CENT = Decimal("0.01")
+CHARGE_NAMES = {"setup": "Setup and programming: %(part)s", "minimum_order": "Minimum order top-up"}
 
 
 def order_snapshot(order: Order, business: bool) -> dict[str, Any]:
@@ -50,6 +51,12 @@ def order_snapshot(order: Order, business: bool) -> dict[str, Any]:
             "vat_rate": float(order.vat_rate * 100),
             "vat_included": True,
         })
+    for charge in order.charges or []:
+        if Decimal(charge["amount"]) == 0:
+            continue
+        name = CHARGE_NAMES.get(charge["code"], charge["code"]) % (charge.get("args") or {})
+        lines.append({"name": name, "unit_price": charge["amount"], "quantity": 1,
+                      "vat_rate": float(order.vat_rate * 100), "vat_included": True})
     return order_payload(
         {"id": str(order.id), "number": order.number, "total": str(order.total), "currency": order.currency,
          "status": order.status, "comment": order.comment},

@@ -22,6 +22,7 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.core.backoff import backoff as exponential
 from portal.crm.mapping import customer_snapshot, has_company
 from portal.db.models import BitrixSyncRow
 
@@ -46,8 +47,7 @@ def job_id(row_id: int) -> str:
 
 def backoff(attempts: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter (half fixed, half random), never sooner than Bitrix24 asked."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    delay = ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+    delay = exponential(attempts, BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, spread=(0.5, 1.0), rng=rng)
     return max(delay, retry_after or 0.0)
 
 

@@ -42,6 +42,9 @@ class User(UUIDAuditBase):
     # Bumped whenever every other session of the user must end (password change, deactivation).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # What this account may keep stored, when staff set it; None: the settings' quota.
+    quota_mb: Mapped[int | None] = mapped_column(Integer, default=None)
+    quota_files: Mapped[int | None] = mapped_column(Integer, default=None)
 
     @property
     def is_legal(self) -> bool:
@@ -106,7 +109,9 @@ class ModelFile(UUIDAuditBase):
     glb_key: Mapped[str | None] = mapped_column(String(200), default=None)
     thickness_key: Mapped[str | None] = mapped_column(String(200), default=None)  # GLB coloured by wall
     thickness: Mapped[dict | None] = mapped_column(JsonB, default=None)  # its legend: scale, thinnest wall
-    units: Mapped[str] = mapped_column(String(8), default="mm")  # mm, inch or m: as the file is read
+    # The units the owner says the file's numbers are in (mm, in, m, um); "" until they answer
+    # (the quote reads it the more plausible way meanwhile). Earlier answers may say "inch".
+    units: Mapped[str] = mapped_column(String(8), default="")
     quote_options: Mapped[dict | None] = mapped_column(JsonB, default=None)
     last_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
     last_currency: Mapped[str | None] = mapped_column(String(3), default=None)

@@ -51,6 +51,9 @@ class Order(UUIDAuditBase):
     subtotal: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
     vat: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    # What belongs to the order, not to a part (setup per part design, the minimum order top-up):
+    # [{"code", "amount" (with VAT), "args"}], frozen like the lines.
+    charges: Mapped[list] = mapped_column(JsonB, default=list)
     delivery_address: Mapped[str] = mapped_column(Text, default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_phone: Mapped[str] = mapped_column(String(32), default="")

@@ -17,14 +17,14 @@ from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.security import client_address
 from portal.core.templates import redirect_to, render, wants_fragment
-from portal.files.guards import can_change, ensure_visitor_key, viewer_of
+from portal.files.guards import Viewer, can_change, ensure_visitor_key, viewer_of
+from portal.files.ports import QuotePanels
+from portal.files.quota import Quota, QuotaExceeded, over_quota_text, usage_text
 from portal.files.services import ModelFileService, analysis_job_id
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage, model_key
 from portal.files.throttle import UploadThrottle
 from portal.files.uploads import UploadRefused, received_files
-from portal.quotes.services import QuoteService, RateCardService
-from portal.quotes.views import quote_panel, rate_card_summary
 
 PER_PAGE = 20
 FORM_OVERHEAD = 1024 * 1024  # the form's other fields and the multipart framing
@@ -40,6 +40,7 @@ def _content_disposition(name: str) -> str:
 
 
 TOO_MANY_UPLOADS = N_("Too many uploads from here: please wait a while or log in.")
+TOO_MANY_ACCOUNT_UPLOADS = N_("Too many uploads from this account in the last hour: please wait a while.")
 
 # A status poll waits this long for news before it answers "still analysing"; the page asks
 # again as soon as it has the answer, so it asks about once a second and sees news at once.
@@ -49,15 +50,14 @@ POLL_WAIT_SECONDS = 1.0
 class FileController(Controller):
     @get("/", name="home")
     async def upload_page(
-        self, request: HTMXRequest, files: ModelFileService, rate_cards: RateCardService, settings: Settings
+        self, request: HTMXRequest, files: ModelFileService, file_quotes: QuotePanels, settings: Settings
     ) -> Template:
-        current = await rate_cards.current()
         viewer = viewer_of(request)
         recent = (await files.list_for(viewer, 1, 5, everyone=False)).items
         return render(
             request,
             "files/upload.html",
-            offer=rate_card_summary(current.card),
+            offer=await file_quotes.offer(files.repository.session),
             demos=await files.demo_files(),
             recent=recent,
             limits=settings.uploads,
@@ -85,33 +85,24 @@ class FileController(Controller):
         address = client_address(request, settings.server.trusted_proxies)
         visitor_key = ensure_visitor_key(request) if viewer.user is None else None
         try:
-            if visitor_key is not None and not await upload_throttle.admit(address, visitor_key):
-                raise UploadRefused(429, TOO_MANY_UPLOADS)
+            await _admit(upload_throttle, viewer, address, visitor_key)
             async with received_files(request, storage.temp_dir(), limits.max_file_bytes, limits.max_files) as received:
-                further = len(received) - 1
-                if visitor_key is not None and further > 0 and not await upload_throttle.admit(
-                    address, visitor_key, further
-                ):
-                    raise UploadRefused(429, TOO_MANY_UPLOADS)
-                created = []
-                for item in received:
-                    file = await files.add_upload(
-                        name=item.name,
-                        temp_path=item.path,
-                        sha256=item.sha256,
-                        size=item.size,
-                        viewer=viewer,
-                        visitor_key=visitor_key,
-                        storage=storage,
-                        anonymous_days=limits.anonymous_days,
-                    )
-                    created.append(file)
+                if len(received) > 1:
+                    await _admit(upload_throttle, viewer, address, visitor_key, len(received) - 1)
+                created = await files.add_uploads(
+                    received,
+                    viewer=viewer,
+                    visitor_key=visitor_key,
+                    storage=storage,
+                    anonymous_days=limits.anonymous_days,
+                    quota=Quota.of(viewer.user, limits) if viewer.user is not None else None,
+                )
                 await files.repository.session.commit()
         except UploadRefused as refused:
             message = gettext(refused.message) % refused.args_ if refused.args_ else gettext(refused.message)
-            if scripted:
-                return Response({"error": message}, status_code=refused.status, media_type=MediaType.JSON)
-            return render(request, "files/upload_error.html", status_code=refused.status, message=message)
+            return _refusal(request, scripted, refused.status, message)
+        except QuotaExceeded as over:
+            return _refusal(request, scripted, 413, over_quota_text(over.usage, over.quota), files_link=True)
         for file in created:
             if file.status == "pending":
                 await queue.enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))
@@ -127,27 +118,40 @@ class FileController(Controller):
         return redirect_to(request, "files")
 
     @get("/files", name="files")
-    async def list_files(self, request: HTMXRequest, files: ModelFileService, page: PageNumber = 1) -> Template:
-        listing = await files.list_for(viewer_of(request), page, PER_PAGE)
-        return render(request, "files/list.html", files=listing, owners=await files.owner_emails(listing.items))
+    async def list_files(
+        self, request: HTMXRequest, files: ModelFileService, settings: Settings, file_quotes: QuotePanels,
+        page: PageNumber = 1,
+    ) -> Template:
+        viewer = viewer_of(request)
+        listing = await files.list_for(viewer, page, PER_PAGE)
+        usage = None
+        if viewer.user is not None:
+            usage = usage_text(await files.usage_of(viewer.user.id), Quota.of(viewer.user, settings.uploads))
+        # the price last seen, or for a ready file never opened the price it opens with
+        prices = {file.id: (file.last_total, file.last_currency or "RUB") if file.last_total is not None
+                  else await file_quotes.first_price(file, files.repository.session)
+                  for file in listing.items if file.status == "ready"}
+        return render(
+            request, "files/list.html", files=listing, owners=await files.owner_emails(listing.items), usage=usage,
+            prices=prices,
+        )
 
     @get("/files/{file_id:uuid}", name="file")
     async def detail(
         self,
         request: HTMXRequest,
         files: ModelFileService,
-        rate_cards: RateCardService,
-        quotes: QuoteService,
+        file_quotes: QuotePanels,
         file_id: UUID,
     ) -> Template:
         viewer = viewer_of(request)
         file = await files.get_visible_or_404(file_id, viewer)
-        panel = None
+        quote_html = None
         if file.status == "ready":
-            wanted = dict(request.query_params) or None
-            panel = await quote_panel(file, wanted, await rate_cards.current(), quotes, files.repository.session)
+            quote_html = await file_quotes.panel_html(request, file, dict(request.query_params),
+                                                      files.repository.session)
         return render(
-            request, "files/detail.html", file=file, panel=panel, can_change=can_change(file, viewer),
+            request, "files/detail.html", file=file, quote_html=quote_html, can_change=can_change(file, viewer),
             view=request.query_params.get("view"),
         )
 
@@ -156,8 +160,7 @@ class FileController(Controller):
         self,
         request: HTMXRequest,
         files: ModelFileService,
-        rate_cards: RateCardService,
-        quotes: QuoteService,
+        file_quotes: QuotePanels,
         status_watch: StatusWatch,
         file_id: UUID,
     ) -> Template:
@@ -167,11 +170,11 @@ class FileController(Controller):
         file = await files.get_visible_or_404(file_id, viewer)
         if not file.is_final and wants_fragment(request):
             file = await files.next_state(file, status_watch, POLL_WAIT_SECONDS)
-        panel = None
+        quote_html = None
         if file.status == "ready":
-            panel = await quote_panel(file, None, await rate_cards.current(), quotes, files.repository.session)
+            quote_html = await file_quotes.panel_html(request, file, None, files.repository.session)
         template = "files/_analysis.html" if wants_fragment(request) else "files/detail.html"
-        return render(request, template, file=file, panel=panel, can_change=can_change(file, viewer))
+        return render(request, template, file=file, quote_html=quote_html, can_change=can_change(file, viewer))
 
     @get("/files/{file_id:uuid}/viewer", name="file_viewer")
     async def viewer(self, request: HTMXRequest, files: ModelFileService, file_id: UUID) -> Template:
@@ -230,6 +233,27 @@ class FileController(Controller):
         await files.remove(file, storage)
         flash(request, N_("The file is deleted."), "success")
         return redirect_to(request, "files")
+
+
+async def _admit(
+    throttle: UploadThrottle, viewer: Viewer, address: str, visitor_key: str | None, files: int = 1
+) -> None:
+    """Count the upload (or its further files): per account, or per address and visitor session."""
+    if viewer.user is not None:
+        if not await throttle.admit_account(viewer.user.id, files):
+            raise UploadRefused(429, TOO_MANY_ACCOUNT_UPLOADS)
+    elif visitor_key is not None and not await throttle.admit(address, visitor_key, files):
+        raise UploadRefused(429, TOO_MANY_UPLOADS)
+
+
+def _refusal(request: HTMXRequest, scripted: bool, status: int, message: str, files_link: bool = False) -> Response:
+    """The page's script gets the message as JSON (and where to go), the plain form a page."""
+    if scripted:
+        body: dict[str, Any] = {"error": message}
+        if files_link:
+            body["link"] = {"url": request.app.route_reverse("files"), "text": gettext(N_("Open the Files page"))}
+        return Response(body, status_code=status, media_type=MediaType.JSON)
+    return render(request, "files/upload_error.html", status_code=status, message=message, files_link=files_link)
 
 
 def _local(url: Any) -> bool:

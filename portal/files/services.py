@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,15 +13,20 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import InvalidRequestError
 
 from portal.core.paging import Page, limit_offset
 from portal.db.models import ModelFile, User
+from portal.db.turns import take_turns
 from portal.files.analysis import AnalysisResult, check_type
 from portal.files.guards import Viewer, can_see
+from portal.files.quota import Quota, QuotaExceeded, Usage
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage, model_key, preview_key
+from portal.files.uploads import Received
 
 MAX_NAME = 255
+TWIN_PACE_SECONDS = 10.0  # within the analysis lease, and within the in-process runner's grace at shutdown
 
 
 def analysis_job_id(file_id: Any, attempt: int) -> str:
@@ -57,10 +63,51 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         anonymous_days: int,
         is_demo: bool = False,
     ) -> ModelFile:
-        """Store the bytes under their hash and add the row. A file whose bytes were analysed
-        before takes that analysis at once (status ready or failed, no job needed); a file that
-        is no model format we read fails at once."""
+        """Store the bytes under their hash and add the row (pending, for the analysis job; a file
+        that is no model format we read fails at once)."""
         await storage.put_file(model_key(sha256), temp_path)
+        return await self._add_row(name, temp_path, sha256, size, viewer, visitor_key, anonymous_days, is_demo)
+
+    async def add_uploads(
+        self,
+        received: list[Received],
+        *,
+        viewer: Viewer,
+        visitor_key: str | None,
+        storage: Storage,
+        anonymous_days: int,
+        quota: Quota | None,
+    ) -> list[ModelFile]:
+        """Add a row for each received file, then store the bytes. With a `quota` (an account's
+        upload), the account's files are counted after the rows are written, while its other
+        uploads wait (see `take_turns`): over the quota the rows are taken back, nothing is stored
+        and QuotaExceeded is raised."""
+        session = self.repository.session
+        owner_id = viewer.user_id
+        if quota is not None:
+            await take_turns(session, f"files-quota:{owner_id}")
+        added = await session.begin_nested()
+        files = [
+            await self._add_row(item.name, item.path, item.sha256, item.size, viewer, visitor_key, anonymous_days)
+            for item in received
+        ]
+        if quota is not None:
+            usage = await self.usage_of(owner_id)
+            if not quota.allows(usage):
+                await added.rollback()
+                before = Usage(usage.bytes - sum(item.size for item in received), usage.files - len(received))
+                raise QuotaExceeded(before, quota)
+        await added.commit()
+        for item in received:
+            await storage.put_file(model_key(item.sha256), item.path)
+        return files
+
+    async def _add_row(
+        self, name: str, temp_path: Path, sha256: str, size: int, viewer: Viewer, visitor_key: str | None,
+        anonymous_days: int, is_demo: bool = False,
+    ) -> ModelFile:
+        """Every upload starts `pending`, even when the same bytes were analysed before: the job
+        takes that analysis then, so that the answer does not tell whether the file is known."""
         anonymous = viewer.user is None and not is_demo
         data: dict[str, Any] = {
             "name": clean_name(name),
@@ -71,30 +118,57 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
             "is_demo": is_demo,
             "expires_at": datetime.now(UTC) + timedelta(days=anonymous_days) if anonymous else None,
         }
-        twin = await self._analysed_twin(sha256)
-        if twin is not None:
-            data.update(_results_of(twin))
-        else:
-            refused = await anyio.to_thread.run_sync(check_type, temp_path)
-            if refused is not None:
-                data.update(
-                    status="failed",
-                    failure_code=refused.code,
-                    failure_message=refused.message,
-                    failure_params=refused.params,
-                    analysed_at=datetime.now(UTC),
-                )
+        refused = await anyio.to_thread.run_sync(check_type, temp_path)
+        if refused is not None:
+            data.update(
+                status="failed",
+                failure_code=refused.code,
+                failure_message=refused.message,
+                failure_params=refused.params,
+                analysed_at=datetime.now(UTC),
+            )
         return await self.create(data)
 
-    async def _analysed_twin(self, sha256: str) -> ModelFile | None:
+    async def analysed_twin(self, file: ModelFile) -> ModelFile | None:
+        """Another file of the same bytes whose analysis is done, the latest: a failure is final
+        too (it comes from the bytes), except giving up on trouble of our own."""
         rows = await self.list(
-            ModelFile.sha256 == sha256,
+            ModelFile.sha256 == file.sha256,
+            ModelFile.id != file.id,
             ModelFile.status.in_(("ready", "failed")),
+            or_(ModelFile.failure_code.is_(None), ModelFile.failure_code != "unavailable"),
             OrderBy(field_name="analysed_at", sort_order="desc"),
             LimitOffset(limit=1, offset=0),
         )
-        # A failure is final too: it comes from the bytes (transient trouble goes back to pending).
         return rows[0] if rows else None
+
+    async def take_analysis_of(self, file: ModelFile, twin: ModelFile) -> ModelFile:
+        """The file gets the analysis (and pictures) of the same bytes uploaded before, about as
+        long after its upload as that one's analysis took (up to TWIN_PACE_SECONDS), so that the
+        time it takes does not tell either. No database connection is held while waiting."""
+        session = self.repository.session
+        await session.commit()  # nothing written: this only gives the connection back
+        took = min((twin.analysed_at - twin.created_at).total_seconds(), TWIN_PACE_SECONDS)
+        await anyio.sleep(max(took - (datetime.now(UTC) - file.created_at).total_seconds(), 0.0))
+        with contextlib.suppress(InvalidRequestError):  # deleted meanwhile: what was read stands
+            await session.refresh(twin)  # its pictures may have come meanwhile
+        return await self.update({**_results_of(twin), "lease_until": None}, item_id=file.id, auto_commit=True)
+
+    # ----------------------------------------------------------------- quota
+
+    async def usage_of(self, owner_id: Any) -> Usage:
+        return (await self.usage_by_owner([owner_id])).get(owner_id, Usage())
+
+    async def usage_by_owner(self, owner_ids: list[Any]) -> dict[Any, Usage]:
+        """What each account keeps stored: its files' sizes and their number, failed ones too."""
+        if not owner_ids:
+            return {}
+        rows = await self.repository.session.execute(
+            select(ModelFile.owner_id, func.coalesce(func.sum(ModelFile.size_bytes), 0), func.count())
+            .where(ModelFile.owner_id.in_(owner_ids))
+            .group_by(ModelFile.owner_id)
+        )
+        return {owner: Usage(int(size), int(count)) for owner, size, count in rows.all()}
 
     # ----------------------------------------------------------------- access
 
@@ -167,6 +241,10 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         return await self.update({"name": clean_name(name)}, item_id=file.id)
 
     async def remember_quote(self, file: ModelFile, options: dict, total: Any, currency: str) -> None:
+        """The options and price the owner last saw; a page that shows the remembered ones again
+        writes nothing."""
+        if file.quote_options == options and file.last_total == total and file.last_currency == currency:
+            return
         await self.update(
             {"quote_options": options, "last_total": total, "last_currency": currency}, item_id=file.id
         )
@@ -194,6 +272,24 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
                 LimitOffset(limit=limit, offset=0),
             )
         )
+
+    async def failed_before(self, cutoff: datetime, limit: int = 500) -> list[ModelFile]:
+        """Files (not the demo's) whose analysis failed before `cutoff`."""
+        return list(
+            await self.list(
+                ModelFile.status == "failed",
+                ModelFile.analysed_at < cutoff,
+                ModelFile.is_demo.is_(False),
+                LimitOffset(limit=limit, offset=0),
+            )
+        )
+
+    async def owners(self, files: list[ModelFile]) -> dict[Any, User]:
+        ids = {f.owner_id for f in files if f.owner_id is not None}
+        if not ids:
+            return {}
+        users = await self.repository.session.scalars(select(User).where(User.id.in_(ids)))
+        return {user.id: user for user in users}
 
     # ----------------------------------------------------------------- analysis
 

@@ -14,13 +14,14 @@ from uuid import UUID
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from geometry.pricing import Quote, RateCard
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.db.models import CartItem, ModelFile, User
 from portal.db.turns import take_turns
+from portal.orders.charges import charged, design_of, minimum_charge, setup_charge
 from portal.orders.labels import percent
 from portal.orders.services import LineDraft, PricedCart
 from portal.quotes.labels import chosen_entries, options_of
@@ -48,8 +49,13 @@ class PricedLines:
     cart: PricedCart
 
     @property
+    def charges(self) -> list[dict[str, Any]]:
+        return charged(self.cart.charges)
+
+    @property
     def total(self) -> Decimal:
-        return sum((line.draft.quoted_total or Decimal(0) for line in self.lines), Decimal(0))
+        lines = sum((line.draft.quoted_total or Decimal(0) for line in self.lines), Decimal(0))
+        return lines + sum((Decimal(charge["amount"]) for charge in self.cart.charges), Decimal(0))
 
     @property
     def needs_review(self) -> bool:
@@ -83,10 +89,10 @@ def option_names(options: dict[str, Any], card: RateCard) -> dict[str, Any]:
     return {**options, **entry_names(chosen_entries(card, options), "_name")}
 
 
-def draft_of(file: ModelFile, panel: QuotePanel) -> LineDraft:
+def draft_of(file: ModelFile, panel: QuotePanel, quote: Quote | None) -> LineDraft:
+    """The line as the order freezes it; `quote` prices it as one line of the order."""
     options = {**panel.form.as_dict(), "units": panel.units}
     quantity = int(options.pop("quantity"))
-    quote = panel.outcome.quote
     review = panel.review
     if quote is not None:
         total, lines, lead = quote.total, quote_lines(quote, panel.card), quote.lead_time_days
@@ -169,9 +175,6 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
         item = await self.own_item(item_id, user)
         await self.delete(item.id)
 
-    async def clear(self, user: User) -> None:
-        await self.repository.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
-
     async def count_for(self, user_id: UUID) -> int:
         return await self.repository.session.scalar(
             select(func.count()).select_from(CartItem).where(CartItem.user_id == user_id)
@@ -188,17 +191,32 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
                 .order_by(CartItem.created_at, CartItem.id)
             )
         ).all()
-        lines = []
+        card = current.card
+        lines, charges, designs = [], [], set()
         for item, file in rows:
             wanted = {**item.options, "quantity": item.quantity}
             panel = await quote_panel(file, wanted, current, quotes, session)
-            lines.append(CartLine(item, file, panel, draft_of(file, panel)))
-        card = current.card
+            quote = None
+            if panel.outcome.quote is not None:
+                options = panel.form.options
+                quote, setup_net = quotes.in_order(f"{file.sha256}:{panel.units}", panel.part, options, card,
+                                                   current.key)
+                design = design_of(file.sha256, {"units": panel.units, "process": options.process})
+                if design not in designs and setup_net:
+                    designs.add(design)
+                    charges.append(setup_charge(file.name, setup_net, card.vat_rate))
+            lines.append(CartLine(item, file, panel, draft_of(file, panel, quote)))
+        priced = sum((line.draft.quoted_total or Decimal(0) for line in lines), Decimal(0))
+        priced += sum((Decimal(charge["amount"]) for charge in charges), Decimal(0))
+        if lines:
+            charges.append(minimum_charge(card.minimum_order, card.vat_rate, priced))
         cart = PricedCart(
             lines=[line.draft for line in lines],
             rate_card_version=card.version,
             vat_rate=card.vat_rate,
             currency=card.currency,
+            charges=charges,
+            item_ids=tuple(line.item.id for line in lines),
         )
         return PricedLines(lines, cart)
 

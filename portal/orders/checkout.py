@@ -182,7 +182,6 @@ class CartController(Controller):
                 form.add(error)
         if not form.ok:
             return await _checkout(request, priced, orders, form, status_code=422)
-        await cart.clear(request.user)
         log_event(_log, "order_placed", order_id=str(order.id), number=order.number, user_id=str(request.user.id))
         flash(request, N_("Thank you! Your order is placed. We will check it and tell you the next step."), "success")
         return redirect_to(request, "order", order_id=order.id)

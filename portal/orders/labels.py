@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from portal.core.i18n import N_, current_language, gettext
+from portal.core.i18n import N_, current_language, gettext, local_money
+from portal.orders.charges import charged
 from portal.orders.lifecycle import STATUS_NAMES
 from portal.quotes.labels import LINES  # frozen price lines are worded as the quote panel words them
 
@@ -46,13 +47,7 @@ def percent(fraction: Decimal | str) -> str:
 
 
 def money(amount: Decimal | str | None, currency: str = "RUB") -> str:
-    if amount is None:
-        return "—"
-    text = f"{Decimal(str(amount)):,.2f}"
-    if current_language.get() == "ru":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-        return f"{text}\u00a0₽" if currency == "RUB" else f"{text}\u00a0{currency}"
-    return f"₽{text}" if currency == "RUB" else f"{text} {currency}"
+    return "—" if amount is None else local_money(amount, currency)
 
 
 def in_language(values: dict[str, Any], key: str) -> Any:
@@ -71,6 +66,20 @@ def price_line_label(line: dict[str, Any]) -> str:
         return gettext(template) % {key: in_language(args, key) for key in args}
     except (KeyError, TypeError, ValueError):
         return str(line.get("label") or code)
+
+
+CHARGES = {
+    "setup": N_("Setup and programming: %(part)s (once per part design)"),
+    "minimum_order": N_("Minimum order top-up (the minimum order is %(minimum)s before VAT)"),
+}
+
+
+def charge_label(charge: dict[str, Any], currency: str = "RUB") -> str:
+    """An order's charge (see `portal.orders.charges`) in the reader's language."""
+    args = dict(charge.get("args") or {})
+    if "minimum" in args:
+        args["minimum"] = money(args["minimum"], currency)
+    return gettext(CHARGES.get(charge["code"], charge["code"])) % args
 
 
 def options_summary(options: dict[str, Any]) -> list[tuple[str, str]]:
@@ -92,5 +101,7 @@ TEMPLATE_GLOBALS = {
     "review_reason_name": review_reason_name,
     "order_money": money,
     "price_line_label": price_line_label,
+    "charge_label": charge_label,
+    "charged": charged,
     "options_summary": options_summary,
 }

@@ -17,7 +17,15 @@ from fpdf import FPDF
 
 from portal.core.i18n import N_, gettext
 from portal.db.models import Order, User
-from portal.orders.labels import money, options_summary, percent, price_line_label, review_reason_name
+from portal.orders.charges import charged
+from portal.orders.labels import (
+    charge_label,
+    money,
+    options_summary,
+    percent,
+    price_line_label,
+    review_reason_name,
+)
 from portal.orders.services import PricedCart
 from portal.orders.services import money as round_money
 
@@ -196,8 +204,9 @@ def pdf_part(name: str, quantity: int, options: dict, price_lines: list[dict], t
 
 
 def totals_rows(subtotal: Decimal, vat: Decimal, vat_rate: Decimal, total: Decimal, currency: str,
-                unpriced: bool) -> list[tuple[str, str]]:
+                unpriced: bool, charges: list[dict] = ()) -> list[tuple[str, str]]:
     rows = [
+        *((charge_label(charge, currency), money(charge["amount"], currency)) for charge in charged(charges)),
         (gettext(N_("Subtotal")), money(subtotal, currency)),
         (gettext(N_("VAT %(percent)s %%")) % {"percent": percent(vat_rate)}, money(vat, currency)),
         (gettext(N_("Total, with VAT")), money(total, currency)),
@@ -235,7 +244,8 @@ def order_quote(order: Order, thumbnails: dict[str, bytes], issued: date) -> Pdf
         texts=_texts(),
         customer=customer_lines(order.customer),
         parts=parts,
-        totals=totals_rows(order.subtotal, order.vat, order.vat_rate, order.total, order.currency, order.needs_review),
+        totals=totals_rows(order.subtotal, order.vat, order.vat_rate, order.total, order.currency, order.needs_review,
+                           order.charges),
         footer=footer_lines(order.rate_card_version),
     )
 
@@ -243,6 +253,7 @@ def order_quote(order: Order, thumbnails: dict[str, bytes], issued: date) -> Pdf
 def cart_quote(cart: PricedCart, customer: User, thumbnails: dict[str, bytes], issued: date) -> PdfQuote:
     """The quote of the cart at the current rate card."""
     total = sum((line.quoted_total for line in cart.lines if line.quoted_total is not None), Decimal(0))
+    total += sum((Decimal(charge["amount"]) for charge in cart.charges), Decimal(0))
     vat = round_money(total * cart.vat_rate / (1 + cart.vat_rate))
     parts = [
         pdf_part(line.file_name, line.quantity, line.options, line.price_lines, line.quoted_total, cart.currency,
@@ -257,6 +268,6 @@ def cart_quote(cart: PricedCart, customer: User, thumbnails: dict[str, bytes], i
         customer=customer_lines(customer),
         parts=parts,
         totals=totals_rows(total - vat, vat, cart.vat_rate, total, cart.currency,
-                           any(line.quoted_total is None for line in cart.lines)),
+                           any(line.quoted_total is None for line in cart.lines), cart.charges),
         footer=footer_lines(cart.rate_card_version),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,22 +24,22 @@ from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
-from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
 from portal.crm.orders import record_document, record_order, record_quote
-from portal.db.models import Document, Notification, Order, OrderEvent, OrderLine, User
+from portal.db.models import CartItem, Document, Notification, Order, OrderEvent, OrderLine, User
 from portal.db.turns import take_turns
 from portal.files.storage import Storage
+from portal.orders.charges import money, with_new_minimum
 from portal.orders.documents import check_document
 from portal.orders.guards import can_see_document, can_see_order
 from portal.orders.lifecycle import CANCELLABLE, PRICE_EDITABLE, allowed
 from portal.orders.storage import document_key
 
-CENT = Decimal("0.01")
 FIRST_NUMBER = 1000  # the first order is 1001
 MAX_DOCUMENTS = 50  # per order (or waiting in a cart)
 
@@ -50,11 +50,9 @@ NEEDS_PRICES = N_("Some parts have no price yet: set their price before the orde
 NOT_CANCELLABLE = N_("This order can no longer be cancelled: it is already in production.")
 PRICES_SETTLED = N_("Prices can be changed only while the order is submitted or in review.")
 EMPTY_CART = N_("Your cart is empty: add quoted parts first.")
+CART_CHANGED = N_("Your cart changed while the order was being placed (in another tab or window?): "
+                  "check it and place the order again.")
 TOO_MANY_DOCUMENTS = N_("At most 50 documents can be attached.")
-
-
-def money(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -81,6 +79,8 @@ class PricedCart:
     rate_card_version: str
     vat_rate: Decimal
     currency: str = "RUB"
+    charges: list[dict[str, Any]] = field(default_factory=list)  # see `charges`: once per order
+    item_ids: tuple[UUID, ...] = ()  # the stored cart lines priced; `place` claims them
 
 
 @dataclass
@@ -92,9 +92,23 @@ class OrderFilters:
     text: str = ""
 
 
-def totals(lines: list[OrderLine], vat_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
-    """(subtotal, vat, total) of the priced lines: line totals include VAT; VAT is taken out once."""
-    total = sum((line.total for line in lines if line.total is not None), Decimal(0))
+def _same_parts(lines: list[OrderLine], drafts: list[LineDraft]) -> bool:
+    def parts(rows) -> list[tuple[str, int]]:
+        return sorted((str(row.file_id), row.quantity) for row in rows)
+
+    return parts(lines) == parts(drafts)
+
+
+def lines_total(lines: list[OrderLine]) -> Decimal:
+    return sum((line.total for line in lines if line.total is not None), Decimal(0))
+
+
+def totals(
+    lines: list[OrderLine], vat_rate: Decimal, charges: list[dict[str, Any]] = ()
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(subtotal, vat, total) of the priced lines and the order's charges: amounts include VAT;
+    VAT is taken out once."""
+    total = lines_total(lines) + sum((Decimal(charge["amount"]) for charge in charges), Decimal(0))
     vat = money(total * vat_rate / (1 + vat_rate))
     return total - vat, vat, total
 
@@ -172,12 +186,16 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
     async def place(
         self, customer: User, cart: PricedCart, details: dict[str, str], key: str, language: str
     ) -> Order:
-        """One order per (customer, key): a second submit of the same form returns the first order."""
+        """One order per (customer, key): a second submit of the same form returns the first order.
+        And one order per cart: a submit of the same cart from another form (another tab) returns
+        the order that took the cart's lines."""
         existing = await self.get_one_or_none(customer_id=customer.id, idempotency_key=key)
         if existing is not None:
             return existing
         if not cart.lines:
             raise FieldError("cart", EMPTY_CART)
+        if not await self._claim_cart(customer, cart):
+            return await self._order_of_claimed_cart(customer, cart, key)
         for _ in range(100):
             number = (await self._db.scalar(select(func.max(Order.number)))) or FIRST_NUMBER
             order = self._new_order(customer, cart, details, key, language, number + 1)
@@ -196,6 +214,30 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             await self._db.flush()
             return order
         raise RuntimeError("could not number the order")
+
+    async def _claim_cart(self, customer: User, cart: PricedCart) -> bool:
+        """Take the priced lines out of the cart, in this transaction: true when every one was
+        still there. Of two submits of one cart (two tabs, two keys) one takes the lines and the
+        other finds them gone: PostgreSQL makes the second DELETE wait on the rows the first
+        deleted until it commits, SQLite lets one writer at a time. A claim that found only some
+        lines is undone with the request, which answers with the form and a message."""
+        if not cart.item_ids:
+            return True  # a cart not drawn from the stored one (an import, a test)
+        taken = await self._db.execute(
+            delete(CartItem).where(CartItem.user_id == customer.id, CartItem.id.in_(cart.item_ids))
+        )
+        return taken.rowcount == len(cart.item_ids)
+
+    async def _order_of_claimed_cart(self, customer: User, cart: PricedCart, key: str) -> Order:
+        """The order another submit of this cart placed, or a message when the cart changed."""
+        placed = await self.get_one_or_none(customer_id=customer.id, idempotency_key=key)
+        if placed is None:
+            placed = await self._db.scalar(
+                select(Order).where(Order.customer_id == customer.id).order_by(Order.number.desc()).limit(1)
+            )
+        if placed is not None and _same_parts(placed.lines, cart.lines):
+            return placed
+        raise FieldError("cart", CART_CHANGED)
 
     def _new_order(
         self, customer: User, cart: PricedCart, details: dict[str, str], key: str, language: str, number: int
@@ -217,7 +259,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             )
             for position, draft in enumerate(cart.lines, start=1)
         ]
-        subtotal, vat, total = totals(lines, cart.vat_rate)
+        subtotal, vat, total = totals(lines, cart.vat_rate, cart.charges)
         payment = details.get("payment_method", "card")
         if payment == "invoice" and not customer.is_legal:
             payment = "card"  # invoices are for companies; the form never offers it to others
@@ -234,6 +276,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             subtotal=subtotal,
             vat=vat,
             total=total,
+            charges=cart.charges,
             delivery_address=details.get("delivery_address", ""),
             contact_name=details.get("contact_name", ""),
             contact_phone=details.get("contact_phone", ""),
@@ -316,7 +359,8 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         await self._bump(order, seen_version, order.status, from_statuses=PRICE_EDITABLE, error=("price", STALE))
         line.override_total = money(total)
         line.override_reason = reason
-        order.subtotal, order.vat, order.total = totals(order.lines, order.vat_rate)
+        order.charges = with_new_minimum(order.charges, lines_total(order.lines), order.vat_rate)
+        order.subtotal, order.vat, order.total = totals(order.lines, order.vat_rate, order.charges)
         self._event(order, "price", actor=actor, note=reason, position=line.position, amount=str(line.override_total))
         await self.changed(order, "price")
         await self._db.flush()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from litestar import Controller, MediaType, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.plugins.htmx import HTMXRequest
@@ -15,124 +14,84 @@ from litestar.response import Redirect, Template
 
 from geometry.model import GeometryError
 from portal.accounts.guards import requires_staff
-from portal.core.csrf import csrf_token_of
 from portal.core.flash import flash
-from portal.core.i18n import N_, current_language
-from portal.core.templates import redirect_to, render, render_html, wants_fragment
+from portal.core.i18n import N_
+from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.catalogue import text_of
-from portal.files.guards import can_change, can_see, viewer_of
+from portal.files.guards import can_change, viewer_of
 from portal.files.services import ModelFileService
-from portal.quotes.panel_cache import RenderedPanels
+from portal.quotes.panels import OPTION_FIELDS, FileQuotes, chosen_options, panel_response, wanted_options
 from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries, removable
 from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of, group_title
 from portal.quotes.reviews import ReviewService
-from portal.quotes.services import CurrentCard, QuoteService, RateCardService
-from portal.quotes.views import quote_panel
+from portal.quotes.services import UNITS, CurrentCard, RateCardService
 
-OPTION_FIELDS = ("process", "material", "finish", "tolerance", "quantity", "lead_time", "units")
 PER_PAGE = 30
 
 
-def wanted_options(form: dict[str, Any]) -> dict[str, Any]:
-    """The options a quote form asks for; a "cheaper if" button (`apply=quantity:10`) or a
-    units button (`set_units=inch`) changes one of them."""
-    wanted = {key: str(form.get(key, "")) for key in OPTION_FIELDS if form.get(key) is not None}
-    apply = str(form.get("apply", ""))
-    option, _, value = apply.partition(":")
-    if option in OPTION_FIELDS and value:
-        wanted[option] = value
-    if form.get("set_units"):
-        wanted["units"] = str(form["set_units"])
-    return wanted
-
-
-def panel_key(request: HTMXRequest, file_id: UUID, changed_at: Any, card_key: Any, wanted: dict | None) -> tuple:
-    """Everything a rendered quote panel depends on; the ship-by date moves with the day."""
-    options = tuple(sorted(wanted.items())) if wanted is not None else None
-    return (file_id, changed_at, card_key, options, current_language.get(), request.user is not None, date.today())
-
-
-def priced_as_asked(panel: Any, wanted: dict | None) -> bool:
-    """Whether the panel used every option the request asked for. Only such a panel is kept:
-    options it had to correct or ignore (a typo, a value no form sends, a 20 KB string) would each
-    make an entry of their own, holding a copy of the same panel and filling memory."""
-    if panel.outcome.quote is None:  # a review's answer changes no key
-        return False
-    if wanted is None:
-        return True
-    used = {**panel.form.as_dict(), "units": panel.units}
-    return all(value == "" or (key in used and str(used[key]) == value) for key, value in wanted.items())
-
-
-def panel_response(html: str) -> Response:
-    return Response(html, media_type=MediaType.HTML, headers={"Vary": "HX-Request"})
-
-
 async def kept_panel(request: HTMXRequest) -> Response | None:
-    """A quote panel already rendered for this very request is sent without opening the database
-    (see `panel_cache`); otherwise the handler renders it."""
-    panels: RenderedPanels = request.app.state.quote_panels
-    file_id = request.path_params["file_id"]
-    stamp = panels.stamp(file_id)
-    if stamp is None or not can_see(stamp, viewer_of(request)) or stamp.status != "ready":
-        return None
-    wanted = wanted_options(dict(request.query_params)) or None
-    html = panels.get(panel_key(request, file_id, stamp.updated_at, stamp.card_key, wanted), csrf_token_of(request))
-    return panel_response(html) if html is not None else None
+    """A quote panel already rendered for this very request is sent without opening the database."""
+    file_quotes: FileQuotes = request.app.state.file_quotes
+    html = file_quotes.kept_html(request)
+    return panel_response(request, html) if html is not None else None
 
 
 class QuoteController(Controller):
     @get("/files/{file_id:uuid}/quote", name="file_quote", before_request=kept_panel)
     async def quote_fragment(
-        self,
-        request: HTMXRequest,
-        files: ModelFileService,
-        rate_cards: RateCardService,
-        quotes: QuoteService,
-        quote_panels: RenderedPanels,
-        file_id: UUID,
+        self, request: HTMXRequest, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
     ) -> Response:
-        """The quote panel for the options in the query (or the file's last ones)."""
+        """The quote panel for the options in the query (or the file's last ones): what the panel's
+        form asks for on every change."""
         file = await files.get_visible_or_404(file_id, viewer_of(request))
         if file.status != "ready":
             raise NotFoundException()
-        current = await rate_cards.current()
-        quote_panels.keep_stamp(file, current.key)
-        wanted = wanted_options(dict(request.query_params)) or None
-        panel = await quote_panel(file, wanted, current, quotes, files.repository.session)
-        html = render_html(request, "quotes/_quote.html", panel=panel)
-        if priced_as_asked(panel, wanted):
-            key = panel_key(request, file.id, file.updated_at, current.key, wanted)
-            quote_panels.put(key, html, csrf_token_of(request))
-        return panel_response(html)
+        html = await file_quotes.panel_html(request, file, dict(request.query_params), files.repository.session)
+        return panel_response(request, html)
 
     @post("/files/{file_id:uuid}/quote", name="file_quote_update")
     async def update_quote(
-        self,
-        request: HTMXRequest,
-        files: ModelFileService,
-        rate_cards: RateCardService,
-        quotes: QuoteService,
-        file_id: UUID,
-    ) -> Template | Redirect:
-        """Price the chosen options; the owner's choice is kept as the file's last quote."""
+        self, request: HTMXRequest, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
+    ) -> Response | Redirect:
+        """Keep the owner's choice as the file's last quote. The panel sends it a moment after the
+        customer settles (and answers nothing back); the form without JavaScript is sent to the
+        file page with the options in its address."""
         viewer = viewer_of(request)
-        file = await files.get_visible_or_404(file_id, viewer_of(request))
+        file = await files.get_visible_or_404(file_id, viewer)
         if file.status != "ready":
             return redirect_to(request, "file", file_id=file.id)
-        wanted = wanted_options(dict(await request.form()))
-        panel = await quote_panel(file, wanted, await rate_cards.current(), quotes, files.repository.session)
-        chosen = {**panel.form.as_dict(), "units": panel.units}
-        if can_change(file, viewer) and not file.is_demo:
+        panel = await file_quotes.panel(file, wanted_options(dict(await request.form())), files.repository.session)
+        chosen = chosen_options(panel)
+        if panel.form.errors:  # nothing to keep: the page shows what to correct
+            chosen["quantity"] = panel.form.quantity_text
+        elif can_change(file, viewer) and not file.is_demo:
             priced = panel.outcome.quote
             await files.remember_quote(
                 file, chosen, priced.total if priced else None, priced.currency if priced else None
             )
-            if panel.units != file.units:
-                await files.set_units(file, panel.units)
         if wants_fragment(request):
-            return render(request, "quotes/_quote.html", panel=panel, can_change=can_change(file, viewer))
+            return Response(content=None, status_code=204)
         return redirect_to(request, "file", query=urlencode(chosen), file_id=file.id)
+
+    @post("/files/{file_id:uuid}/units", name="file_units")
+    async def answer_units(
+        self, request: HTMXRequest, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
+    ) -> Response | Redirect:
+        """The owner's answer to "millimetres or inches?": kept for the file, and the panel priced
+        again in those units (the options the form carries stay as they were)."""
+        viewer = viewer_of(request)
+        file = await files.get_visible_or_404(file_id, viewer)
+        if file.status != "ready":
+            return redirect_to(request, "file", file_id=file.id)
+        asked = wanted_options(dict(await request.form()))
+        if asked.get("units") not in UNITS:
+            asked.pop("units", None)  # no answer: the panel keeps asking
+        elif can_change(file, viewer) and not file.is_demo and asked["units"] != file.units:
+            file = await files.set_units(file, asked["units"])
+        if wants_fragment(request):
+            html = await file_quotes.panel_html(request, file, asked, files.repository.session)
+            return panel_response(request, html, asked)
+        return redirect_to(request, "file", query=urlencode(asked), file_id=file.id)
 
     @post("/files/{file_id:uuid}/review", name="file_review")
     async def ask_review(

@@ -6,7 +6,7 @@ from advanced_alchemy.extensions.litestar.providers import create_service_provid
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from portal.quotes.panel_cache import RenderedPanels
+from portal.quotes.panels import FileQuotes
 from portal.quotes.reviews import ReviewService
 from portal.quotes.services import QuoteService, RateCardService
 
@@ -15,13 +15,13 @@ def provide_quote_service(state: State) -> QuoteService:
     return state.quotes
 
 
-def provide_rendered_panels(state: State) -> RenderedPanels:
-    return state.quote_panels
+def provide_file_quotes(state: State) -> FileQuotes:
+    return state.file_quotes
 
 
 dependencies = {
     "rate_cards": create_service_provider(RateCardService),
     "reviews": create_service_provider(ReviewService),
     "quotes": Provide(provide_quote_service, sync_to_thread=False),
-    "quote_panels": Provide(provide_rendered_panels, sync_to_thread=False),
+    "file_quotes": Provide(provide_file_quotes, sync_to_thread=False),
 }

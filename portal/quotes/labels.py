@@ -10,14 +10,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from portal.core.i18n import N_, current_language, gettext, local_name
+from portal.core.i18n import N_, current_language, gettext, local_money, local_name
 from portal.files.catalogue import text_of
 
 LINES = {
     "material": N_("Material: %(material)s"),
     "machine_time": N_("Machine time: %(process)s"),
     "handling": N_("Handling and inspection"),
-    "setup": N_("Setup (once per order)"),
+    "setup": N_("Setup and programming (once per part design)"),
     "finish": N_("Finish: %(finish)s"),
     "no_finish": N_("No finish"),
     "tolerance": N_("Tolerance: %(tolerance)s"),
@@ -39,7 +39,6 @@ SUGGESTIONS = {
 REASONS = {
     "too_large": N_("too large for this process (at most %(envelope)s mm)"),
     "blocked": N_("the model cannot be made this way"),
-    "not_offered": N_("not offered for %(process)s"),
     "material_class": N_("only for %(classes)s"),
 }
 
@@ -59,7 +58,8 @@ MATERIAL_CLASSES = {
 REVIEW_REASONS = {"too_large_for_all": N_("The part is too large for every process we offer.")}
 
 
-UNIT_NAMES = {"mm": N_("millimetres"), "inch": N_("inches"), "m": N_("metres"), "um": N_("micrometres")}
+UNIT_NAMES = {"mm": N_("millimetres"), "in": N_("inches"), "inch": N_("inches"), "m": N_("metres"),
+              "um": N_("micrometres")}
 
 
 def options_of(quote: Any) -> dict[str, Any]:
@@ -105,13 +105,7 @@ def percent(fraction: Decimal) -> str:
 
 
 def money(amount: Decimal | None, currency: str = "RUB") -> str:
-    if amount is None:
-        return ""
-    text = f"{amount:,.2f}"
-    if current_language.get() == "ru":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-        return f"{text}\u00a0₽" if currency == "RUB" else f"{text}\u00a0{currency}"
-    return f"₽{text}" if currency == "RUB" else f"{text} {currency}"
+    return "" if amount is None else local_money(amount, currency)
 
 
 def line_label(code: str, quote: Any, card: Any) -> str:

@@ -7,30 +7,23 @@ a rename) moves its `updated_at`, and a new rate card has a new id, so either ma
 entries simply age out.
 
 What the key is made of (who may see the file, its `updated_at`, the current card) is itself read
-at most once a second per file: a commit in this process that touches a file or a rate card
-forgets those stamps at once, so only a change made by another process can take up to a second
-to show in a panel. Orders never price from a panel: the cart prices again with the current card.
+at most once a second per file, and only for requests that name their options: a change to the
+file (a rename, a deletion, new remembered options) or a new rate card shows in such a panel
+within a second. Orders never price from a panel: the cart prices again with the current card.
 """
 
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session
-
 from portal.core.lru import LruCache
-from portal.db.models import ModelFile, RateCardVersion
+from portal.db.models import ModelFile
 
 TOKEN_MARK = "\x00csrf-token\x00"
 STAMP_SECONDS = 1.0
-_WATCHED = (ModelFile, RateCardVersion)
-_TOUCHED = "portal_panel_stamps_touched"
-_caches: weakref.WeakSet[RenderedPanels] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -55,7 +48,6 @@ class RenderedPanels:
         self._html: LruCache[str] = LruCache(size)
         self._stamps: LruCache[tuple[float, PanelStamp]] = LruCache(size)
         self._stamp_seconds = stamp_seconds
-        _caches.add(self)
 
     def get(self, key: Hashable, token: str) -> str | None:
         html = self._html.get(key)
@@ -72,33 +64,5 @@ class RenderedPanels:
     def keep_stamp(self, file: ModelFile, card_key: Any) -> None:
         self._stamps.put(file.id, (time.monotonic() + self._stamp_seconds, PanelStamp.of(file, card_key)))
 
-    def forget_stamps(self) -> None:
-        self._stamps.clear()
-
     def __len__(self) -> int:
         return len(self._html)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_flushed_changes(session: Session, _context: Any) -> None:
-    if any(isinstance(row, _WATCHED) for row in (*session.new, *session.dirty, *session.deleted)):
-        session.info[_TOUCHED] = True
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_bulk_changes(state: ORMExecuteState) -> None:
-    mapper = state.bind_mapper
-    if (state.is_update or state.is_delete) and mapper is not None and issubclass(mapper.class_, _WATCHED):
-        state.session.info[_TOUCHED] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_stamps_after_commit(session: Session) -> None:
-    if session.info.pop(_TOUCHED, False):
-        for cache in list(_caches):
-            cache.forget_stamps()
-
-
-@event.listens_for(Session, "after_rollback")
-def _nothing_changed(session: Session) -> None:
-    session.info.pop(_TOUCHED, None)

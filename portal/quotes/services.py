@@ -26,15 +26,19 @@ from geometry.pricing import (
     RateCard,
     default_rate_card_text,
     load_rate_card,
+    price,
     process_limits,
     quote,
+    setup_charge,
 )
 from geometry.pricing.engine import MAX_QUANTITY, part_extents
 from portal.core.i18n import local_name
 from portal.core.lru import LruCache
 from portal.db.models import RateCardVersion
 
-UNITS = {"mm": Decimal(1), "inch": Decimal("25.4"), "m": Decimal(1000), "um": Decimal("0.001")}
+# "in" is what the units question answers; "inch" what earlier answers were kept as.
+UNITS = {"mm": Decimal(1), "in": Decimal("25.4"), "inch": Decimal("25.4"), "m": Decimal(1000),
+         "um": Decimal("0.001")}
 # Findings that depend on the part's size: they are measured again after a change of units.
 SIZE_FINDINGS = {"units_suspect_small", "units_suspect_large", "exceeds_envelope"}
 # Params that are lengths on the part: they scale with it when the units change.
@@ -294,37 +298,26 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
         process_id = usable[0] if usable else card.processes[0].id
     process = card.process(process_id)
     assert process is not None
-    offered_for = {"process": local_name(process)}
 
-    materials = []
-    seen: set[str] = set()
-    for p in card.processes:
-        for m in p.materials:
-            if m.id in seen:
-                continue
-            seen.add(m.id)
-            offered = process.material(m.id) is not None
-            materials.append(Choice(m.id, local_name(m), None if offered else "not_offered", offered_for))
+    # Only what the chosen process offers is listed: a list of mostly disabled entries helps nobody.
+    materials = [Choice(m.id, local_name(m)) for m in process.materials]
     material_id = wanted.get("material")
     material = process.material(material_id) if isinstance(material_id, str) else None
     material = material or process.materials[0]
 
     finishes = [Choice("", "", None)]  # none: as machined / as printed
     for f in card.finishes:
-        reason, args = None, {}
         if process.id not in f.processes:
-            reason, args = "not_offered", offered_for
-        elif f.material_classes and material.material_class not in f.material_classes:
+            continue
+        reason, args = None, {}
+        if f.material_classes and material.material_class not in f.material_classes:
             reason, args = "material_class", {"classes": tuple(f.material_classes)}
         finishes.append(Choice(f.id, local_name(f), reason, args))
     finish_id = wanted.get("finish") or None
     if not any(c.value == finish_id and c.disabled_reason is None for c in finishes if c.value):
         finish_id = None
 
-    tolerances = [
-        Choice(t.id, local_name(t), None if process.id in t.processes else "not_offered", offered_for)
-        for t in card.tolerances
-    ]
+    tolerances = [Choice(t.id, local_name(t)) for t in card.tolerances if process.id in t.processes]
     tolerance_id = wanted.get("tolerance") or card.default_tolerance
     allowed = [c.value for c in tolerances if c.disabled_reason is None]
     if tolerance_id not in allowed:
@@ -366,6 +359,7 @@ class QuoteService:
 
     def __init__(self, cache_size: int = 4096) -> None:
         self._cache: LruCache[Quote] = LruCache(cache_size)
+        self._in_order: LruCache[tuple[Quote, Decimal]] = LruCache(cache_size)
 
     def quote(
         self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
@@ -380,6 +374,18 @@ class QuoteService:
         if priced is None:
             priced = quote(part, card, options)
             self._cache.put(key, priced)
+        return priced
+
+    def in_order(
+        self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
+    ) -> tuple[Quote, Decimal]:
+        """The part as one line of an order (without its setup and the minimum order, which the
+        order charges once) and its design's setup charge, net of VAT."""
+        key = ("in_order", content_key, options, card_key or (card.name, card.version))
+        priced = self._in_order.get(key)
+        if priced is None:
+            priced = (price(part, card, options, alone=False), setup_charge(part, card, options))
+            self._in_order.put(key, priced)
         return priced
 
     def outcome(

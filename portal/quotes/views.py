@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from geometry.pricing import RateCard
+from geometry.pricing import Part, RateCard
 from portal.core.i18n import local_name
 from portal.db.models import ModelFile, ReviewRequest
 from portal.quotes.reviews import ReviewService
@@ -21,8 +21,37 @@ from portal.quotes.services import (
     scaled_metrics,
 )
 
-# The units a file may really be in, by the geometry's units finding.
-UNIT_QUESTIONS = {"units_suspect_small": ("inch", "m"), "units_suspect_large": ("um",)}
+# The units a file with units of its own may really be in, by the geometry's units finding.
+UNIT_QUESTIONS = {"units_suspect_small": ("in", "m"), "units_suspect_large": ("um",)}
+
+
+@dataclass(frozen=True)
+class UnitsQuestion:
+    """Which units the file's numbers are in: asked once for a format without units (STL, OBJ),
+    and for a file whose declared units give an implausible size."""
+
+    choices: tuple[tuple[str, list[float]], ...]  # (units, the part's size in mm if so)
+    suggested: str  # pre-selected until the owner answers
+    answered: bool
+
+
+def units_question(file: ModelFile) -> UnitsQuestion | None:
+    metrics = file.metrics or {}
+    extents = metrics.get("bbox_mm")
+    if not extents:
+        return None
+    read = metrics.get("units") or {}
+    if read and not read.get("declared"):
+        offered, suggested = ("mm", "in"), read.get("suggested") or "mm"
+    else:
+        codes = [f["code"] for f in file.findings or [] if f["code"] in UNIT_QUESTIONS]
+        if not codes:
+            return None
+        offered, suggested = ("mm", *UNIT_QUESTIONS[codes[0]]), "mm"
+    choices = tuple((units, [v * float(UNITS[units]) for v in extents]) for units in offered)
+    return UnitsQuestion(choices, suggested, answered=file.units in UNITS)
+# Notes about how the file was read, not about the part.
+STAFF_NOTES = {"gaps_closed"}
 
 
 @dataclass
@@ -31,12 +60,29 @@ class QuotePanel:
     card: RateCard
     card_number: int
     units: str
-    unit_choices: tuple[str, ...]  # the "is this file in …?" buttons; empty when no question
+    units_question: UnitsQuestion | None  # "millimetres or inches?", when the file leaves it open
     metrics: dict[str, Any]
     findings: list[dict[str, Any]]
     form: QuoteForm
     outcome: QuoteOutcome
     review: ReviewRequest | None
+    part: Part  # in millimetres after the choice of units, as pricing sees it
+
+
+def customer_findings(findings: list[dict[str, Any]], process_id: str) -> list[dict[str, Any]]:
+    """The findings a customer reads beside the chosen process: those of the part and of that
+    process, each problem once. Notes on our own processing (points joined while reading) are for
+    staff and the logs; a process that cannot make the part says why in the process list."""
+    shown, seen = [], set()
+    for finding in findings:
+        if finding.get("audience") == "staff" or finding["code"] in STAFF_NOTES:
+            continue
+        if finding.get("process") not in (None, process_id):
+            continue
+        if finding["code"] not in seen:
+            seen.add(finding["code"])
+            shown.append(finding)
+    return shown
 
 
 def default_options(file: ModelFile) -> dict[str, Any]:
@@ -47,29 +93,35 @@ async def quote_panel(
     file: ModelFile, wanted: dict[str, Any] | None, current: CurrentCard, quotes: QuoteService, session
 ) -> QuotePanel:
     wanted = dict(wanted) if wanted is not None else default_options(file)
+    question = units_question(file)
     units = wanted.get("units") or file.units
-    units = units if units in UNITS else "mm"
+    if units not in UNITS:  # not answered yet: the more plausible reading
+        units = question.suggested if question else "mm"
     card = current.card
     findings = file.findings or []
     part = part_of(file.metrics or {}, findings, units, card)
     form = build_form(part, card, wanted)
-    outcome = quotes.outcome(f"{file.sha256}:{units}", part, form, card, current.key)
-    question: tuple[str, ...] = ()
-    for finding in findings:
-        question = question or UNIT_QUESTIONS.get(finding["code"], ())
+    if form.errors:  # no price for options the customer must correct: never a stale one
+        outcome = QuoteOutcome(None, "bad_options")
+    else:
+        outcome = quotes.outcome(f"{file.sha256}:{units}", part, form, card, current.key)
     # only a part that cannot be priced has a review to show
-    review = await ReviewService(session=session).latest_for(file.id) if outcome.quote is None else None
+    review = None
+    if outcome.quote is None and not form.errors:
+        review = await ReviewService(session=session).latest_for(file.id)
     return QuotePanel(
         file=file,
         card=card,
         card_number=current.number,
         units=units,
-        unit_choices=question,
+        units_question=question,
         metrics=scaled_metrics(file.metrics or {}, units),
-        findings=findings_in(findings, units, card),
+        findings=[f for f in customer_findings(findings_in(findings, units, card), form.options.process)
+                  if not (question and f["code"] in UNIT_QUESTIONS)],  # the question asks it already
         form=form,
         outcome=outcome,
         review=review,
+        part=part,
     )
 
 

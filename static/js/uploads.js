@@ -56,6 +56,12 @@
         } else {
           view.item.classList.add("error");
           view.note.textContent = (answer && answer.error) || form.dataset.failed;
+          if (answer && answer.link) {
+            var where = document.createElement("a");
+            where.href = answer.link.url;
+            where.textContent = answer.link.text;
+            view.note.append(" ", where);
+          }
           resolve(null);
         }
       });

@@ -105,9 +105,20 @@ def test_anonymous_upload_viewer_price_quantity_register_and_list(webgl_browser,
     viewer_is_drawn(page)
     first = price_of(page)
 
+    asked = []
+    page.on("request", lambda request: asked.append(request.method) if "/quote" in request.url else None)
     page.get_by_label("Quantity").fill("12")
     expect(page.get_by_test_id("quote-total")).not_to_have_attribute("data-amount", first)
     assert page.get_by_label("Quantity").input_value() == "12"
+    assert asked[0] == "GET"  # the price comes by GET; the choice is kept by a POST after it
+    expect(page).to_have_url(re.compile(r"quantity=12"))  # a reload shows the same price
+    twelve = price_of(page)
+    with page.expect_response(lambda answer: answer.request.method == "POST" and "/quote" in answer.url):
+        pass  # the owner's choice is kept once the customer settles
+    page.reload()
+    expect(page.get_by_test_id("file-status")).to_have_attribute("data-status", "ready")
+    assert page.get_by_label("Quantity").input_value() == "12"
+    assert price_of(page) == twelve
 
     page.get_by_role("link", name="Register").click()
     page.get_by_label("Full name").fill("Olga Upload")

@@ -75,7 +75,8 @@ async def test_a_multi_part_cart_becomes_one_order_with_frozen_lines(client, set
     assert [line.file_name for line in order.lines] == ["bracket.stl", "plate.stl", "bracket.stl"]
     assert order.lines[1].options["material"] == "steel_45" and order.lines[1].options["material_name"]
     assert all(line.quoted_total and line.price_lines for line in order.lines)
-    assert order.total == sum(line.quoted_total for line in order.lines)
+    assert order.total == sum(line.quoted_total for line in order.lines) + sum(
+        Decimal(charge["amount"]) for charge in order.charges)  # setup once per design, the minimum
     assert (order.po_number, order.payment_method) == ("PO-2026-17", "invoice")
     assert order.rate_card_version
     assert await count(db, CartItem) == 0

@@ -10,12 +10,13 @@ from portal.app import create_app
 from portal.config import RedisSettings
 
 
-async def test_services_mode_is_healthy_with_database_and_redis(client) -> None:
+async def test_services_mode_without_a_worker_is_degraded(client) -> None:
+    """Pages answer (200), but nothing analyses uploads until a worker reports in."""
     response = await client.get("/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok" and body["database"] == "ok" and body["redis"] == "ok"
-    assert "queue" in body
+    assert body["status"] == "degraded" and body["database"] == "ok" and body["redis"] == "ok"
+    assert body["queue"] == "no worker has reported lately"
 
 
 async def test_redis_down_is_503(settings) -> None:

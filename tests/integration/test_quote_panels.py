@@ -14,7 +14,7 @@ from portal.app import create_app
 from portal.db.models import ModelFile
 from tests.integration.conftest import CSRF_META, register
 from tests.integration.test_bursts import at_once, browsers
-from tests.integration.test_quotes import SIZE, post_quote, ready_file, total
+from tests.integration.test_quotes import SIZE, answer_units, post_quote, ready_file, total
 
 OPTIONS = "process=cnc_milling&material=al_6061&quantity=10"
 FORM_TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -52,7 +52,7 @@ async def test_each_visitor_gets_the_kept_panel_with_their_own_token(client, set
     # and that token is the one their form posts are checked against
     posted = await client.post(f"/files/{file_id}/quote", data={"_csrf_token": token, "quantity": "3"},
                                headers={"HX-Request": "true"})
-    assert posted.status_code == 200
+    assert posted.status_code == 204  # kept for the owner; the panel came by GET
 
 
 @pytest.mark.slow
@@ -74,8 +74,7 @@ async def test_a_kept_panel_follows_the_language_units_and_deletion(client, sett
     client.cookies.set("lang", "ru")
     assert "Размер" in (await fragment(client, file_id, "process=cnc_milling&material=al_6061")).text
     client.cookies.set("lang", "en")
-    rescaled = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
-                                                  "set_units": "inch"})
+    rescaled = await answer_units(client, file_id, "in", process="cnc_milling", material="al_6061")
     assert rescaled.status_code == 200
     remembered = await fragment(client, file_id, "")  # the file's own options: now in inches
     assert SIZE.search(remembered.text).group(1).startswith("12.7 × 10.2 × 7.6")
@@ -113,10 +112,35 @@ async def test_options_no_form_sends_do_not_fill_the_kept_panels(client, setting
     await make_demo(db, file_id)
     await visitor_token(client)
     assert (await fragment(client, file_id)).status_code == 200
-    kept = len(client.app.state.quote_panels)
+    kept = len(client.app.state.file_quotes.kept)
     for n in range(20):
         junk = "x" * 5000 + str(n)
         for field in ("process", "material", "finish", "tolerance", "lead_time", "quantity", "units"):
             answer = await fragment(client, file_id, f"{OPTIONS}&{field}={junk}")
             assert answer.status_code == 200
-    assert len(client.app.state.quote_panels) == kept
+    assert len(client.app.state.file_quotes.kept) == kept
+
+
+async def test_the_panel_comes_by_get_with_the_page_address_following_the_options(client, settings, db,
+                                                                                    tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    answer = await fragment(client, file_id, "quantity=4&process=cnc_milling&view=thickness")
+    assert answer.status_code == 200
+    assert answer.headers["HX-Replace-Url"] == f"/files/{file_id}?process=cnc_milling&quantity=4"
+    assert 'hx-params="not _csrf_token"' in answer.text  # the token never travels in an address
+
+
+async def test_keeping_the_same_choice_again_writes_nothing(client, settings, db, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path)
+    chosen = {"process": "cnc_milling", "material": "al_6061", "quantity": "6"}
+    await post_quote(client, file_id, chosen)
+
+    async def changed_at():
+        async with db() as session:
+            return (await session.get(ModelFile, file_id)).updated_at
+
+    before = await changed_at()
+    await post_quote(client, file_id, chosen)  # the page shown again sends the same choice
+    assert await changed_at() == before
+    await post_quote(client, file_id, {**chosen, "quantity": "7"})
+    assert await changed_at() != before

@@ -23,11 +23,27 @@ async def ready_file(client, settings, tmp_path, size=(10.0, 20.0, 30.0), name="
 
 
 async def post_quote(client, file_id: str, data: dict, htmx: bool = True):
+    """What the panel does on a change: with htmx, it asks for the panel by GET and then keeps the
+    choice (answered 204); without, the form posts and is sent to the file page."""
     token = await csrf_token(client, f"/files/{file_id}")
-    headers = {"x-csrftoken": token, "HX-Request": "true"} if htmx else {}
     if not htmx:
-        data = {**data, "_csrf_token": token}
-    return await client.post(f"/files/{file_id}/quote", data=data, headers=headers, follow_redirects=False)
+        return await client.post(f"/files/{file_id}/quote", data={**data, "_csrf_token": token},
+                                 follow_redirects=False)
+    panel = await client.get(f"/files/{file_id}/quote", params=data, headers={"HX-Request": "true"})
+    kept = await client.post(f"/files/{file_id}/quote", data=data,
+                             headers={"x-csrftoken": token, "HX-Request": "true"})
+    assert kept.status_code == 204, kept.text
+    return panel
+
+
+async def answer_units(client, file_id: str, units: str, htmx: bool = True, **options):
+    """The owner's answer to the units question (the form carries the panel's options)."""
+    token = await csrf_token(client, f"/files/{file_id}")
+    data = {"units": units, **options}
+    if not htmx:
+        return await client.post(f"/files/{file_id}/units", data={**data, "_csrf_token": token})
+    return await client.post(f"/files/{file_id}/units", data=data,
+                             headers={"x-csrftoken": token, "HX-Request": "true"})
 
 
 def total(text: str) -> Decimal:
@@ -45,16 +61,16 @@ async def make_staff(db, email: str) -> None:
 @pytest.mark.slow
 async def test_changing_the_quantity_changes_the_price_and_is_remembered(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path)
-    unpriced = await client.get("/files")  # ready, never priced by its owner: a way to the price
-    assert f'<a href="/files/{file_id}">Get a price</a>' in unpriced.text
+    unpriced = await client.get("/files")  # ready, never opened: the price it opens with
+    opening = total((await client.get(f"/files/{file_id}")).text)
+    assert f'<a href="/files/{file_id}">₽{opening:,.2f}</a>' in unpriced.text
     one = total((await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
                                                       "quantity": "1"})).text)
     ten = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061", "quantity": "10"})
     assert total(ten.text) > one
     assert "<html" not in ten.text  # the fragment alone
     listing = await client.get("/files")
-    assert f"{total(ten.text):,.2f}" in listing.text  # the last price on the list
-    assert "Get a price" not in listing.text
+    assert f"₽{total(ten.text):,.2f}" in listing.text  # the last price seen, on the list
     page = await client.get(f"/files/{file_id}")
     assert 'value="10"' in page.text
 
@@ -84,27 +100,30 @@ async def test_options_that_do_not_fit_are_disabled_with_the_reason(client, sett
     page = await post_quote(client, file_id, {"process": "sla", "material": "standard_grey"})
     assert re.search(r'<option value="sla"[^>]*disabled[^>]*>SLA resin printing — too large', page.text)
     assert 'value="cnc_milling" selected' in page.text  # fell back to one that fits
-    assert re.search(r'<option value="pla"[^>]*disabled[^>]*>PLA — not offered for CNC milling', page.text)
+    assert 'value="pla"' not in page.text  # materials of the chosen process only
 
 
 async def test_wrong_units_are_asked_about_and_one_click_rescales(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.3))
     page = await client.get(f"/files/{file_id}")
-    assert 'name="set_units" value="inch"' in page.text
-    rescaled = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
-                                                  "set_units": "inch"})
+    assert 'data-testid="units-question"' in page.text
+    assert re.search(r'<input type="radio" name="units" value="in"', page.text)
+    rescaled = await answer_units(client, file_id, "in", process="cnc_milling", material="al_6061")
     assert SIZE.search(rescaled.text).group(1).startswith("12.7 × 10.2 × 7.6")
-    assert 'name="set_units" value="mm"' in rescaled.text  # and back
+    assert re.search(r'name="units" value="in" checked', rescaled.text)
+    assert re.search(r'name="units" value="mm"\s*>', rescaled.text)  # and back
     assert total(rescaled.text) > 0
+    again = await client.get(f"/files/{file_id}")  # the answer is kept for the file
+    assert SIZE.search(again.text).group(1).startswith("12.7 × 10.2 × 7.6")
 
 
 @pytest.mark.slow
 async def test_the_thin_wall_is_rescaled_with_the_units(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.03))
     page = await client.get(f"/files/{file_id}")
-    assert "Walls down to 0.03 mm thick" in page.text and "SLA resin printing needs" in page.text
-    rescaled = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
-                                                  "set_units": "inch"})
+    assert "Walls down to 0.03 mm thick" in page.text and "CNC milling (3-axis) needs at least 0.8 mm" in page.text
+    assert "SLA resin printing needs" not in page.text  # the chosen process's finding only
+    rescaled = await answer_units(client, file_id, "in", process="cnc_milling", material="al_6061")
     assert "Walls down to 0.76 mm thick" in rescaled.text  # 0.03 inch
     assert "near x=4.2, y=3.4, z=0.4 mm" in rescaled.text
     assert "CNC milling (3-axis) needs at least 0.8 mm" in rescaled.text
@@ -117,7 +136,7 @@ async def test_rate_card_names_are_in_russian_on_russian_pages(client, settings,
     panel = (await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
                                                 "finish": "anodize_black", "lead_time": "standard"})).text
     assert re.search(r'<option value="cnc_milling" selected\s*>Фрезерование с ЧПУ \(3 оси\)<', panel)
-    assert re.search(r'<option value="pla"[^>]*>PLA — не предлагается для «Фрезерование с ЧПУ', panel)
+    assert 'value="pla"' not in panel  # a printing material is not listed for milling
     for line in ("Материал: Алюминий АД33 (6061-T6)", "Обработка поверхности: Анодирование, чёрное",
                  ">ISO 2768-m (средний)<", ">Стандартный<"):
         assert line in panel, line
@@ -260,8 +279,10 @@ async def test_staff_add_and_remove_materials_finishes_and_lead_times(
     panel = (await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061",
                                                 "finish": "tumbled", "lead_time": "rush"})).text
     assert 'value="tumbled" selected' in panel and 'value="rush" selected' in panel
-    assert 'value="pa_gf"' in panel and 'value="abs"' not in panel and 'value="polish"' not in panel
+    assert 'value="polish"' not in panel
     assert "Ships in 3 business days" in panel  # 2 days and the finish's 1
+    printed = (await post_quote(client, file_id, {"process": "fdm"})).text
+    assert 'value="pa_gf"' in printed and 'value="abs"' not in printed
     client.cookies.set("lang", "ru", domain="testserver.local")
     russian = (await post_quote(client, file_id, {"process": "fdm", "material": "pa_gf", "lead_time": "rush"})).text
     assert ">Полиамид со стекловолокном<" in russian and ">Сверхсрочный<" in russian
@@ -297,3 +318,9 @@ async def test_demo_files_are_visible_and_quotable_without_an_account(client, se
     assert total(changed.text) > 0
     again = await client.get(f"/files/{shaft.id}")
     assert 'value="cnc_turning" selected' in again.text
+
+
+async def test_a_file_that_cannot_be_priced_says_so_on_the_list(client, settings, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path, size=(3000.0, 2000.0, 1500.0))  # too large for all
+    listing = await client.get("/files")
+    assert f'<a href="/files/{file_id}">needs a manual quote</a>' in listing.text

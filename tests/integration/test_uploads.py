@@ -17,7 +17,7 @@ from geometry.analyze import analyze_file
 from geometry.pricing import QuoteOptions, default_rate_card, quote
 from portal.app import create_app
 from portal.db.models import ModelFile
-from tests.integration.conftest import csrf_token
+from tests.integration.conftest import COMPANY, csrf_token, register
 from tests.integration.uploads import TOTAL, box_stl, run_worker, status_of, upload, upload_id, wait_final
 
 pytestmark = pytest.mark.slow
@@ -116,13 +116,23 @@ async def test_upload_is_analysed_in_process_on_the_embedded_default(client, tmp
     assert await quoted_total(client, file_id) == expected_total(part)
 
 
-async def test_the_same_bytes_reuse_the_analysis(client, settings, tmp_path) -> None:
+async def test_the_same_bytes_reuse_the_analysis(client, other_client, settings, tmp_path) -> None:
     content = box_stl(tmp_path / "block.stl").read_bytes()
+    await register(client)
     first = await upload_id(client, "block.stl", content)
     await run_worker(settings)
-    second = await upload_id(client, "copy of block.stl", content)
-    status, _ = await status_of(client, second)
+    assert (await status_of(client, first))[0] == "ready"
+    # Another account's upload of the same bytes goes the way of any upload: pending until the
+    # job has run (it takes the analysis found by the hash), so the answer tells nothing.
+    await register(other_client, COMPANY)
+    answer = await upload(other_client, "copy of block.stl", content)
+    assert answer.status_code == 201 and answer.json()["files"][0]["status"] == "pending"
+    second = answer.json()["files"][0]["id"]
+    assert (await status_of(other_client, second))[0] == "pending"
+    await run_worker(settings)
+    status, _ = await status_of(other_client, second)
     assert status == "ready" and second != first
+    assert await quoted_total(other_client, second) == expected_total(tmp_path / "block.stl")
 
 
 async def test_a_plain_form_upload_redirects_to_the_file_page(client, tmp_path) -> None:

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geometry.pricing import Part, QuoteOptions, default_rate_card, price, quote
+from geometry.pricing import Part, QuoteOptions, default_rate_card, price, quote, setup_charge
 
 CARD = default_rate_card()
 COMPONENTS = (
@@ -152,3 +152,77 @@ def test_suggestions_save_money_and_match_a_repricing(case):
         assert s.saving_per_unit == q.unit_price - s.unit_price
         repriced = price(part, CARD, replace(options, **{s.option: s.value}))
         assert (repriced.unit_price, repriced.total) == (s.unit_price, s.total)
+
+
+def scaled(part: Part, factor: float) -> Part:
+    return Part(
+        volume_mm3=part.volume_mm3 * factor**3,
+        area_mm2=part.area_mm2 * factor**2,
+        bbox_mm=tuple(v * factor for v in part.bbox_mm),
+        obb_mm=tuple(v * factor for v in part.obb_mm) if part.obb_mm else None,
+        holes=part.holes,
+    )
+
+
+def fits(part: Part, process_id: str) -> bool:
+    room = sorted((float(v) for v in CARD.process(process_id).envelope_mm), reverse=True)
+    return all(side <= space for side, space in zip(sorted(part.bbox_mm, reverse=True), room, strict=True))
+
+
+@given(cases(), st.floats(1.0, 3.0))
+def test_a_larger_part_never_costs_less(case, factor):
+    part, options = case
+    larger = scaled(part, factor)
+    if not fits(larger, options.process):
+        return
+    assert price(larger, CARD, options).total >= price(part, CARD, options).total
+
+
+def harder_pairs():
+    """(harder, softer) materials of one process: slower to cut or print and no cheaper a cm³."""
+    for process in CARD.processes:
+        for a in process.materials:
+            for b in process.materials:
+                if a.id != b.id and a.factor <= b.factor and (
+                    a.price_per_kg * a.density_g_cm3 >= b.price_per_kg * b.density_g_cm3
+                ):
+                    yield process.id, a.id, b.id
+
+
+HARDER = list(harder_pairs())
+
+
+@given(st.sampled_from(HARDER), st.data())
+def test_a_harder_material_never_costs_less(pair, data):
+    process_id, harder, softer = pair
+    part = data.draw(parts_for(process_id))
+    options = QuoteOptions(process=process_id, material=softer, quantity=data.draw(st.integers(1, 500)),
+                           tolerance=CARD.default_tolerance if process_id in CARD.tolerance(
+                               CARD.default_tolerance).processes else CARD.tolerances_for(process_id)[0].id,
+                           lead_time=CARD.default_lead_time)
+    assert price(part, CARD, replace(options, material=harder)).total >= price(part, CARD, options).total
+
+
+@given(cases())
+def test_a_tighter_tolerance_or_a_faster_lead_time_never_costs_less(case):
+    part, options = case
+    base = price(part, CARD, options).total
+    for tolerance in CARD.tolerances_for(options.process):
+        if tolerance.multiplier >= CARD.tolerance(options.tolerance).multiplier:
+            assert price(part, CARD, replace(options, tolerance=tolerance.id)).total >= base
+    for tier in CARD.lead_times:
+        if tier.multiplier >= CARD.lead_time(options.lead_time).multiplier:
+            assert price(part, CARD, replace(options, lead_time=tier.id)).total >= base
+
+
+@given(cases())
+def test_an_order_line_carries_neither_setup_nor_minimum_and_setup_is_what_it_left_out(case):
+    part, options = case
+    alone = price(part, CARD, options)
+    line = price(part, CARD, options, alone=False)
+    assert line.line("setup") == 0 and line.line("minimum_order") == 0
+    assert line.total <= alone.total
+    charge = setup_charge(part, CARD, options)
+    assert charge > 0
+    if alone.line("minimum_order") == 0:  # above the minimum, alone = line + its setup (to a cent per line)
+        assert abs(alone.subtotal - (line.subtotal + charge)) <= Decimal("0.01") * len(COMPONENTS)
