@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from portal.config import Settings
+from portal.core.links import SiteLinks
 from portal.core.mail import Mail
 from portal.core.queue import JobQueue
 from portal.crm.client import bitrix_client
@@ -15,6 +16,7 @@ from portal.db.unit_of_work import ServiceT
 from portal.db.unit_of_work import unit_of_work as _unit_of_work
 from portal.files.analysis import ModelAnalyzer
 from portal.files.storage import build_storage
+from portal.orders.controllers import OrderController
 
 
 def build_context(settings: Settings, queue: JobQueue | None = None, **overrides: Any) -> dict[str, Any]:
@@ -33,9 +35,10 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
         "bitrix": bitrix_client(settings.bitrix, settings.redis.url),
     }
     # what the Bitrix24 sync may do to orders (a status sales set, the invoice PDF) and the mail
-    # that tells the customer; its links go where the deals' links go
+    # that tells the customer; links in both go to the order's page on the configured site
     mail = context["mail"] = Mail(settings.mail, context["queue"])
-    context["crm_orders"] = OrderLink(context["storage"], mail, settings.mail.site_url or settings.bitrix.public_url)
+    links = SiteLinks(settings.site_url, [OrderController])
+    context["crm_orders"] = OrderLink(context["storage"], mail, links)
     context.update(overrides)
     return context
 

@@ -32,6 +32,7 @@ from portal.core.queue import QUEUE_NAME
 _log = logging.getLogger("portal.worker")
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
 WAIT_CAP_SECONDS = 30.0
+get_settings().check()  # a missing setting stops the worker here, in one line, before it takes jobs
 
 
 async def startup(ctx: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from portal.accounts.reset import PasswordResetController
 from portal.commands import PortalCommands
 from portal.config import Settings, get_settings
 from portal.core import deps as core_deps
+from portal.core.body import BodyReadGuard
 from portal.core.controllers import CoreController
 from portal.core.csrf import SessionCsrfMiddleware
 from portal.core.errors import exception_handlers
@@ -30,6 +31,7 @@ from portal.core.logging import RequestIdMiddleware, configure_logging, request_
 from portal.core.mail import Mail
 from portal.core.queue import JobQueue
 from portal.core.security import SecurityMiddleware, personal_pages_not_stored, security_headers_hook
+from portal.core.sign_in import SignInSteps
 from portal.core.templates import TEMPLATES_DIR, template_config
 from portal.crm import deps as crm_deps
 from portal.crm.controllers import BitrixEventsController, CrmAdminController
@@ -39,6 +41,7 @@ from portal.db.models import KeyValueItem
 from portal.files import deps as files_deps
 from portal.files.catalogue import TEMPLATE_GLOBALS as FILE_TEXTS
 from portal.files.controllers import FileController
+from portal.files.services import claim_visitor_uploads
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import build_storage
 from portal.leads import deps as leads_deps
@@ -53,6 +56,7 @@ from portal.quotes.controllers import QuoteController, RateCardAdminController, 
 from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
 from portal.quotes.panel_cache import RenderedPanels
 from portal.quotes.panels import FileQuotes
+from portal.quotes.reviews import send_pending_review
 from portal.quotes.services import QuoteService
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -61,6 +65,7 @@ MAX_FORM_BODY = 1024 * 1024  # pages with upload forms raise their own limit
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    settings.check()
     configure_logging(settings.server.debug)
     db_config = settings.database.get_config()
     redis = Redis.from_url(settings.redis.url) if settings.redis.url else None
@@ -111,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=None,
         middleware=[
             RequestIdMiddleware,
+            DefineMiddleware(BodyReadGuard, timeout=settings.server.body_read_timeout),
             DefineMiddleware(SecurityMiddleware, allowed_hosts=settings.server.allowed_hosts),
             LanguageMiddleware,
             session_config.middleware,
@@ -137,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
              "mail": mail, "storage": build_storage(settings.storage), "quotes": quotes,
              "file_quotes": FileQuotes(quotes, RenderedPanels()),
+             "sign_in_steps": SignInSteps([claim_visitor_uploads, send_pending_review]),
              "visitor_lookup": VisitorLookup(db_config, session_config, csrf_config.cookie_name),
              "status_watch": StatusWatch(create_sessionmaker(db_config.get_engine()))}
         ),

@@ -29,7 +29,12 @@ class PortalCommands(CLIPluginProtocol):
 def run(host: str | None, port: int | None, workers: int, reload: bool) -> None:
     """uvicorn's proxy-header handling is off: it would believe X-Forwarded-For from 127.0.0.1
     (its default) and overwrite the peer address. Which proxies are believed is decided only by
-    PORTAL_TRUSTED_PROXIES, in portal.core.security.client_address."""
+    PORTAL_TRUSTED_PROXIES, in portal.core.security.client_address.
+
+    Timeouts: an idle kept-alive connection is closed after 5 s and a request's head may be at
+    most 16 KiB; uvicorn has no body read timeout, so the app cuts a stalled body itself
+    (PORTAL_BODY_READ_TIMEOUT, portal.core.body). The proxy in front bounds the rest
+    (deploy/Caddyfile)."""
     import uvicorn
 
     settings = get_settings()
@@ -49,6 +54,8 @@ def run(host: str | None, port: int | None, workers: int, reload: bool) -> None:
         proxy_headers=False,
         forwarded_allow_ips=[],
         server_header=False,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
     )
 
 

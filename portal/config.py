@@ -65,6 +65,7 @@ class ServerSettings:
     allowed_hosts: list[str]
     trusted_proxies: list[str]  # peers whose X-Forwarded-For we believe
     demo: bool
+    body_read_timeout: int = 30  # seconds a request body may stall (see portal.core.body)
 
     @classmethod
     def from_env(cls) -> ServerSettings:
@@ -79,6 +80,7 @@ class ServerSettings:
             allowed_hosts=_env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]),
             trusted_proxies=_env_list("TRUSTED_PROXIES", []),
             demo=_env_bool("DEMO", True),
+            body_read_timeout=_env_int("BODY_READ_TIMEOUT", 30),
         )
 
     def get_config(self) -> CSRFConfig:
@@ -224,7 +226,6 @@ class BitrixSettings:
     lead_source: str = "WEB"
     preset_company: int = 1  # crm.requisite.preset.list: "Организация"
     preset_entrepreneur: int = 3  # "ИП"
-    public_url: str = "http://127.0.0.1:8000"  # PORTAL_SITE_URL: links from deals back to orders
     stage_map: dict[str, str] = field(default_factory=lambda: parse_stage_map(DEFAULT_STAGE_MAP))
     invoice_stages: tuple[str, ...] = ("PREPAYMENT_INVOICE", "FINAL_INVOICE")
     invoice_template_id: int | None = None  # document generator template for the invoice PDF
@@ -249,7 +250,6 @@ class BitrixSettings:
             lead_source=_env("BITRIX_LEAD_SOURCE", "WEB"),
             preset_company=_env_int("BITRIX_PRESET_COMPANY", 1),
             preset_entrepreneur=_env_int("BITRIX_PRESET_ENTREPRENEUR", 3),
-            public_url=_env("SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
             stage_map=parse_stage_map(_env("BITRIX_STAGE_MAP", DEFAULT_STAGE_MAP)),
             invoice_stages=tuple(_env_list("BITRIX_INVOICE_STAGES", ["PREPAYMENT_INVOICE", "FINAL_INVOICE"])),
             invoice_template_id=int(template) if template else None,
@@ -262,7 +262,7 @@ class BitrixSettings:
 class MailSettings:
     smtp_url: str | None  # smtp://user:password@host:587 (STARTTLS when offered) or smtps://…:465
     sender: str  # the From address
-    site_url: str | None  # where links in messages point; None: the address the request came to
+    site_url: str | None  # where links in mail and deals point; None (embedded only): see Settings.site_url
     timeout: int  # seconds for one SMTP conversation
 
     @classmethod
@@ -357,6 +357,21 @@ class Settings:
     analysis: AnalysisSettings
     bitrix: BitrixSettings = field(default_factory=BitrixSettings)
 
+    @property
+    def site_url(self) -> str:
+        """Where links in mail and Bitrix24 deals point: PORTAL_SITE_URL, which services mode
+        requires (see `check`); the embedded default falls back to the address it listens on."""
+        return self.mail.site_url or f"http://{self.server.host}:{self.server.port}"
+
+    def check(self) -> None:
+        """What must be right before the app or the worker starts. In services mode no link in
+        mail is built from a request's Host header, so the public address must be given."""
+        if self.redis.url and not self.mail.site_url:
+            raise SettingsError(
+                "PORTAL_SITE_URL is not set: services mode (PORTAL_REDIS_URL) needs the public address"
+                " that links in mail point to, e.g. https://portal.example.com"
+            )
+
     @classmethod
     def from_env(cls) -> Settings:
         load_dotenv(override=False)
@@ -373,6 +388,11 @@ class Settings:
             analysis=AnalysisSettings.from_env(),
             bitrix=BitrixSettings.from_env(),
         )
+
+
+class SettingsError(SystemExit):
+    """A setting is missing or wrong: the process stops with this one line (it names the
+    variable), not with a traceback, whichever command started it (uvicorn, arq, `portal`)."""
 
 
 @lru_cache(maxsize=1)

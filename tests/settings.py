@@ -21,6 +21,7 @@ from portal.config import (
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+SITE_URL = "http://testserver.local"  # services mode requires PORTAL_SITE_URL; the test client's address
 
 
 def make_settings(
@@ -48,7 +49,8 @@ def make_settings(
         session=SessionSettings(idle_timeout=3600, absolute_timeout=86400, cookie_name="session"),
         auth=auth_settings,
         mail=MailSettings(
-            smtp_url=smtp_url, sender="Portal <portal@example.com>", site_url=None, timeout=10
+            smtp_url=smtp_url, sender="Portal <portal@example.com>", site_url=SITE_URL if redis_url else None,
+            timeout=10,
         ),
         storage=StorageSettings(root=data_dir / "storage"),
         uploads=UploadSettings.from_env(),

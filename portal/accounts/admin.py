@@ -3,11 +3,9 @@ grant or revoke staff."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
@@ -16,7 +14,7 @@ from portal.accounts.schemas import clean_quota
 from portal.accounts.services import UserService
 from portal.config import Settings
 from portal.core.flash import flash
-from portal.core.forms import FieldError, FormData, field_value
+from portal.core.forms import FieldError, FormData, SearchText, field_value
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
 from portal.core.paging import PageNumber
@@ -38,7 +36,7 @@ class UserAdminController(Controller):
         users: UserService,
         files: ModelFileService,
         settings: Settings,
-        q: Annotated[str, Parameter(max_length=200)] = "",
+        q: SearchText = "",
         page: PageNumber = 1,
     ) -> Template:
         query = q.strip()

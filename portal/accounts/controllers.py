@@ -28,10 +28,9 @@ from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
 from portal.core.mail import Mail
 from portal.core.security import client_address, safe_next
+from portal.core.sign_in import SignInSteps
 from portal.core.templates import redirect_to, render
 from portal.db.models import ACCOUNT_TYPES, User
-from portal.files.guards import viewer_of
-from portal.files.services import ModelFileService
 
 
 def landing(request: HTMXRequest, user: User) -> str:
@@ -61,7 +60,7 @@ class AccountController(Controller):
         data: FormData,
         users: UserService,
         passwords: Passwords,
-        files: ModelFileService,
+        sign_in_steps: SignInSteps,
         limits: AccountLimits,
         mail: Mail,
         settings: Settings,
@@ -81,7 +80,7 @@ class AccountController(Controller):
                 await mail.send(notices.registration_attempt(request, mail, email))
             log_event(auth_log, "register_existing", address=address)
             return redirect_to(request, "register_sent")
-        await files.claim(viewer_of(request).visitor_key, user.id)  # uploads made before registering
+        await sign_in_steps.run(request, user, users.repository.session)  # what was done before registering
         start_user_session(request, str(user.id), user.session_version)
         log_event(auth_log, "register", user_id=str(user.id), address=address)
         flash(request, N_("Welcome! Your account is ready."), "success")
@@ -112,12 +111,15 @@ class AccountController(Controller):
         passwords: Passwords,
         throttle: LoginThrottle,
         settings: Settings,
-        files: ModelFileService,
+        sign_in_steps: SignInSteps,
     ) -> Template | Redirect:
-        email = str(data.get("email", "") or "").strip()[:320]
+        typed = Form.read(data, ["email"])
+        email = typed.values["email"][:320]
+        next_url = safe_next(field_value(data, "next"))
+        if not typed.ok:  # never looked up: a NUL is no address (and PostgreSQL cannot take it)
+            return render(request, "accounts/login.html", status_code=422, form=typed, next_url=next_url, error=None)
         address = client_address(request, settings.server.trusted_proxies)
         outcome = await users.authenticate(email, secret_value(data, "password"), address, passwords, throttle)
-        next_url = safe_next(field_value(data, "next"))
         if outcome.user is None:
             log_event(auth_log, "login_failed", email=email, address=address, locked=bool(outcome.locked_for))
             return render(
@@ -125,7 +127,7 @@ class AccountController(Controller):
                 form=Form(values={"email": email}), next_url=next_url, error=outcome.error,
                 wait=outcome.locked_for,
             )
-        await files.claim(viewer_of(request).visitor_key, outcome.user.id)  # uploads made before logging in
+        await sign_in_steps.run(request, outcome.user, users.repository.session)  # what was done before
         start_user_session(request, str(outcome.user.id), outcome.user.session_version)
         log_event(auth_log, "login", user_id=str(outcome.user.id), address=address)
         return Redirect(path=next_url or landing(request, outcome.user), status_code=303)
@@ -183,7 +185,6 @@ class AccountController(Controller):
         passwords: Passwords,
         throttle: LoginThrottle,
         settings: Settings,
-        files: ModelFileService,
     ) -> Template | Redirect:
         form = Form()
         new_password = check_new_password(data, form, request.user.email)

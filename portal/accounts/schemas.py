@@ -44,7 +44,7 @@ MAX_LENGTHS = {
 
 
 def clean_profile(raw: dict[str, Any]) -> Form:
-    form = Form(values={name: field_value(raw, name) for name in PROFILE_FIELDS})
+    form = Form.read(raw, PROFILE_FIELDS)
     values, errors = form.values, form.errors
     values["email"] = normalise_email(values["email"])
 
@@ -113,8 +113,9 @@ def _clean_entrepreneur(values: dict[str, str], errors: dict[str, str]) -> None:
 
 def clean_email(raw: dict[str, Any]) -> Form:
     """A form with one field, `email` (asking for a password-reset link)."""
-    form = Form(values={"email": normalise_email(field_value(raw, "email"))[:320]})
-    if problem := email_problem(form.values["email"]):
+    form = Form.read(raw, ["email"])
+    form.values["email"] = normalise_email(form.values["email"])[:320]
+    if "email" not in form.errors and (problem := email_problem(form.values["email"])):
         form.errors["email"] = problem
     return form
 

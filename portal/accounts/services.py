@@ -25,6 +25,7 @@ from portal.accounts.tokens import fingerprint
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
+from portal.core.search import contains
 from portal.crm.outbox import record_customer
 from portal.db.models import KeyValueItem, LoginFailureCounter, User
 
@@ -301,14 +302,9 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
     async def search(self, query: str, page: int, per_page: int) -> Page[User]:
         conditions = []
         if query:
-            pattern = f"%{query.lower()}%"
             conditions.append(
-                or_(
-                    User.email.ilike(pattern),
-                    User.full_name.ilike(pattern),
-                    User.company_name.ilike(pattern),
-                    User.inn.ilike(pattern),
-                )
+                or_(contains(User.email, query), contains(User.full_name, query), contains(User.company_name, query),
+                    contains(User.inn, query))
             )
         items, total = await self.list_and_count(
             *conditions, OrderBy(field_name="created_at", sort_order="desc"), limit_offset(page, per_page)

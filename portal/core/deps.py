@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from portal.config import Settings
 from portal.core.mail import provide_mail
 from portal.core.queue import JobQueue
+from portal.core.sign_in import provide_sign_in_steps
 
 
 def provide_settings(state: State) -> Settings:
@@ -32,4 +33,5 @@ dependencies = {
     "redis": Provide(provide_redis, sync_to_thread=False),
     "queue": Provide(provide_queue, sync_to_thread=False),
     "mail": Provide(provide_mail, sync_to_thread=False),
+    "sign_in_steps": Provide(provide_sign_in_steps, sync_to_thread=False),
 }

@@ -16,6 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from portal.core.body import BodyReadTimeout, ClientDisconnected
 from portal.core.i18n import LANGUAGE_COOKIE, N_, choose_language, current_language, gettext
 from portal.core.security import safe_next
 from portal.core.templates import render
@@ -27,6 +28,7 @@ MESSAGES = {
     403: (N_("Forbidden"), N_("You may not do this. If the page was open for long, reload it and try again.")),
     404: (N_("Page not found"), N_("There is nothing here, or you may not see it.")),
     405: (N_("Not allowed"), N_("This address does not accept that kind of request.")),
+    408: (N_("Too slow"), N_("What you sent stopped arriving. Please check your connection and try again.")),
     413: (N_("Too large"), N_("What you sent is larger than this page accepts.")),
     429: (N_("Too many requests"), N_("Please wait a little and try again.")),
     500: (N_("Something went wrong"), N_("We could not complete the request. It has been logged; please try again.")),
@@ -128,6 +130,17 @@ def store_down_handler(request: Request, exc: Exception) -> Response:
     return error_page(request, HTTP_503_SERVICE_UNAVAILABLE, look_up_visitor=False)  # it needs the store
 
 
+def body_timeout_handler(request: Request, exc: BodyReadTimeout) -> Response:
+    logger.warning("request body too slow", extra={"fields": {"event": "body_timeout", "path": request.url.path}})
+    return error_page(request, 408)
+
+
+def disconnect_handler(request: Request, exc: ClientDisconnected) -> Response:
+    """Nobody is left to read the answer; one line in the log, no traceback."""
+    logger.info("client disconnected", extra={"fields": {"event": "client_disconnected", "path": request.url.path}})
+    return Response(b"", status_code=400)
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error", extra={"fields": {"path": request.url.path}})
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
@@ -137,6 +150,8 @@ exception_handlers = {
     HTTPException: http_exception_handler,
     NotFoundError: not_found_handler,
     **dict.fromkeys(STORE_DOWN, store_down_handler),
+    BodyReadTimeout: body_timeout_handler,
+    ClientDisconnected: disconnect_handler,
     HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
     Exception: internal_error_handler,
 }

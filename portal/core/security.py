@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from litestar.connection import ASGIConnection
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+# RFC 3986 host[:port]: a reg-name (which covers IPv4) or a bracketed IPv6 address, then digits.
+_HOST = re.compile(
+    r"(?P<name>(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2})+|\[(?P<ipv6>[0-9a-f:.]+)\])(?::[0-9]{1,5})?",
+    re.ASCII | re.IGNORECASE,
+)
 
 # The vendored <model-viewer> styles its shadow DOM with one inline <style> block: that block,
 # and nothing else inline, is allowed by its hash (static/vendor/README.md).
@@ -88,15 +95,28 @@ class SecurityMiddleware:
 
 
     def _host_allowed(self, scope) -> bool:
-        """The Host header without its port must be one of ours; X-Forwarded-Host is ignored."""
-        if "*" in self.allowed_hosts:
-            return True
+        """The whole Host header must be a name with an optional port, and the name one of ours
+        (links in mail may be built from it); X-Forwarded-Host is ignored."""
         for name, value in scope["headers"]:
             if name == b"host":
-                host = value.decode("latin-1").lower()
-                host = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
-                return host in self.allowed_hosts
+                host = host_name(value.decode("latin-1"))
+                return host is not None and ("*" in self.allowed_hosts or host in self.allowed_hosts)
         return False
+
+
+def host_name(header: str) -> str | None:
+    """The name of a Host header (lower case, an IPv6 address without brackets), or None when the
+    header is not `name[:port]`: `127.0.0.1:8601@evil.example` has a name but is not a host."""
+    match = _HOST.fullmatch(header)
+    if match is None:
+        return None
+    if match["ipv6"] is not None:
+        try:
+            ipaddress.IPv6Address(match["ipv6"])
+        except ValueError:
+            return None
+        return match["ipv6"].lower()
+    return match["name"].lower()
 
 
 def _is_cross_site(scope) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -25,6 +26,7 @@ from portal.crm.outbox import SYNC_STATUSES, SyncQueueService, kick
 logger = logging.getLogger("portal.crm")
 PER_PAGE = 50
 DEAL_EVENTS = {"ONCRMDEALADD", "ONCRMDEALUPDATE"}
+BITRIX_ID = re.compile(r"[0-9]{1,18}", re.ASCII)  # str.isdigit() takes "²" and "٣"; a bigint holds 18 digits
 
 
 class CrmAdminController(Controller):
@@ -80,7 +82,7 @@ class BitrixEventsController(Controller):
             return Response({"error": "wrong application token"}, status_code=401)
         event = str(data.get("event") or "").upper()
         deal_id = str(data.get("data[FIELDS][ID]") or "")
-        if event not in DEAL_EVENTS or not deal_id.isdigit():
+        if event not in DEAL_EVENTS or not BITRIX_ID.fullmatch(deal_id):
             return Response({"ok": True, "ignored": event})
         row = await record_pull_once(sync_queue.repository.session, deal_id)
         if row is not None:

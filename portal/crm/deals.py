@@ -28,6 +28,10 @@ from portal.db.turns import take_turns
 class OrderSide(Protocol):
     """What the orders domain gives the sync job."""
 
+    def order_url(self, order_id: str) -> str:
+        """The order's page on the portal, for its deal."""
+        ...
+
     async def status_from_crm(self, db: AsyncSession, order_id: str, status: str, stage_id: str) -> bool:
         """Apply a status that sales set in Bitrix24, without writing a deal update back (that
         would echo). Return False when the order already has it (our own echo) or may not move."""
@@ -57,9 +61,9 @@ def record_deal(session: AsyncSession, payload: dict) -> BitrixSyncRow:
 
 
 async def push_deal(client: Bitrix24Client, settings: BitrixSettings, payload: dict, deal_id: str | None,
-                    contact_id: str | None, company_id: str | None) -> int:
-    """Add or update the deal and replace its product rows, in one batch."""
-    fields = deal_fields(payload["order"], settings, contact_id, company_id)
+                    contact_id: str | None, company_id: str | None, link: str | None = None) -> int:
+    """Add or update the deal and replace its product rows, in one batch. `link`: the order's page."""
+    fields = deal_fields(payload["order"], settings, contact_id, company_id, link)
     rows = product_rows(payload.get("lines") or [])
     if deal_id is None:
         commands = {

@@ -186,20 +186,21 @@ def money(value: Any) -> str:
 
 
 def deal_fields(
-    order: dict[str, Any], settings: BitrixSettings, contact_id: int | str | None, company_id: int | str | None
+    order: dict[str, Any], settings: BitrixSettings, contact_id: int | str | None, company_id: int | str | None,
+    link: str | None = None,
 ) -> dict[str, Any]:
-    """An order as a deal. `order`: id, number, title, total, currency; comment and status optional.
+    """An order as a deal. `order`: id, number, title, total, currency; comment and status optional;
+    `link`: the order's page on the portal.
 
     The deal's stage follows the order's status (the stage map read backwards), so that the event
     our own update causes maps back to the status the order already has: no loop."""
-    link = f"{settings.public_url}/orders/{order['id']}"
     fields: dict[str, Any] = {
         "TITLE": order.get("title") or f"Заказ {order.get('number') or order['id']}",
         "OPPORTUNITY": money(order["total"]),
         "CURRENCY_ID": order.get("currency") or "RUB",
         "IS_MANUAL_OPPORTUNITY": "Y",
         "SOURCE_ID": settings.lead_source,
-        "SOURCE_DESCRIPTION": link,
+        "SOURCE_DESCRIPTION": link or "",
         "COMMENTS": "\n".join(part for part in (order.get("comment") or "", link) if part),
         "OPENED": "Y",
         **origin(settings, order["id"]),

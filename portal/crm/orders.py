@@ -28,6 +28,7 @@ from portal.db.models import BUSINESS_TYPES, User
 from portal.db.orders import Document, Order
 
 if TYPE_CHECKING:
+    from portal.core.links import SiteLinks
     from portal.core.mail import Mail
     from portal.files.storage import Storage
 
@@ -84,12 +85,16 @@ def record_quote(session: AsyncSession, order: Order) -> None:
 class OrderLink:
     """The `OrderSide` the sync job gets: order changes that come from Bitrix24.
 
-    `site`: where links in its mail point (PORTAL_SITE_URL; a job has no request to go by)."""
+    `links`: links to the order's page in its mail and deal, on the configured site (a job has no
+    request to go by)."""
 
-    def __init__(self, storage: Storage, mail: Mail, site: str) -> None:
+    def __init__(self, storage: Storage, mail: Mail, links: SiteLinks) -> None:
         self._storage = storage
         self._mail = mail
-        self._site = site
+        self._links = links
+
+    def order_url(self, order_id: str) -> str:
+        return self._links.url("order", order_id=order_id)
 
     async def status_from_crm(self, db: AsyncSession, order_id: str, status: str, stage_id: str) -> bool:
         from portal.orders.services import OrderService
@@ -101,7 +106,7 @@ class OrderLink:
 
         order = await db.get(Order, UUID(order_id))
         if order is not None:
-            await tell_customer(self._mail, order, self._site)
+            await tell_customer(self._mail, order, self.order_url(order_id))
 
     async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None:
         from portal.orders.services import OrderService

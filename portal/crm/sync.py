@@ -377,8 +377,9 @@ async def sync_deal(attempt: Attempt) -> Done:
     ident = await existing_id(attempt, "deal")
     if ident is not None and await _current(attempt.client, "deal", ident) is None:
         ident = None
+    link = attempt.orders.order_url(attempt.payload["order"]["id"]) if attempt.orders is not None else None
     deal_id = await deals.push_deal(attempt.client, attempt.settings, attempt.payload, ident,
-                                    attempt.needs.get(CONTACT), attempt.needs.get(COMPANY))
+                                    attempt.needs.get(CONTACT), attempt.needs.get(COMPANY), link)
     return Done(str(deal_id))
 
 

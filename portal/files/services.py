@@ -19,7 +19,7 @@ from portal.core.paging import Page, limit_offset
 from portal.db.models import ModelFile, User
 from portal.db.turns import take_turns
 from portal.files.analysis import AnalysisResult, check_type
-from portal.files.guards import Viewer, can_see
+from portal.files.guards import Viewer, can_see, viewer_of
 from portal.files.quota import Quota, QuotaExceeded, Usage
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage, model_key, preview_key
@@ -408,3 +408,8 @@ def _results_of(twin: ModelFile) -> dict[str, Any]:
         "failure_params": twin.failure_params,
         "analysed_at": twin.analysed_at,
     }
+
+
+async def claim_visitor_uploads(connection, user, db) -> None:
+    """A sign-in step: uploads the visitor made before logging in or registering become theirs."""
+    await ModelFileService(session=db).claim(viewer_of(connection).visitor_key, user.id)

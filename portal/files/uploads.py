@@ -19,7 +19,7 @@ from pathlib import Path
 
 from litestar import Request
 from litestar.datastructures import UploadFile
-from multipart import MultipartSegment, ParserError, PushMultipartParser
+from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
 from portal.core.i18n import N_
 
@@ -122,6 +122,9 @@ async def _stream(request: Request, folder: Path, max_bytes: int, max_files: int
                         sink = None
                 if parser.closed:
                     break
+    except ParserLimitReached:
+        raise UploadRefused(400, N_("The upload has too many parts: send at most %(count)s files at once."),
+                            count=max_files) from None
     except ParserError:
         raise UploadRefused(400, N_("The upload was cut off or malformed: please try again.")) from None
     finally:

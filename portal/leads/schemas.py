@@ -36,7 +36,7 @@ def safe_page(raw: str) -> str:
 
 
 def clean_call_request(raw: dict[str, Any]) -> Form:
-    form = Form(values={name: field_value(raw, name) for name in FIELDS})
+    form = Form.read(raw, FIELDS, multiline={"comment"})
     values, errors = form.values, form.errors
     for name, limit in MAX_LENGTHS.items():
         if len(values[name]) > limit:

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from portal.accounts.services import UserService
 from portal.core.flash import flash
-from portal.core.forms import FieldError, Form, FormData
+from portal.core.forms import FieldError, Form, FormData, SearchText
 from portal.core.i18n import N_
 from portal.core.logging import log_event
 from portal.core.mail import Mail
@@ -26,7 +26,7 @@ from portal.orders.controllers import order_page_context, refused_text
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_staff
 from portal.orders.lifecycle import TRANSITIONS
-from portal.orders.notices import site_of, tell_customer
+from portal.orders.notices import tell_customer
 from portal.orders.schemas import (
     clean_filters,
     clean_note,
@@ -72,7 +72,7 @@ class OrderAdminController(Controller):
         customer: Text = "",
         date_from: Text = "",
         date_to: Text = "",
-        q: Text = "",
+        q: SearchText = "",
         page: PageNumber = 1,
     ) -> Template:
         filters, shown = clean_filters(status, customer, date_from, date_to, q)
@@ -103,7 +103,7 @@ class OrderAdminController(Controller):
             return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
                                     status_form=form)
         log_event(_log, "order_status", order_id=str(order.id), status=order.status, by=str(request.user.id))
-        await tell_customer(mail, order, site_of(request, mail), note=form.values["note"])
+        await tell_customer(mail, order, mail.link(request, "order", order_id=order.id), note=form.values["note"])
         flash(request, N_("The status is changed and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 

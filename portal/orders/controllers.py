@@ -52,10 +52,13 @@ def download(document: Document, storage: Storage) -> Response:
         "cache-control": "private, no-store",
         "content-disposition": attachment(document.name),
     }
+    # Litestar adds the charset of a text/* type itself: it gets the stored one, once
+    media_type, _, parameters = document.content_type.partition(";")
+    charset = parameters.strip().removeprefix("charset=") or "utf-8"
     path = storage.local_path(document.storage_key)
     if path is not None:
-        return File(path=path, media_type=document.content_type, headers=headers)
-    return Stream(storage.stream(document.storage_key), media_type=document.content_type, headers=headers)
+        return File(path=path, media_type=media_type, encoding=charset, headers=headers)
+    return Stream(storage.stream(document.storage_key), media_type=media_type, encoding=charset, headers=headers)
 
 
 def attachment(name: str) -> str:

@@ -28,7 +28,7 @@ TEXT_CHUNK = 256 * 1024
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
-    "txt": "text/plain; charset=utf-8",
+    "txt": "text/plain",  # with the charset the text was found in
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 EXTENSIONS = {"pdf": ".pdf", "txt": ".txt", "pptx": ".pptx"}
@@ -91,7 +91,8 @@ def check_document(path: Path, name: str) -> CheckedDocument:
     elif claimed == "pptx":
         _check_pptx(path, shown, size)
     else:
-        _check_text(path, shown)
+        charset = _check_text(path, shown)
+        return CheckedDocument(claimed, f"{CONTENT_TYPES[claimed]}; charset={charset}", shown)
     return CheckedDocument(claimed, CONTENT_TYPES[claimed], shown)
 
 
@@ -103,8 +104,11 @@ def _check_pdf(path: Path, name: str) -> None:
         raise DocumentRefused(N_("%(name)s is named as a PDF, but it is not a PDF file."), name=name)
 
 
-def _check_text(path: Path, name: str) -> None:
-    """UTF-8 (or UTF-16 with its mark, or Windows-1251), without control characters."""
+CHARSETS = {"utf-16": "utf-16", "utf-8-sig": "utf-8", "cp1251": "windows-1251"}  # codec → its IANA name
+
+
+def _check_text(path: Path, name: str) -> str:
+    """UTF-8 (or UTF-16 with its mark, or Windows-1251), without control characters: the charset."""
     with path.open("rb") as handle:
         head = handle.read(4)
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
@@ -112,7 +116,7 @@ def _check_text(path: Path, name: str) -> None:
     for encoding in encodings:
         outcome = _scan_text(path, encoding)
         if outcome == "ok":
-            return
+            return CHARSETS[encoding]
         if outcome == "control":
             break
     raise DocumentRefused(N_("%(name)s is named as a text file, but it is not plain text."), name=name)

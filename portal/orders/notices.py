@@ -9,24 +9,17 @@ moving the deal in Bitrix24): twice.
 
 from __future__ import annotations
 
-from litestar.connection import ASGIConnection
-
 from portal.core.i18n import N_, current_language, gettext
 from portal.core.mail import Mail, render_text
 from portal.db.models import Order
 from portal.orders.lifecycle import STATUS_NAMES
 
 SUBJECT = N_("Order %(number)s: %(status)s")
-ORDER_PATH = "/orders/{order_id}"  # the `order` route, for links made outside a request (a job)
 
 
-def site_of(connection: ASGIConnection, mail: Mail) -> str:
-    """Where links point from a request: PORTAL_SITE_URL, else where the request came to."""
-    return mail.settings.site_url or str(connection.base_url).rstrip("/")
-
-
-async def tell_customer(mail: Mail, order: Order, site: str, note: str = "") -> None:
-    """The e-mail of the order's current status (its notice came with the change)."""
+async def tell_customer(mail: Mail, order: Order, link: str, note: str = "") -> None:
+    """The e-mail of the order's current status (its notice came with the change). `link`: the
+    order's page, `mail.link(request, "order", …)` in a request, `SiteLinks.url` in a job."""
     token = current_language.set(order.language)
     try:
         status = gettext(STATUS_NAMES[order.status])
@@ -37,7 +30,7 @@ async def tell_customer(mail: Mail, order: Order, site: str, note: str = "") -> 
             customer=order.customer,
             status=status,
             note=note,
-            link=site + ORDER_PATH.format(order_id=order.id),
+            link=link,
         )
     finally:
         current_language.reset(token)

@@ -235,7 +235,7 @@ def order_quote(order: Order, thumbnails: dict[str, bytes], issued: date) -> Pdf
     ]
     for part, line in zip(parts, order.lines, strict=True):
         if line.override_total is not None:
-            part.note = gettext(N_("Price set by our staff: %(reason)s")) % {"reason": line.override_reason}
+            part.note = gettext(N_("Price set by our staff."))  # the reason stays with staff
     return PdfQuote(
         title=gettext(N_("Quote for order %(number)s")) % {"number": order.number},
         reference=gettext(N_("Order %(number)s")) % {"number": order.number}

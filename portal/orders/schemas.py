@@ -9,20 +9,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
-from portal.core.forms import Form, choice
-from portal.core.forms import field_value as raw_field_value
+from portal.core.forms import Form, choice, field_value
 from portal.core.i18n import N_
 from portal.db.models import User
 from portal.db.orders import DOCUMENT_KINDS, ORDER_STATUSES, PAYMENT_METHODS
 from portal.orders.services import OrderFilters
-
-CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def field_value(raw: dict[str, Any], name: str) -> str:
-    """A text field without control characters (a NUL cannot even be stored), line breaks kept."""
-    return CONTROLS.sub("", raw_field_value(raw, name))
-
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{5,24}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -52,7 +43,7 @@ def checkout_defaults(customer: User) -> Form:
 
 
 def clean_checkout(raw: dict[str, Any], customer: User) -> Form:
-    form = Form(values={name: field_value(raw, name) for name in CHECKOUT_FIELDS})
+    form = Form.read(raw, CHECKOUT_FIELDS, multiline={"delivery_address", "comment"})
     values, errors = form.values, form.errors
     values["submit_key"] = field_value(raw, "submit_key")
     for name, limit in LIMITS.items():
@@ -80,7 +71,7 @@ def clean_checkout(raw: dict[str, Any], customer: User) -> Form:
 
 
 def clean_status_change(raw: dict[str, Any]) -> Form:
-    form = Form(values={"status": field_value(raw, "status"), "note": field_value(raw, "note")})
+    form = Form.read(raw, ("status", "note"), multiline={"note"})
     if form.values["status"] not in ORDER_STATUSES:
         form.errors["status"] = N_("Choose the new status.")
     if len(form.values["note"]) > 2000:
@@ -89,7 +80,7 @@ def clean_status_change(raw: dict[str, Any]) -> Form:
 
 
 def clean_price(raw: dict[str, Any]) -> tuple[Form, Decimal | None]:
-    form = Form(values={"price": field_value(raw, "price"), "reason": field_value(raw, "reason")})
+    form = Form.read(raw, ("price", "reason"))
     amount = None
     text = form.values["price"].replace("\u00a0", "").replace(" ", "").replace(",", ".")
     try:
@@ -101,14 +92,14 @@ def clean_price(raw: dict[str, Any]) -> tuple[Form, Decimal | None]:
             form.errors["price"] = N_("Enter a price above zero with at most two decimal places.")
             amount = None
     if not form.values["reason"]:
-        form.errors["reason"] = N_("Say why the price is set by hand: the customer sees it.")
+        form.errors["reason"] = N_("Say why the price is set by hand (for staff: the customer does not see it).")
     elif len(form.values["reason"]) > 1000:
         form.errors["reason"] = N_("This is too long.")
     return form, amount
 
 
 def clean_note(raw: dict[str, Any]) -> Form:
-    form = Form(values={"note": field_value(raw, "note")})
+    form = Form.read(raw, ("note",), multiline={"note"})
     if not form.values["note"]:
         form.errors["note"] = N_("Write the note first.")
     elif len(form.values["note"]) > 4000:
@@ -118,7 +109,7 @@ def clean_note(raw: dict[str, Any]) -> Form:
 
 def seen_version(raw: dict[str, Any]) -> int | None:
     text = field_value(raw, "version")
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 def document_kind(value: str | None, staff: bool) -> str:

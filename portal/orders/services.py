@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
+from portal.core.search import contains
 from portal.crm.orders import record_document, record_order, record_quote
 from portal.db.models import CartItem, Document, Notification, Order, OrderEvent, OrderLine, User
 from portal.db.turns import take_turns
@@ -151,18 +152,17 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             conditions.append(Order.created_at >= datetime.combine(filters.date_from, time.min, UTC))
         if filters.date_to:
             conditions.append(Order.created_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC))
-        if filters.text:
-            pattern = f"%{filters.text.lower()}%"
+        if text := filters.text:
             customers = select(User.id).where(
-                or_(User.email.ilike(pattern), User.full_name.ilike(pattern), User.company_name.ilike(pattern),
-                    User.inn.ilike(pattern))
+                or_(contains(User.email, text), contains(User.full_name, text), contains(User.company_name, text),
+                    contains(User.inn, text))
             )
             conditions.append(
                 or_(
-                    cast(Order.number, String).ilike(pattern),
-                    Order.po_number.ilike(pattern),
-                    Order.contact_name.ilike(pattern),
-                    Order.comment.ilike(pattern),
+                    contains(cast(Order.number, String), text),
+                    contains(Order.po_number, text),
+                    contains(Order.contact_name, text),
+                    contains(Order.comment, text),
                     Order.customer_id.in_(customers),
                 )
             )
@@ -347,7 +347,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
     async def set_line_price(
         self, order_id: UUID, line_id: UUID, total: Decimal, reason: str, actor: User, seen_version: int | None
     ) -> Order:
-        """Staff price one line by hand (with VAT), with a reason the customer sees."""
+        """Staff price one line by hand (with VAT), with a reason kept for staff."""
         order = await self.get(order_id)
         line = next((item for item in order.lines if item.id == line_id), None)
         if line is None:

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from geometry.model import GeometryError
 from portal.accounts.guards import requires_staff
 from portal.core.flash import flash
+from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
 from portal.core.i18n import N_
 from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.catalogue import text_of
@@ -23,7 +24,7 @@ from portal.files.services import ModelFileService
 from portal.quotes.panels import OPTION_FIELDS, FileQuotes, chosen_options, panel_response, wanted_options
 from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries, removable
 from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of, group_title
-from portal.quotes.reviews import ReviewService
+from portal.quotes.reviews import ReviewService, keep_pending
 from portal.quotes.services import UNITS, CurrentCard, RateCardService
 
 PER_PAGE = 30
@@ -98,13 +99,16 @@ class QuoteController(Controller):
         self, request: HTMXRequest, files: ModelFileService, reviews: ReviewService, file_id: UUID
     ) -> Redirect:
         file = await files.get_visible_or_404(file_id, viewer_of(request))
-        if request.user is None:  # staff need someone to answer to
-            flash(request, N_("Log in or register to ask for a manual quote; your file stays with you."))
+        form = await request.form()
+        options = {key: field_value(form, key) for key in OPTION_FIELDS if field_value(form, key)}
+        message = field_value(form, "message", multiline=True)
+        if request.user is None:  # staff need someone to answer to: the request waits for the sign-in
+            keep_pending(request, file.id, options, message)
+            flash(request, N_("Log in or register to send your request for a manual quote: it is kept until "
+                              "then, and your file stays with you."))
             back = request.app.route_reverse("file", file_id=file.id)
             return redirect_to(request, "login", query=urlencode({"next": back}))
-        form = await request.form()
-        options = {key: str(form.get(key, "")) for key in OPTION_FIELDS if form.get(key)}
-        await reviews.ask(file.id, request.user.id, options, str(form.get("message", "")))
+        await reviews.ask(file.id, request.user.id, options, message)
         flash(request, N_("Your request is sent: staff will price the part and answer here."), "success")
         return redirect_to(request, "file", file_id=file.id)
 
@@ -196,9 +200,13 @@ class ReviewAdminController(Controller):
         form = await request.form()
         file = await files.get(row.file_id)
         currency = file.last_currency or "RUB"
-        answered, errors = await reviews.answer(
-            row.id, str(form.get("price", "")), currency, str(form.get("answer", "")), request.user.id
-        )
+        if has_controls(form, "answer", multiline=True):
+            answered, errors = None, {"answer": CONTROL_MESSAGE}
+        else:
+            answered, errors = await reviews.answer(
+                row.id, field_value(form, "price"), currency, field_value(form, "answer", multiline=True),
+                request.user.id,
+            )
         if answered is None:
             return render(
                 request, "quotes/reviews.html", status_code=422, requests=[row], files={file.id: file},

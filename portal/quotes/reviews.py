@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from uuid import UUID
 
 from advanced_alchemy.filters import LimitOffset, OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 
+from portal.core.flash import flash
 from portal.core.i18n import N_
 from portal.crm.outbox import record_lead
 from portal.db.models import ModelFile, ReviewRequest, User
@@ -87,3 +89,29 @@ class ReviewService(SQLAlchemyAsyncRepositoryService[ReviewRequest, ReviewReposi
             item_id=request_id,
         )
         return row, errors
+
+
+PENDING = "pending_review"  # the session key of a request typed before logging in
+
+
+def keep_pending(connection, file_id: Any, options: dict, message: str) -> None:
+    """A visitor asked for a manual quote: the request waits in their session for the sign-in."""
+    connection.scope["session"][PENDING] = {"file_id": str(file_id), "options": options, "message": message[:2000]}
+
+
+async def send_pending_review(connection, user, db) -> None:
+    """A sign-in step: the manual-quote request the visitor typed before is sent now."""
+    session = connection.scope.get("session")
+    pending = session.pop(PENDING, None) if isinstance(session, dict) else None
+    if not isinstance(pending, dict):
+        return
+    try:
+        file = await db.get(ModelFile, UUID(str(pending.get("file_id"))))
+    except ValueError:
+        return
+    if file is None or file.status != "ready":
+        return
+    await ReviewService(session=db).ask(file.id, user.id, dict(pending.get("options") or {}),
+                                        str(pending.get("message") or ""))
+    flash(connection, N_("Your request for a manual quote is sent: staff will price the part and answer on its "
+                         "page."), "success")

@@ -60,6 +60,26 @@ async def test_live_search_returns_only_the_table_fragment(client, other_client,
     assert COMPANY["email"] in by_inn.text
 
 
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_search_takes_percent_and_underscore_literally(client, db) -> None:
+    await staff_client(client, db)
+    async with db() as session:
+        for email, name in (("one_two@example.com", "Discount 100% Ltd"), ("onextwo@example.com", "Discount 1000 Ltd"),
+                            ("back@example.com", "Back\\slash")):
+            session.add(User(email=email, full_name=name, password_hash="x"))
+        await session.commit()
+
+    async def found(query: str) -> set[str]:
+        page = (await client.get("/admin/users", params={"q": query}, headers={"HX-Request": "true"})).text
+        return {email for email in ("one_two@example.com", "onextwo@example.com", "back@example.com") if email in page}
+
+    assert await found("one_two") == {"one_two@example.com"}
+    assert await found("100%") == {"one_two@example.com"}
+    assert await found("%") == {"one_two@example.com"}
+    assert await found("\\") == {"back@example.com"}
+    assert await found("discount") == {"one_two@example.com", "onextwo@example.com"}
+
+
 async def test_paging(client, db) -> None:
     await staff_client(client, db)
     async with db() as session:

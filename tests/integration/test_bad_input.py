@@ -6,9 +6,12 @@ from dataclasses import replace
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
 
 from portal.app import create_app
-from tests.integration.conftest import PERSON, csrf_token, login, register
+from portal.db.models import CallRequest, User
+from tests.integration.conftest import PERSON, csrf_token, login, post_form, register
+from tests.integration.orders import staff_login
 
 
 @pytest.mark.parametrize(
@@ -124,3 +127,38 @@ async def test_reading_pages_does_not_rewrite_the_session(settings, clock, db, m
         assert session_set_cookie(moved)
         if mode == "embedded":
             assert await stored() != before
+
+
+CONTROL_MESSAGE = "This field holds control characters: please type it again without them."
+CALL = {"name": "Анна", "phone": "+7 912 345-67-00", "email": "", "comment": "Фрезеровка",
+        "preferred_time": "после 15", "page": "/"}
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_control_characters_are_refused_next_to_the_field(client, other_client, db) -> None:
+    signed_in = await post_form(client, "/login", {"email": "maria\x00@example.com", "password": "x"}, "/login")
+    assert signed_in.status_code == 422 and CONTROL_MESSAGE in signed_in.text
+
+    call = await post_form(client, "/call-request", {**CALL, "name": "Анна\x00"}, "/call-request")
+    assert call.status_code == 422 and CONTROL_MESSAGE in call.text
+    call = await post_form(client, "/call-request", {**CALL, "comment": "две строки\r\nи\tтаб\x07"}, "/call-request")
+    assert call.status_code == 422 and CONTROL_MESSAGE in call.text
+
+    await register(client)
+    profile = await post_form(client, "/account", {**PERSON, "full_name": "Maria\x00 Ivanova", "action": "save"},
+                              "/account")
+    assert profile.status_code == 422 and CONTROL_MESSAGE in profile.text
+
+    await staff_login(other_client, db)
+    for path in ("/admin/users", "/admin/orders"):
+        search = await other_client.get(path, params={"q": "a\x00"})
+        assert search.status_code == 400, path
+        assert "The request could not be understood" in search.text
+
+    async with db() as session:
+        assert await session.scalar(select(func.count()).select_from(CallRequest)) == 0
+        names = list(await session.scalars(select(User.full_name)))
+    assert not any("\x00" in name for name in names)
+
+    lines = await post_form(client, "/call-request", {**CALL, "comment": "две строки\r\nи\tтаб"}, "/call-request")
+    assert lines.status_code == 303  # tab and line breaks belong in a multi-line field

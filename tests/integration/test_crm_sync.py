@@ -257,6 +257,9 @@ class Orders:
         self.documents: dict[str, list[tuple[str, bytes]]] = {}
         self.told: list[str] = []
 
+    def order_url(self, order_id) -> str:
+        return f"https://portal.example.com/orders/{order_id}"
+
     async def status_from_crm(self, db, order_id, status, stage_id) -> bool:
         if self.status.get(order_id) == status:
             return False
@@ -285,13 +288,13 @@ async def test_an_order_becomes_one_deal_with_product_rows_linked_to_contact_and
     user = person()
     await add_rows(db, lambda s: outbox.record_customer(s, user))
     await add_rows(db, lambda s: [deals.record_deal(s, an_order(str(user.id)))])
-    await run_all(db, client, bitrix)
+    await run_all(db, client, bitrix, Orders())
     [deal] = fake.entities("deal")
     [contact] = fake.entities("contact")
     [company] = fake.entities("company")
     assert deal["OPPORTUNITY"] == "12345.60" and deal["CURRENCY_ID"] == "RUB" and deal["ORIGIN_ID"] == "ord-1"
     assert deal["CONTACT_IDS"] == [contact["ID"]] and deal["COMPANY_ID"] == company["ID"]
-    assert "/orders/ord-1" in deal["COMMENTS"]
+    assert "https://portal.example.com/orders/ord-1" in deal["COMMENTS"]
     [row] = fake.product_rows(int(deal["ID"]))
     assert (row["PRODUCT_NAME"], row["PRICE"], row["QUANTITY"]) == ("Bracket, CNC, Al 6061", 1234.56, 10)
 
@@ -350,6 +353,7 @@ async def test_a_stage_sales_set_tells_the_customer_as_a_staff_change_does(setti
         try:
             await run_all(db, client, bitrix, context["crm_orders"])
             [deal] = fake.entities("deal")
+            assert "https://portal.example.com" + app.route_reverse("order", order_id=order.id) in deal["COMMENTS"]
             fake.move_deal(int(deal["ID"]), "PREPARATION", send=False)
             await add_rows(db, lambda s: [deals.record_pull(s, deal["ID"])])
             await run_all(db, client, bitrix, context["crm_orders"])

@@ -57,6 +57,7 @@ class Workers:
         self.env.update(
             PYTHONPATH=str(REPO_ROOT), PORTAL_DATABASE_URL=settings.database.url, PORTAL_REDIS_URL=settings.redis.url,
             PORTAL_SECRET_KEY=settings.server.secret_key, PORTAL_DATA_DIR=str(tmp_path),
+            PORTAL_SITE_URL=settings.mail.site_url,
             PORTAL_BITRIX_WEBHOOK_URL=settings.bitrix.webhook_url, PORTAL_BITRIX_APP_TOKEN=settings.bitrix.app_token,
             PORTAL_BITRIX_LEASE_SECONDS=str(settings.bitrix.lease_seconds),
         )
@@ -246,6 +247,16 @@ async def test_an_event_with_a_wrong_token_is_refused_and_changes_nothing(client
     async with db() as session:
         rows = list(await session.scalars(select(BitrixSyncRow)))
     assert [(r.entity_type, r.action, r.bitrix_id) for r in rows] == [("deal", "pull", "5")]
+
+
+@pytest.mark.parametrize("deal_id", ["²", "١٢", "٣", "1" * 19, "9" * 40, "-5", " 5", "5\n"])
+async def test_an_event_whose_id_is_not_plain_ascii_digits_is_ignored(client, db, fake, deal_id):
+    answer = await client.post("/crm/bitrix/events", data=fake.event_form("ONCRMDEALUPDATE", deal_id))
+    assert answer.status_code == 200 and answer.json()["ignored"] == "ONCRMDEALUPDATE"
+    longest = await client.post("/crm/bitrix/events", data=fake.event_form("ONCRMDEALUPDATE", "9" * 18))
+    assert longest.status_code == 200 and "ignored" not in longest.json()
+    async with db() as session:
+        assert list(await session.scalars(select(BitrixSyncRow.bitrix_id))) == ["9" * 18]
 
 
 async def test_an_order_becomes_a_deal_and_follows_sales_to_the_invoice(client, db, fake, workers, settings):

@@ -100,6 +100,11 @@ async def test_documents_are_judged_by_content(client, db) -> None:
         assert (await upload(client, order, name, content)).status_code == 303, name
     assert len(await documents(db)) == 3
 
+    served = {document.name: await client.get(f"/documents/{document.id}") for document in await documents(db)}
+    assert served["notes.txt"].headers["content-type"] == "text/plain; charset=utf-8"
+    assert served["cp1251.txt"].headers["content-type"] == "text/plain; charset=windows-1251"
+    assert served["cp1251.txt"].text == "Чертёж"
+
 
 async def test_a_missing_file_gets_a_message(client, db) -> None:
     await register(client, COMPANY)

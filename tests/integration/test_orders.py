@@ -214,6 +214,25 @@ async def test_parts_that_need_review_wait_for_a_price_before_payment(client, db
     assert (await move(client, order, "awaiting_payment")).status_code == 303
 
 
+async def test_the_reason_for_a_price_set_by_hand_stays_with_staff(client, other_client, db) -> None:
+    reason = "Competitor undercut us, margin cut to 5"
+    await register(other_client, COMPANY)
+    order = await place_order(db, lines=[priced_line(), review_line()])
+    await staff_login(client, db)
+    assert (await move(client, order, "in_review")).status_code == 303
+    line = next(line for line in (await order_row(db, order.id)).lines if line.needs_price)
+    priced = await post_form(client, f"/admin/orders/{order.id}/lines/{line.id}/price",
+                             {"price": "5000", "reason": reason, "version": "2"}, f"/admin/orders/{order.id}")
+    assert priced.status_code == 303
+    assert (await client.get(f"/admin/orders/{order.id}")).text.count(reason) == 2  # the line and the timeline
+
+    page = (await other_client.get(f"/orders/{order.id}")).text
+    assert reason not in page and "Price set by our staff." in page
+    pdf = await other_client.get(f"/orders/{order.id}/quote.pdf")
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages).split())
+    assert "Competitor" not in text and "Price set by our staff." in text
+
+
 async def test_the_customer_cancels_before_production_only(client, db) -> None:
     await register(client, COMPANY)
     first = await place_order(db)
@@ -258,6 +277,8 @@ async def test_admin_list_filters_and_live_fragment(client, other_client, db) ->
     assert f"Order {second.number}<" in fragment.text and f"Order {first.number}<" not in fragment.text
     by_text = await client.get("/admin/orders?q=zavod", headers={"HX-Request": "true"})
     assert "2 orders" in by_text.text
+    for wildcard in ("%", "_", "\\"):  # typed literally: no order holds them
+        assert "No orders match." in (await client.get("/admin/orders", params={"q": wildcard})).text, wildcard
     customer = (await order_row(db, first.id)).customer_id
     mine = await client.get(f"/admin/orders?customer={customer}")
     assert "Orders of Oleg Smirnov" in mine.text

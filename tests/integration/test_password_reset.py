@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -16,9 +18,10 @@ from portal.accounts.passwords import Passwords
 from portal.accounts.services import UserService
 from portal.accounts.tokens import ResetTokens
 from portal.app import create_app
-from portal.config import RedisSettings
+from portal.config import RedisSettings, SettingsError
 from portal.db.models import User
-from tests.integration.conftest import PERSON, login, post_form, register, run_queued_jobs
+from tests.integration.conftest import PERSON, csrf_token, login, post_form, register, run_queued_jobs
+from tests.settings import SITE_URL
 from tests.smtp import body_of, free_port, links_in
 
 NEW_PASSWORD = "a brand new secret 77"
@@ -187,6 +190,43 @@ async def test_mails_per_account_and_requests_per_address_are_limited(settings, 
         assert "Please try again in 60 minutes." in refused.text
     # Every job has ended: the worker's above, the embedded app's as it stopped.
     assert len(mailbox.to(PERSON["email"])) == 2  # the third request got the same answer, no mail
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_a_forged_host_header_never_reaches_the_mailed_link(mode, mailing, clients) -> None:
+    """`127.0.0.1:8601@evil.example` is not a host: refused. A host we serve that is not the site's
+    address makes the link in services mode no different: it points at PORTAL_SITE_URL."""
+    settings, mailbox = mailing
+    owner, stranger, _ = clients
+    await register(owner)
+    token = await csrf_token(stranger, "/password-reset")
+
+    async def ask(host: str):
+        return await stranger.post("/password-reset", data={"email": PERSON["email"], "_csrf_token": token},
+                                   headers={"Host": host}, follow_redirects=False)
+
+    for forged in ("127.0.0.1:8601@evil.example", "localhost:8601/@evil.example", "localhost:80a", "[::1"):
+        assert (await ask(forged)).status_code == 400, forged
+    assert (await ask("localhost:8601")).status_code == 303
+    await run_queued_jobs(settings)
+    [message] = await mailbox.await_for(PERSON["email"])
+    [link] = [link for link in links_in(message) if "/password-reset/" in link]
+    site = SITE_URL if mode == "services" else "http://localhost:8601"
+    assert link.startswith(site + "/password-reset/"), link
+
+
+async def test_services_mode_does_not_start_without_the_site_address(settings) -> None:
+    unset = replace(settings, mail=replace(settings.mail, site_url=None))
+    with pytest.raises(SettingsError, match="PORTAL_SITE_URL"):
+        create_app(unset)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path), "PORTAL_DATA_DIR": str(settings.server.data_dir),
+           "PORTAL_REDIS_URL": settings.redis.url, "PORTAL_DATABASE_URL": settings.database.url}
+    for command in (["-c", "from portal.cli import main; main()", "worker", "--burst"],  # `portal worker`
+                    ["-m", "arq", "--burst", "jobs.worker.WorkerSettings"]):
+        started = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=60, env=env)
+        assert started.returncode == 1, started.stderr
+        [line] = started.stderr.strip().splitlines()
+        assert line.startswith("PORTAL_SITE_URL is not set"), line
 
 
 async def test_setting_the_new_password_checks_it_like_registration(mailing, clients) -> None:

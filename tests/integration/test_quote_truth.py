@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
+from uuid import UUID
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from geometry.model import Finding
-from portal.db.models import ModelFile
-from tests.integration.conftest import csrf_token
+from portal.db.models import ModelFile, ReviewRequest
+from tests.integration.conftest import csrf_token, register
 from tests.integration.test_quotes import TOTAL, ready_file
 
 FINDING = re.compile(r'data-testid="finding" data-code="([a-z_]+)"')
@@ -98,3 +99,39 @@ async def test_the_minimum_order_says_when_it_swallows_an_option(client, setting
     assert 'data-testid="minimum-note"' in small
     large = await panel(client, file_id, "process=fdm&material=pla&quantity=500")
     assert 'data-testid="minimum-note"' not in large
+
+
+async def review_requests(db, file_id: str) -> list[ReviewRequest]:
+    async with db() as session:
+        return list(await session.scalars(select(ReviewRequest).where(ReviewRequest.file_id == UUID(file_id))))
+
+
+async def test_a_priced_part_can_be_sent_for_a_manual_quote_too(client, settings, db, tmp_path) -> None:
+    await register(client)
+    file_id = await ready_file(client, settings, tmp_path)
+    page = (await client.get(f"/files/{file_id}?process=cnc_milling&quantity=4")).text
+    assert TOTAL.search(page) and 'data-testid="manual-quote"' in page
+    token = await csrf_token(client, f"/files/{file_id}")
+    asked = await client.post(f"/files/{file_id}/review", data={
+        "_csrf_token": token, "process": "cnc_milling", "quantity": "4", "message": "Thread M6 in the side hole"})
+    assert asked.status_code == 200 and "Your request is sent" in asked.text
+    [review] = await review_requests(db, file_id)
+    assert review.message == "Thread M6 in the side hole" and review.options["quantity"] == "4"
+
+
+async def test_a_visitors_request_waits_for_the_sign_in_and_is_sent_after_it(client, settings, db, tmp_path) -> None:
+    file_id = await ready_file(client, settings, tmp_path)  # an anonymous visitor's upload
+    token = await csrf_token(client, f"/files/{file_id}")
+    asked = await client.post(f"/files/{file_id}/review", data={
+        "_csrf_token": token, "process": "cnc_milling", "message": "Anodise it red, please"}, follow_redirects=False)
+    assert asked.status_code == 303 and asked.headers["location"].startswith("/login?next=")
+    assert await review_requests(db, file_id) == []
+    landed = await register(client)  # registering is signing in too
+    assert landed.status_code in (200, 303)
+    [review] = await review_requests(db, file_id)
+    assert review.message == "Anodise it red, please" and review.requested_by_id is not None
+    page = await client.get("/account")
+    assert "Your request for a manual quote is sent" in page.text
+    again = await client.post("/logout", data={"_csrf_token": await csrf_token(client, "/account")})
+    assert again.status_code in (200, 303)
+    assert len(await review_requests(db, file_id)) == 1  # sent once
