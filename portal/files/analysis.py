@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from geometry.model import GeometryError, ProcessLimits
 
 # Errors that say nothing about the file: the same file may well work later.
@@ -81,6 +83,13 @@ class ModelAnalyzer:
             )
             for nice in (0, DRAWING_NICENESS)
         )
+        self._measuring_slot = anyio.Lock()  # one job at a time; the sandbox itself runs one child
+
+    def measuring_slot(self) -> anyio.Lock:
+        """Held by a job from before it takes its file until the measuring is done: a job that
+        waits here for the sandbox has taken nothing yet, so no lease runs out while it waits
+        and it holds no database connection (`async with analyzer.measuring_slot(): …`)."""
+        return self._measuring_slot
 
     @classmethod
     def from_settings(cls, settings) -> ModelAnalyzer:
