@@ -74,6 +74,21 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox_for_one_command(args: argparse.Namespace) -> None:
+    """A STEP file is read in the sandbox: one command runs a job or two there, so its warm
+    parent skips the warm-up that only a long-lived worker gains from (1-2 s)."""
+    from geometry.formats import detect_format
+
+    try:
+        is_step = bool(getattr(args, "file", None)) and detect_format(args.file) == "step"
+    except GeometryError:  # the command itself says what is wrong with the file, in its turn
+        return
+    if is_step:
+        from geometry.sandbox import few_jobs_default
+
+        few_jobs_default()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geometry")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tune_process()
     try:
+        _sandbox_for_one_command(args)
         return args.handler(args)
     except GeometryError as exc:
         error = exc

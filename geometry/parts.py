@@ -7,7 +7,8 @@ Two bodies are taken as the same shape when
 1. their volume, surface area and principal moments of inertia agree within
    `PARTS_REL_TOL` (moments relative to the largest), and then
 2. a check on their points agrees: the sorted distances of their points from the centroid
-   (sampled at fixed quantiles, relative to the body's size), and their handedness (a part and
+   (sampled at fixed quantiles, within five times that tolerance of the body's size, as two
+   tessellations of one shape differ a little), and their handedness (a part and
    its mirror image are different parts, where the shape shows it).
 
 For meshes the bodies are the shells that bound material, each with the sealed cavities it
@@ -28,6 +29,13 @@ from geometry.limits import BODIES_MAX_GROUPED, PARTS_MAX, PARTS_REL_TOL
 from geometry.model import GeometryError
 
 _QUANTILES = np.linspace(0.0, 1.0, 33)
+# handedness is only read where the shape shows it clearly: principal spreads at least this far
+# apart (relative), and a skew at least this large along each axis; a near-symmetric body (a
+# ball, a washer) is then "either hand" rather than a coin toss on tessellation noise
+_DISTINCT = 1e-2
+_SKEWED = 5e-3
+# the point check allows for two tessellations of one shape (each instance exported on its own)
+_PROFILE_TOL = 5.0  # times PARTS_REL_TOL, of the body's size
 
 
 @dataclass
@@ -64,11 +72,11 @@ def point_signature(points: np.ndarray) -> tuple[np.ndarray, int]:
         return profile, 0
     values, axes = np.linalg.eigh(offsets.T @ offsets / len(points))
     spread = np.sqrt(np.maximum(values, 0.0))
-    if spread[0] <= 1e-6 * scale or np.min(np.diff(values)) <= 1e-6 * values[-1]:
+    if spread[0] <= 1e-6 * scale or np.min(np.diff(values)) <= _DISTINCT * values[-1]:
         return profile, 0  # flat or with two equal axes: no frame to sign
     along = offsets @ axes
     skew = np.mean(along**3, axis=0) / np.maximum(spread, 1e-300) ** 3
-    if np.min(np.abs(skew)) < 1e-3:
+    if np.min(np.abs(skew)) < _SKEWED:
         return profile, 0
     frame = axes * np.sign(skew)
     return profile, 1 if np.linalg.det(frame) > 0 else -1
@@ -86,7 +94,7 @@ def same_shape(a: Body, b: Body, tol: float = PARTS_REL_TOL) -> bool:
     if not all(close(x, y, top) for x, y in zip(a.moments, b.moments, strict=True)):
         return False
     size = max(a.size, b.size)
-    if np.max(np.abs(a.profile - b.profile)) > tol * size:
+    if np.max(np.abs(a.profile - b.profile)) > _PROFILE_TOL * tol * size:
         return False
     return a.hand == b.hand or 0 in (a.hand, b.hand)
 
@@ -143,49 +151,92 @@ def _body_shells(metrics) -> list[np.ndarray]:
 
 
 def _mesh_bodies(metrics, body_shells: list[np.ndarray]) -> tuple[list[Body], list[np.ndarray], np.ndarray]:
-    """Each body's figures, its faces, and the body of every face (-1: none)."""
+    """Each body's figures, its faces, and the body of every face (-1: none).
+
+    Vectorised over the bodies (a file of thousands of screws): volume, centroid and second
+    moments from the facets' signed tetrahedra, summed per body; the point check on the
+    facets' corners (a rigid copy has the same corners).
+    """
     vertices = np.asarray(metrics.vertices, dtype=np.float64)
     faces = np.asarray(metrics.faces)
-    shell_of = np.asarray(metrics.face_shell)
+    count = len(body_shells)
     body_of_shell = np.full(len(metrics.shell_outer), -1, dtype=np.int64)
     for k, shells in enumerate(body_shells):
         body_of_shell[shells] = k
-    body_of_face = body_of_shell[shell_of]
+    body_of_face = body_of_shell[np.asarray(metrics.face_shell)]
     order = np.argsort(body_of_face, kind="stable")
-    counts = np.bincount(body_of_face[body_of_face >= 0], minlength=len(body_shells))
-    starts = np.searchsorted(body_of_face[order], np.arange(len(body_shells)))
-    outward = metrics.face_outward
-    out, face_lists = [], []
-    for k in range(len(body_shells)):
-        mine = order[starts[k] : starts[k] + counts[k]]
-        face_lists.append(mine)
-        out.append(_mesh_body(vertices, faces[mine], None if outward is None else outward[mine]))
-    return out, face_lists, body_of_face
+    sizes = np.bincount(body_of_face[body_of_face >= 0], minlength=count)
+    starts = np.searchsorted(body_of_face[order], np.arange(count))
+    face_lists = [order[starts[k] : starts[k] + sizes[k]] for k in range(count)]
 
-
-def _mesh_body(vertices: np.ndarray, faces: np.ndarray, outward: np.ndarray | None) -> Body:
-    used = np.unique(faces)
-    points = vertices[used]
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    centre = (lo + hi) / 2
-    a, b, c = (vertices[faces[:, k]] - centre for k in range(3))
+    keep = body_of_face >= 0
+    body = body_of_face[keep]
+    corners = np.take(vertices, faces[keep], axis=0)  # (k, 3, 3)
+    lo = np.full((count, 3), np.inf)
+    hi = np.full((count, 3), -np.inf)
+    np.minimum.at(lo, body, corners.min(axis=1))
+    np.maximum.at(hi, body, corners.max(axis=1))
+    corners -= ((lo + hi) / 2)[body][:, None, :]  # about each body's own centre
+    a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
     det = np.einsum("ij,ij->i", a, np.cross(b, c))
-    if outward is not None:  # shells taken the right way round
-        det = det * outward
+    if metrics.face_outward is not None:  # shells taken the right way round
+        det *= np.asarray(metrics.face_outward)[keep]
     s = a + b + c
-    volume = float(det.sum()) / 6.0
-    first = (det[:, None] * s).sum(axis=0) / 24.0
-    second = np.einsum("i,ij,ik->jk", det, s, s)
-    for v in (a, b, c):
-        second += np.einsum("i,ij,ik->jk", det, v, v)
-    second /= 120.0
-    centroid = first / volume if volume else np.zeros(3)
-    cov = second - volume * np.outer(centroid, centroid)
-    inertia = np.trace(cov) * np.eye(3) - cov
-    moments = np.sort(np.abs(np.linalg.eigvalsh(inertia)))
-    area = float(np.linalg.norm(np.cross(b - a, c - a), axis=1).sum() / 2.0)
-    profile, hand = point_signature(points)
-    return Body(abs(volume), area, moments, profile, hand, float(np.max(hi - lo)))
+
+    def per_body(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(body, weights=weights, minlength=count)
+
+    volume = per_body(det) / 6.0
+    first = np.stack([per_body(det * s[:, i]) for i in range(3)], axis=1) / 24.0
+    second = np.empty((count, 3, 3))
+    for i in range(3):
+        for j in range(i, 3):
+            term = s[:, i] * s[:, j] + a[:, i] * a[:, j] + b[:, i] * b[:, j] + c[:, i] * c[:, j]
+            second[:, i, j] = second[:, j, i] = per_body(det * term) / 120.0
+    safe = np.where(volume != 0, volume, 1.0)
+    centroid = first / safe[:, None]
+    cov = second - volume[:, None, None] * np.einsum("bi,bj->bij", centroid, centroid)
+    inertia = np.trace(cov, axis1=1, axis2=2)[:, None, None] * np.eye(3) - cov
+    moments = np.sort(np.abs(np.linalg.eigvalsh(inertia)), axis=1)
+    area = per_body(np.linalg.norm(np.cross(b - a, c - a), axis=1) / 2.0)
+    profiles, hands = _corner_signatures(corners.reshape(-1, 3), np.repeat(body, 3), count)
+    extent = np.max(hi - lo, axis=1)
+    bodies = [
+        Body(abs(float(volume[k])), float(area[k]), moments[k], profiles[k], int(hands[k]), float(extent[k]))
+        for k in range(count)
+    ]
+    return bodies, face_lists, body_of_face
+
+
+def _corner_signatures(points: np.ndarray, owner: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """`point_signature` of every body at once, on its facets' corners: (profiles, hands)."""
+    counts = np.bincount(owner, minlength=count).astype(np.float64)
+    per = np.maximum(counts, 1.0)
+    centre = np.stack([np.bincount(owner, weights=points[:, i], minlength=count) for i in range(3)], axis=1)
+    centre /= per[:, None]
+    offsets = points - centre[owner]
+    distance = np.linalg.norm(offsets, axis=1)
+    order = np.lexsort((distance, owner))
+    starts = np.searchsorted(owner[order], np.arange(count))
+    ranks = np.rint(_QUANTILES[None, :] * np.maximum(counts - 1, 0)[:, None]).astype(np.int64)
+    profiles = distance[order][np.minimum(starts[:, None] + ranks, len(order) - 1)]
+    spread = np.empty((count, 3, 3))
+    for i in range(3):
+        for j in range(i, 3):
+            weights = offsets[:, i] * offsets[:, j]
+            spread[:, i, j] = spread[:, j, i] = np.bincount(owner, weights=weights, minlength=count) / per
+    values, axes = np.linalg.eigh(spread)
+    along = np.einsum("pi,pij->pj", offsets, axes[owner])
+    skew = np.stack([np.bincount(owner, weights=along[:, i] ** 3, minlength=count) for i in range(3)], axis=1)
+    sigma = np.sqrt(np.maximum(values, 0.0))
+    skew /= per[:, None] * np.maximum(sigma, 1e-300) ** 3
+    scale = profiles[:, -1]
+    frame = axes * np.sign(skew)[:, None, :]
+    hands = np.where(np.linalg.det(frame) > 0, 1, -1)
+    unsigned = (counts < 4) | (scale <= 0) | (sigma[:, 0] <= 1e-6 * scale)
+    unsigned |= np.min(np.diff(values, axis=1), axis=1) <= _DISTINCT * values[:, -1]
+    unsigned |= np.min(np.abs(skew), axis=1) < _SKEWED
+    return profiles, np.where(unsigned, 0, hands)
 
 
 @dataclass

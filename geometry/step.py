@@ -292,17 +292,16 @@ def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
     BRepGProp.SurfaceProperties_s(shape, props)
     area = props.Mass()
 
-    box = Bnd_Box()
-    BRepBndLib.AddOptimal_s(shape, box, False, False)
-    if box.IsVoid():
+    # The diagonal for the deflection comes from the quick box (poles and tolerances), as in
+    # `tessellate_step`: the exact bounds are taken after meshing, from `_bounds`.
+    quick = Bnd_Box()
+    BRepBndLib.Add_s(shape, quick, False)
+    if quick.IsVoid():
         raise GeometryError("empty_model", "an empty STEP bounding box")
-    xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
-    extents = (xmax - xmin, ymax - ymin, zmax - zmin)
-    if not all(math.isfinite(v) for v in (xmin, ymin, zmin, xmax, ymax, zmax, area, *volumes)):
-        raise GeometryError("invalid_coordinates")
-    if min(xmin, ymin, zmin) < -COORD_LIMIT_MM or max(xmax, ymax, zmax) > COORD_LIMIT_MM:
-        raise GeometryError("coordinates_out_of_range", limit_mm=COORD_LIMIT_MM)
-    diag = math.sqrt(sum(e * e for e in extents))
+    xmin, ymin, zmin, xmax, ymax, zmax = quick.Get()
+    _check_box((xmin, ymin, zmin, xmax, ymax, zmax), area, volumes)
+    diag = math.dist((xmin, ymin, zmin), (xmax, ymax, zmax))
+    deflection = _deflection(diag)
 
     _mesh_shape(shape, diag, parallel)
     triangles = 0
@@ -311,7 +310,10 @@ def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
         if tri is not None:
             triangles += tri.NbTriangles()
 
-    obb_mm = _oriented_extents(shape, extents)
+    lo, hi = _bounds(faces, deflection)
+    _check_box((*lo, *hi), area, volumes)
+    extents = tuple(h - low for low, h in zip(lo, hi, strict=True))
+    obb_mm = _oriented_extents(shape, extents, deflection)
 
     return StepMeasures(
         solids=len(solids),
@@ -329,16 +331,82 @@ def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
     )
 
 
-def _oriented_extents(shape, extents: tuple[float, float, float]) -> tuple[float, ...]:
+def _check_box(box: Sequence[float], area: float, volumes: Sequence[float]) -> None:
+    if not all(math.isfinite(v) for v in (*box, area, *volumes)):
+        raise GeometryError("invalid_coordinates")
+    if min(box[:3]) < -COORD_LIMIT_MM or max(box[3:]) > COORD_LIMIT_MM:
+        raise GeometryError("coordinates_out_of_range", limit_mm=COORD_LIMIT_MM)
+
+
+def _bounds(faces, deflection: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The corners of a box around the meshed faces: exact where that is cheap, else within
+    the tessellation's deflection.
+
+    OpenCASCADE finds the exact bounds of planes, cylinders, cones, spheres and tori quickly;
+    on a B-spline (or any other) surface its search costs about a millisecond per face, most
+    of a freeform part's measuring time. Such a face is bounded by its tessellation's nodes
+    (points on the surface) widened by the deflection (how far the surface may stray from its
+    triangles), and no wider than its poles' box (a B-spline lies in its poles' hull): never
+    smaller than the face, at most one deflection larger, which is ample for a stock block.
+    """
+    from OCP.Bnd import Bnd_Box
+    from OCP.BRep import BRep_Tool
+    from OCP.BRepAdaptor import BRepAdaptor_Surface
+    from OCP.BRepBndLib import BRepBndLib
+    from OCP.GeomAbs import (
+        GeomAbs_BezierSurface,
+        GeomAbs_BSplineSurface,
+        GeomAbs_Cone,
+        GeomAbs_Cylinder,
+        GeomAbs_Plane,
+        GeomAbs_Sphere,
+        GeomAbs_Torus,
+    )
+    from OCP.TopLoc import TopLoc_Location
+
+    quick_exact = {GeomAbs_Plane, GeomAbs_Cylinder, GeomAbs_Cone, GeomAbs_Sphere, GeomAbs_Torus}
+    with_poles = {GeomAbs_BSplineSurface, GeomAbs_BezierSurface}
+    exact = Bnd_Box()
+    lo, hi = [math.inf] * 3, [-math.inf] * 3
+    for face in faces:
+        kind = BRepAdaptor_Surface(face, False).GetType()
+        nodes = Bnd_Box()
+        if kind not in quick_exact and BRep_Tool.Triangulation_s(face, TopLoc_Location()) is not None:
+            BRepBndLib.Add_s(face, nodes, True)
+        if nodes.IsVoid():  # a quick exact surface, or a face the mesher left out
+            BRepBndLib.AddOptimal_s(face, exact, False, False)
+            continue
+        nodes.SetGap(0.0)  # Add widens by the face's tolerance; the nodes alone are wanted
+        a = nodes.Get()
+        b = (-math.inf,) * 3 + (math.inf,) * 3
+        if kind in with_poles:  # (other surfaces' quick boxes are sampled: no bound)
+            poles = Bnd_Box()
+            BRepBndLib.Add_s(face, poles, False)
+            poles.SetGap(0.0)
+            b = poles.Get()
+        for i in range(3):
+            lo[i] = min(lo[i], max(a[i] - deflection, b[i]))
+            hi[i] = max(hi[i], min(a[i + 3] + deflection, b[i + 3]))
+    if not exact.IsVoid():
+        e = exact.Get()
+        lo = [min(lo[i], e[i]) for i in range(3)]
+        hi = [max(hi[i], e[i + 3]) for i in range(3)]
+    if not all(math.isfinite(v) for v in (*lo, *hi)):
+        raise GeometryError("empty_model", "an empty STEP bounding box")
+    return tuple(lo), tuple(hi)
+
+
+def _oriented_extents(shape, extents: tuple[float, float, float], deflection: float) -> tuple[float, ...]:
     """Minimal oriented box, largest side first.
 
     OpenCASCADE's optimal OBB on the tessellation picks the orientation; the extents along
-    that orientation are then measured on the exact geometry (a tessellation lies inside
-    curved faces). The axis-aligned box is kept when it is no larger.
+    that orientation are then measured as `_bounds` measures the axis-aligned box (a
+    tessellation lies inside curved faces). The axis-aligned box is kept when it is no larger.
     """
-    from OCP.Bnd import Bnd_Box, Bnd_OBB
+    from OCP.Bnd import Bnd_OBB
     from OCP.BRepBndLib import BRepBndLib
     from OCP.gp import gp_Ax3, gp_Dir, gp_Pnt, gp_Trsf
+    from OCP.TopAbs import TopAbs_FACE
     from OCP.TopLoc import TopLoc_Location
 
     aabb = tuple(sorted(extents, reverse=True))
@@ -349,12 +417,9 @@ def _oriented_extents(shape, extents: tuple[float, float, float]) -> tuple[float
     frame = gp_Ax3(gp_Pnt(0.0, 0.0, 0.0), gp_Dir(obb.ZDirection()), gp_Dir(obb.XDirection()))
     trsf = gp_Trsf()
     trsf.SetTransformation(frame)  # world -> OBB frame
-    box = Bnd_Box()
-    BRepBndLib.AddOptimal_s(shape.Moved(TopLoc_Location(trsf)), box, False, False)
-    if box.IsVoid():
-        return aabb
-    xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
-    oriented = tuple(sorted((xmax - xmin, ymax - ymin, zmax - zmin), reverse=True))
+    moved = shape.Moved(TopLoc_Location(trsf))
+    lo, hi = _bounds(_subshapes(moved, TopAbs_FACE), deflection)
+    oriented = tuple(sorted((h - low for low, h in zip(lo, hi, strict=True)), reverse=True))
     return oriented if math.prod(oriented) < math.prod(aabb) * (1 - 1e-9) else aabb
 
 

@@ -50,6 +50,7 @@ async def count(db, model, *where) -> int:
         return await session.scalar(select(func.count()).select_from(model).where(*where))
 
 
+@pytest.mark.slow
 async def test_a_multi_part_cart_becomes_one_order_with_frozen_lines(client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
     first = await ready_file(client, settings, tmp_path, "bracket.stl")
@@ -88,6 +89,7 @@ async def test_a_multi_part_cart_becomes_one_order_with_frozen_lines(client, set
     assert "drawing.pdf" in page.text and "PO-2026-17" in page.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_a_double_click_on_place_order_gives_one_order(client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
@@ -104,6 +106,7 @@ async def test_a_double_click_on_place_order_gives_one_order(client, settings, d
     assert await count(db, Order) == 1
 
 
+@pytest.mark.slow
 async def test_frozen_prices_survive_a_rate_change_and_a_reorder_uses_todays(client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
     file_id = await ready_file(client, settings, tmp_path, "bracket.stl")
@@ -137,6 +140,7 @@ async def test_frozen_prices_survive_a_rate_change_and_a_reorder_uses_todays(cli
     assert reordered.lines[0].quantity == 5
 
 
+@pytest.mark.slow
 async def test_bad_checkout_input_gets_messages_and_saves_nothing(client, settings, db, tmp_path) -> None:
     await register(client, PERSON)  # a private person: no invoice
     file_id = await ready_file(client, settings, tmp_path, "part.stl")
@@ -159,6 +163,7 @@ async def test_bad_checkout_input_gets_messages_and_saves_nothing(client, settin
     assert wrong.status_code == 422 and "whole number" in wrong.text
 
 
+@pytest.mark.slow
 async def test_cart_lines_and_files_of_others_are_404(client, other_client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
     file_id = await ready_file(client, settings, tmp_path, "part.stl")
@@ -171,6 +176,7 @@ async def test_cart_lines_and_files_of_others_are_404(client, other_client, sett
     assert await count(db, CartItem) == 1
 
 
+@pytest.mark.slow
 async def test_the_cart_quote_pdf_lists_the_parts(client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
     file_id = await ready_file(client, settings, tmp_path, "кронштейн.stl")
