@@ -69,6 +69,7 @@ def measure_and_check(
 
     metrics = measure(triangles, side_task=walls)
     limits, wall = metrics.side_result
+    features = mesh_machining(metrics)
     analysis = Analysis(
         format=fmt,
         triangles=metrics.triangles,
@@ -78,9 +79,22 @@ def measure_and_check(
         bbox_mm=metrics.bbox_mm,
         obb_mm=metrics.obb_mm,
         watertight=metrics.watertight,
-        findings=dfm.mesh_findings(metrics, limits, wall),
+        findings=dfm.mesh_findings(metrics, limits, wall) + (features.findings() if features else []),
+        machining=features.as_dict() if features else None,
     )
     return analysis, Mesh(metrics.vertices, metrics.faces, metrics.face_outward), limits
+
+
+def mesh_machining(metrics):
+    """Setups and undercuts of a measured mesh (one closed body; else None: rays would leak)."""
+    from geometry.machining import machining
+
+    if metrics.bodies != 1 or not metrics.watertight:
+        return None
+    outward = metrics.face_outward if metrics.face_outward is not None else (
+        -1.0 if metrics.signed_volume_mm3 < 0 else 1.0
+    )
+    return machining(metrics.vertices, metrics.faces, outward)
 
 
 def analyze_file(

@@ -95,6 +95,7 @@ class Analysis:
     watertight: bool
     faces: int | None = None  # B-rep faces (STEP only)
     holes: int | None = None  # cylindrical holes (STEP only)
+    machining: dict | None = None  # `geometry.machining.Machining.as_dict()`: setups, undercuts...
     findings: list[Finding] = field(default_factory=list)
 
     def as_dict(self) -> dict:

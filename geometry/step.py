@@ -117,6 +117,8 @@ class StepMeasures:
     solid_volumes: list[float] = field(default_factory=list)
     mesh_vertices: np.ndarray | None = None  # the tessellation, when asked for
     mesh_faces: np.ndarray | None = None
+    machining: dict | None = None  # `geometry.machining`: setups, undercuts, corners, holes
+    machining_findings: list[Finding] = field(default_factory=list)
 
 
 def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
@@ -131,6 +133,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
     if m.solids_from_shells:
         findings.append(Finding.of("closed_shell"))
     findings += dfm.units_findings(m.bbox_mm)
+    findings += m.machining_findings
     if limits:
         findings += dfm.envelope_findings(m.obb_mm, limits)
         if m.solids and m.mesh_vertices is not None and m.mesh_faces is not None:
@@ -161,6 +164,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         faces=m.faces,
         holes=m.holes,
         findings=findings,
+        machining=m.machining,
     )
 
 
@@ -402,10 +406,16 @@ def _neighbours(direction: tuple, cell: tuple):
 
 def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
     """Read and measure one STEP file (runs in the sandbox child)."""
+    from geometry.machining import machining_of_shape
+
     shape = _read_shape(path)
     measures = _measure_shape(shape)
+    vertices, faces = _triangulation_arrays(shape)
+    if measures.solids:
+        features = machining_of_shape(shape, vertices, faces)
+        measures.machining, measures.machining_findings = features.as_dict(), features.findings()
     if with_mesh:
-        measures.mesh_vertices, measures.mesh_faces = _triangulation_arrays(shape)
+        measures.mesh_vertices, measures.mesh_faces = vertices, faces
     return measures
 
 
