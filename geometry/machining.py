@@ -46,8 +46,8 @@ FEATURE_COLOURS = {
 }
 
 COVERED_SHARE = 0.97  # a face is reached when this share of its area is
-MESH_NOISE_SHARE = 0.001
-MESH_MAX_RAYS = 100_000  # triangles judged on a large mesh (an even sample)  # on meshes, unreached triangles below this share of the area are noise
+MESH_NOISE_SHARE = 0.001  # on meshes, unreached triangles below this share of the area are noise
+MESH_MAX_RAYS = 100_000  # triangles judged on a large mesh (an even sample)
 DEEP_POCKET_RATIO = 4.0  # a pocket deeper than this many tool diameters
 DEEP_HOLE_RATIO = 6.0  # a hole deeper than this many diameters
 DRILL_TOL_MM = 0.01
