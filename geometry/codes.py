@@ -165,6 +165,10 @@ CATALOGUE: dict[str, Code] = _codes(
      "A pocket {depth_mm:.1f} mm deep has inside corners of radius {radius_mm:.2g} mm: the "
      "{tool_mm:g} mm end mill they need cuts only about {reach_mm:.0f} mm deep at full speed. "
      "Enlarge the corner radius or make the pocket shallower; it is priced at a slower cut."),
+    ("sharp_inside_corner", "warning",
+     "{count:,} inside corners along the tool's axis are sharp: a milling cutter leaves them "
+     "rounded to its own radius. Give them a radius (1 mm or more), or ask for a manual quote "
+     "if they must be sharp."),
     ("deep_hole", "warning",
      "{count:,} holes are deeper than 6 × their diameter (down to Ø{diameter_mm:.2g} × "
      "{depth_mm:.1f} mm): they need peck drilling and are priced as such."),

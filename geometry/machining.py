@@ -52,6 +52,7 @@ DEEP_POCKET_RATIO = 4.0  # a pocket deeper than this many tool diameters
 DEEP_HOLE_RATIO = 6.0  # a hole deeper than this many diameters
 DRILL_TOL_MM = 0.01
 PARALLEL = 0.999  # |cos| for an axis running along a direction
+FACING_TOL = 0.01  # a facet this little (0.6°) past square still faces the tool: tessellation noise
 END_MILLS_MM = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0)
 
 
@@ -87,6 +88,7 @@ class Hole:
     through: bool
     axis: tuple[float, float, float]
     faces: list[int]
+    start: tuple[float, float, float] = (0.0, 0.0, 0.0)  # on the axis, at the end `axis` leaves
 
     @property
     def standard(self) -> bool:
@@ -109,6 +111,7 @@ class BrepFeatures:
 
     face_triangles: np.ndarray  # (faces,) triangles of each face, in the tessellation's order
     stock_face: np.ndarray  # (faces,) bool: planar, on the part's box, facing out of it
+    planar: np.ndarray | None = None  # (faces,) bool
     holes: list[Hole] = field(default_factory=list)
     corners: list[Corner] = field(default_factory=list)
 
@@ -126,7 +129,7 @@ def brep_features(shape, bbox: tuple[float, ...]) -> BrepFeatures:
 
     lo, hi = np.asarray(bbox[:3]), np.asarray(bbox[3:])
     tol = 1e-4 * max(float(np.max(hi - lo)), 1.0)
-    counts, stock, cylinders = [], [], []
+    counts, stock, cylinders, planar = [], [], [], []
     explorer = TopExp_Explorer(shape, TopAbs_FACE)
     index = 0
     while explorer.More():
@@ -145,9 +148,16 @@ def brep_features(shape, bbox: tuple[float, ...]) -> BrepFeatures:
             if cylinder is not None:
                 cylinders.append(cylinder)
         stock.append(on_box)
+        planar.append(kind == GeomAbs_Plane)
         index += 1
-    holes, corners = _holes_and_corners(shape, cylinders, tol)
-    return BrepFeatures(np.asarray(counts, dtype=np.int64), np.asarray(stock, dtype=bool), holes, corners)
+    holes, corners = _holes_and_corners(cylinders, tol)
+    return BrepFeatures(
+        face_triangles=np.asarray(counts, dtype=np.int64),
+        stock_face=np.asarray(stock, dtype=bool),
+        holes=holes,
+        corners=corners,
+        planar=np.asarray(planar, dtype=bool),
+    )
 
 
 def _plane_on_box(plane, reversed_: bool, lo, hi, tol) -> bool:
@@ -185,9 +195,9 @@ def _cylinder(surface, reversed_: bool, index: int):
     return origin, direction, radius, min(u1 - u0, 2 * math.pi), (v0, v1), index
 
 
-def _holes_and_corners(shape, cylinders, tol) -> tuple[list[Hole], list[Corner]]:
-    """Concave cylinders of one axis and radius whose arcs close (nearly) round are a hole;
-    the others are inside corners."""
+def _holes_and_corners(cylinders, tol) -> tuple[list[Hole], list[Corner]]:
+    """Concave cylinders of one axis and radius, in one stretch along it, whose arcs close
+    (nearly) round are a hole; the others are inside corners."""
     groups: dict[tuple, list] = {}
     for cyl in cylinders:
         origin, direction, radius = cyl[0], cyl[1], cyl[2]
@@ -199,41 +209,52 @@ def _holes_and_corners(shape, cylinders, tol) -> tuple[list[Hole], list[Corner]]
             tuple(np.round(base / max(tol, 1e-3)).astype(int)),
             round(radius / max(tol, 1e-3)),
         )
-        groups.setdefault(key, []).append((cyl, direction))
+        groups.setdefault(key, []).append((cyl, direction, base))
     holes, corners = [], []
-    solids = _classifiers(shape)
     for members in groups.values():
-        span = sum(cyl[3] for cyl, _ in members)
-        if span >= HOLE_MIN_SPAN - HOLE_ANGLE_TOL:
-            holes.append(_hole(members, solids))
-        else:
-            for cyl, direction in members:
+        for stretch in _stretches(members, tol):
+            span = sum(cyl[3] for cyl, _, _ in stretch)
+            if span >= HOLE_MIN_SPAN - HOLE_ANGLE_TOL:
+                holes.append(_hole(stretch))
+                continue
+            for cyl, direction, _ in stretch:
                 v0, v1 = cyl[4]
                 corners.append(Corner(float(cyl[2]), tuple(float(c) for c in direction), float(v1 - v0), cyl[5]))
     return holes, corners
 
 
-def _hole(members, solids) -> Hole:
-    direction = members[0][1]
-    radius = float(members[0][0][2])
-    ends = []
-    for cyl, _ in members:
-        origin, own = cyl[0], cyl[1]
-        for v in cyl[4]:
-            ends.append(origin + own * v)
-    along = np.array([float(p @ direction) for p in ends])
-    first, last = ends[int(np.argmin(along))], ends[int(np.argmax(along))]
-    depth = float(along.max() - along.min())
-    # one end is closed (a blind hole) when material lies just beyond it, off the axis
-    side = _perpendicular(direction) * 0.9 * radius
-    step = direction * max(0.25 * radius, 0.05)
-    closed = any(_inside(solids, point) for point in (first + side - step, last + side + step))
+def _interval(cyl, direction) -> tuple[float, float]:
+    """Where a cylinder face lies along `direction` (its own axis may point the other way)."""
+    origin, own, (v0, v1) = cyl[0], cyl[1], cyl[4]
+    ends = [float((origin + own * v) @ direction) for v in (v0, v1)]
+    return min(ends), max(ends)
+
+
+def _stretches(members, tol) -> list[list]:
+    """Faces of one axis split where they leave a gap along it (two holes drilled from
+    opposite sides on one line are two holes)."""
+    ordered = sorted(members, key=lambda m: _interval(m[0], m[1])[0])
+    out, end = [], -math.inf
+    for member in ordered:
+        lo, hi = _interval(member[0], member[1])
+        if not out or lo > end + tol:
+            out.append([])
+        out[-1].append(member)
+        end = max(end, hi)
+    return out
+
+
+def _hole(stretch) -> Hole:
+    direction, base = stretch[0][1], stretch[0][2]
+    spans = [_interval(cyl, direction) for cyl, _, _ in stretch]
+    lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
     return Hole(
-        diameter_mm=2 * radius,
-        depth_mm=depth,
-        through=not closed,
+        diameter_mm=2 * float(stretch[0][0][2]),
+        depth_mm=hi - lo,
+        through=True,  # decided on the tessellation (`_through`)
         axis=tuple(float(c) for c in direction),
-        faces=sorted(cyl[5] for cyl, _ in members),
+        faces=sorted(cyl[5] for cyl, _, _ in stretch),
+        start=tuple(float(c) for c in base + direction * lo),
     )
 
 
@@ -243,25 +264,18 @@ def _perpendicular(direction: np.ndarray) -> np.ndarray:
     return out / np.linalg.norm(out)
 
 
-def _classifiers(shape) -> list:
-    from OCP.TopAbs import TopAbs_SOLID
-    from OCP.TopExp import TopExp_Explorer
-
-    solids = []
-    explorer = TopExp_Explorer(shape, TopAbs_SOLID)
-    while explorer.More():
-        solids.append(explorer.Current())
-        explorer.Next()
-    return solids
-
-
-def _inside(solids, point: np.ndarray) -> bool:
-    from OCP.BRepClass3d import BRepClass3d_SolidClassifier
-    from OCP.gp import gp_Pnt
-    from OCP.TopAbs import TopAbs_IN
-
-    p = gp_Pnt(*(float(c) for c in point))
-    return any(BRepClass3d_SolidClassifier(s, p, 1e-6).State() == TopAbs_IN for s in solids)
+def _through(scene, hole: Hole, middle: np.ndarray) -> bool:
+    """Open at both ends: rays along the axis, from mid-depth just inside the wall, meet nothing
+    at the ends (a blind hole's bottom, a counterbore's step stops them there)."""
+    axis = np.asarray(hole.axis)
+    radius = hole.diameter_mm / 2
+    half = hole.depth_mm / 2
+    centre = np.asarray(hole.start) + axis * half + _perpendicular(axis) * 0.9 * radius - middle
+    starts = np.array([centre, centre], dtype=np.float32)
+    dirs = np.array([axis, -axis], dtype=np.float32)
+    found = scene.run(starts, dirs, output=1)
+    distance = np.where(found["primID"] >= 0, found["tfar"], np.inf)
+    return bool(np.all(distance > half + 0.25 * radius + 1e-3))
 
 
 # --------------------------------------------------------------------------- the tessellation side
@@ -280,6 +294,7 @@ class Machining:
     surfaces_mm2: dict[str, float]  # area to finish: floors, walls, freeform (3D), holes
     feature_map: np.ndarray  # (triangles,) uint8 index into FEATURES
     min_inside_radius_mm: float | None = None
+    sharp_inside_corners: int | None = None  # sharp concave edges along a setup's direction
     deep_pockets: list[dict] | None = None
     holes: list[dict] | None = None
     undercut_triangles: list[tuple[int, int]] = field(default_factory=list)
@@ -293,6 +308,7 @@ class Machining:
             "extents_mm": [round(float(e), 4) for e in self.extents_mm],
             "undercut_faces": self.undercut_faces,
             "min_inside_radius_mm": self.min_inside_radius_mm,
+            "sharp_inside_corners": self.sharp_inside_corners,
             "deep_pockets": self.deep_pockets,
             "holes": self.holes,
             "surfaces_mm2": {k: round(v, 3) for k, v in self.surfaces_mm2.items()},
@@ -313,6 +329,12 @@ class Machining:
                 tool_mm=worst["tool_mm"],
                 reach_mm=DEEP_POCKET_RATIO * worst["tool_mm"],
                 triangles=_ranges(self.feature_map == FEATURES.index("deep_pocket")),
+            ))
+        if self.sharp_inside_corners:
+            found.append(Finding.of(
+                "sharp_inside_corner",
+                count=self.sharp_inside_corners,
+                triangles=_ranges(self.feature_map == FEATURES.index("small_radius")),
             ))
         deep = [h for h in self.holes or () if h["depth_mm"] > DEEP_HOLE_RATIO * h["diameter_mm"]]
         if deep:
@@ -370,7 +392,7 @@ def _frames(vertices: np.ndarray, normals: np.ndarray, areas: np.ndarray) -> lis
 
 
 def _reachable(scene, centres, normals, direction, lift) -> np.ndarray:
-    facing = normals @ direction >= -1e-3
+    facing = normals @ direction >= -FACING_TOL
     picks = np.flatnonzero(facing)
     reach = np.zeros(len(normals), dtype=bool)
     if not len(picks):
@@ -429,16 +451,21 @@ def machining(
         noise = MESH_NOISE_SHARE * float(areas.sum())
     group_area = np.bincount(group, weights=areas, minlength=groups)
 
+    # rays in float32 about the part's middle: far from the origin float32 steps would
+    # reach the lift off each facet
+    middle = 0.5 * (vertices.min(axis=0) + vertices.max(axis=0))
     scene = rtcore_scene.EmbreeScene()
     mesh_construction.TriangleMesh(
         scene=scene,
-        vertices=np.ascontiguousarray(vertices, dtype=np.float32),
+        vertices=np.ascontiguousarray(vertices - middle, dtype=np.float32),
         indices=np.ascontiguousarray(faces, dtype=np.int32),
     )
     extent = float(np.max(np.ptp(vertices, axis=0)))
-    lift = 1e-5 * max(extent, 1e-3)
-    plans = [_plan(frame, scene, vertices, centres, normals, areas, group, groups, group_area, stock, noise, lift)
-             for frame in _frames(vertices, normals, areas)]
+    lift = 1e-4 * max(extent, 1e-3)
+    plans = [
+        _plan(frame, scene, vertices, centres, normals, areas, group, groups, group_area, stock, noise, lift, middle)
+        for frame in _frames(vertices, normals, areas)
+    ]
     plan = min(plans, key=lambda p: (len(p.chosen), float(group_area[p.unreached].sum()), float(np.prod(p.extents))))
 
     labels = np.zeros(len(group), dtype=np.uint8)
@@ -464,7 +491,12 @@ def machining(
     )
     labels[plan.unreached[group]] = FEATURES.index("undercut")
     if brep is not None:
+        for hole in brep.holes:
+            hole.through = _through(scene, hole, middle)
         _brep_figures(result, brep, plan, group, labels)
+        result.sharp_inside_corners = _sharp_corners(
+            vertices, faces, normals, areas, centres, group, brep, plan, labels
+        )
     if picks is not None:
         scale = n / len(picks)
         result.surfaces_mm2 = {k: v * scale for k, v in result.surfaces_mm2.items()}
@@ -473,9 +505,9 @@ def machining(
     return result
 
 
-def _plan(frame, scene, vertices, centres, normals, areas, group, groups, group_area, stock, noise, lift) -> _Plan:
+def _plan(frame, scene, vertices, centres, normals, areas, group, groups, group_area, stock, noise, lift, middle):
     directions = [sign * frame[a] for a in range(3) for sign in (1.0, -1.0)]
-    reach = np.stack([_reachable(scene, centres, normals, d, lift) for d in directions])
+    reach = np.stack([_reachable(scene, centres - middle, normals, d, lift) for d in directions])
     total = np.where(group_area > 0, group_area, 1.0)
     anywhere = np.bincount(group, weights=areas * reach.any(axis=0), minlength=groups) / total
     exempt = stock if stock is not None else _mesh_stock(vertices, normals, centres, frame, lift)[group]
@@ -518,7 +550,7 @@ def _mesh_stock(vertices, normals, centres, frame, lift) -> np.ndarray:
     projected = centres @ frame.T
     lo, hi = (vertices @ frame.T).min(axis=0), (vertices @ frame.T).max(axis=0)
     along = normals @ frame.T
-    tol = 100 * lift
+    tol = 10 * lift
     out = np.zeros(len(normals), dtype=bool)
     for a in range(3):
         out |= (along[:, a] >= PARALLEL) & (projected[:, a] >= hi[a] - tol)
@@ -587,6 +619,51 @@ def _brep_figures(result: Machining, brep: BrepFeatures, plan: _Plan, group, lab
                 _label_faces(labels, group, [corner.face], "deep_pocket")
     result.deep_pockets = _distinct(pockets)
     labels[plan.unreached[group]] = FEATURES.index("undercut")
+
+
+def _sharp_corners(vertices, faces, normals, areas, centres, group, brep: BrepFeatures, plan: _Plan, labels) -> int:
+    """Sharp concave edges between two planar faces that run along a setup's direction (a
+    pocket's unrounded corners: a rotating tool cannot cut them), counted per pair of faces.
+
+    Found on the tessellation: two triangles of different faces sharing an edge, each lying on
+    the outer side of the other's plane, their normals more than 30° apart.
+    """
+    if brep.planar is None or not plan.chosen:
+        return 0
+    n = len(faces)
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    owner = np.tile(np.arange(n), 3)
+    edges.sort(axis=1)
+    key = edges[:, 0] * (int(edges.max()) + 1) + edges[:, 1]
+    order = np.argsort(key, kind="stable")
+    key, owner, edges = key[order], owner[order], edges[order]
+    pair = np.flatnonzero(key[1:] == key[:-1])
+    a, b = owner[pair], owner[pair + 1]
+    keep = (group[a] != group[b]) & brep.planar[group[a]] & brep.planar[group[b]]
+    keep &= np.einsum("ij,ij->i", normals[a], normals[b]) < math.cos(math.radians(30))
+    # concave: each triangle's centre lies outside the other's plane
+    keep &= np.einsum("ij,ij->i", normals[a], centres[b] - centres[a]) > 0
+    a, b, ends = a[keep], b[keep], edges[pair[keep]]
+    if not len(a):
+        return 0
+    along = vertices[ends[:, 1]] - vertices[ends[:, 0]]
+    along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-12)
+    # a face is cut in a setup that reaches (most of) it; an edge whose two faces one setup
+    # cuts as floor and wall is fine, one whose faces a setup cuts only as two walls is a corner
+    groups = len(brep.face_triangles)
+    total = np.maximum(np.bincount(group, weights=areas, minlength=groups), 1e-300)
+    corner = np.zeros(len(a), dtype=bool)
+    fine = np.zeros(len(a), dtype=bool)
+    for k in plan.chosen:
+        cut = np.bincount(group, weights=areas * plan.reach[k], minlength=groups) / total >= COVERED_SHARE
+        both = cut[group[a]] & cut[group[b]]
+        cosine = np.abs(along @ plan.frame[k // 2])
+        corner |= both & (cosine >= PARALLEL)
+        fine |= both & (cosine <= 1 - PARALLEL)
+    vertical = corner & ~fine
+    pairs = {(int(min(x, y)), int(max(x, y))) for x, y in zip(group[a[vertical]], group[b[vertical]], strict=True)}
+    _label_faces(labels, group, sorted({f for p in pairs for f in p}), "small_radius")
+    return len(pairs)
 
 
 def _distinct(pockets: list[dict]) -> list[dict]:

@@ -204,3 +204,12 @@ def test_an_older_rate_card_without_the_new_keys_still_loads():
     assert rates.stock_side_allowance_mm == Decimal(2) and rates.plate_thicknesses_mm == ()
     assert rates.pocket_rate_cm3_min == rates.removal_rate_cm3_min
     assert price(Part(100_000.0, 25_000.0, (100.0, 60.0, 30.0)), card, MILLING).total > 0
+
+
+def test_sharp_pocket_corners_are_found_but_floor_edges_are_not(measured):
+    # the back pocket's four vertical corners are sharp; its floor edges and the holes are fine
+    assert measured["plate_with_back_pocket"].machining["sharp_inside_corners"] == 4
+    assert measured["plate"].machining["sharp_inside_corners"] == 0
+    assert measured["pocket_r1"].machining["sharp_inside_corners"] == 0  # its corners are rounded
+    codes = {f.code: f for f in step_analysis(measured["plate_with_back_pocket"]).findings}
+    assert codes["sharp_inside_corner"].params["count"] == 4
