@@ -86,10 +86,12 @@ def measure_and_check(
 
 
 def mesh_machining(metrics):
-    """Setups and undercuts of a measured mesh (one closed body; else None: rays would leak)."""
+    """Setups and undercuts of a measured mesh: one closed body (rays would leak out of an open
+    one) of at most MACHINING_MESH_MAX_FACETS facets; else None."""
+    from geometry.limits import MACHINING_MESH_MAX_FACETS
     from geometry.machining import machining
 
-    if metrics.bodies != 1 or not metrics.watertight:
+    if metrics.bodies != 1 or not metrics.watertight or len(metrics.faces) > MACHINING_MESH_MAX_FACETS:
         return None
     outward = metrics.face_outward if metrics.face_outward is not None else (
         -1.0 if metrics.signed_volume_mm3 < 0 else 1.0

@@ -47,7 +47,7 @@ FEATURE_COLOURS = {
 
 COVERED_SHARE = 0.97  # a face is reached when this share of its area is
 MESH_NOISE_SHARE = 0.001  # on meshes, unreached triangles below this share of the area are noise
-MESH_MAX_RAYS = 100_000  # triangles judged on a large mesh (an even sample)
+MESH_MAX_RAYS = 50_000  # triangles judged on a large mesh (an even sample)
 DEEP_POCKET_RATIO = 4.0  # a pocket deeper than this many tool diameters
 DEEP_HOLE_RATIO = 6.0  # a hole deeper than this many diameters
 DRILL_TOL_MM = 0.01
@@ -392,7 +392,7 @@ def _frames(vertices: np.ndarray, normals: np.ndarray, areas: np.ndarray) -> lis
 
 
 def _reachable(scene, centres, normals, direction, lift) -> np.ndarray:
-    facing = normals @ direction >= -FACING_TOL
+    facing = _project(normals, direction) >= -FACING_TOL
     picks = np.flatnonzero(facing)
     reach = np.zeros(len(normals), dtype=bool)
     if not len(picks):
@@ -424,6 +424,7 @@ def machining(
 
     A mesh of more than `max_rays` triangles is judged on an even sample of them (every
     triangle still blocks the rays); the others take the label of the sampled one before them.
+    (`geometry.analyze` gives meshes above `MACHINING_MESH_MAX_FACETS` no figures at all.)
     """
     from embreex import mesh_construction, rtcore_scene
 
@@ -510,13 +511,13 @@ def _plan(frame, scene, vertices, centres, normals, areas, group, groups, group_
     reach = np.stack([_reachable(scene, centres - middle, normals, d, lift) for d in directions])
     total = np.where(group_area > 0, group_area, 1.0)
     anywhere = np.bincount(group, weights=areas * reach.any(axis=0), minlength=groups) / total
-    exempt = stock if stock is not None else _mesh_stock(vertices, normals, centres, frame, lift)[group]
+    lo, hi = _bounds(vertices, frame)
+    exempt = stock if stock is not None else _mesh_stock(lo, hi, normals, centres, frame, lift)[group]
     reached = anywhere >= COVERED_SHARE
     if noise:  # a mesh: unreached slivers along edges are ray noise
         reached |= _small(~reached, group_area, noise)
     needed = reached & ~exempt & (group_area > 0)
-    projected = vertices @ frame.T
-    extents = np.ptp(projected, axis=0)
+    extents = hi - lo
     chosen: tuple[int, ...] = ()
     best = None
     for size in range(0, 7):
@@ -545,11 +546,22 @@ def _small(mask: np.ndarray, group_area: np.ndarray, noise: float) -> np.ndarray
     return mask if float(group_area[mask].sum()) <= noise else np.zeros_like(mask)
 
 
-def _mesh_stock(vertices, normals, centres, frame, lift) -> np.ndarray:
+def _project(points: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """Coordinates along one axis (plain products: no BLAS threads for a 3-column product)."""
+    return points[:, 0] * axis[0] + points[:, 1] * axis[1] + points[:, 2] * axis[2]
+
+
+def _bounds(vertices: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if np.array_equal(frame, np.eye(3)):
+        return vertices.min(axis=0), vertices.max(axis=0)
+    along = [_project(vertices, axis) for axis in frame]
+    return np.array([a.min() for a in along]), np.array([a.max() for a in along])
+
+
+def _mesh_stock(lo, hi, normals, centres, frame, lift) -> np.ndarray:
     """Triangles of a mesh on the part's box in the frame, facing out of it."""
-    projected = centres @ frame.T
-    lo, hi = (vertices @ frame.T).min(axis=0), (vertices @ frame.T).max(axis=0)
-    along = normals @ frame.T
+    projected = np.stack([_project(centres, axis) for axis in frame], axis=1)
+    along = np.stack([_project(normals, axis) for axis in frame], axis=1)
     tol = 10 * lift
     out = np.zeros(len(normals), dtype=bool)
     for a in range(3):
