@@ -291,7 +291,7 @@ class Machining:
     frame: np.ndarray  # (3, 3) rows: the X, Y, Z axes of the orientation chosen
     extents_mm: tuple[float, float, float]  # the part along the frame's X, Y, Z
     undercut_faces: int
-    surfaces_mm2: dict[str, float]  # area to finish: floors, walls, freeform (3D), holes
+    surfaces_mm2: dict[str, float]  # floors, walls, freeform (and its shadow), hole walls, stock
     feature_map: np.ndarray  # (triangles,) uint8 index into FEATURES
     min_inside_radius_mm: float | None = None
     sharp_inside_corners: int | None = None  # sharp concave edges along a setup's direction
@@ -487,7 +487,7 @@ def machining(
         frame=frame,
         extents_mm=tuple(float(plan.extents[a]) for a in order),
         undercut_faces=undercut,
-        surfaces_mm2=_surfaces(plan, normals, areas, group, stock),
+        surfaces_mm2=_surfaces(plan, normals, areas, _hole_triangles(brep, group)),
         feature_map=labels,
     )
     labels[plan.unreached[group]] = FEATURES.index("undercut")
@@ -578,24 +578,37 @@ def _up_axis(plan: _Plan) -> int:
     return min(axes, key=lambda a: (-int(plan.reach[2 * a].sum() + plan.reach[2 * a + 1].sum()), plan.extents[a]))
 
 
-def _surfaces(plan: _Plan, normals, areas, group, stock) -> dict[str, float]:
+def _hole_triangles(brep: BrepFeatures | None, group: np.ndarray) -> np.ndarray:
+    if brep is None or not brep.holes:
+        return np.zeros(len(group), dtype=bool)
+    return np.isin(group, [f for hole in brep.holes for f in hole.faces])
+
+
+def _surfaces(plan: _Plan, normals, areas, drilled) -> dict[str, float]:
     """Area to finish by kind, each triangle in the setup it faces most: floors (facing the
-    tool), walls (along it), freeform (between); `stock`: faces left as the stock came, which
-    no chosen setup reaches (a plate's underside)."""
-    out = {"floor": 0.0, "wall": 0.0, "freeform": 0.0, "stock": 0.0}
+    tool), walls (along it), freeform (between); `holes`: hole walls, drilled rather than
+    finished; `stock`: faces left as the stock came, which no chosen setup reaches (a plate's
+    underside)."""
+    out = {"floor": 0.0, "wall": 0.0, "freeform": 0.0, "freeform_projected": 0.0, "holes": float(areas[drilled].sum())}
+    out["stock"] = 0.0
     if not plan.chosen:
-        out["stock"] = float(areas.sum())
+        out["stock"] = float(areas[~drilled].sum())
         return out
     dirs = np.array([(1.0 if k % 2 == 0 else -1.0) * plan.frame[k // 2] for k in plan.chosen])
     cosines = normals @ dirs.T  # (triangles, setups)
     best = np.max(np.where(plan.reach[list(plan.chosen)].T, cosines, -2.0), axis=1)
     reached = best > -2.0
+    best = np.where(drilled, -2.0, best)
+    reached &= ~drilled
     floor = reached & (best >= PARALLEL)
     wall = reached & ~floor & (np.abs(best) <= 1 - PARALLEL)
     out["floor"] = float(areas[floor].sum())
     out["wall"] = float(areas[wall].sum())
-    out["freeform"] = float(areas[reached & ~floor & ~wall].sum())
-    out["stock"] = float(areas[~reached].sum())
+    freeform = reached & ~floor & ~wall
+    out["freeform"] = float(areas[freeform].sum())
+    # a raster finishes a freeform face over its shadow in the setup's direction
+    out["freeform_projected"] = float((areas[freeform] * np.clip(best[freeform], 0.0, 1.0)).sum())
+    out["stock"] = float(areas[~reached & ~drilled].sum())
     return out
 
 

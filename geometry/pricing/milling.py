@@ -19,6 +19,7 @@ smallest side, in one setup, its whole surface finished as floors.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from geometry.pricing.figures import Driver, PerPart, _dec, _shown, part_extents
@@ -36,9 +37,13 @@ def _axes(directions: list[str]) -> list[int]:
     return sorted({"XYZ".index(d[-1]) for d in directions}) or [2]
 
 
-def _stock(extents, up: int, directions: list[str], rates: CncRates):
+def _two_sided(up: int, directions: list[str]) -> bool:
     axis = "XYZ"[up]
-    two_sided = f"+{axis}" in directions and f"-{axis}" in directions
+    return f"+{axis}" in directions and f"-{axis}" in directions
+
+
+def _stock(extents, up: int, directions: list[str], rates: CncRates):
+    two_sided = _two_sided(up, directions)
     height = extents[up]
     top = rates.stock_top_allowance_mm * (2 if two_sided else 1)
     thick = plate_thickness(height + top, rates)
@@ -46,9 +51,22 @@ def _stock(extents, up: int, directions: list[str], rates: CncRates):
     return length, width, thick
 
 
-def milling_per_part(part, process: Process, material: Material) -> PerPart:
-    rates = process.cnc
-    assert rates is not None
+@dataclass(frozen=True)
+class Cut:
+    """What the time is made of; each figure goes at its own rate (see `minutes`)."""
+
+    stock_mm: tuple[Decimal, Decimal, Decimal]  # length, width, plate thickness
+    skin_cm2: Decimal  # the allowance to face and contour: stock sides and machined tops
+    inside_cm3: Decimal  # removed inside the part's box (pockets, slots, steps)
+    pocket_factor: Decimal  # slower with a small end mill, slower again in a deep pocket
+    floor_cm2: Decimal
+    wall_cm2: Decimal
+    freeform_cm2: Decimal  # as the tool sees it: its shadow along the setup's direction
+    tool_mm: Decimal | None  # the end mill the smallest inside radius allows
+
+
+def cut_of(part, rates: CncRates) -> Cut:
+    """The cut of a part in its fastest orientation (the axes its setups use)."""
     m = getattr(part, "machining", None) or {}
     if m.get("extents_mm"):
         extents = tuple(_dec(v) for v in m["extents_mm"])
@@ -56,54 +74,70 @@ def milling_per_part(part, process: Process, material: Material) -> PerPart:
     else:  # lying flat on its smallest side, machined from the top
         extents = part_extents(part)  # largest first: the smallest side is up
         directions = ["+Z"]
-    setups = max(int(m.get("setups") or 1), 1)
-    volume = _dec(part.volume_mm3)
     box = extents[0] * extents[1] * extents[2]
-
     tool = None
     radius = m.get("min_inside_radius_mm")
     if radius is not None:
         from geometry.machining import end_mill_for
 
         tool = _dec(end_mill_for(float(radius)))
-    pocket_factor = Decimal(1)
-    if tool is not None and tool < rates.small_tool_mm:
-        pocket_factor *= rates.small_tool_factor
+    factor = Decimal(1)
+    if tool is not None and tool < rates.small_tool_mm:  # removal slows with the tool's size
+        factor *= rates.small_tool_factor * rates.small_tool_mm / tool
     if m.get("deep_pockets"):
-        pocket_factor *= rates.deep_pocket_factor
-    inside_cm3 = max(box - volume, Decimal(0)) / 1000
-    pocket_min = inside_cm3 / rates.pocket_rate_cm3_min * pocket_factor
-
+        factor *= rates.deep_pocket_factor
+    surfaces = m.get("surfaces_mm2")
+    if surfaces:
+        floor, wall = _dec(surfaces.get("floor", 0)) / 100, _dec(surfaces.get("wall", 0)) / 100
+        freeform = _dec(surfaces.get("freeform_projected", surfaces.get("freeform", 0))) / 100
+    else:
+        floor, wall, freeform = _dec(part.area_mm2) / 100, Decimal(0), Decimal(0)
+    inside = max(box - _dec(part.volume_mm3), Decimal(0)) / 1000
     best = None
     for up in _axes(directions):
         length, width, thick = _stock(extents, up, directions, rates)
-        stock_mm3 = length * width * thick
-        skin_cm3 = max(stock_mm3 - box, Decimal(0)) / 1000
-        minutes = skin_cm3 / rates.skin_rate_cm3_min + pocket_min
-        if best is None or minutes < best[0]:
-            best = (minutes, (length, width, thick), stock_mm3, skin_cm3)
-    roughing_min, (length, width, thick), stock_mm3, skin_cm3 = best
-    roughing_min /= material.factor
+        faced = 2 if _two_sided(up, directions) else 1
+        skin = (2 * (length + width) * thick + faced * length * width) / 100
+        if best is None or skin < best[1]:
+            best = ((length, width, thick), skin)
+    return Cut(best[0], best[1], inside, factor, floor, wall, freeform, tool)
 
-    surfaces = m.get("surfaces_mm2")
-    if surfaces:
-        finishing_min = (
-            _dec(surfaces.get("floor", 0)) / 100 / rates.finishing_rate_cm2_min
-            + _dec(surfaces.get("wall", 0)) / 100 / rates.wall_finish_rate_cm2_min
-            + _dec(surfaces.get("freeform", 0)) / 100 / rates.freeform_finish_rate_cm2_min
-        )
-    else:
-        finishing_min = _dec(part.area_mm2) / 100 / rates.finishing_rate_cm2_min
+
+def minutes(cut: Cut, rates: CncRates) -> tuple[Decimal, Decimal]:
+    """(roughing, finishing) minutes at machinability 1."""
+    roughing = cut.skin_cm2 / rates.skin_rate_cm2_min + cut.inside_cm3 * cut.pocket_factor / rates.pocket_rate_cm3_min
+    finishing = (
+        cut.floor_cm2 / rates.finishing_rate_cm2_min
+        + cut.wall_cm2 / rates.wall_finish_rate_cm2_min
+        + cut.freeform_cm2 / rates.freeform_finish_rate_cm2_min
+    )
+    return roughing, finishing
+
+
+def milling_per_part(part, process: Process, material: Material) -> PerPart:
+    rates = process.cnc
+    assert rates is not None
+    m = getattr(part, "machining", None) or {}
+    directions = list(m.get("directions") or ["+Z"]) if m.get("extents_mm") else ["+Z"]
+    setups = max(int(m.get("setups") or 1), 1)
+    cut = cut_of(part, rates)
+    length, width, thick = cut.stock_mm
+    stock_mm3 = length * width * thick
+    roughing_min, finishing_min = minutes(cut, rates)
+    roughing_min /= material.factor
     finishing_min /= material.factor
+    tool, radius = cut.tool_mm, m.get("min_inside_radius_mm")
+    removed_cm3 = max(stock_mm3 - _dec(part.volume_mm3), Decimal(0)) / 1000
 
     holes_min, holes_label = _holes(part, m, rates)
     clamping_min = rates.setup_minutes_per_part * setups
+    holes_min /= material.factor
     hours = (roughing_min + finishing_min + holes_min + clamping_min) / 60
     stock_kg = stock_mm3 / 1000 * material.density_g_cm3 / 1000
 
     drivers = [
         Driver("stock", f"Plate {thick:.0f} mm, sawn {length:.0f} × {width:.0f} mm", _shown(stock_kg, "0.001"), "kg"),
-        Driver("removed_volume", "Material removed per part", _shown(skin_cm3 + inside_cm3), "cm³"),
+        Driver("removed_volume", "Material removed per part", _shown(removed_cm3), "cm³"),
         Driver("roughing_time", "Roughing per part", _shown(roughing_min), "min"),
         Driver("finishing_time", "Finishing passes per part", _shown(finishing_min), "min"),
         Driver(
@@ -148,7 +182,7 @@ def _holes(part, m: dict, rates: CncRates) -> tuple[Decimal, str]:
     minutes = Decimal(0)
     deep = odd = 0
     for hole in holes:
-        each = rates.hole_minutes
+        each = rates.hole_minutes + _dec(hole["depth_mm"]) / rates.drill_feed_mm_min
         if _dec(hole["depth_mm"]) > DEEP_HOLE_RATIO * _dec(hole["diameter_mm"]):
             each *= rates.deep_hole_factor
             deep += 1

@@ -47,7 +47,8 @@ class CncRates:
     stock_side_allowance_mm: Decimal = Decimal(2)  # plate sawn to size: this much on each side
     stock_top_allowance_mm: Decimal = Decimal(1)  # faced off each machined side
     plate_thicknesses_mm: tuple[Decimal, ...] = ()  # stock plate sizes; empty: the part's own
-    skin_rate_cm3_min: Decimal = Decimal(0)  # facing and contouring the allowance; 0: half removal
+    skin_rate_cm2_min: Decimal = Decimal(10)  # facing and contouring the allowance (stock sides, tops)
+    drill_feed_mm_min: Decimal = Decimal(600)  # drilling, on top of `hole_minutes` a hole
     pocket_rate_cm3_min: Decimal = Decimal(0)  # removal inside the part's box; 0: the removal rate
     wall_finish_rate_cm2_min: Decimal = Decimal(0)  # 0: the finishing rate
     freeform_finish_rate_cm2_min: Decimal = Decimal(0)  # 3D surfaces, ball nose; 0: a third of it
@@ -55,8 +56,8 @@ class CncRates:
     setup_minutes_per_part: Decimal = Decimal(2)  # each part, each setup: clamping and zeroing
     deep_hole_factor: Decimal = Decimal("2.5")  # a hole deeper than 6 × D: peck drilling
     nonstandard_hole_factor: Decimal = Decimal("2")  # a hole no standard drill makes: milled
-    small_tool_mm: Decimal = Decimal(6)  # an end mill below this cuts pockets slower ...
-    small_tool_factor: Decimal = Decimal("1.5")  # ... by this factor on the volume inside the box
+    small_tool_mm: Decimal = Decimal(6)  # an end mill below this cuts pockets slower: by
+    small_tool_factor: Decimal = Decimal(1)  # this × small_tool_mm ÷ its diameter
     deep_pocket_factor: Decimal = Decimal("1.5")  # and pockets deeper than 4 × the tool by this
     undercut_manual_quote: bool = True  # faces no 3-axis direction reaches: no instant price
 
@@ -415,7 +416,8 @@ def _milling_rates(t: _Table) -> dict:
     rates = {
         "stock_side_allowance_mm": t.number("stock_side_allowance_mm", default=Decimal(2)),
         "stock_top_allowance_mm": t.number("stock_top_allowance_mm", default=Decimal(1)),
-        "skin_rate_cm3_min": t.number("skin_rate_cm3_min", positive=True, default=removal / 2),
+        "skin_rate_cm2_min": t.number("skin_rate_cm2_min", positive=True, default=Decimal(10)),
+        "drill_feed_mm_min": t.number("drill_feed_mm_min", positive=True, default=Decimal(600)),
         "pocket_rate_cm3_min": t.number("pocket_rate_cm3_min", positive=True, default=removal),
         "wall_finish_rate_cm2_min": t.number("wall_finish_rate_cm2_min", positive=True, default=finishing),
         "freeform_finish_rate_cm2_min": t.number(
@@ -426,7 +428,7 @@ def _milling_rates(t: _Table) -> dict:
         "deep_hole_factor": t.number("deep_hole_factor", minimum="1", default=Decimal("2.5")),
         "nonstandard_hole_factor": t.number("nonstandard_hole_factor", minimum="1", default=Decimal(2)),
         "small_tool_mm": t.number("small_tool_mm", default=Decimal(6)),
-        "small_tool_factor": t.number("small_tool_factor", minimum="1", default=Decimal("1.5")),
+        "small_tool_factor": t.number("small_tool_factor", positive=True, default=Decimal(1)),
         "deep_pocket_factor": t.number("deep_pocket_factor", minimum="1", default=Decimal("1.5")),
     }
     plates = t.raw("plate_thicknesses_mm", [])
@@ -437,6 +439,8 @@ def _milling_rates(t: _Table) -> dict:
         raise _bad(t.key("plate_thicknesses_mm"), "must be positive thicknesses")
     rates["plate_thicknesses_mm"] = sizes
     manual = t.raw("undercut_manual_quote", True)
+    if isinstance(manual, str) and manual.strip().lower() in ("true", "false"):  # as a form sends it
+        manual = manual.strip().lower() == "true"
     if not isinstance(manual, bool):
         raise _bad(t.key("undercut_manual_quote"), "must be true or false")
     rates["undercut_manual_quote"] = manual
