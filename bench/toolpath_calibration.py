@@ -134,8 +134,10 @@ def _side(vertices, faces, stock_top, floor, grid, small_d):
 
     fys = np.arange(lo[1], hi[1] + 1e-9, FINISH_STEP)
     fxs = np.arange(lo[0], hi[0] + 1e-9, grid)
-    ball = _drop(surface, ocl.BallCutter(BALL_D, 100.0), fxs, fys, floor)
-    on_part = ball > floor + 1e-6
+    # each side finishes all it sees (roughing splits the material at the middle, not this)
+    below = lo[2] - 1.0
+    ball = _drop(surface, ocl.BallCutter(BALL_D, 100.0), fxs, fys, below)
+    on_part = ball > below + 1e-6
     dz = np.diff(ball, axis=1)
     step = np.sqrt(grid * grid + dz * dz)
     length = float((step * (on_part[:, 1:] & on_part[:, :-1])).sum())
@@ -252,12 +254,12 @@ def main() -> int:
 
 def fit(rows) -> None:
     """Rates that bring every part's estimate closest to its toolpath (relative error, least
-    squares, non-negative): skin, pocket, floor, wall and freeform rates."""
+    squares, non-negative): skin, pocket, corner layers, floor, wall and freeform rates."""
     from scipy.optimize import nnls
 
-    names = ("skin_rate_cm2_min", "pocket_rate_cm3_min", "finishing_rate_cm2_min", "wall_finish_rate_cm2_min",
-             "freeform_finish_rate_cm2_min")
-    a = np.array([[float(c.skin_cm2), float(c.inside_cm3 * c.pocket_factor), float(c.floor_cm2), float(c.wall_cm2),
+    names = ("skin_rate_cm2_min", "pocket_rate_cm3_min", "1 / rest_minutes_per_layer", "finishing_rate_cm2_min",
+             "wall_rate_cm2_min", "freeform_finish_rate_cm2_min")
+    a = np.array([[float(c.skin_cm2), float(c.inside_cm3), float(c.rest_layers), float(c.floor_cm2), float(c.wall_cm2),
                    float(c.freeform_cm2)] for c, _, _, _ in rows])
     ref = np.array([r for _, r, _, _ in rows])
     per_minute, _ = nnls(a / ref[:, None], np.ones(len(ref)))

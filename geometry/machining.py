@@ -295,6 +295,7 @@ class Machining:
     feature_map: np.ndarray  # (triangles,) uint8 index into FEATURES
     min_inside_radius_mm: float | None = None
     sharp_inside_corners: int | None = None  # sharp concave edges along a setup's direction
+    inside_corners: list[dict] | None = None  # rounded ones: one entry per radius and depth
     deep_pockets: list[dict] | None = None
     holes: list[dict] | None = None
     undercut_triangles: list[tuple[int, int]] = field(default_factory=list)
@@ -309,6 +310,7 @@ class Machining:
             "undercut_faces": self.undercut_faces,
             "min_inside_radius_mm": self.min_inside_radius_mm,
             "sharp_inside_corners": self.sharp_inside_corners,
+            "inside_corners": self.inside_corners,
             "deep_pockets": self.deep_pockets,
             "holes": self.holes,
             "surfaces_mm2": {k: round(v, 3) for k, v in self.surfaces_mm2.items()},
@@ -628,20 +630,21 @@ def _brep_figures(result: Machining, brep: BrepFeatures, plan: _Plan, group, lab
         if label:
             _label_faces(labels, group, hole.faces, label)
     result.holes = holes
+    result.inside_corners = []
     pockets = []
     if along:
         smallest = min(c.radius_mm for c in along)
         result.min_inside_radius_mm = round(smallest, 4)
         _label_faces(labels, group, [c.face for c in along if c.radius_mm <= smallest + 1e-6], "small_radius")
+        corners = []
         for corner in along:
             tool = end_mill_for(corner.radius_mm)
+            entry = {"depth_mm": round(corner.length_mm, 4), "radius_mm": round(corner.radius_mm, 4), "tool_mm": tool}
+            corners.append(entry)
             if corner.length_mm > DEEP_POCKET_RATIO * tool:
-                pockets.append({
-                    "depth_mm": round(corner.length_mm, 4),
-                    "radius_mm": round(corner.radius_mm, 4),
-                    "tool_mm": tool,
-                })
+                pockets.append(entry)
                 _label_faces(labels, group, [corner.face], "deep_pocket")
+        result.inside_corners = _distinct(corners)
     result.deep_pockets = _distinct(pockets)
     labels[plan.unreached[group]] = FEATURES.index("undercut")
 
@@ -692,7 +695,7 @@ def _sharp_corners(vertices, faces, normals, areas, centres, group, brep: BrepFe
 
 
 def _distinct(pockets: list[dict]) -> list[dict]:
-    """One entry per pocket depth and radius (a pocket's four corners are one pocket)."""
+    """One entry per depth and radius (a pocket's four corners are one pocket)."""
     seen, out = set(), []
     for p in pockets:
         key = (p["depth_mm"], p["radius_mm"])

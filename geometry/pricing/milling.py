@@ -3,11 +3,13 @@
 - Stock: a plate sawn to size — the part's footprint plus the side allowance, the next plate
   thickness at least the part's height plus the top allowance (twice that when both faces are
   machined).
-- Removal by engagement: the allowance around the part's box is facing and contouring (the
-  skin rate); what lies inside the box is pockets, slots and steps (the pocket rate), slower
-  again with a small end mill or a deep pocket.
-- Finishing per kind of surface: floors, walls and freeform (3D) surfaces at their own rates;
-  the faces left as the stock came are not finished.
+- Removal by engagement: the allowance around the part's box is faced and contoured (a rate
+  per area of the stock's sides and faced tops); what lies inside the box is pockets, slots and
+  steps (a rate per volume); inside corners tighter than the roughing end mill leaves are
+  cleared with their own end mill, layer by layer (deep pockets' layers take longer).
+- Walls: the end mill passes down each wall at every layer (a roughing rate per area of wall).
+- Finishing per kind of surface: floors and freeform (3D) surfaces (their shadow along the
+  setup's direction) at their own rates; the faces left as the stock came are not finished.
 - Setups: each part is clamped once per setup; the order pays the first setup at the
   process's setup hours and each further one at `setup_hours_per_setup`.
 - Holes: drilled per hole, deep ones and those no standard drill makes at their factors.
@@ -58,7 +60,7 @@ class Cut:
     stock_mm: tuple[Decimal, Decimal, Decimal]  # length, width, plate thickness
     skin_cm2: Decimal  # the allowance to face and contour: stock sides and machined tops
     inside_cm3: Decimal  # removed inside the part's box (pockets, slots, steps)
-    pocket_factor: Decimal  # slower with a small end mill, slower again in a deep pocket
+    rest_layers: Decimal  # layers of the small end mills inside corners need (deep ones count more)
     floor_cm2: Decimal
     wall_cm2: Decimal
     freeform_cm2: Decimal  # as the tool sees it: its shadow along the setup's direction
@@ -81,11 +83,17 @@ def cut_of(part, rates: CncRates) -> Cut:
         from geometry.machining import end_mill_for
 
         tool = _dec(end_mill_for(float(radius)))
-    factor = Decimal(1)
-    if tool is not None and tool < rates.small_tool_mm:  # removal slows with the tool's size
-        factor *= rates.small_tool_factor * rates.small_tool_mm / tool
-    if m.get("deep_pockets"):
-        factor *= rates.deep_pocket_factor
+    # corners tighter than the roughing end mill leaves are cleared with their own, in layers
+    # of half its diameter: the time goes with the corner's depth over the tool's size
+    rest_layers = Decimal(0)
+    deep = {(p["depth_mm"], p["radius_mm"]) for p in m.get("deep_pockets") or ()}
+    for corner in m.get("inside_corners") or ():
+        small = _dec(corner["tool_mm"])
+        if small < rates.roughing_tool_mm:
+            layers = _dec(corner["depth_mm"]) / (small / 2)
+            if (corner["depth_mm"], corner["radius_mm"]) in deep:
+                layers *= rates.deep_pocket_factor
+            rest_layers += layers
     surfaces = m.get("surfaces_mm2")
     if surfaces:
         floor, wall = _dec(surfaces.get("floor", 0)) / 100, _dec(surfaces.get("wall", 0)) / 100
@@ -100,17 +108,19 @@ def cut_of(part, rates: CncRates) -> Cut:
         skin = (2 * (length + width) * thick + faced * length * width) / 100
         if best is None or skin < best[1]:
             best = ((length, width, thick), skin)
-    return Cut(best[0], best[1], inside, factor, floor, wall, freeform, tool)
+    return Cut(best[0], best[1], inside, rest_layers, floor, wall, freeform, tool)
 
 
 def minutes(cut: Cut, rates: CncRates) -> tuple[Decimal, Decimal]:
-    """(roughing, finishing) minutes at machinability 1."""
-    roughing = cut.skin_cm2 / rates.skin_rate_cm2_min + cut.inside_cm3 * cut.pocket_factor / rates.pocket_rate_cm3_min
-    finishing = (
-        cut.floor_cm2 / rates.finishing_rate_cm2_min
-        + cut.wall_cm2 / rates.wall_finish_rate_cm2_min
-        + cut.freeform_cm2 / rates.freeform_finish_rate_cm2_min
+    """(roughing, finishing) minutes at machinability 1. Walls go with roughing: the end mill
+    passes down each wall at every layer."""
+    roughing = (
+        cut.skin_cm2 / rates.skin_rate_cm2_min
+        + cut.inside_cm3 / rates.pocket_rate_cm3_min
+        + cut.rest_layers * rates.rest_minutes_per_layer
+        + cut.wall_cm2 / rates.wall_rate_cm2_min
     )
+    finishing = cut.floor_cm2 / rates.finishing_rate_cm2_min + cut.freeform_cm2 / rates.freeform_finish_rate_cm2_min
     return roughing, finishing
 
 

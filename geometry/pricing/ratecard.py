@@ -50,15 +50,15 @@ class CncRates:
     skin_rate_cm2_min: Decimal = Decimal(10)  # facing and contouring the allowance (stock sides, tops)
     drill_feed_mm_min: Decimal = Decimal(600)  # drilling, on top of `hole_minutes` a hole
     pocket_rate_cm3_min: Decimal = Decimal(0)  # removal inside the part's box; 0: the removal rate
-    wall_finish_rate_cm2_min: Decimal = Decimal(0)  # 0: the finishing rate
+    wall_rate_cm2_min: Decimal = Decimal(0)  # the end mill down the walls, layer by layer
     freeform_finish_rate_cm2_min: Decimal = Decimal(0)  # 3D surfaces, ball nose; 0: a third of it
     setup_hours_per_setup: Decimal = Decimal("0.5")  # once per order, for each setup after the first
     setup_minutes_per_part: Decimal = Decimal(2)  # each part, each setup: clamping and zeroing
     deep_hole_factor: Decimal = Decimal("2.5")  # a hole deeper than 6 × D: peck drilling
     nonstandard_hole_factor: Decimal = Decimal("2")  # a hole no standard drill makes: milled
-    small_tool_mm: Decimal = Decimal(6)  # an end mill below this cuts pockets slower: by
-    small_tool_factor: Decimal = Decimal(1)  # this × small_tool_mm ÷ its diameter
-    deep_pocket_factor: Decimal = Decimal("1.5")  # and pockets deeper than 4 × the tool by this
+    roughing_tool_mm: Decimal = Decimal(10)  # inside corners tighter than this end mill leaves ...
+    rest_minutes_per_layer: Decimal = Decimal("0.25")  # ... are cleared layer by layer with their own
+    deep_pocket_factor: Decimal = Decimal("1.5")  # pockets deeper than 4 × their end mill: this longer
     undercut_manual_quote: bool = True  # faces no 3-axis direction reaches: no instant price
 
 
@@ -419,7 +419,7 @@ def _milling_rates(t: _Table) -> dict:
         "skin_rate_cm2_min": t.number("skin_rate_cm2_min", positive=True, default=Decimal(10)),
         "drill_feed_mm_min": t.number("drill_feed_mm_min", positive=True, default=Decimal(600)),
         "pocket_rate_cm3_min": t.number("pocket_rate_cm3_min", positive=True, default=removal),
-        "wall_finish_rate_cm2_min": t.number("wall_finish_rate_cm2_min", positive=True, default=finishing),
+        "wall_rate_cm2_min": t.number("wall_rate_cm2_min", positive=True, default=finishing),
         "freeform_finish_rate_cm2_min": t.number(
             "freeform_finish_rate_cm2_min", positive=True, default=finishing / 3
         ),
@@ -427,8 +427,8 @@ def _milling_rates(t: _Table) -> dict:
         "setup_minutes_per_part": t.number("setup_minutes_per_part", default=Decimal(2)),
         "deep_hole_factor": t.number("deep_hole_factor", minimum="1", default=Decimal("2.5")),
         "nonstandard_hole_factor": t.number("nonstandard_hole_factor", minimum="1", default=Decimal(2)),
-        "small_tool_mm": t.number("small_tool_mm", default=Decimal(6)),
-        "small_tool_factor": t.number("small_tool_factor", positive=True, default=Decimal(1)),
+        "roughing_tool_mm": t.number("roughing_tool_mm", positive=True, default=Decimal(10)),
+        "rest_minutes_per_layer": t.number("rest_minutes_per_layer", default=Decimal("0.25")),
         "deep_pocket_factor": t.number("deep_pocket_factor", minimum="1", default=Decimal("1.5")),
     }
     plates = t.raw("plate_thicknesses_mm", [])

@@ -196,7 +196,7 @@ def test_an_older_rate_card_without_the_new_keys_still_loads():
     milling = data["processes"]["cnc_milling"]
     for key in list(milling):
         if key.startswith(("stock_side", "stock_top", "plate_", "skin_", "pocket_", "wall_", "freeform_",
-                           "setup_hours_per", "setup_minutes", "deep_", "nonstandard_", "small_tool",
+                           "setup_hours_per", "setup_minutes", "deep_", "nonstandard_", "roughing_tool", "rest_minutes",
                            "undercut_")):
             del milling[key]
     card = load_rate_card(data)
