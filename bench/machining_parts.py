@@ -60,6 +60,16 @@ def freeform():
     return block.cut(cq.Workplane().add(cutter)).intersect(_box(120, 80, 50))
 
 
+def stepped_block():
+    """Held out of the fit: a 90 × 60 × 35 block with two steps, a 12 mm slot with R3 ends and
+    a ring of holes (not used to fit the rates)."""
+    part = _box(90, 60, 35)
+    part = part.cut(_box(30, 60, 15).translate((30, 0, 20))).cut(_box(30, 60, 8).translate((-30, 0, 27)))
+    slot = _box(40, 12, 10).edges("|Z").fillet(3).translate((0, 0, 25.001))
+    part = part.cut(slot)
+    return part.faces("<Z").workplane().polarArray(20, 0, 360, 6).hole(4.2, 12)
+
+
 def housing():
     """The STEP bench's 321-face housing (bench/step_part.py)."""
     import cadquery as cq
@@ -95,4 +105,5 @@ PARTS = {
     "tall_block": tall_block,
     "freeform": freeform,
     "housing": housing,
+    "stepped_block": stepped_block,
 }

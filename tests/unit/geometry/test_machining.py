@@ -213,3 +213,16 @@ def test_sharp_pocket_corners_are_found_but_floor_edges_are_not(measured):
     assert measured["pocket_r1"].machining["sharp_inside_corners"] == 0  # its corners are rounded
     codes = {f.code: f for f in step_analysis(measured["plate_with_back_pocket"]).findings}
     assert codes["sharp_inside_corner"].params["count"] == 4
+
+
+def test_a_bar_standing_up_with_side_holes_is_laid_flat(tmp_path):
+    # 20 × 20 × 100 mm standing on end, three holes through it from the side: one setup, from
+    # the side, so the plate it is cut from is 22 mm thick rather than 100
+    bar = _box(20, 20, 100).faces(">X").workplane().pushPoints([(0, 20), (0, 50), (0, 80)]).hole(5)
+    path = tmp_path / "bar.step"
+    cq.exporters.export(bar, str(path))
+    analysis = step_analysis(measure_step(str(path)))
+    m = analysis.machining
+    assert m["setups"] == 1 and m["extents_mm"][2] == pytest.approx(20.0)
+    stock = next(d for d in price(analysis, CARD, MILLING).drivers if d.code == "stock")
+    assert stock.label.startswith("Plate 22 mm")
