@@ -20,7 +20,9 @@ it serves meshes too:
 
 Meshes have no faces: each triangle stands alone, and what needs the exact geometry (radii,
 holes) is `None`. `feature_map` labels each tessellation triangle with the feature behind a
-finding (see `FEATURES`), for the viewer to colour like the wall-thickness map.
+finding (see `FEATURES`), for the viewer to colour like the wall-thickness map
+(`write_feature_glb`, `legend`); `geometry.step.measure_step(with_mesh=True)` hands it over with
+the tessellation.
 """
 
 from __future__ import annotations
@@ -715,6 +717,37 @@ def feature_colours(labels: np.ndarray) -> np.ndarray:
     """RGBA uint8 per label (per triangle or per vertex)."""
     table = np.array([(*FEATURE_COLOURS[name], 255) for name in FEATURES], dtype=np.uint8)
     return table[np.asarray(labels, dtype=np.int64)]
+
+
+def write_feature_glb(mesh, labels: np.ndarray, path, max_faces: int, small=None):
+    """A GLB of `mesh` (decimated to `max_faces`, or `small` if the caller has decimated it
+    already) coloured by feature: each point takes the strongest label of the facets around it
+    (on a decimated mesh, that of the nearest full-mesh point). Returns the mesh written."""
+    import trimesh
+
+    from geometry.preview import decimate
+
+    faces = np.asarray(mesh.faces)
+    per_vertex = np.zeros(len(mesh.vertices), dtype=np.uint8)
+    for k in range(3):
+        np.maximum.at(per_vertex, faces[:, k], np.asarray(labels, dtype=np.uint8))
+    if small is None:
+        small = decimate(mesh, max_faces)
+    if len(small.faces) != len(faces) or len(small.vertices) != len(mesh.vertices):
+        from scipy.spatial import cKDTree
+
+        _, nearest = cKDTree(np.asarray(mesh.vertices, dtype=np.float64)).query(small.vertices, k=1)
+        per_vertex = per_vertex[nearest]
+    tm = trimesh.Trimesh(
+        vertices=np.asarray(small.vertices, dtype=np.float64),
+        faces=np.asarray(small.faces, dtype=np.int64),
+        vertex_colors=feature_colours(per_vertex),
+        process=False,
+        validate=False,
+    )
+    with open(path, "wb") as fh:
+        fh.write(tm.export(file_type="glb"))
+    return small
 
 
 def legend() -> list[dict]:

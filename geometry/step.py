@@ -119,6 +119,7 @@ class StepMeasures:
     mesh_faces: np.ndarray | None = None
     machining: dict | None = None  # `geometry.machining`: setups, undercuts, corners, holes
     machining_findings: list[Finding] = field(default_factory=list)
+    feature_map: np.ndarray | None = None  # per tessellation triangle (`geometry.machining.FEATURES`)
 
 
 def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
@@ -416,6 +417,8 @@ def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
         measures.machining, measures.machining_findings = features.as_dict(), features.findings()
     if with_mesh:
         measures.mesh_vertices, measures.mesh_faces = vertices, faces
+        if measures.solids:
+            measures.feature_map = features.feature_map
     return measures
 
 

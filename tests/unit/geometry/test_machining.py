@@ -226,3 +226,21 @@ def test_a_bar_standing_up_with_side_holes_is_laid_flat(tmp_path):
     assert m["setups"] == 1 and m["extents_mm"][2] == pytest.approx(20.0)
     stock = next(d for d in price(analysis, CARD, MILLING).drivers if d.code == "stock")
     assert stock.label.startswith("Plate 22 mm")
+
+
+def test_the_feature_map_crosses_with_the_tessellation_and_colours_a_glb(measured, tmp_path):
+    import trimesh
+
+    from geometry.machining import FEATURE_COLOURS, write_feature_glb
+    from geometry.model import Mesh
+
+    measures = measured["pocket_r1"]
+    labels = measures.feature_map
+    assert labels is not None and len(labels) == len(measures.mesh_faces)
+    assert (labels == FEATURES.index("deep_pocket")).any()
+    path = tmp_path / "features.glb"
+    write_feature_glb(Mesh(measures.mesh_vertices, measures.mesh_faces), labels, path, 200_000)
+    scene = trimesh.load(str(path))
+    colours = np.concatenate([g.visual.vertex_colors[:, :3] for g in scene.geometry.values()])
+    assert (colours == FEATURE_COLOURS["deep_pocket"]).all(axis=1).any()
+    assert (colours == FEATURE_COLOURS["none"]).all(axis=1).any()
