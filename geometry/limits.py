@@ -60,6 +60,10 @@ HOLE_MIN_SPAN = 1.5 * math.pi  # a cylinder arc this wide (summed per axis) coun
 HOLE_AXIS_TOL_MM = 1e-3
 HOLE_ANGLE_TOL = 1e-6
 
+# --- machining features -------------------------------------------------------------------
+MACHINING_MESH_MAX_FACETS = 60_000  # meshes above this get no machining figures (the rays would
+                                    # add more than the rest of the analysis takes)
+
 # --- previews -----------------------------------------------------------------------------
 GLB_MAX_FACES = 200_000
 THUMBNAIL_PX = 256

@@ -23,6 +23,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from geometry.model import Analysis, Finding, GeometryError
+from geometry.pricing.figures import Driver, PerPart, _dec, _shown, part_extents
+from geometry.pricing.milling import milling_per_part
 from geometry.pricing.ratecard import Finish, LeadTime, Material, Process, RateCard, Tolerance
 
 CENT = Decimal("0.01")
@@ -32,15 +34,6 @@ MAX_QUANTITY = 100_000
 
 def money(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _shown(amount: Decimal, places: str = "0.01") -> Decimal:
-    """A driver's value, rounded for reading (drivers are not money)."""
-    return amount.quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
-def _dec(value: float | int | Decimal) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 # --- inputs --------------------------------------------------------------------------------
@@ -56,6 +49,7 @@ class Part:
     obb_mm: tuple[float, float, float] | None = None  # largest first
     holes: int | None = None  # cylindrical holes, known for STEP only
     findings: tuple[Finding, ...] = ()
+    machining: dict | None = None  # `geometry.machining`: setups, undercuts, corners, holes
 
     @classmethod
     def of(cls, source: Part | Analysis) -> Part:
@@ -69,6 +63,7 @@ class Part:
             obb_mm=source.obb_mm,
             holes=source.holes,
             findings=tuple(source.findings),
+            machining=source.machining,
         )
 
 
@@ -90,16 +85,6 @@ class Line:
     code: str
     label: str
     amount: Decimal
-
-
-@dataclass(frozen=True)
-class Driver:
-    """A number that drives the price, shown so a customer can see why."""
-
-    code: str
-    label: str
-    value: Decimal
-    unit: str
 
 
 @dataclass(frozen=True)
@@ -229,13 +214,6 @@ def resolve(card: RateCard, options: QuoteOptions) -> Choice:
 # --- measuring for a process ---------------------------------------------------------------
 
 
-def part_extents(part: Part) -> tuple[Decimal, Decimal, Decimal]:
-    """The part's box, largest side first: the oriented box when known, else the axis box."""
-    obb = part.obb_mm
-    sides = obb if obb is not None and len(obb) == 3 and all(v > 0 for v in obb) else part.bbox_mm
-    return tuple(sorted((_dec(v) for v in sides), reverse=True))  # type: ignore[return-value]
-
-
 def check_part(part: Part, process: Process) -> None:
     """Refuse what cannot be priced: no volume, blocking findings, too large for the machine.
 
@@ -254,6 +232,15 @@ def check_part(part: Part, process: Process) -> None:
     for finding in part.findings:
         if finding.severity == "blocking" and finding.process in (None, process.id):
             raise GeometryError(finding.code, "a blocking finding", **finding.params)
+    machining = getattr(part, "machining", None) or {}
+    rates = process.cnc
+    if (
+        process.kind == "milling"
+        and rates is not None
+        and rates.undercut_manual_quote
+        and machining.get("undercut_faces")
+    ):
+        raise GeometryError("undercut", "no 3-axis price", count=int(machining["undercut_faces"]))
     envelope = sorted(process.envelope_mm, reverse=True)
     if any(side > room for side, room in zip(sides, envelope, strict=True)):
         raise GeometryError(
@@ -264,19 +251,11 @@ def check_part(part: Part, process: Process) -> None:
         )
 
 
-@dataclass(frozen=True)
-class PerPart:
-    """Costs of one part (money), machine hours per part, and the drivers behind them."""
-
-    material: Decimal
-    machine_time: Decimal
-    machine_hours: Decimal
-    drivers: tuple[Driver, ...]
-
-
 def _cnc_per_part(part: Part, process: Process, material: Material) -> PerPart:
     rates = process.cnc
     assert rates is not None
+    if process.kind == "milling":
+        return milling_per_part(part, process, material)
     allowance = 2 * rates.stock_allowance_mm
     length, width, height = part_extents(part)
     if process.kind == "turning":
@@ -394,6 +373,7 @@ def price_choice(part: Part, card: RateCard, choice: Choice, *, setup: bool = Tr
     process, material, quantity = choice.process, choice.material, choice.quantity
     q = Decimal(quantity)
     each = per_part_costs(part, process, material)
+    setup_hours = each.setup_hours if each.setup_hours is not None else process.setup_hours
     area_cm2 = _dec(part.area_mm2) / 100
 
     finish_each = Decimal(0)
@@ -404,7 +384,7 @@ def price_choice(part: Part, card: RateCard, choice: Choice, *, setup: bool = Tr
         "material": each.material * q,
         "machine_time": each.machine_time * q,
         "handling": process.handling_per_part * q,
-        "setup": process.setup_hours * process.hourly_rate if setup else Decimal(0),
+        "setup": setup_hours * process.hourly_rate if setup else Decimal(0),
         "finish": finish_each * q,
     }
     full["tolerance"] = (choice.tolerance.multiplier - 1) * (full["machine_time"] + full["setup"])
@@ -440,13 +420,13 @@ def price_choice(part: Part, card: RateCard, choice: Choice, *, setup: bool = Tr
         Line("total", LABELS["total"], total),
     ]
 
-    machine_hours_order = each.machine_hours * q + process.setup_hours  # the shop's time, charged or not
+    machine_hours_order = each.machine_hours * q + setup_hours  # the shop's time, charged or not
     production_days = math.ceil(machine_hours_order / card.production_hours_per_day)
     days = choice.lead_time.days + (choice.finish.extra_days if choice.finish else 0)
     days += max(production_days - 1, 0)
 
     drivers = each.drivers + (
-        Driver("setup_hours", "Setup and programming, once per part design", process.setup_hours, "h"),
+        Driver("setup_hours", "Setup and programming, once per part design", setup_hours, "h"),
     )
     return Quote(
         process=process.id,

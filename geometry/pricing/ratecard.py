@@ -42,7 +42,24 @@ class CncRates:
     removal_rate_cm3_min: Decimal  # material removal rate at machinability 1
     finishing_rate_cm2_min: Decimal  # finishing passes over the part's surface at machinability 1
     hole_minutes: Decimal  # per hole, when the number of holes is known (STEP)
-    stock_allowance_mm: Decimal  # added on each side of the part to size the stock
+    stock_allowance_mm: Decimal  # added on each side of the part to size the stock (turning)
+    # milling from how the part is cut (`geometry.machining`); each has a default for older cards
+    stock_side_allowance_mm: Decimal = Decimal(2)  # plate sawn to size: this much on each side
+    stock_top_allowance_mm: Decimal = Decimal(1)  # faced off each machined side
+    plate_thicknesses_mm: tuple[Decimal, ...] = ()  # stock plate sizes; empty: the part's own
+    skin_rate_cm2_min: Decimal = Decimal(10)  # facing and contouring the allowance (stock sides, tops)
+    drill_feed_mm_min: Decimal = Decimal(600)  # drilling, on top of `hole_minutes` a hole
+    pocket_rate_cm3_min: Decimal = Decimal(0)  # removal inside the part's box; 0: the removal rate
+    wall_rate_cm2_min: Decimal = Decimal(0)  # the end mill down the walls, layer by layer
+    freeform_finish_rate_cm2_min: Decimal = Decimal(0)  # 3D surfaces, ball nose; 0: a third of it
+    setup_hours_per_setup: Decimal = Decimal("0.5")  # once per order, for each setup after the first
+    setup_minutes_per_part: Decimal = Decimal(2)  # each part, each setup: clamping and zeroing
+    deep_hole_factor: Decimal = Decimal("2.5")  # a hole deeper than 6 × D: peck drilling
+    nonstandard_hole_factor: Decimal = Decimal("2")  # a hole no standard drill makes: milled
+    roughing_tool_mm: Decimal = Decimal(10)  # inside corners tighter than this end mill leaves ...
+    rest_minutes_per_layer: Decimal = Decimal("0.25")  # ... are cleared layer by layer with their own
+    deep_pocket_factor: Decimal = Decimal("1.5")  # pockets deeper than 4 × their end mill: this longer
+    undercut_manual_quote: bool = True  # faces no 3-axis direction reaches: no instant price
 
 
 @dataclass(frozen=True)
@@ -363,6 +380,7 @@ def _process(process_id: str, t: _Table) -> Process:
             finishing_rate_cm2_min=t.number("finishing_rate_cm2_min", positive=True),
             hole_minutes=t.number("hole_minutes"),
             stock_allowance_mm=t.number("stock_allowance_mm"),
+            **_milling_rates(t),
         )
 
     materials_table = t.table("materials")
@@ -389,6 +407,44 @@ def _process(process_id: str, t: _Table) -> Process:
     )
     t.done()
     return process
+
+
+def _milling_rates(t: _Table) -> dict:
+    """The keys that follow how a part is milled, each optional (older cards keep loading)."""
+    removal = t.number("removal_rate_cm3_min", positive=True)
+    finishing = t.number("finishing_rate_cm2_min", positive=True)
+    rates = {
+        "stock_side_allowance_mm": t.number("stock_side_allowance_mm", default=Decimal(2)),
+        "stock_top_allowance_mm": t.number("stock_top_allowance_mm", default=Decimal(1)),
+        "skin_rate_cm2_min": t.number("skin_rate_cm2_min", positive=True, default=Decimal(10)),
+        "drill_feed_mm_min": t.number("drill_feed_mm_min", positive=True, default=Decimal(600)),
+        "pocket_rate_cm3_min": t.number("pocket_rate_cm3_min", positive=True, default=removal),
+        "wall_rate_cm2_min": t.number("wall_rate_cm2_min", positive=True, default=finishing),
+        "freeform_finish_rate_cm2_min": t.number(
+            "freeform_finish_rate_cm2_min", positive=True, default=finishing / 3
+        ),
+        "setup_hours_per_setup": t.number("setup_hours_per_setup", default=Decimal("0.5")),
+        "setup_minutes_per_part": t.number("setup_minutes_per_part", default=Decimal(2)),
+        "deep_hole_factor": t.number("deep_hole_factor", minimum="1", default=Decimal("2.5")),
+        "nonstandard_hole_factor": t.number("nonstandard_hole_factor", minimum="1", default=Decimal(2)),
+        "roughing_tool_mm": t.number("roughing_tool_mm", positive=True, default=Decimal(10)),
+        "rest_minutes_per_layer": t.number("rest_minutes_per_layer", default=Decimal("0.25")),
+        "deep_pocket_factor": t.number("deep_pocket_factor", minimum="1", default=Decimal("1.5")),
+    }
+    plates = t.raw("plate_thicknesses_mm", [])
+    if not isinstance(plates, list | tuple):
+        raise _bad(t.key("plate_thicknesses_mm"), "must be a list of thicknesses")
+    sizes = tuple(sorted(_decimal(v, t.key("plate_thicknesses_mm")) for v in plates))
+    if any(v <= 0 for v in sizes):
+        raise _bad(t.key("plate_thicknesses_mm"), "must be positive thicknesses")
+    rates["plate_thicknesses_mm"] = sizes
+    manual = t.raw("undercut_manual_quote", True)
+    if isinstance(manual, str) and manual.strip().lower() in ("true", "false"):  # as a form sends it
+        manual = manual.strip().lower() == "true"
+    if not isinstance(manual, bool):
+        raise _bad(t.key("undercut_manual_quote"), "must be true or false")
+    rates["undercut_manual_quote"] = manual
+    return rates
 
 
 def _material(material_id: str, t: _Table) -> Material:

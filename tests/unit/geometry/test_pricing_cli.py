@@ -124,7 +124,7 @@ def test_quote_an_stl_end_to_end(tmp_path):
     assert lines["total"] == lines["subtotal"] + lines["vat"] > 0
     assert lines["finish"] > 0 and lines["tolerance"] > 0 and lines["lead_time"] < 0
     stock = next(d for d in data["drivers"] if d["code"] == "stock")
-    assert "46 × 36 × 26" in stock["label"]  # 40 × 30 × 20 plus 3 mm each side
+    assert "Plate 22 mm, sawn 44 × 34 mm" in stock["label"]  # 40 × 30 × 20: 2 mm sides, 1 mm top
     assert [row["quantity"] for row in data["price_table"]][:3] == [1, 5, 10]
     assert data["rate_card_version"]
 

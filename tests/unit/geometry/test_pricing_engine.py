@@ -16,6 +16,7 @@ from geometry.pricing import (
     price,
     quote,
 )
+from geometry.pricing.engine import per_part_costs
 
 CARD = default_rate_card()
 BLOCK = Part(volume_mm3=100_000.0, area_mm2=25_000.0, bbox_mm=(100.0, 60.0, 30.0))
@@ -128,13 +129,14 @@ def test_the_oriented_box_sizes_the_stock():
     )
 
 
-def test_milling_stock_is_the_box_plus_allowance():
+def test_milling_stock_is_a_standard_plate_sawn_to_size():
     q = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061"))
     stock = next(d for d in q.drivers if d.code == "stock")
-    # (100 + 6) × (60 + 6) × (30 + 6) mm³ of aluminium at 2.70 g/cm³
-    assert stock.value == Decimal("0.680")
-    assert "106 × 66 × 36" in stock.label
-    assert q.line("material") == Decimal("353.61")  # 0.6800328 kg × 520 roubles
+    # 2 mm on each side, 30 mm + 1 mm faced off the top: the next plate is 32 mm;
+    # 104 × 64 × 32 mm³ of aluminium at 2.70 g/cm³
+    assert stock.value == Decimal("0.575")
+    assert "Plate 32 mm, sawn 104 × 64 mm" in stock.label
+    assert q.line("material") == Decimal("299.04")  # 0.5750784 kg × 520 roubles
 
 
 def test_turning_stock_is_a_bar_around_the_longest_side():
@@ -340,6 +342,8 @@ def test_a_long_job_adds_production_days():
     few = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=10))
     many = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=1000))
     assert few.lead_time_days == CARD.lead_time("standard").days
-    hours = Decimal("0.4829") * 1000 + Decimal("1.5")  # machine hours of the order
+    process = CARD.process("cnc_milling")
+    each = per_part_costs(BLOCK, process, process.material("al_6061")).machine_hours
+    hours = each * 1000 + Decimal("1.5")  # machine hours of the order
     extra_days = int(hours // CARD.production_hours_per_day)  # beyond the first day
     assert many.lead_time_days == CARD.lead_time("standard").days + extra_days
