@@ -34,15 +34,13 @@ from typing import Any
 
 import numpy as np
 
+from geometry.limits import INFILLS, LAYERS, ORIENTATIONS
 from geometry.model import GeometryError
 
 PROFILES = Path(__file__).with_name("slicer_profiles")
 PRINTER_PROFILE = PROFILES / "printer.ini"
 FALLBACK_MATERIAL = "pla"  # a material without a profile of its own prints with PLA's settings
 
-INFILLS = (15, 20, 40, 100)  # percent
-LAYERS = (0.1, 0.2, 0.3)  # mm, for the 0.4 mm nozzle
-ORIENTATIONS = ("as_uploaded", "flat", "fewest_supports")
 
 OVERHANG_COS = math.cos(math.radians(45))  # a facet facing down more steeply than this needs support
 _SUMMARY_BYTES = 256 * 1024  # the summary comments sit in the G-code's last few kilobytes
