@@ -58,6 +58,10 @@ TEXTS = {
     "thin_wall_unchecked": N_("Wall thickness could not be checked automatically on this mesh (too many long, thin facets): staff will check thin walls by hand."),
     "no_solid": N_("The file has surfaces but no closed solid: export the part as a solid body."),
     "closed_shell": N_("The file holds closed surfaces rather than a solid body; they enclose a volume and were measured as a solid."),
+    "slicer_missing": N_("The print time and material are estimated: the slicer is not installed on this server."),
+    "slice_failed": N_("The slicer could not slice this model, so the print time and material are estimated. A closed, solid model slices best."),
+    "slice_timeout": N_("Slicing took longer than {seconds:g} s, so the print time and material are estimated."),
+    "bad_slice_option": N_("Unknown {option} {value!r} for slicing. Choose one of: {choices}."),
     # the portal's own: the worker gave up after retrying a fault that was not the file's
     "unavailable": N_("The model could not be analysed because of a problem on our side. Please upload it again later or contact us."),
 }
