@@ -410,6 +410,13 @@ def _slice_for(choice: Choice | None, material: Material) -> Any:
     return sliced if same else None
 
 
+def _build_height(part: Part, orientation: str) -> Decimal:
+    """As uploaded: the file's own Z; turned by us: lying flat, the smallest side up."""
+    if orientation == "as_uploaded" and len(part.bbox_mm) == 3 and _dec(part.bbox_mm[2]) > 0:
+        return _dec(part.bbox_mm[2])
+    return part_extents(part)[2]
+
+
 def _fdm_per_part(part: Part, process: Process, material: Material, choice: Choice | None) -> PerPart:
     """From the slice when there is one for these settings, else from the calibrated estimate."""
     rates = process.printing
@@ -429,7 +436,7 @@ def _fdm_per_part(part: Part, process: Process, material: Material, choice: Choi
         estimate = estimate_print(
             volume_mm3=float(part.volume_mm3),
             area_mm2=float(part.area_mm2),
-            height_mm=float(part_extents(part)[2]),  # lying flat: the smallest side is up
+            height_mm=float(_build_height(part, settings.orientation)),
             layer_mm=settings.layer_mm,
             infill=settings.infill_percent / 100,
             density_g_cm3=float(material.density_g_cm3),

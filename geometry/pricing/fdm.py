@@ -1,18 +1,23 @@
 """The instant FDM estimate: what a slice will say, from the part's volume, surface and height.
 
-A printed part is not solid. Its surface is covered by a shell (perimeters on the walls, solid
-layers on top and bottom) and its inside is filled at the infill density; the printer lays the
-shell slowly and the infill fast, and pays a little at every layer change. So:
+A printed part is not solid. Its walls are covered by perimeters, its top and bottom faces by
+solid skins, and its inside is filled at the infill density; the printer lays the perimeters
+slowly, the skins and the infill faster, and pays a few seconds at every layer change. From
+what the instant quote knows (volume V, surface A, build height H):
 
-    shell   = surface × shell thickness        (at most the whole volume: thin parts are all shell)
-    infill  = (volume − shell) × infill density
+    horizontal surface  Ah = min(A, 2 V / H)       (top and bottom of a prism of that volume)
+    vertical surface    Av = A − Ah
+    shell   = min(V, Av × wall + Ah × skin(layer))
+    infill  = (V − shell) × infill density
     mass    = (shell + infill) × density
-    time    = shell / shell flow + infill / infill flow + layers × layer time
+    time    = wall shell / wall flow + skin shell / skin flow + infill × seconds per mm³(density)
+              (all flows scale with the layer height: the same speed lays a thicker bead)
+              + layers × layer time + start
 
-The flows are volume per second at 0.2 mm layers and scale with the layer height (the printer
-moves at the same speed, laying a thicker bead). The constants were fitted to PrusaSlicer's own
-slices with our profiles (geometry/slicer_profiles, PLA) by bench/slicer_calibration.py; the
-bench reports the error per model.
+The constants were fitted to PrusaSlicer's own slices with our profiles (geometry/slicer_profiles,
+PLA: 63 slices of 8 generated and 15 real parts at 0.1–0.3 mm and 15–100 %) by
+bench/slicer_calibration.py, which reports the error per model. Supports are not in it: a part
+that needs them is underestimated until its slice replaces the estimate.
 """
 
 from __future__ import annotations
@@ -20,14 +25,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-SHELL_MM = 0.85  # two 0.45 mm perimeters on walls; 0.7–1.0 mm of solid layers on top and bottom
-SHELL_MM_PER_LAYER_MM = 1.0  # thicker layers make thicker top and bottom skins
-SHELL_FLOW_MM3_S = 3.0  # at 0.2 mm layers: perimeters at 25–45 mm/s, with the acceleration
-INFILL_FLOW_MM3_S = 6.0  # at 0.2 mm layers: sparse infill at 80 mm/s, with the travel between
-LAYER_SECONDS = 3.0  # layer change, retraction, the skirt's first layers
-START_SECONDS = 60.0  # homing, the first layer's slow lines
 REFERENCE_LAYER_MM = 0.2
-REFERENCE_BUILD_RATE_CM3_H = 18  # a card's FDM build rate scales these speeds (18: as fitted)
+REFERENCE_BUILD_RATE_CM3_H = 18  # a card's FDM build rate scales the speeds (18: the fitted printer)
+
+WALL_MM = 0.99  # two 0.45 mm perimeters, overlapping
+SKIN_MM = 0.38  # top and bottom solid layers, per side pair: SKIN_MM + SKIN_PER_LAYER × layer
+SKIN_PER_LAYER = 2.54
+
+# seconds per mm³ at 0.2 mm layers
+WALL_S_MM3 = 0.4145  # perimeters at 25–45 mm/s with the accelerations: 2.4 mm³/s
+SKIN_S_MM3 = 0.303  # solid skins at 40–80 mm/s: 3.3 mm³/s
+INFILL_S_MM3 = 0.0549  # sparse gyroid: the denser, the tighter its curves and the slower ...
+INFILL_S_MM3_PER_DENSITY = 0.8037  # ... (20 %: 4.6 mm³/s; 40 %: 2.7 mm³/s)
+SOLID_S_MM3 = 0.1632  # 100 %: straight rectilinear lines, 6.1 mm³/s
+LAYER_SECONDS = 5.79  # layer change, retractions, travel
+START_SECONDS = 7.9
 
 
 @dataclass(frozen=True)
@@ -49,17 +61,21 @@ def estimate_print(
     speed_factor: float = 1.0,
 ) -> PrintEstimate:
     """`infill` is a fraction (0.2 for 20 %); `speed_factor` is the material's (1 = PLA)."""
-    shell_mm = SHELL_MM + SHELL_MM_PER_LAYER_MM * (layer_mm - REFERENCE_LAYER_MM)
-    shell = min(volume_mm3, area_mm2 * shell_mm)
-    filled = (volume_mm3 - shell) * min(infill, 1.0)
-    layers = max(1, math.ceil(height_mm / layer_mm))
+    infill = min(max(infill, 0.0), 1.0)
+    height = max(height_mm, layer_mm)
+    horizontal = min(area_mm2, 2 * volume_mm3 / height)
+    vertical = area_mm2 - horizontal
+    walls = vertical * WALL_MM
+    skins = horizontal * (SKIN_MM + SKIN_PER_LAYER * layer_mm)
+    shell = min(volume_mm3, walls + skins)
+    if walls + skins > 0:  # a part that is all shell: its walls and skins in the same proportion
+        walls, skins = shell * walls / (walls + skins), shell * skins / (walls + skins)
+    filled = (volume_mm3 - shell) * infill
+    per_infill = SOLID_S_MM3 if infill >= 1 else INFILL_S_MM3 + INFILL_S_MM3_PER_DENSITY * infill
+    layers = max(1, math.ceil(height / layer_mm))
     scale = layer_mm / REFERENCE_LAYER_MM
-    seconds = (
-        shell / (SHELL_FLOW_MM3_S * scale)
-        + filled / (INFILL_FLOW_MM3_S * scale)
-        + layers * LAYER_SECONDS
-        + START_SECONDS
-    ) / speed_factor
+    seconds = (walls * WALL_S_MM3 + skins * SKIN_S_MM3 + filled * per_infill) / scale
+    seconds = (seconds + layers * LAYER_SECONDS + START_SECONDS) / speed_factor
     return PrintEstimate(
         shell_cm3=shell / 1000,
         infill_cm3=filled / 1000,
