@@ -5,10 +5,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     LITESTAR_APP=portal.app:create_app PORTAL_HOST=0.0.0.0 PORTAL_PORT=8000 PORTAL_DATA_DIR=/data
 
 # OpenCASCADE (cadquery) needs the GL and X render libraries even when rendering nothing;
-# gcc builds the compiled mesh passes (geometry/_native.c).
+# gcc builds the compiled mesh passes (geometry/_native.c); the worker slices FDM prints with
+# PrusaSlicer's command line (without it, print prices stay estimates).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgl1 libglu1-mesa libxrender1 libxext6 curl \
-    fonts-dejavu-core gcc libc6-dev \
+    fonts-dejavu-core gcc libc6-dev prusa-slicer \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
