@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
 from dataclasses import replace
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from geometry.pricing import QuoteOptions, default_rate_card, quote
 from geometry.slicer import slicer_command
+from geometry.stl import write_binary
 from jobs.context import build_context, close_context
 from jobs.printing import slice_model
 from portal.db.models import ModelFile
@@ -100,7 +103,8 @@ async def test_more_infill_slices_again_with_more_time_and_plastic(client, setti
     assert driver(high, "print_time").value > driver(low, "print_time").value
     assert driver(high, "material_mass").value > driver(low, "material_mass").value
     # a slice made with other settings is not used for this quote
-    assert driver(quote(part, CARD, QuoteOptions("fdm", "pla", infill=40), sliced=thin), "print_time").source == "estimate"
+    mismatched = quote(part, CARD, QuoteOptions("fdm", "pla", infill=40), sliced=thin)
+    assert driver(mismatched, "print_time").source == "estimate"
 
 
 class NoSlicing:
@@ -157,5 +161,27 @@ async def test_a_slice_of_a_deleted_model_ends_quietly(settings, tmp_path):
         wanted = slice_options(CARD, QuoteOptions("fdm", "pla"))
         assert await slice_model(ctx, "0" * 64, options_data(wanted)) == "no model"
         assert not await ctx["storage"].exists(model_key("0" * 64))
+    finally:
+        await close_context(ctx)
+
+
+async def test_a_hostile_model_times_out_in_the_sandbox_and_the_worker_goes_on(settings, tmp_path):
+    settings = replace(settings, analysis=replace(settings.analysis, wall_seconds=4, cpu_seconds=4))
+    rng = np.random.default_rng(7)  # 300,000 random facets across 200 mm: a mesh no slicer gets through
+    path = tmp_path / "spikes.stl"
+    write_binary(path, rng.uniform(0, 200, size=(300_000, 3, 3)))
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    wanted = slice_options(CARD, QuoteOptions("fdm", "pla", layer_mm=0.1, infill=40))
+    ctx = build_context(settings)
+    try:
+        await ctx["storage"].put_file(model_key(sha256), path)
+        assert await slice_model(ctx, sha256, options_data(wanted)) == "failed"
+        kept = await SliceService(ctx["storage"]).kept(sha256, wanted)
+        assert kept.result is None and kept.error_code == "slice_timeout" and kept.error_params == {"seconds": 4}
+        # the same slicer goes on: a good part slices right after
+        good = box_stl(tmp_path / "good.stl", (20.0, 20.0, 10.0))
+        good_sha = hashlib.sha256(good.read_bytes()).hexdigest()
+        await ctx["storage"].put_file(model_key(good_sha), good)
+        assert await slice_model(ctx, good_sha, options_data(wanted)) == "sliced"
     finally:
         await close_context(ctx)

@@ -138,7 +138,8 @@ def test_quote_text(tmp_path):
 
 
 def _print_drivers(data: dict) -> dict:
-    return {d["code"]: (d["value"], d["source"]) for d in data["drivers"] if d["code"] in ("print_time", "material_mass")}
+    wanted = ("print_time", "material_mass")
+    return {d["code"]: (d["value"], d["source"]) for d in data["drivers"] if d["code"] in wanted}
 
 
 @pytest.mark.skipif(shutil.which("prusa-slicer") is None, reason="prusa-slicer is not installed")
@@ -157,12 +158,13 @@ def test_fdm_quote_prices_from_the_slicer(tmp_path):
 
 def test_fdm_quote_without_the_slicer_is_an_estimate_and_says_so(tmp_path):
     stl = write_box_stl(tmp_path / "box.stl")
-    result = run("quote", str(stl), "--process", "fdm", "--material", "pla", "--slicer", str(tmp_path / "none"), "--json")
+    missing = str(tmp_path / "none")
+    result = run("quote", str(stl), "--process", "fdm", "--material", "pla", "--slicer", missing, "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert {source for _, source in _print_drivers(data).values()} == {"estimate"}
     assert data["slice_error"]["code"] == "slicer_missing"
-    text = run("quote", str(stl), "--process", "fdm", "--material", "pla", "--slicer", str(tmp_path / "none")).stdout
+    text = run("quote", str(stl), "--process", "fdm", "--material", "pla", "--slicer", missing).stdout
     assert "Print time and material are estimated" in text and "(estimate)" in text
 
 
