@@ -9,6 +9,7 @@ the job; storage that cannot be reached is tried again with backoff.
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ async def slice_model(ctx: dict[str, Any], sha256: str, options: dict[str, Any])
     storage, slicer = ctx["storage"], ctx["slicer"]
     slices = SliceService(storage)
     try:
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise TypeError("not a sha256")
         wanted = SliceOptions(**options).check()
     except (TypeError, GeometryError) as exc:
         logger.warning("slice refused", extra={"fields": {"model": sha256, "why": str(exc)}})

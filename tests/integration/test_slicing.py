@@ -155,11 +155,13 @@ async def test_without_the_slicer_the_price_stays_an_estimate_and_says_why(clien
     assert driver(priced, "print_time").source == driver(priced, "material_mass").source == "estimate"
 
 
-async def test_a_slice_of_a_deleted_model_ends_quietly(settings, tmp_path):
+async def test_a_slice_of_a_deleted_model_or_with_bad_arguments_ends_quietly(settings, tmp_path):
     ctx = build_context(settings)
     try:
         wanted = slice_options(CARD, QuoteOptions("fdm", "pla"))
         assert await slice_model(ctx, "0" * 64, options_data(wanted)) == "no model"
+        assert await slice_model(ctx, "../" + "0" * 61, options_data(wanted)) == "refused"
+        assert await slice_model(ctx, "0" * 64, {**options_data(wanted), "infill_percent": 33}) == "refused"
         assert not await ctx["storage"].exists(model_key("0" * 64))
     finally:
         await close_context(ctx)
