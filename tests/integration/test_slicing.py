@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import shutil
@@ -22,7 +23,7 @@ from portal.db.models import ModelFile
 from portal.files.slicing import SliceService, options_data, slice_options
 from portal.files.storage import model_key
 from portal.quotes.services import part_of
-from tests.integration.uploads import box_stl, run_worker, upload_id
+from tests.integration.uploads import box_stl, run_worker, upload_id, wait_final
 
 pytestmark = pytest.mark.skipif(shutil.which("prusa-slicer") is None, reason="prusa-slicer is not installed")
 
@@ -187,3 +188,24 @@ async def test_a_hostile_model_times_out_in_the_sandbox_and_the_worker_goes_on(s
         assert await slice_model(ctx, good_sha, options_data(wanted)) == "sliced"
     finally:
         await close_context(ctx)
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+async def test_the_embedded_default_slices_in_process(client, settings, db, tmp_path):
+    file_id = await upload_id(client, "part.stl", box_stl(tmp_path / "part.stl", (25.0, 25.0, 8.0)).read_bytes())
+    status, _ = await wait_final(client, file_id)  # analysed by the app's own runner
+    assert status == "ready"
+    async with db() as session:
+        sha256 = (await session.execute(select(ModelFile.sha256).where(ModelFile.id == file_id))).scalar_one()
+    wanted = slice_options(CARD, QuoteOptions("fdm", "abs"))
+    ctx = build_context(settings)
+    try:
+        slices = SliceService(ctx["storage"], ctx["queue"])
+        kept = await slices.kept_or_enqueue(sha256, wanted)
+        deadline = asyncio.get_running_loop().time() + 90
+        while kept is None and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.2)
+            kept = await slices.kept(sha256, wanted)
+    finally:
+        await close_context(ctx)
+    assert kept is not None and kept.result is not None and kept.result.material == "abs"
