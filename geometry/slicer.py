@@ -145,9 +145,7 @@ def slice_model(
     wall = sandbox.wall_seconds if wall_seconds is None else wall_seconds
     try:
         # the slicer's own timeout comes first, so that it says "slicing"; the sandbox's is the backstop
-        return sandbox.run(
-            slice_file, os.fspath(path), options, binary, timeout=max(1.0, wall - 2), wall_seconds=wall
-        )
+        return sandbox.run(slice_file, os.fspath(path), options, binary, timeout=max(1.0, wall - 2), wall_seconds=wall)
     except GeometryError as error:
         if error.code == "timeout":  # the sandbox's own limit: the slicer ran too long
             raise GeometryError("slice_timeout", error.detail, seconds=wall) from None
@@ -254,7 +252,7 @@ def read_summary(gcode: Path) -> dict[str, float]:
         while chunk := handle.read(1 << 22):
             block = carry + chunk
             layers += block.count(_LAYER_MARK)
-            carry = block[-(len(_LAYER_MARK) - 1):]
+            carry = block[-(len(_LAYER_MARK) - 1) :]
         handle.seek(max(0, size - _SUMMARY_BYTES))
         tail = handle.read().decode("ascii", "replace")
     found = {}

@@ -6,7 +6,6 @@ Errors are raised as `GeometryError`; `geometry.cli` turns them into exit 2 and 
 from __future__ import annotations
 
 import argparse
-
 from typing import TYPE_CHECKING
 
 from geometry.model import GeometryError

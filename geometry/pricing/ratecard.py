@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
-from geometry.model import GeometryError
 from geometry.limits import INFILLS, LAYERS
+from geometry.model import GeometryError
 
 Kind = Literal["milling", "turning", "printing"]
 KINDS: tuple[str, ...] = ("milling", "turning", "printing")
