@@ -147,7 +147,7 @@ def slice_model(
         # the slicer's own timeout comes first, so that it says "slicing"; the sandbox's is the backstop
         return sandbox.run(slice_file, os.fspath(path), options, binary, timeout=max(1.0, wall - 2), wall_seconds=wall)
     except GeometryError as error:
-        if error.code == "timeout":  # the sandbox's own limit: the slicer ran too long
+        if error.code in ("timeout", "slice_timeout"):  # the slicer's or the sandbox's deadline
             raise GeometryError("slice_timeout", error.detail, seconds=wall) from None
         if error.code in ("crashed", "out_of_memory", "unreadable"):
             raise GeometryError("slice_failed", f"{error.code}: {error.detail}"[-2000:]) from None

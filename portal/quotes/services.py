@@ -384,14 +384,20 @@ class QuoteService:
         return priced
 
     def in_order(
-        self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
+        self,
+        content_key: str,
+        part: Part,
+        options: QuoteOptions,
+        card: RateCard,
+        card_key: Any = None,
+        sliced: Any = None,
     ) -> tuple[Quote, Decimal]:
         """The part as one line of an order (without its setup and the minimum order, which the
-        order charges once) and its design's setup charge, net of VAT."""
-        key = ("in_order", content_key, options, card_key or (card.name, card.version))
+        order charges once) and its design's setup charge, net of VAT; `sliced` as for `quote`."""
+        key = ("in_order", content_key, options, card_key or (card.name, card.version), sliced)
         priced = self._in_order.get(key)
         if priced is None:
-            priced = (price(part, card, options, alone=False), setup_charge(part, card, options))
+            priced = (price(part, card, options, sliced, alone=False), setup_charge(part, card, options))
             self._in_order.put(key, priced)
         return priced
 

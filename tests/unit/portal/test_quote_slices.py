@@ -37,3 +37,13 @@ def test_the_slice_a_quote_needs_and_its_kept_form():
     assert KeptSlice.from_dict(KeptSlice(result).as_dict()) == KeptSlice(result)
     failed = KeptSlice.from_dict(KeptSlice(None, "slice_timeout", {"seconds": 120}).as_dict())
     assert failed.result is None and (failed.error_code, failed.error_params) == ("slice_timeout", {"seconds": 120})
+
+
+def test_an_order_line_prices_from_the_slice_too():
+    service = QuoteService()
+    options = QuoteOptions("fdm", "pla")
+    estimate, _ = service.in_order("file-mm", PART, options, CARD)
+    sliced = Sliced("pla", 0.2, 20, "as_uploaded", print_seconds=7200, mass_g=30.0)
+    line, setup = service.in_order("file-mm", PART, options, CARD, sliced=sliced)
+    assert (_source(estimate), _source(line)) == ("estimate", "slicer")
+    assert setup > 0
