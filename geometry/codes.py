@@ -119,6 +119,15 @@ CATALOGUE: dict[str, Code] = _codes(
     ("bad_quantity", "error", "Quantity must be a whole number from 1 to {max:,}."),
     # note: `problem` is English text, for the staff who edit the rate card
     ("bad_rate_card", "error", "The rate card is not valid: {key} {problem}."),
+    # --- slicing (the price stays an estimate) ---------------------------------------------
+    ("slicer_missing", "error",
+     "The print time and material are estimated: the slicer is not installed on this server."),
+    ("slice_failed", "error",
+     "The slicer could not slice this model, so the print time and material are estimated. "
+     "A closed, solid model slices best."),
+    ("slice_timeout", "error",
+     "Slicing took longer than {seconds:g} s, so the print time and material are estimated."),
+    ("bad_slice_option", "error", "Unknown {option} {value!r} for slicing. Choose one of: {choices}."),
     # --- findings: the mesh ----------------------------------------------------------------
     ("not_watertight", "warning",
      "The mesh is not closed ({open_edges:,} open edges, {nonmanifold_edges:,} edges shared "

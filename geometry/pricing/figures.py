@@ -23,6 +23,7 @@ class Driver:
     label: str
     value: Decimal
     unit: str
+    source: str | None = None  # print time and mass: "slicer" or "estimate"
 
 
 @dataclass(frozen=True)

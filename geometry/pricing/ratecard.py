@@ -13,15 +13,17 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
+from geometry.limits import INFILLS, LAYERS
 from geometry.model import GeometryError
 
 Kind = Literal["milling", "turning", "printing"]
 KINDS: tuple[str, ...] = ("milling", "turning", "printing")
+TECHNOLOGIES: tuple[str, ...] = ("fdm", "sla", "sls")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class Material:
     # Printing: build-rate factor (1 = the process's nominal build rate).
     factor: Decimal
     name_ru: str = ""  # the name on Russian pages; empty: the English name
+    # FDM: what the shop prints with unless the customer chooses otherwise
+    default_infill_percent: int = 20
+    default_layer_mm: Decimal = Decimal("0.2")
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,9 @@ class PrintRates:
     build_rate_cm3_h: Decimal  # deposited / cured / sintered volume per hour
     layer_hours_per_mm: Decimal  # time per mm of build height (layer changes, recoating)
     support_fraction: Decimal  # support or waste material, as a fraction of the part volume
+    # "fdm": priced from a slice (or the estimate calibrated against one); "sla", "sls" or "":
+    # from the build rate and the build height
+    technology: str = ""
 
 
 @dataclass(frozen=True)
@@ -369,10 +377,14 @@ def _process(process_id: str, t: _Table) -> Process:
 
     cnc = printing = None
     if kind == "printing":
+        technology = t.optional_text("technology") or (process_id if process_id in TECHNOLOGIES else "")
+        if technology and technology not in TECHNOLOGIES:
+            raise _bad(t.key("technology"), f"must be one of {', '.join(TECHNOLOGIES)} (got {technology!r})")
         printing = PrintRates(
             build_rate_cm3_h=t.number("build_rate_cm3_h", positive=True),
             layer_hours_per_mm=t.number("layer_hours_per_mm"),
             support_fraction=t.number("support_fraction"),
+            technology=technology,
         )
     else:
         cnc = CncRates(
@@ -384,8 +396,9 @@ def _process(process_id: str, t: _Table) -> Process:
         )
 
     materials_table = t.table("materials")
+    fdm = printing is not None and printing.technology == "fdm"
     materials = tuple(
-        _material(m_id, materials_table.table(_ident(m_id, materials_table.key(str(m_id)))))
+        _material(m_id, materials_table.table(_ident(m_id, materials_table.key(str(m_id)))), fdm)
         for m_id in materials_table.data
     )
     if not materials:
@@ -447,7 +460,7 @@ def _milling_rates(t: _Table) -> dict:
     return rates
 
 
-def _material(material_id: str, t: _Table) -> Material:
+def _material(material_id: str, t: _Table, fdm: bool = False) -> Material:
     material = Material(
         id=material_id,
         name=t.text("name"),
@@ -457,6 +470,14 @@ def _material(material_id: str, t: _Table) -> Material:
         factor=t.number("factor", positive=True),
         name_ru=t.optional_text("name_ru"),
     )
+    if fdm:  # the shop's defaults; a card saved before they existed prints at 20 % and 0.2 mm
+        infill = t.integer("default_infill_percent", default=20)
+        if infill not in INFILLS:
+            raise _bad(t.key("default_infill_percent"), f"must be one of {', '.join(map(str, INFILLS))}")
+        layer = t.number("default_layer_mm", positive=True, default=Decimal("0.2"))
+        if float(layer) not in LAYERS:
+            raise _bad(t.key("default_layer_mm"), f"must be one of {', '.join(map(str, LAYERS))}")
+        material = replace(material, default_infill_percent=infill, default_layer_mm=layer)
     t.done()
     return material
 

@@ -70,6 +70,10 @@ TEXTS = {
     "sharp_inside_corner": N_("{count:,} inside corners along the tool's axis are sharp: a milling cutter leaves them rounded to its own radius. Give them a radius (1 mm or more), or ask for a manual quote if they must be sharp."),
     "deep_hole": N_("{count:,} holes are deeper than 6 × their diameter (down to Ø{diameter_mm:.2g} × {depth_mm:.1f} mm): they need peck drilling and are priced as such."),
     "nonstandard_hole": N_("{count:,} holes have a diameter that is no standard drill size (such as Ø{diameter_mm:.2f} mm): they are milled or reamed, which takes longer than drilling."),
+    "slicer_missing": N_("The print time and material are estimated: the slicer is not installed on this server."),
+    "slice_failed": N_("The slicer could not slice this model, so the print time and material are estimated. A closed, solid model slices best."),
+    "slice_timeout": N_("Slicing took longer than {seconds:g} s, so the print time and material are estimated."),
+    "bad_slice_option": N_("Unknown {option} {value!r} for slicing. Choose one of: {choices}."),
     # the portal's own: the worker gave up after retrying a fault that was not the file's
     "unavailable": N_("The model could not be analysed because of a problem on our side. Please upload it again later or contact us."),
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 from portal.core.i18n import N_, current_language
 
-INTEGER_KEYS = {"days", "quantity", "extra_days"}
+INTEGER_KEYS = {"days", "quantity", "extra_days", "default_infill_percent"}
 LIST_KEYS = {"envelope_mm", "processes", "material_classes", "plate_thicknesses_mm"}
 
 LABELS = {
@@ -54,6 +54,9 @@ LABELS = {
     "build_rate_cm3_h": N_("Build rate, cm³/h"),
     "layer_hours_per_mm": N_("Hours per mm of height"),
     "support_fraction": N_("Support fraction"),
+    "technology": N_("Printing technology (fdm, sla, sls)"),
+    "default_infill_percent": N_("Default infill, %% (15, 20, 40, 100)"),
+    "default_layer_mm": N_("Default layer height, mm (0.1, 0.2, 0.3)"),
     "class": N_("Material class"),
     "density_g_cm3": N_("Density, g/cm³"),
     "price_per_kg": N_("Price per kg"),
