@@ -31,10 +31,11 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/venv/bin:$PATH \
     LITESTAR_APP=portal.app:create_app PORTAL_HOST=0.0.0.0 PORTAL_PORT=8000 PORTAL_DATA_DIR=/data
 
-# OpenCASCADE (cadquery) needs the GL and X render libraries even when rendering nothing.
+# OpenCASCADE (cadquery) needs the GL and X render libraries even when rendering nothing; the
+# worker slices FDM prints with PrusaSlicer's command line (without it, print prices stay estimates).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgl1 libglu1-mesa libxrender1 libxext6 curl \
-    fonts-dejavu-core \
+    fonts-dejavu-core prusa-slicer \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /venv /venv

@@ -96,6 +96,7 @@ def measure_and_check(
     if units is not None:
         reading["read_as"] = units
     found = mesh_parts(metrics)
+    features = mesh_machining(metrics)
     analysis = Analysis(
         format=fmt,
         triangles=metrics.triangles,
@@ -106,11 +107,26 @@ def measure_and_check(
         obb_mm=metrics.obb_mm,
         watertight=metrics.watertight,
         findings=dfm.mesh_findings(metrics, limits, wall, reading if units is None else None)
-        + dfm.parts_findings(found.truncated),
+        + dfm.parts_findings(found.truncated) + (features.findings() if features else []),
         parts=found.entries,
         units=reading,
+        machining=features.as_dict() if features else None,
     )
     return analysis, Mesh(metrics.vertices, metrics.faces, metrics.face_outward, metrics.face_shell), limits
+
+
+def mesh_machining(metrics):
+    """Setups and undercuts of a measured mesh: one closed body (rays would leak out of an open
+    one) of at most MACHINING_MESH_MAX_FACETS facets; else None."""
+    from geometry.limits import MACHINING_MESH_MAX_FACETS
+    from geometry.machining import machining
+
+    if metrics.bodies != 1 or not metrics.watertight or len(metrics.faces) > MACHINING_MESH_MAX_FACETS:
+        return None
+    outward = metrics.face_outward if metrics.face_outward is not None else (
+        -1.0 if metrics.signed_volume_mm3 < 0 else 1.0
+    )
+    return machining(metrics.vertices, metrics.faces, outward)
 
 
 def analyze_file(

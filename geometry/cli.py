@@ -117,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     quote.add_argument("--finish")
     quote.add_argument("--tolerance")
     quote.add_argument("--lead-time", dest="lead_time")
+    quote.add_argument("--infill", type=int, help="FDM: percent (15, 20, 40, 100); default: the material's")
+    quote.add_argument("--layer", type=float, help="FDM: layer height in mm (0.1, 0.2, 0.3)")
+    quote.add_argument("--orientation", help="FDM: as_uploaded (default), flat, fewest_supports")
+    quote.add_argument("--slicer", default="prusa-slicer", help="FDM: the PrusaSlicer program to slice with")
+    quote.add_argument("--no-slice", dest="no_slice", action="store_true", help="FDM: the instant estimate only")
     quote.add_argument("--json", action="store_true")
     quote.set_defaults(handler=cmd_quote)
 

@@ -119,6 +119,15 @@ CATALOGUE: dict[str, Code] = _codes(
     ("bad_quantity", "error", "Quantity must be a whole number from 1 to {max:,}."),
     # note: `problem` is English text, for the staff who edit the rate card
     ("bad_rate_card", "error", "The rate card is not valid: {key} {problem}."),
+    # --- slicing (the price stays an estimate) ---------------------------------------------
+    ("slicer_missing", "error",
+     "The print time and material are estimated: the slicer is not installed on this server."),
+    ("slice_failed", "error",
+     "The slicer could not slice this model, so the print time and material are estimated. "
+     "A closed, solid model slices best."),
+    ("slice_timeout", "error",
+     "Slicing took longer than {seconds:g} s, so the print time and material are estimated."),
+    ("bad_slice_option", "error", "Unknown {option} {value!r} for slicing. Choose one of: {choices}."),
     # --- findings: the mesh ----------------------------------------------------------------
     ("not_watertight", "warning",
      "The mesh is not closed ({open_edges:,} open edges, {nonmanifold_edges:,} edges shared "
@@ -187,6 +196,25 @@ CATALOGUE: dict[str, Code] = _codes(
     ("closed_shell", "info",
      "The file holds closed surfaces rather than a solid body; they enclose a volume and were "
      "measured as a solid."),
+    # --- findings: milling (from the machining features) -----------------------------------
+    # each also carries `triangles`: [start, end) runs of the preview tessellation's triangles
+    ("undercut", "warning",
+     "{count:,} faces cannot be reached by a tool from any side of a 3-axis mill (undercuts): "
+     "the part needs 5-axis machining and is quoted by hand for milling."),
+    ("deep_pocket", "warning",
+     "A pocket {depth_mm:.1f} mm deep has inside corners of radius {radius_mm:.2g} mm: the "
+     "{tool_mm:g} mm end mill they need cuts only about {reach_mm:.0f} mm deep at full speed. "
+     "Enlarge the corner radius or make the pocket shallower; it is priced at a slower cut."),
+    ("sharp_inside_corner", "warning",
+     "{count:,} inside corners along the tool's axis are sharp: a milling cutter leaves them "
+     "rounded to its own radius. Give them a radius (1 mm or more), or ask for a manual quote "
+     "if they must be sharp."),
+    ("deep_hole", "warning",
+     "{count:,} holes are deeper than 6 × their diameter (down to Ø{diameter_mm:.2g} × "
+     "{depth_mm:.1f} mm): they need peck drilling and are priced as such."),
+    ("nonstandard_hole", "info",
+     "{count:,} holes have a diameter that is no standard drill size (such as Ø{diameter_mm:.2f} "
+     "mm): they are milled or reamed, which takes longer than drilling."),
 )
 
 

@@ -60,9 +60,18 @@ HOLE_MIN_SPAN = 1.5 * math.pi  # a cylinder arc this wide (summed per axis) coun
 HOLE_AXIS_TOL_MM = 1e-3
 HOLE_ANGLE_TOL = 1e-6
 
+# --- machining features -------------------------------------------------------------------
+MACHINING_MESH_MAX_FACETS = 60_000  # meshes above this get no machining figures (the rays would
+                                    # add more than the rest of the analysis takes)
+
 # --- previews -----------------------------------------------------------------------------
 GLB_MAX_FACES = 200_000
 THUMBNAIL_PX = 256
+
+# --- FDM slicing: what a customer may choose ----------------------------------------------
+INFILLS = (15, 20, 40, 100)  # percent
+LAYERS = (0.1, 0.2, 0.3)  # mm, for the 0.4 mm nozzle
+ORIENTATIONS = ("as_uploaded", "flat", "fewest_supports")
 
 # --- sandbox ------------------------------------------------------------------------------
 SANDBOX_MEMORY_MB = 2048  # address space a job may add to the warm parent's

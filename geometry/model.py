@@ -101,6 +101,7 @@ class Analysis:
     watertight: bool
     faces: int | None = None  # B-rep faces (STEP only)
     holes: int | None = None  # cylindrical holes (STEP only)
+    machining: dict | None = None  # `geometry.machining.Machining.as_dict()`: setups, undercuts...
     findings: list[Finding] = field(default_factory=list)
     # the distinct parts: {"name", "count", "volume_mm3", "bbox_mm"} each (`geometry.parts`)
     parts: list[dict] = field(default_factory=list)

@@ -126,6 +126,9 @@ class StepMeasures:
     part_findings: list[Finding] = field(default_factory=list)
     mesh_vertices: np.ndarray | None = None  # the tessellation, when asked for
     mesh_faces: np.ndarray | None = None
+    machining: dict | None = None  # `geometry.machining`: setups, undercuts, corners, holes
+    machining_findings: list[Finding] = field(default_factory=list)
+    feature_map: np.ndarray | None = None  # per tessellation triangle (`geometry.machining.FEATURES`)
 
 
 def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
@@ -142,6 +145,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         findings.append(Finding.of("closed_shell"))
     findings += m.part_findings
     findings += dfm.units_findings(m.bbox_mm)
+    findings += m.machining_findings
     if limits:
         findings += dfm.envelope_findings(m.obb_mm, limits)
         if m.solids and m.mesh_vertices is not None and m.mesh_faces is not None:
@@ -175,6 +179,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         findings=findings,
         parts=list(m.parts),
         units=read_units(m.bbox_mm, declared="mm"),
+        machining=m.machining,
     )
 
 
@@ -490,13 +495,22 @@ def _neighbours(direction: tuple, cell: tuple):
 
 def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
     """Read and measure one STEP file (runs in the sandbox child): read once, through XCAF, for
-    the shape and the product structure (`geometry.assembly`)."""
+    the shape and the product structure (`geometry.assembly`), then its machining features
+    (`geometry.machining`) on the same shape and tessellation."""
     from geometry.assembly import read_step, step_parts
+    from geometry.machining import machining_of_shape
 
     document = read_step(path)
-    measures = _measure_shape(document.shape)
+    shape = document.shape
+    measures = _measure_shape(shape)
+    vertices, faces = _triangulation_arrays(shape)
+    if measures.solids:
+        features = machining_of_shape(shape, vertices, faces)
+        measures.machining, measures.machining_findings = features.as_dict(), features.findings()
     if with_mesh:
-        measures.mesh_vertices, measures.mesh_faces = _triangulation_arrays(document.shape)
+        measures.mesh_vertices, measures.mesh_faces = vertices, faces
+        if measures.solids:
+            measures.feature_map = features.feature_map
     found = step_parts(document, measures.solids, measures.volume_mm3, measures.bbox_mm)
     measures.parts, measures.part_findings = found.entries, found.findings
     return measures

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs import accounts, crm, files, mail
+from jobs import accounts, crm, files, mail, printing
 
 JOBS = {
     "purge_expired": accounts.purge_expired,
@@ -16,6 +16,7 @@ JOBS = {
     "purge_unclaimed_files": files.purge_unclaimed_files,
     "purge_failed_files": files.purge_failed_files,
     "sweep_working_files": files.sweep_working_files,
+    "slice_model": printing.slice_model,
     "bitrix_sync": crm.bitrix_sync,
     "bitrix_relay": crm.bitrix_relay,
     "bitrix_purge": crm.bitrix_purge,

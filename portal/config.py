@@ -334,6 +334,9 @@ class AnalysisSettings:
     memory_mb: int
     cpu_seconds: int
     wall_seconds: int
+    # PrusaSlicer's command line (a name on PATH or a path); slices run under the limits above.
+    # Missing: FDM prices stay estimates, and say so.
+    slicer_path: str = "prusa-slicer"
 
     @classmethod
     def from_env(cls) -> AnalysisSettings:
@@ -341,6 +344,7 @@ class AnalysisSettings:
             memory_mb=_env_int("ANALYSIS_MEMORY_MB", 3072),
             cpu_seconds=_env_int("ANALYSIS_CPU_SECONDS", 120),
             wall_seconds=_env_int("ANALYSIS_WALL_SECONDS", 120),
+            slicer_path=_env("SLICER_PATH", "prusa-slicer") or "prusa-slicer",
         )
 
 

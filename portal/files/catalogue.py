@@ -65,6 +65,15 @@ TEXTS = {
     "thin_wall_unchecked": N_("Wall thickness could not be checked automatically on this mesh (too many long, thin facets): staff will check thin walls by hand."),
     "no_solid": N_("The file has surfaces but no closed solid: export the part as a solid body."),
     "closed_shell": N_("The file holds closed surfaces rather than a solid body; they enclose a volume and were measured as a solid."),
+    "undercut": N_("{count:,} faces cannot be reached by a tool from any side of a 3-axis mill (undercuts): the part needs 5-axis machining and is quoted by hand for milling."),
+    "deep_pocket": N_("A pocket {depth_mm:.1f} mm deep has inside corners of radius {radius_mm:.2g} mm: the {tool_mm:g} mm end mill they need cuts only about {reach_mm:.0f} mm deep at full speed. Enlarge the corner radius or make the pocket shallower; it is priced at a slower cut."),
+    "sharp_inside_corner": N_("{count:,} inside corners along the tool's axis are sharp: a milling cutter leaves them rounded to its own radius. Give them a radius (1 mm or more), or ask for a manual quote if they must be sharp."),
+    "deep_hole": N_("{count:,} holes are deeper than 6 × their diameter (down to Ø{diameter_mm:.2g} × {depth_mm:.1f} mm): they need peck drilling and are priced as such."),
+    "nonstandard_hole": N_("{count:,} holes have a diameter that is no standard drill size (such as Ø{diameter_mm:.2f} mm): they are milled or reamed, which takes longer than drilling."),
+    "slicer_missing": N_("The print time and material are estimated: the slicer is not installed on this server."),
+    "slice_failed": N_("The slicer could not slice this model, so the print time and material are estimated. A closed, solid model slices best."),
+    "slice_timeout": N_("Slicing took longer than {seconds:g} s, so the print time and material are estimated."),
+    "bad_slice_option": N_("Unknown {option} {value!r} for slicing. Choose one of: {choices}."),
     # the portal's own: the worker gave up after retrying a fault that was not the file's
     "unavailable": N_("The model could not be analysed because of a problem on our side. Please upload it again later or contact us."),
     # the portal's own: a part of an assembly whose file went before the part was cut out of it

@@ -362,29 +362,42 @@ class QuoteService:
         self._in_order: LruCache[tuple[Quote, Decimal]] = LruCache(cache_size)
 
     def quote(
-        self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
+        self,
+        content_key: str,
+        part: Part,
+        options: QuoteOptions,
+        card: RateCard,
+        card_key: Any = None,
+        sliced: Any = None,
     ) -> Quote:
         """Raises GeometryError when the part cannot be priced with these options.
 
         `content_key` names the measurements (the file's hash and units); `card_key` the rate
-        card's saved version (the card's own name and version when it has none).
+        card's saved version (the card's own name and version when it has none); `sliced` the
+        part's slice for these options (`portal.files.slicing`): FDM prices from it.
         """
-        key = (content_key, options, card_key or (card.name, card.version))
+        key = (content_key, options, card_key or (card.name, card.version), sliced)
         priced = self._cache.get(key)
         if priced is None:
-            priced = quote(part, card, options)
+            priced = quote(part, card, options, sliced=sliced)
             self._cache.put(key, priced)
         return priced
 
     def in_order(
-        self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
+        self,
+        content_key: str,
+        part: Part,
+        options: QuoteOptions,
+        card: RateCard,
+        card_key: Any = None,
+        sliced: Any = None,
     ) -> tuple[Quote, Decimal]:
         """The part as one line of an order (without its setup and the minimum order, which the
-        order charges once) and its design's setup charge, net of VAT."""
-        key = ("in_order", content_key, options, card_key or (card.name, card.version))
+        order charges once) and its design's setup charge, net of VAT; `sliced` as for `quote`."""
+        key = ("in_order", content_key, options, card_key or (card.name, card.version), sliced)
         priced = self._in_order.get(key)
         if priced is None:
-            priced = (price(part, card, options, alone=False), setup_charge(part, card, options))
+            priced = (price(part, card, options, sliced, alone=False), setup_charge(part, card, options))
             self._in_order.put(key, priced)
         return priced
 
@@ -396,6 +409,7 @@ class QuoteService:
         card: RateCard,
         card_key: Any = None,
         today: date | None = None,
+        sliced: Any = None,
     ) -> QuoteOutcome:
         stops = blocking(part, form.options.process)
         if stops:
@@ -403,7 +417,7 @@ class QuoteService:
         if not any(c.disabled_reason is None for c in form.processes):
             return QuoteOutcome(None, "too_large_for_all")
         try:
-            priced = self.quote(content_key, part, form.options, card, card_key)
+            priced = self.quote(content_key, part, form.options, card, card_key, sliced)
         except GeometryError as exc:
             return QuoteOutcome(None, exc.code, dict(exc.params))
         return QuoteOutcome(priced, ship_by=ship_by(today or date.today(), priced.lead_time_days))
