@@ -9,6 +9,7 @@ from uuid import UUID
 
 import anyio
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Stream, Template
 
@@ -24,6 +25,7 @@ from portal.orders.guards import requires_login
 from portal.orders.quote_pdf import order_quote, render_quote_pdf
 from portal.orders.schemas import document_kind, field_value
 from portal.orders.services import NotificationService, OrderService
+from portal.orders.thumbnails import document_thumbnail
 from portal.orders.uploads import BODY_LIMIT, received_document
 
 PER_PAGE = 20
@@ -143,6 +145,16 @@ class OrderController(Controller):
         self, request: Request, orders: OrderService, storage: Storage, document_id: UUID
     ) -> Response:
         return download(await orders.document_for(document_id, request.user), storage)
+
+    @get("/documents/{document_id:uuid}/thumbnail.png", name="document_thumbnail")
+    async def thumbnail(
+        self, request: Request, orders: OrderService, storage: Storage, document_id: UUID
+    ) -> Response:
+        png = await document_thumbnail(await orders.document_for(document_id, request.user), storage)
+        if png is None:
+            raise NotFoundException()
+        headers = {"x-content-type-options": "nosniff", "cache-control": "private, max-age=86400"}
+        return Response(png, media_type="image/png", headers=headers)
 
     @get("/notifications", name="notifications")
     async def notifications(

@@ -7,7 +7,9 @@ from typing import Any
 
 from portal.core.i18n import N_, current_language, gettext, local_money
 from portal.orders.charges import charged
+from portal.orders.documents import ACCEPT, KIND_LIST, MAX_DOCUMENT_BYTES
 from portal.orders.lifecycle import STATUS_NAMES
+from portal.orders.thumbnails import has_thumbnail
 from portal.quotes.labels import LINES  # frozen price lines are worded as the quote panel words them
 
 PAYMENT_NAMES = {
@@ -98,6 +100,10 @@ TEMPLATE_GLOBALS = {
     "status_name": status_name,
     "payment_name": payment_name,
     "document_kind_name": document_kind_name,
+    "document_thumbnail": has_thumbnail,
+    "document_accept": ACCEPT,
+    "document_kinds": KIND_LIST,
+    "document_limit_mb": MAX_DOCUMENT_BYTES // 2**20,
     "review_reason_name": review_reason_name,
     "order_money": money,
     "price_line_label": price_line_label,

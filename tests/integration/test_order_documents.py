@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 import zipfile
 
+from PIL import Image
 from sqlalchemy import select
 
 from portal.db.models import Document
+from portal.orders.documents import CONTENT_TYPES, kind_by_name
+from tests.document_samples import FORGED, GOOD, image
 from tests.integration.conftest import COMPANY, csrf_token, register
 from tests.integration.orders import OTHER, place_order, staff_login
 
@@ -140,3 +143,49 @@ async def test_staff_upload_an_invoice_the_customer_downloads(client, other_clie
     page = await other_client.get(f"/orders/{order.id}")
     assert "invoice-17.pdf" in page.text and "Invoice" in page.text
     assert (await other_client.get(f"/documents/{document.id}")).status_code == 200
+
+
+async def test_every_kind_is_attached_when_real_and_refused_when_forged(client, db) -> None:
+    await register(client, COMPANY)
+    order = await place_order(db)
+    for name, (content, message) in FORGED.items():
+        response = await upload(client, order, name, content)
+        assert response.status_code == 422, name
+        assert message in response.text, (name, response.text[-2000:])
+        assert 'data-testid="document-error"' in response.text
+    assert await documents(db) == []
+    assert not any(client.app.state.storage.temp_dir().glob("document-*"))
+
+    for name, content in GOOD.items():
+        assert (await upload(client, order, name, content)).status_code == 303, name
+    stored = {document.name: document.content_type for document in await documents(db)}
+    assert stored == {name: CONTENT_TYPES[kind_by_name(name)] for name in GOOD}
+
+
+async def test_photos_get_a_small_thumbnail_only_their_viewers_see(client, other_client, db) -> None:
+    await register(client, COMPANY)
+    order = await place_order(db)
+    for name, content in (("photo.jpg", image("JPEG", (2400, 1200))), ("drawing.pdf", PDF)):
+        assert (await upload(client, order, name, content)).status_code == 303
+    by_name = {document.name: document for document in await documents(db)}
+    page = await client.get(f"/orders/{order.id}")
+    assert page.text.count('data-testid="document-thumbnail"') == 1
+
+    thumbnail = await client.get(f"/documents/{by_name['photo.jpg'].id}/thumbnail.png")
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/png"
+    assert thumbnail.headers["x-content-type-options"] == "nosniff"
+    with Image.open(io.BytesIO(thumbnail.content)) as shown:
+        assert shown.format == "PNG" and shown.size == (160, 80)
+    assert (await client.get(f"/documents/{by_name['photo.jpg'].id}/thumbnail.png")).content == thumbnail.content
+    assert (await client.get(f"/documents/{by_name['drawing.pdf'].id}/thumbnail.png")).status_code == 404
+
+    await register(other_client, OTHER)
+    assert (await other_client.get(f"/documents/{by_name['photo.jpg'].id}/thumbnail.png")).status_code == 404
+
+
+async def test_the_upload_form_names_every_kind(client, db) -> None:
+    await register(client, COMPANY)
+    order = await place_order(db)
+    page = (await client.get(f"/orders/{order.id}")).text
+    assert "File (PDF, TXT, PPTX, DXF, DWG, STEP, IGES, PNG, JPEG, ZIP; up to 25 MB each)" in page
+    assert 'accept=".pdf,.txt,.pptx,.dxf,.dwg,.step,.stp,.iges,.igs,.png,.jpg,.jpeg,.zip"' in page

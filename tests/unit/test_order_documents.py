@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from portal.orders.documents import (
     MAX_ZIP_MEMBERS,
@@ -15,6 +17,8 @@ from portal.orders.documents import (
     check_document,
     clean_name,
 )
+from portal.orders.thumbnails import make_thumbnail
+from tests.document_samples import DWG, DXF_ASCII, STEP, iges, image
 
 
 def write(tmp_path: Path, content: bytes, name: str = "file") -> Path:
@@ -85,3 +89,27 @@ def test_other_kinds_and_empty_files_are_refused(tmp_path) -> None:
 )
 def test_names_are_cleaned(raw, shown) -> None:
     assert clean_name(raw) == shown
+
+
+def test_drawings_and_models_are_told_by_their_first_bytes(tmp_path) -> None:
+    assert check_document(write(tmp_path, DXF_ASCII.replace(b"\n", b"\r\n")), "a.DXF").kind == "dxf"
+    assert check_document(write(tmp_path, DWG), "a.dwg").kind == "dwg"
+    assert check_document(write(tmp_path, b"\xef\xbb\xbf" + STEP), "a.stp").kind == "step"
+    assert check_document(write(tmp_path, iges().replace(b"\n", b"\r\n")), "a.igs").kind == "iges"
+    assert "not one" in refused(tmp_path, b"  0\nSECTIONS\n", "a.dxf")
+    assert "not one" in refused(tmp_path, b"AC1O32" + bytes(20), "a.dwg")
+    assert "not one" in refused(tmp_path, iges().replace(b"G      1", b"D      1"), "a.igs")
+
+
+def test_an_image_claiming_too_many_pixels_is_refused_from_its_header(tmp_path) -> None:
+    png = bytearray(image("PNG", (4, 4)))
+    png[16:24] = struct.pack(">II", 20_000, 20_000)  # IHDR width, height
+    png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
+    assert "megapixels" in refused(tmp_path, bytes(png), "photo.png")
+
+
+def test_a_photo_thumbnail_is_small_upright_and_a_broken_one_is_none(tmp_path) -> None:
+    thumbnail = make_thumbnail(write(tmp_path, image("JPEG", (3000, 1000)), "a.jpg"))
+    with Image.open(io.BytesIO(thumbnail)) as shown:
+        assert shown.size == (160, 53)
+    assert make_thumbnail(write(tmp_path, b"\xff\xd8\xff" + bytes(100), "b.jpg")) is None
