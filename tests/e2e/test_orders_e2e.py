@@ -73,7 +73,8 @@ def test_company_orders_two_parts_and_follows_the_order_live(new_context, tmp_pa
 
     drawing = tmp_path / "drawing.pdf"
     drawing.write_bytes(PDF)
-    customer.get_by_label("File (PDF, TXT, PPTX, DXF, DWG, STEP, IGES, PNG, JPEG, ZIP; up to 25 MB each)").set_input_files(str(drawing))
+    file_label = "File (PDF, TXT, PPTX, DXF, DWG, STEP, IGES, PNG, JPEG, ZIP; up to 25 MB each)"
+    customer.get_by_label(file_label).set_input_files(str(drawing))
     customer.get_by_role("button", name="Attach the document").click()
     expect(customer.get_by_test_id("cart-documents")).to_contain_text("drawing.pdf")
 
