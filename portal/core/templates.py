@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 from portal import __version__
 from portal.core.flash import pop_flashes
 from portal.core.i18n import LANGUAGES, current_language, gettext, local_number, ngettext
+from portal.core.navigation import staff_links
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -60,6 +61,7 @@ def build_environment(auto_reload: bool = False) -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         current_user=current_user,
+        staff_links=staff_links,
         flashes=flashes,
         static_url=static_url,
         languages=LANGUAGES,

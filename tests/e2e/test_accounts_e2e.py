@@ -166,7 +166,7 @@ def test_admin_deactivates_a_user_whose_browser_is_then_logged_out(new_context) 
 
     admin_page = new_context().new_page()
     log_in(admin_page, ADMIN_EMAIL, ADMIN_PASSWORD)
-    admin_page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    admin_page.get_by_role("navigation", name="Staff pages").get_by_role("link", name="Users").click()
     expect(admin_page).to_have_url(re.compile(r"/admin/users"))
     table = admin_page.get_by_test_id("user-table")
     expect(table.get_by_role("link", name=ADMIN_EMAIL)).to_be_visible()

@@ -176,7 +176,8 @@ def test_an_error_page_the_router_answers_keeps_the_visitor_logged_in(page: Page
         response = page.goto(path)
         assert response is not None and response.status == status
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-        expect(nav.get_by_role("link", name="Users")).to_be_visible()  # the staff header, not "Log in"
+        staff_nav = page.get_by_role("navigation", name="Staff pages")
+        expect(staff_nav.get_by_role("link", name="Users")).to_be_visible()  # the staff header, not "Log in"
         expect(nav.get_by_role("link", name="Log in")).to_have_count(0)
     nav.get_by_role("button", name="Log out").click()  # its form works from the error page too
     expect(nav.get_by_role("link", name="Log in")).to_be_visible()
