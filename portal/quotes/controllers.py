@@ -23,7 +23,9 @@ from portal.files.guards import can_change, viewer_of
 from portal.files.services import ModelFileService
 from portal.quotes.panels import OPTION_FIELDS, FileQuotes, chosen_options, panel_response, wanted_options
 from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries, removable
-from portal.quotes.ratecard_form import SECTIONS, data_from_form, fields_of, group_title
+from portal.quotes.ratecard_form import data_from_form, fields_of, group_title
+from portal.quotes.ratecard_history import change_label
+from portal.quotes.ratecard_panels import panels_of
 from portal.quotes.reviews import ReviewService, keep_pending
 from portal.quotes.services import UNITS, CurrentCard, RateCardService
 
@@ -118,21 +120,25 @@ class RateCardAdminController(Controller):
     guards = [requires_staff]
 
     @get("/", name="rate_card")
-    async def rate_card(self, request: HTMXRequest, rate_cards: RateCardService) -> Template:
+    async def rate_card(
+        self, request: HTMXRequest, rate_cards: RateCardService, q: Annotated[str, Parameter(max_length=100)] = ""
+    ) -> Template:
         current = await rate_cards.current()
-        return rate_card_page(request, current, await rate_cards.history())
+        return rate_card_page(request, current, await rate_cards.history(), query=q.strip())
 
     @post("/", name="rate_card_save")
     async def save_rate_card(self, request: HTMXRequest, rate_cards: RateCardService) -> Template | Redirect:
         current = await rate_cards.current()
         form = await request.form()
         values, removed = dict(form), [str(v) for v in form.getall("remove", [])]
+        for key in form.getall("flag", []):  # an unticked checkbox sends nothing
+            values[str(key)] = "true" if form.get(str(key)) == "true" else "false"
         data, typed = data_from_form(values, current.data)
         edited = edit_entries(data, values, removed)
-        errors, general_error = edited.errors, None
+        errors, general_error, saved = edited.errors, None, None
         if not errors:
             try:
-                await rate_cards.save(edited.data, request.user.id)
+                saved = await rate_cards.save(edited.data, request.user.id)
             except GeometryError as exc:
                 key = form_key(str(exc.params.get("key")), edited.origins)
                 message = text_of(exc.code, exc.params, exc.message)
@@ -142,7 +148,18 @@ class RateCardAdminController(Controller):
             return rate_card_page(
                 request, current, await rate_cards.history(), values, typed, removed, errors, general_error
             )
-        flash(request, N_("The rate card is saved as a new version: new quotes use it now."), "success")
+        if saved is None:
+            flash(request, N_("Nothing was changed, so no new version was made."))
+        else:
+            flash(request, N_("The rate card is saved as a new version: new quotes use it now."), "success")
+        return redirect_to(request, "rate_card")
+
+    @post("/versions/{number:int}/restore", name="rate_card_restore")
+    async def restore(self, request: HTMXRequest, rate_cards: RateCardService, number: int) -> Redirect:
+        if await rate_cards.restore(number, request.user.id) is None:
+            flash(request, N_("That version is the rate card in use already."))
+        else:
+            flash(request, N_("The old version is saved again as the newest: new quotes use it now."), "success")
         return redirect_to(request, "rate_card")
 
 
@@ -155,14 +172,18 @@ def rate_card_page(
     removed: list[str] | None = None,
     errors: dict[str, str] | None = None,
     general_error: str | None = None,
+    query: str = "",
 ) -> Template:
-    """The editor: the card's fields, the rows for new entries, and what was typed when refused."""
+    """The editor: a panel per process and list, the rows for new entries, what was typed when
+    refused, and the versions with what each changed."""
+    errors = errors or {}
+    entries = new_entries(current.data, values)
+    panels = panels_of(current.data, fields_of(current.data, typed), entries,
+                       lambda group: group_title(current.data, group), errors, query)
     return render(
         request, "quotes/rates.html", status_code=422 if errors or general_error else 200,
-        sections=fields_of(current.data, typed), section_names=SECTIONS,
-        new_entries=new_entries(current.data, values), removable=removable(current.data), removed=removed or [],
-        current=current, history=history, errors=errors or {}, general_error=general_error,
-        group_title=lambda group: group_title(current.data, group),
+        panels=panels, removable=removable(current.data), removed=removed or [], query=query,
+        current=current, history=history, errors=errors, general_error=general_error, change_label=change_label,
     )
 
 

@@ -50,13 +50,13 @@ LABELS = {
     "roughing_tool_mm": N_("Roughing end mill, mm"),
     "rest_minutes_per_layer": N_("Minutes per layer of corner clean-up"),
     "deep_pocket_factor": N_("Deep pocket time factor"),
-    "undercut_manual_quote": N_("Undercuts go to a manual quote (true or false)"),
+    "undercut_manual_quote": N_("Undercuts go to a manual quote"),
     "build_rate_cm3_h": N_("Build rate, cm³/h"),
     "layer_hours_per_mm": N_("Hours per mm of height"),
     "support_fraction": N_("Support fraction"),
-    "technology": N_("Printing technology (fdm, sla, sls)"),
-    "default_infill_percent": N_("Default infill, %% (15, 20, 40, 100)"),
-    "default_layer_mm": N_("Default layer height, mm (0.1, 0.2, 0.3)"),
+    "technology": N_("Printing technology"),
+    "default_infill_percent": N_("Default infill, %%"),
+    "default_layer_mm": N_("Default layer height, mm"),
     "class": N_("Material class"),
     "density_g_cm3": N_("Density, g/cm³"),
     "price_per_kg": N_("Price per kg"),
@@ -92,13 +92,13 @@ class Field:
     group: str  # e.g. "processes.cnc_milling.materials.al_6061"
 
 
-def _leaves(value: Any, path: str):
+def leaves(value: Any, path: str):
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _leaves(item, f"{path}.{key}" if path else str(key))
+            yield from leaves(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         for index, item in enumerate(value):
-            yield from _leaves(item, f"{path}[{index}]")
+            yield from leaves(item, f"{path}[{index}]")
     else:
         yield path, value
 
@@ -110,7 +110,7 @@ def _last(key: str) -> str:
 def fields_of(data: dict[str, Any], values: dict[str, str] | None = None) -> dict[str, list[Field]]:
     """The form's fields by section, with the card's values (or what was typed)."""
     sections: dict[str, list[Field]] = {key: [] for key in SECTIONS}
-    for key, value in _leaves(data, ""):
+    for key, value in leaves(data, ""):
         if key == "version":
             continue  # the portal numbers the versions
         top = re.split(r"[.\[]", key, maxsplit=1)[0]

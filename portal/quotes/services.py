@@ -16,6 +16,7 @@ from typing import Any
 import holidays
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from litestar.exceptions import NotFoundException
 from sqlalchemy import select
 
 from geometry.model import Finding, GeometryError
@@ -34,7 +35,8 @@ from geometry.pricing import (
 from geometry.pricing.engine import MAX_QUANTITY, part_extents
 from portal.core.i18n import local_name
 from portal.core.lru import LruCache
-from portal.db.models import RateCardVersion
+from portal.db.models import RateCardVersion, User
+from portal.quotes.ratecard_history import Change, changes
 
 # "in" is what the units question answers; "inch" what earlier answers were kept as.
 UNITS = {"mm": Decimal(1), "in": Decimal("25.4"), "inch": Decimal("25.4"), "m": Decimal(1000),
@@ -135,12 +137,15 @@ class RateCardService(SQLAlchemyAsyncRepositoryService[RateCardVersion, RateCard
             _cards[row_id] = current
         return current
 
-    async def save(self, data: dict[str, Any], user_id: Any) -> RateCardVersion:
-        """Validate and store a new version (it prices new quotes at once).
+    async def save(self, data: dict[str, Any], user_id: Any) -> RateCardVersion | None:
+        """Validate and store a new version (it prices new quotes at once); None, and no version,
+        when nothing differs from the current card.
 
         Raises GeometryError("bad_rate_card") naming the bad key.
         """
         current = await self.current()
+        if not changes(current.data, data):
+            return None
         number = current.number + 1
         data = {**data, "version": f"{date.today():%Y-%m}.{number}"}
         load_rate_card(data)  # the same reader that prices: it names the bad key
@@ -148,12 +153,40 @@ class RateCardService(SQLAlchemyAsyncRepositoryService[RateCardVersion, RateCard
             {"number": number, "version": data["version"], "data": plain(data), "created_by_id": user_id}
         )
 
-    async def history(self, limit: int = 20) -> list[RateCardVersion]:
-        from advanced_alchemy.filters import LimitOffset, OrderBy
-
-        return list(
-            await self.list(OrderBy(field_name="number", sort_order="desc"), LimitOffset(limit=limit, offset=0))
+    async def history(self, limit: int = 20) -> list[SavedVersion]:
+        """The latest versions, newest first: who saved each, and what it changed from the one before."""
+        session = self.repository.session
+        query = (
+            select(RateCardVersion, User.full_name)
+            .outerjoin(User, User.id == RateCardVersion.created_by_id)
+            .order_by(RateCardVersion.number.desc())
+            .limit(limit + 1)  # the one before the oldest shown, to tell what that one changed
         )
+        rows = (await session.execute(query)).all()
+        datas = [with_russian_names(row.data) for row, _ in rows]
+        if len(rows) <= limit:
+            datas.append(default_card_data())  # the first saved version changed the built-in card
+        return [
+            SavedVersion(row, author, changes(datas[index + 1], datas[index]), datas[index + 1], datas[index])
+            for index, (row, author) in enumerate(rows[:limit])
+        ]
+
+    async def restore(self, number: int, user_id: Any) -> RateCardVersion | None:
+        """An old version saved again as the newest; None when it is the current card already."""
+        session = self.repository.session
+        row = await session.scalar(select(RateCardVersion).where(RateCardVersion.number == number))
+        if row is None:
+            raise NotFoundException()
+        return await self.save(with_russian_names(row.data), user_id)
+
+
+@dataclass
+class SavedVersion:
+    row: RateCardVersion
+    author: str | None  # None: the account is gone
+    changes: list[Change]
+    before: dict[str, Any]  # the card it changed, and the card it is (for the changes' labels)
+    after: dict[str, Any]
 
 
 def limits_of(card: RateCard):

@@ -40,6 +40,7 @@ def to_russian(page: Page) -> None:
 
 def test_the_staff_row_holds_staff_links_only_and_fits_at_1280(page: Page) -> None:
     log_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect(page).not_to_have_url(re.compile(r"/login"))
     page.goto("/admin/orders")
     nav = page.get_by_role("navigation", name="Staff pages")
     for language in ("en", "ru"):
@@ -66,6 +67,7 @@ def test_the_staff_row_holds_staff_links_only_and_fits_at_1280(page: Page) -> No
 def test_on_a_phone_the_staff_links_fold_into_a_disclosure(new_context) -> None:
     page = new_context(**PHONE).new_page()
     log_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect(page).not_to_have_url(re.compile(r"/login"))
     for language in ("en", "ru"):
         page.goto("/admin/rates")
         if language == "ru":
