@@ -67,6 +67,8 @@ def fail_to_log_in(page: Page) -> None:
 
 def add_a_taken_material(page: Page) -> None:
     """The rate card refused: a new material with a code its process has already (nothing is saved)."""
+    page.locator("#panel-process-fdm summary").click()  # the editor's panels start closed
+    page.locator("#panel-finishes summary").click()
     page.locator('input[name="new.processes.fdm.materials.code"]').fill("pla")
     page.locator('input[name="remove"][value="finishes.polish"]').check()
     page.locator("form.rates button[type=submit]").click()
