@@ -61,7 +61,7 @@ class PdfQuote:
         return self.issued + timedelta(days=VALID_DAYS)
 
 
-class _Pdf(FPDF):
+class PortalPdf(FPDF):
     def __init__(self, footer_text: str) -> None:
         super().__init__(format="A4")
         self.footer_text = footer_text
@@ -78,7 +78,7 @@ class _Pdf(FPDF):
 
 
 def render_quote_pdf(quote: PdfQuote) -> bytes:
-    pdf = _Pdf(quote.reference)
+    pdf = PortalPdf(quote.reference)
     pdf.set_title(quote.title)
     pdf.set_creator("Manufacturing portal")
     pdf.alias_nb_pages()
@@ -122,7 +122,7 @@ def render_quote_pdf(quote: PdfQuote) -> bytes:
     return bytes(pdf.output())
 
 
-def _part(pdf: _Pdf, number: int, part: PdfPart, width: float) -> None:
+def _part(pdf: PortalPdf, number: int, part: PdfPart, width: float) -> None:
     needed = 12 + 5 * (len(part.options) + len(part.lines)) + (THUMB_MM if part.thumbnail else 0) / 3
     if pdf.get_y() + min(needed, 120) > pdf.page_break_trigger:
         pdf.add_page()

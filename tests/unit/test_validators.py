@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.accounts.schemas import clean_profile
-from portal.accounts.validators import is_valid_inn, is_valid_kpp, is_valid_ogrn
+from portal.core.requisites import is_valid_inn, is_valid_kpp, is_valid_ogrn
 
 VALID_INN10 = ["7707083893", "7736050003", "7702070139"]
 VALID_INN12 = ["500100732259"]
