@@ -52,6 +52,17 @@ async def order_page_context(orders: OrderService, order: Order, staff: bool) ->
     }
 
 
+async def thumbnails(storage: Storage, keys: list[str | None]) -> dict[str, bytes]:
+    """The parts' PNG previews for the PDF (missing ones are left out)."""
+    found: dict[str, bytes] = {}
+    for key in {key for key in keys if key}:
+        try:
+            found[key] = b"".join([chunk async for chunk in storage.stream(key)])
+        except (FileNotFoundError, OSError, ValueError):
+            continue
+    return found
+
+
 def download(document: Document, storage: Storage) -> Response:
     """The stored bytes under the name the portal chose, never sniffed by the browser."""
     headers = {
@@ -137,9 +148,12 @@ class OrderController(Controller):
         return redirect_to(request, "order", order_id=order_id)
 
     @get("/orders/{order_id:uuid}/quote.pdf", name="order_quote_pdf")
-    async def quote_pdf(self, request: Request, orders: OrderService, order_id: UUID) -> Response:
+    async def quote_pdf(
+        self, request: Request, orders: OrderService, company: CompanyService, storage: Storage, order_id: UUID
+    ) -> Response:
         order = await orders.visible(order_id, request.user)
-        quote = order_quote(order, thumbnails={}, issued=date.today())
+        images = await thumbnails(storage, [line.thumbnail_key for line in order.lines])
+        quote = order_quote(order, images, date.today(), await company.current())
         return await pdf_response(quote, f"quote-{order.number}.pdf")
 
     @get("/orders/{order_id:uuid}/invoice.pdf", name="order_invoice_pdf")

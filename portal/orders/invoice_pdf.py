@@ -181,7 +181,7 @@ def render_invoice_pdf(invoice: PdfInvoice) -> bytes:
     pdf.multi_cell(width, 5, f"Всего наименований {len(invoice.lines)}, на сумму {rubles(invoice.total)} руб.",
                    new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "B", 9)
-    pdf.multi_cell(width, 5, roubles_in_words(invoice.total, "ru"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 5, roubles_in_words(invoice.total, "ru"), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     _signatures_and_qr(pdf, invoice, width)
     return bytes(pdf.output())
@@ -195,7 +195,7 @@ def _bank_block(pdf: PortalPdf, supplier: CompanyDetails, width: float) -> None:
     pdf.set_draw_color(0, 0, 0)
     pdf.rect(x, y, left, 14)
     pdf.set_xy(x + 1, y + 1)
-    pdf.multi_cell(left - 2, 4.5, supplier.bank_name, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(left - 2, 4.5, supplier.bank_name, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 7)
     pdf.set_xy(x + 1, y + 10)
     pdf.cell(left - 2, 4, "Банк получателя")
@@ -213,7 +213,7 @@ def _bank_block(pdf: PortalPdf, supplier: CompanyDetails, width: float) -> None:
     pdf.cell(right, 6, supplier.settlement_account, border="LRT")
     pdf.rect(x, y2 + 6, left, 14)
     pdf.set_xy(x + 1, y2 + 7)
-    pdf.multi_cell(left - 2, 4.5, supplier.legal_name, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(left - 2, 4.5, supplier.legal_name, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 7)
     pdf.set_xy(x + 1, y2 + 16)
     pdf.cell(left - 2, 4, "Получатель")
@@ -222,13 +222,16 @@ def _bank_block(pdf: PortalPdf, supplier: CompanyDetails, width: float) -> None:
     pdf.set_xy(x, y2 + 20)
 
 
+PARTY_LABEL_MM = 46
+
+
 def _party(pdf: PortalPdf, title: str, text: str, width: float) -> None:
     pdf.set_font("DejaVu", "", 9)
     y = pdf.get_y()
-    pdf.cell(38, 5, title)
-    pdf.set_xy(pdf.l_margin + 38, y)
+    pdf.cell(PARTY_LABEL_MM, 5, title)
+    pdf.set_xy(pdf.l_margin + PARTY_LABEL_MM, y)
     pdf.set_font("DejaVu", "B", 9)
-    pdf.multi_cell(width - 38, 5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width - PARTY_LABEL_MM, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.5)
 
 
@@ -246,7 +249,7 @@ def _lines_table(pdf: PortalPdf, invoice: PdfInvoice, width: float) -> None:
     pdf.set_font("DejaVu", "", 8.5)
     for number, line in enumerate(invoice.lines, start=1):
         values = (str(number), line.name, str(line.quantity), line.unit, rubles(line.price), rubles(line.amount))
-        name_lines = pdf.multi_cell(widths[1], 4.5, line.name, dry_run=True, output="LINES")
+        name_lines = pdf.multi_cell(widths[1] - 1, 4.5, line.name, dry_run=True, output="LINES")
         height = 4.5 * max(1, len(name_lines)) + 1
         if pdf.get_y() + height > pdf.page_break_trigger:
             pdf.add_page()
@@ -291,7 +294,7 @@ def _signatures_and_qr(pdf: PortalPdf, invoice: PdfInvoice, width: float) -> Non
         pdf.line(pdf.l_margin + 32, y + 5, pdf.l_margin + 72, y + 5)
         pdf.set_font("DejaVu", "", 9)
         pdf.set_xy(pdf.l_margin + 76, y)
-        pdf.multi_cell(text_width - 76, 6, invoice.supplier.signatory, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(text_width - 76, 6, invoice.supplier.signatory, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "B", 9)
         pdf.ln(4)
     pdf.image(io.BytesIO(qr_png(invoice.qr_text)), x=pdf.l_margin + width - QR_MM, y=top + 3, w=QR_MM, h=QR_MM)

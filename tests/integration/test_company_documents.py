@@ -4,16 +4,19 @@ invoice with its payment QR code, and the commercial offer."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from datetime import date
 
+import pytest
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal.db.models import CompanyDetails, User
+from portal.orders.ship_dates import order_ship_by
 from tests.integration.conftest import COMPANY, csrf_token, register
-from tests.integration.orders import STAFF, place_order, staff_login
+from tests.integration.orders import STAFF, order_row, place_order, staff_login
 from tests.integration.test_orders import move
 
 DETAILS = {
@@ -151,3 +154,57 @@ async def test_the_invoice_waits_for_the_details_then_carries_them_and_a_payment
         "CorrespAcc=30101810400000000225|PayeeINN=7709123453|KPP=770901001|Sum=183000|"
         f"Purpose=Оплата по счёту № {order.number} от {today:%d.%m.%Y}, НДС 22%"
     ]
+
+
+async def save_details_directly(db, **changes) -> None:
+    async with db() as session:
+        session.add(CompanyDetails(**{**DETAILS, **changes}))
+        await session.commit()
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_the_order_offer_names_the_supplier_the_total_in_words_and_the_ship_by_date(
+    client, db, language
+) -> None:
+    await register(client, COMPANY)
+    order = await place_order(db)
+    await save_details_directly(db, logo=png_logo(), logo_type="image/png")
+    client.cookies.set("lang", language, domain="testserver.local")
+    page = await client.get(f"/orders/{order.id}")
+    due = re.search(r'data-testid="ship-by">([^<]+)<', page.text).group(1)
+    response = await client.get(f"/orders/{order.id}/quote.pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.content)
+    words = {"en": "One thousand, eight hundred and thirty roubles 00 kopecks",
+             "ru": "Одна тысяча восемьсот тридцать рублей 00 копеек"}[language]
+    title = {"en": f"Commercial offer No. {order.number}", "ru": f"Коммерческое предложение № {order.number}"}
+    for expected in (title[language], "ООО «Цех»", "7709123453", "40702810938000000001", "044525225",
+                     "OOO Zavod", "bracket.stl", words, "Директор И. И. Иванов",
+                     f"{order_ship_by(await order_row(db, order.id)):%d.%m.%Y}"):
+        assert expected in text, expected
+    assert due  # the page shows the same ship-by date
+    assert len(PdfReader(io.BytesIO(response.content)).pages[0].images) == 1  # the logo
+
+
+async def test_without_details_the_quote_stays_a_plain_quote(client, db) -> None:
+    await register(client, COMPANY)
+    order = await place_order(db)
+    text = pdf_text((await client.get(f"/orders/{order.id}/quote.pdf")).content)
+    assert f"Quote for order {order.number}" in text and "Supplier" not in text
+
+
+async def test_the_cart_offer_carries_the_supplier_and_the_ship_by_date(client, settings, db, tmp_path) -> None:
+    from tests.integration.test_cart import add_to_cart, ready_file
+
+    await register(client, COMPANY)
+    await save_details_directly(db, vat_mode="none")
+    file_id = await ready_file(client, settings, tmp_path, "bracket.stl")
+    await add_to_cart(client, file_id, quantity="2")
+    cart = await client.get("/cart")
+    assert 'data-testid="offer-pdf"' in cart.text
+    response = await client.get("/cart/quote.pdf")
+    text = pdf_text(response.content)
+    assert "Commercial offer No." in text and "ООО «Цех»" in text and "Ships by" in text
+    assert "Without VAT (simplified tax system)" in text and "VAT 22" not in text
+    assert "roubles" in text and "Директор И. И. Иванов" in text
+    assert PdfReader(io.BytesIO(response.content)).pages[0].images, "the part's thumbnail"
