@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 # gcc builds the compiled mesh passes (geometry/_native.c).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgl1 libglu1-mesa libxrender1 libxext6 curl \
-    fonts-dejavu-core gcc libc6-dev \
+    fonts-dejavu-core zbar-tools gcc libc6-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
