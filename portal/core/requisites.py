@@ -63,5 +63,7 @@ def is_valid_settlement_account(account: str, bik: str) -> bool:
 
 
 def is_valid_correspondent_account(account: str, bik: str) -> bool:
-    """The Bank of Russia control key: "0", the BIK's 5th and 6th digits and the 20-digit account."""
-    return _is_account(account) and is_valid_bik(bik) and _account_key_ok("0" + bik[4:6] + account)
+    """The Bank of Russia control key: "0", the BIK's 5th and 6th digits and the 20-digit account.
+    A bank's correspondent account also ends with its BIK's last three digits."""
+    return (_is_account(account) and is_valid_bik(bik) and account[-3:] == bik[-3:]
+            and _account_key_ok("0" + bik[4:6] + account))
