@@ -257,7 +257,9 @@ def pdf_part(name: str, quantity: int, options: dict, price_lines: list[dict], t
              and (Decimal(str(line.get("amount", "0"))) != 0 or line.get("code") in ("material", "machine_time"))]
     return PdfPart(
         name=name,
-        quantity_text=gettext(N_("Quantity: %(quantity)s")) % {"quantity": quantity},
+        quantity_text=gettext(N_("Quantity: %(quantity)s")) % {"quantity": quantity} if total is None or not quantity
+        else gettext(N_("Quantity: %(quantity)s, %(price)s each")) % {
+            "quantity": quantity, "price": money(round_money(total / quantity), currency)},
         options=options_summary(options),
         lines=[(price_line_label(line), money(line.get("amount"), currency)) for line in shown],
         total_text=money(total, currency) if total is not None else gettext(N_("price to be confirmed")),

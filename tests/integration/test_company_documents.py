@@ -178,7 +178,9 @@ async def test_the_order_offer_names_the_supplier_the_total_in_words_and_the_shi
     words = {"en": "One thousand, eight hundred and thirty roubles 00 kopecks",
              "ru": "Одна тысяча восемьсот тридцать рублей 00 копеек"}[language]
     title = {"en": f"Commercial offer No. {order.number}", "ru": f"Коммерческое предложение № {order.number}"}
-    for expected in (title[language], "ООО «Цех»", "7709123453", "40702810938000000001", "044525225",
+    each = {"en": "Quantity: 2, ₽610.00 each", "ru": "Количество: 2, по 610,00 ₽ за шт."}[language]
+    text = text.replace("\u00a0", " ")
+    for expected in (title[language], each, "ООО «Цех»", "7709123453", "40702810938000000001", "044525225",
                      "OOO Zavod", "bracket.stl", words, "Директор И. И. Иванов",
                      f"{order_ship_by(await order_row(db, order.id)):%d.%m.%Y}"):
         assert expected in text, expected
