@@ -69,6 +69,7 @@ def test_staff_fill_the_details_and_the_customer_gets_an_invoice_with_a_payment_
 ) -> None:
     staff = new_context().new_page()
     log_in(staff, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect(staff).to_have_url(re.compile(r"/admin/users$"))
     fill_company_details(staff)
 
     context = new_context(accept_downloads=True)
