@@ -51,7 +51,7 @@ class CompanyController(Controller):
 
     @get("/logo", name="company_logo")
     async def logo(self, company: CompanyService) -> Response:
-        details = await company.current()
+        details = await company.current(with_logo=True)
         if details is None or not details.logo:
             raise NotFoundException()
         return Response(details.logo, media_type=details.logo_type,

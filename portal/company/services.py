@@ -5,6 +5,7 @@ from __future__ import annotations
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from portal.db.company import CompanyDetails
 
@@ -16,10 +17,12 @@ class CompanyRepository(SQLAlchemyAsyncRepository[CompanyDetails]):
 class CompanyService(SQLAlchemyAsyncRepositoryService[CompanyDetails, CompanyRepository]):
     repository_type = CompanyRepository
 
-    async def current(self) -> CompanyDetails | None:
+    async def current(self, with_logo: bool = False) -> CompanyDetails | None:
         """The details, or None while nobody has filled them in (no document can be produced)."""
-        session = self.repository.session
-        return await session.scalar(select(CompanyDetails).order_by(CompanyDetails.created_at).limit(1))
+        query = select(CompanyDetails).order_by(CompanyDetails.created_at).limit(1)
+        if with_logo:
+            query = query.options(undefer(CompanyDetails.logo))
+        return await self.repository.session.scalar(query)
 
     async def save(self, values: dict) -> CompanyDetails:
         """Replace the details with cleaned values; a logo not sent again is kept."""

@@ -23,5 +23,6 @@ class CompanyDetails(UUIDAuditBase):
     settlement_account: Mapped[str] = mapped_column(String(20))
     signatory: Mapped[str] = mapped_column(String(200))
     vat_mode: Mapped[str] = mapped_column(String(8), default="rate")
-    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # PNG or JPEG, small
+    # PNG or JPEG, small; loaded only for the documents, not for every order page a poll renders
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
     logo_type: Mapped[str] = mapped_column(String(32), default="")

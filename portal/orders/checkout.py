@@ -143,7 +143,7 @@ class CartController(Controller):
         if not priced.lines:
             raise NotFoundException()
         images = await thumbnails(storage, [line.draft.thumbnail_key for line in priced.lines])
-        quote = cart_quote(priced.cart, request.user, images, date.today(), await company.current())
+        quote = cart_quote(priced.cart, request.user, images, date.today(), await company.current(with_logo=True))
         return await pdf_response(quote, f"quote-{date.today():%Y-%m-%d}.pdf")
 
     @get("/checkout", name="checkout")

@@ -153,7 +153,7 @@ class OrderController(Controller):
     ) -> Response:
         order = await orders.visible(order_id, request.user)
         images = await thumbnails(storage, [line.thumbnail_key for line in order.lines])
-        quote = order_quote(order, images, date.today(), await company.current())
+        quote = order_quote(order, images, date.today(), await company.current(with_logo=True))
         return await pdf_response(quote, f"quote-{order.number}.pdf")
 
     @get("/orders/{order_id:uuid}/invoice.pdf", name="order_invoice_pdf")
@@ -161,7 +161,7 @@ class OrderController(Controller):
         self, request: Request, orders: OrderService, company: CompanyService, order_id: UUID
     ) -> Response:
         order = await orders.visible(order_id, request.user)
-        details = await company.current()
+        details = await company.current(with_logo=True)
         if invoice_state(order, await orders.documents(order), details) != "ready":
             raise NotFoundException()
         invoice = order_invoice(order, details, invoice_date(order, await orders.timeline(order, staff=False)))
