@@ -94,11 +94,10 @@ def check_logo(form: Form, content: bytes) -> None:
     """Put the logo (PNG or JPEG, 200 KB at most) in form.values, or a message on the field."""
     if not content:
         return
-    kind = logo_type(content)
-    if kind is None:
-        form.errors["logo"] = N_("The logo must be a PNG or JPEG picture.")
-    elif len(content) > MAX_LOGO_BYTES:
+    if len(content) > MAX_LOGO_BYTES:  # read only this far: a whole picture is never checked
         form.errors["logo"] = N_("The logo is larger than 200 KB: please make it smaller.")
+    elif (kind := logo_type(content)) is None:
+        form.errors["logo"] = N_("The logo must be a PNG or JPEG picture.")
     else:
         form.values["logo"] = content
         form.values["logo_type"] = kind

@@ -4,6 +4,7 @@ invoice with its payment QR code, and the commercial offer."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 from datetime import date
@@ -34,9 +35,12 @@ DETAILS = {
 }
 
 
-def png_logo() -> bytes:
+def png_logo(noise: bool = False) -> bytes:
+    """A small PNG, or with noise one of about 270 KB (noise does not compress)."""
     buffer = io.BytesIO()
-    Image.new("RGB", (40, 20), (200, 30, 30)).save(buffer, format="PNG")
+    image = Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3)) if noise \
+        else Image.new("RGB", (40, 20), (200, 30, 30))
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -82,11 +86,12 @@ async def test_wrong_requisites_are_named_next_to_their_fields_and_nothing_is_sa
         "legal_name": ({"legal_name": "ООО | Цех"}, "The character | cannot be used here."),
         "logo": ({}, "The logo must be a PNG or JPEG picture."),
     }
-    for field, (change, message) in cases.items():
-        logo = b"<svg/>" if field == "logo" else b""
-        response = await save_details(client, {**DETAILS, **change}, logo=logo)
-        assert response.status_code == 422, field
-        assert f'id="error-{field}">{message}' in response.text, field
+    logos = {"logo": b"<svg/>", "big logo": png_logo(noise=True)}
+    cases["big logo"] = ({}, "The logo is larger than 200 KB: please make it smaller.")
+    for case, (change, message) in cases.items():
+        response = await save_details(client, {**DETAILS, **change}, logo=logos.get(case, b""))
+        assert response.status_code == 422, case
+        assert f'id="error-{case.split()[-1]}">{message}' in response.text, case
     assert await stored(db) == 0
 
 
