@@ -75,7 +75,7 @@ def vat_label(details: CompanyDetails, rate: Decimal) -> str:
 def payment_qr_text(details: CompanyDetails, number: int, issued: date, total: Decimal, vat_text: str) -> str:
     """The ST00012 string: required fields in their order, then the payee's INN/KPP, the sum in
     kopecks and the purpose. Values cannot hold "|" (the details form refuses it)."""
-    purpose = f"Оплата по счёту № {number} от {issued:%d.%m.%Y}, {vat_text}"
+    purpose = f"Оплата по счёту № {number} от {issued:%d.%m.%Y}, {vat_text.replace('Без НДС', 'без НДС')}"
     fields = [
         ("Name", details.legal_name),
         ("PersonalAcc", details.settlement_account),
