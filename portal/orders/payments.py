@@ -24,7 +24,7 @@ from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.queue import JobQueue
 from portal.db.models import Order, Payment, Shipment, User
-from portal.orders.services import OrderService
+from portal.orders.services import HALF_KOPECK, OrderService
 from portal.orders.yookassa import YooKassa, YooKassaError
 
 _log = logging.getLogger("portal.orders")
@@ -141,7 +141,7 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
     async def _add_to_order(self, order: Order, amount: Decimal, within_total: bool) -> bool:
         condition = [Order.id == order.id]
         if within_total:
-            condition += [Order.status.in_(PAYABLE), Order.amount_paid + amount <= Order.total]
+            condition += [Order.status.in_(PAYABLE), Order.amount_paid + amount <= Order.total + HALF_KOPECK]
         result = await self._db.execute(
             update(Order)
             .where(*condition)

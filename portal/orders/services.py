@@ -67,6 +67,9 @@ NOT_PAID = N_("The order is not paid in full: record its payments first, or give
               "production without them.")
 PAYMENT_FILTERS = ("unpaid", "paid", "overdue")
 OWING = ("awaiting_payment", "in_production", "shipped", "completed")  # statuses in which money is due
+# Half a kopeck of slack where the database compares sums of money: SQLite keeps these numbers as
+# floats (0.20 + 0.10 > 0.30 there); amounts are whole kopecks, so the slack never lets one through.
+HALF_KOPECK = Decimal("0.005")
 
 
 @dataclass
@@ -195,9 +198,10 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
     @staticmethod
     def _payment_conditions(filters: OrderFilters) -> list[Any]:
         if filters.payment == "paid":
-            return [Order.status != "cancelled", Order.total > 0, Order.amount_paid >= Order.total]
+            return [Order.status != "cancelled", Order.total > 0, Order.amount_paid > Order.total - HALF_KOPECK]
+        unpaid = Order.amount_paid < Order.total - HALF_KOPECK
         if filters.payment == "unpaid":
-            return [Order.status.in_(OWING), Order.amount_paid < Order.total]
+            return [Order.status.in_(OWING), unpaid]
         if filters.payment == "overdue":
             since = datetime.now(UTC) - timedelta(days=filters.overdue_days)
             waiting_since = (
@@ -206,7 +210,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
                 .group_by(OrderEvent.order_id)
                 .having(func.max(OrderEvent.created_at) < since)
             )
-            return [Order.status == "awaiting_payment", Order.amount_paid < Order.total, Order.id.in_(waiting_since)]
+            return [Order.status == "awaiting_payment", unpaid, Order.id.in_(waiting_since)]
         return []
 
     async def timeline(self, order: Order, staff: bool) -> list[OrderEvent]:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from portal.crm.outbox import DEAL
 from portal.db.models import BitrixSyncRow, OrderEvent, Payment
 from tests.integration.conftest import COMPANY, csrf_token, post_form, register, run_queued_jobs
-from tests.integration.orders import awaiting_payment, move, order_row, place_order, staff_login
+from tests.integration.orders import awaiting_payment, move, order_row, place_order, priced_line, staff_login
 from tests.smtp import body_of
 
 ERROR = re.compile(r'id="error-amount"[^>]*>([^<]+)<')
@@ -64,8 +64,10 @@ async def test_partial_payments_add_up_and_production_waits_for_the_full_amount(
         assert "Paid: ₽1,830.00 of ₽1,830.00." in live.text
 
     async with db() as session:
-        deal = await session.scalar(select(BitrixSyncRow).where(BitrixSyncRow.entity_type == DEAL, BitrixSyncRow.entity_id == str(order.id))
-                                    .order_by(BitrixSyncRow.id.desc()).limit(1))
+        deal = await session.scalar(
+            select(BitrixSyncRow).where(BitrixSyncRow.entity_type == DEAL, BitrixSyncRow.entity_id == str(order.id))
+            .order_by(BitrixSyncRow.id.desc()).limit(1)
+        )
     assert "Оплачено: 1830.00 из 1830.00 RUB" in deal.payload["order"]["comment"]
     await run_queued_jobs(settings)
     messages = await mailbox.await_for(COMPANY["email"], count=5)  # two statuses, two payments, production
@@ -74,6 +76,7 @@ async def test_partial_payments_add_up_and_production_waits_for_the_full_amount(
     assert "830,00" in body_of(paid[-1]) and f"/orders/{order.id}" in body_of(paid[-1])
 
 
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_a_payment_larger_than_what_is_left_is_refused_next_to_the_field(client, db) -> None:
     await register(client, COMPANY)
     order = await place_order(db)
@@ -113,6 +116,7 @@ async def test_bad_payment_input_gets_a_message_and_saves_nothing(client, db, fi
     assert await payments_of(db, order) == []
 
 
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_simultaneous_payments_never_take_more_than_the_total(client, other_client, db) -> None:
     await register(client, COMPANY)
     order = await place_order(db)  # 1830.00
@@ -175,3 +179,18 @@ async def test_the_list_filters_unpaid_paid_and_overdue_orders(client, db) -> No
     assert await numbers("nonsense") == {overdue.number, paid.number, waiting.number, new.number}
     async with db() as session:
         assert await session.scalar(select(func.count()).select_from(Payment)) == 2
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_kopecks_add_up_exactly_to_the_total(client, db) -> None:
+    await register(client, COMPANY)
+    order = await place_order(db, lines=[priced_line("washer.stl", "0.30", 1)])
+    await client.post("/logout")
+    await staff_login(client, db)
+    await awaiting_payment(client, order)
+    assert (await pay(client, order, "0.20")).status_code == 303
+    assert (await pay(client, order, "0.02")).status_code == 303
+    assert (await pay(client, order, "0.09")).status_code == 422
+    assert (await pay(client, order, "0.08")).status_code == 303
+    assert (await order_row(db, order.id)).amount_paid == Decimal("0.30")
+    assert (await move(client, order, "in_production")).status_code == 303
