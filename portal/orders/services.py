@@ -24,7 +24,7 @@ from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import Numeric, String, cast, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.core.forms import FieldError
@@ -69,7 +69,8 @@ PAYMENT_FILTERS = ("unpaid", "paid", "overdue")
 OWING = ("awaiting_payment", "in_production", "shipped", "completed")  # statuses in which money is due
 # Half a kopeck of slack where the database compares sums of money: SQLite keeps these numbers as
 # floats (0.20 + 0.10 > 0.30 there); amounts are whole kopecks, so the slack never lets one through.
-HALF_KOPECK = Decimal("0.005")
+# Typed: bound as the money columns' NUMERIC(14, 2), PostgreSQL would round it up to a whole kopeck.
+HALF_KOPECK = literal(Decimal("0.005"), Numeric(6, 3))
 
 
 @dataclass
