@@ -88,6 +88,7 @@ async def test_pay_by_card_then_the_notification_records_the_payment(customer, a
     assert 'data-testid="pay-by-card"' not in page.text  # nothing left to pay
 
 
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_a_duplicate_notification_records_the_payment_once(customer, awaiting, kassa, db) -> None:
     payment_id = await start_payment(customer, awaiting)
     kassa.succeed(payment_id)
