@@ -35,7 +35,8 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
     # what the Bitrix24 sync may do to orders (a status sales set, the invoice PDF) and the mail
     # that tells the customer; its links go where the deals' links go
     mail = context["mail"] = Mail(settings.mail, context["queue"])
-    context["crm_orders"] = OrderLink(context["storage"], mail, settings.mail.site_url or settings.bitrix.public_url)
+    context["crm_orders"] = OrderLink(context["storage"], mail, settings.mail.site_url or settings.bitrix.public_url,
+                                      context["queue"])
     context.update(overrides)
     return context
 

@@ -7,6 +7,7 @@
     sales move the deal (event → pull)    ──▶ OrderLink.status_from_crm(): the order follows,
                                                without writing the deal back (no echo), and
                                                OrderLink.status_told(): the customer's e-mail
+                                               (and the refund of a cancelled order's card payments)
     the deal reaches an invoice stage     ──▶ OrderLink.attach_invoice(): the PDF on the order
 """
 
@@ -30,6 +31,7 @@ from portal.db.orders import Document, Order
 
 if TYPE_CHECKING:
     from portal.core.mail import Mail
+    from portal.core.queue import JobQueue
     from portal.files.storage import Storage
 
 CENT = Decimal("0.01")
@@ -95,12 +97,14 @@ def record_quote(session: AsyncSession, order: Order) -> None:
 class OrderLink:
     """The `OrderSide` the sync job gets: order changes that come from Bitrix24.
 
-    `site`: where links in its mail point (PORTAL_SITE_URL; a job has no request to go by)."""
+    `site`: where links in its mail point (PORTAL_SITE_URL; a job has no request to go by);
+    `queue`: where the refund of a cancelled order's card payments is queued."""
 
-    def __init__(self, storage: Storage, mail: Mail, site: str) -> None:
+    def __init__(self, storage: Storage, mail: Mail, site: str, queue: JobQueue | None = None) -> None:
         self._storage = storage
         self._mail = mail
         self._site = site
+        self._queue = queue
 
     async def status_from_crm(self, db: AsyncSession, order_id: str, status: str, stage_id: str) -> bool:
         from portal.orders.services import OrderService
@@ -109,10 +113,13 @@ class OrderLink:
 
     async def status_told(self, db: AsyncSession, order_id: str) -> None:
         from portal.orders.notices import tell_customer
+        from portal.orders.payments import refund_when_cancelled
 
         order = await db.get(Order, UUID(order_id))
         if order is not None:
             await tell_customer(self._mail, order, self._site)
+            if self._queue is not None:  # sales cancelled a paid order: its card payments go back
+                await refund_when_cancelled(self._queue, order)
 
     async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None:
         from portal.orders.services import OrderService

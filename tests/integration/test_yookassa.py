@@ -191,3 +191,24 @@ async def test_without_the_settings_there_is_no_card_button(client, other_client
     answer = await client.post(f"/orders/{order.id}/pay", data={"_csrf_token": token}, follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"].endswith(f"/orders/{order.id}")
     assert (await client.post(NOTIFICATIONS, json={"event": "payment.succeeded"})).status_code == 404
+
+
+async def test_a_card_paid_order_sales_cancel_in_bitrix24_is_refunded(paying, customer, awaiting, kassa, db) -> None:
+    payment_id = await start_payment(customer, awaiting)
+    kassa.succeed(payment_id)
+    assert (await customer.post(NOTIFICATIONS, json=kassa.notification(payment_id))).status_code == 200
+
+    from jobs.context import build_context, close_context
+
+    ctx = build_context(paying)  # what the Bitrix24 sync job does when sales lose the deal
+    try:
+        async with ctx["sessionmaker"]() as session:
+            assert await ctx["crm_orders"].status_from_crm(session, str(awaiting.id), "cancelled", "LOSE")
+            await session.commit()
+            await ctx["crm_orders"].status_told(session, str(awaiting.id))
+    finally:
+        await close_context(ctx)
+    await run_queued_jobs(paying)
+    [refund] = kassa.refunds.values()
+    assert refund["payment_id"] == payment_id
+    assert (await order_row(db, awaiting.id)).amount_paid == 0
