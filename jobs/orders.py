@@ -27,7 +27,7 @@ async def refund_card_payments(ctx: dict[str, Any], order_id: str) -> None:
     job_try = ctx.get("job_try", 1)
     try:
         async with YooKassa(settings.payments) as kassa, unit_of_work(ctx, PaymentService) as payments:
-            order, amounts = await payments.refund_cancelled(UUID(order_id), kassa)
+            order, amounts = await payments.refund_cancelled(UUID(order_id), kassa, settings.payments.yookassa_receipts)
     except YooKassaUnavailable as error:
         if job_try >= MAX_ATTEMPTS:
             _log.error("card payments of order %s not refunded after %s attempts: %s", order_id, job_try, error)

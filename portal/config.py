@@ -355,6 +355,7 @@ class PaymentSettings:
     yookassa_api_url: str = "https://api.yookassa.ru/v3/"
     yookassa_timeout: float = 15.0  # seconds for one request
     yookassa_attempts: int = 4  # one request with its retries on 429 and 5xx
+    yookassa_receipts: bool = False  # send a 54-FZ receipt with each payment and refund (the shop's settings ask)
 
     @property
     def yookassa_enabled(self) -> bool:
@@ -369,6 +370,7 @@ class PaymentSettings:
             yookassa_api_url=_env("YOOKASSA_API_URL", "https://api.yookassa.ru/v3/").rstrip("/") + "/",
             yookassa_timeout=float(_env("YOOKASSA_TIMEOUT", "15")),
             yookassa_attempts=max(1, _env_int("YOOKASSA_ATTEMPTS", 4)),
+            yookassa_receipts=_env_bool("YOOKASSA_RECEIPTS", False),
         )
 
 

@@ -51,7 +51,7 @@ class CardPaymentController(Controller):
         return_url = site_of(request, mail) + ORDER_PATH.format(order_id=order.id)
         try:
             async with YooKassa(settings.payments) as kassa:
-                url = await payments.start_online(order, kassa, key, return_url)
+                url = await payments.start_online(order, kassa, key, return_url, settings.payments.yookassa_receipts)
         except FieldError as error:
             flash(request, error.message, "error")
             return redirect_to(request, "order", order_id=order_id)

@@ -25,7 +25,7 @@ from portal.core.i18n import N_
 from portal.core.queue import JobQueue
 from portal.db.models import Order, Payment, Shipment, User
 from portal.orders.services import HALF_KOPECK, OrderService
-from portal.orders.yookassa import YooKassa, YooKassaError
+from portal.orders.yookassa import YooKassa, YooKassaError, receipt
 
 _log = logging.getLogger("portal.orders")
 
@@ -96,7 +96,8 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         await self._db.commit()
         return order
 
-    async def refund_cancelled(self, order_id: UUID, kassa: YooKassa) -> tuple[Order | None, list[Decimal]]:
+    async def refund_cancelled(self, order_id: UUID, kassa: YooKassa,
+                               receipts: bool = False) -> tuple[Order | None, list[Decimal]]:
         """Give back every card payment of a cancelled order that is not given back yet: the
         order and the refunds' amounts. The Idempotence-Key is the payment's row id: a job run twice, or a
         retry after a lost answer, refunds once."""
@@ -109,7 +110,8 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         for payment in payments:
             if payment.method != ONLINE or payment.amount <= 0 or payment.external_id in refunded:
                 continue
-            refund = await kassa.refund(payment.external_id, payment.amount, order.currency, key=f"refund-{payment.id}")
+            refund = await kassa.refund(payment.external_id, payment.amount, order.currency, key=f"refund-{payment.id}",
+                                        receipt=self._receipt(order, payment.amount, receipts))
             if refund.get("status") == "canceled" or await self.get_one_or_none(external_id=refund["id"]):
                 continue
             self._db.add(Payment(order_id=order.id, amount=-payment.amount, paid_on=datetime.now(UTC).date(),
@@ -122,14 +124,16 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
             given_back.append(payment.amount)
         return order, given_back
 
-    async def start_online(self, order: Order, kassa: YooKassa, key: str, return_url: str) -> str:
+    async def start_online(self, order: Order, kassa: YooKassa, key: str, return_url: str,
+                           receipts: bool = False) -> str:
         """Ask YooKassa for a payment of what is left to pay; the page to send the customer to.
         The same `key` (the same form sent twice) gives the same payment."""
         if order.status != "awaiting_payment" or order.left_to_pay <= 0:
             raise FieldError("pay", NOTHING_TO_PAY)
         try:
             created = await kassa.create_payment(order.left_to_pay, order.currency, str(order.id),
-                                                 f"Order {order.number}", return_url, key)
+                                                 f"Order {order.number}", return_url, key,
+                                                 self._receipt(order, order.left_to_pay, receipts))
         except YooKassaError as error:
             _log.warning("yookassa payment not created for order %s: %s", order.id, error)
             raise FieldError("pay", CARD_UNAVAILABLE) from error
@@ -137,6 +141,13 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         if not isinstance(url, str) or not url.startswith("https://") and not url.startswith("http://"):
             raise FieldError("pay", CARD_UNAVAILABLE)
         return url
+
+    @staticmethod
+    def _receipt(order: Order, amount: Decimal, receipts: bool) -> dict | None:
+        if not receipts:
+            return None
+        return receipt(order.customer.email, f"Оплата заказа № {order.number}", amount, order.currency,
+                       order.vat_rate, full=amount >= order.total)
 
     async def _add_to_order(self, order: Order, amount: Decimal, within_total: bool) -> bool:
         condition = [Order.id == order.id]

@@ -61,14 +61,16 @@ class YooKassa:
         await self._http.aclose()
 
     async def create_payment(self, amount: Decimal, currency: str, order_id: str, description: str,
-                             return_url: str, key: str) -> dict[str, Any]:
-        body = {
+                             return_url: str, key: str, receipt: dict | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "amount": amount_of(amount, currency),
             "capture": True,
             "confirmation": {"type": "redirect", "return_url": return_url},
             "description": description[:128],
             "metadata": {"order_id": order_id},
         }
+        if receipt is not None:
+            body["receipt"] = receipt
         return await self._call("POST", "payments", body, key)
 
     async def payment(self, payment_id: str) -> dict[str, Any]:
@@ -76,9 +78,12 @@ class YooKassa:
             raise YooKassaRefused("not_found", "not a payment id")
         return await self._call("GET", f"payments/{payment_id}")
 
-    async def refund(self, payment_id: str, amount: Decimal, currency: str, key: str) -> dict[str, Any]:
-        return await self._call("POST", "refunds", {"payment_id": payment_id, "amount": amount_of(amount, currency)},
-                                key)
+    async def refund(self, payment_id: str, amount: Decimal, currency: str, key: str,
+                     receipt: dict | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"payment_id": payment_id, "amount": amount_of(amount, currency)}
+        if receipt is not None:
+            body["receipt"] = receipt
+        return await self._call("POST", "refunds", body, key)
 
     async def _call(self, method: str, path: str, body: dict | None = None, key: str | None = None) -> dict[str, Any]:
         headers = {"Idempotence-Key": key} if key else {}
@@ -101,6 +106,27 @@ class YooKassa:
                                       str(answer.get("description") or ""))
             return answer
         raise failure
+
+
+# YooKassa's vat_code by the order's VAT rate: the rouble amounts include VAT (54-FZ rates).
+VAT_CODES = {Decimal("0.22"): 11, Decimal("0.20"): 4, Decimal("0.10"): 3, Decimal("0.05"): 7, Decimal("0.07"): 8,
+             Decimal("0"): 2}
+
+
+def receipt(email: str, description: str, amount: Decimal, currency: str, vat_rate: Decimal, full: bool) -> dict:
+    """A 54-FZ receipt of one line: the order paid in advance, in full or in part (a refund's
+    receipt is the same line for the amount given back)."""
+    return {
+        "customer": {"email": email},
+        "items": [{
+            "description": description[:128],
+            "quantity": "1.00",
+            "amount": amount_of(amount, currency),
+            "vat_code": VAT_CODES.get(vat_rate.normalize() if vat_rate else Decimal("0"), 1),
+            "payment_mode": "full_prepayment" if full else "partial_prepayment",
+            "payment_subject": "commodity",
+        }],
+    }
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

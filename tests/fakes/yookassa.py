@@ -79,8 +79,10 @@ def _amount(body: dict, name: str = "amount") -> Decimal:
 
 
 class FakeYooKassa:
-    def __init__(self, shop_id: str = "123456", secret_key: str | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, shop_id: str = "123456", secret_key: str | None = None, host: str = "127.0.0.1",
+                 receipts: bool = False) -> None:
         self.shop_id = shop_id
+        self.receipts = receipts  # the shop's settings ask for a 54-FZ receipt with every payment and refund
         self.secret_key = secret_key or f"test_{secrets.token_urlsafe(16)}"
         self.host, self.port = host, 0
         self.lock = threading.RLock()
@@ -237,6 +239,7 @@ class FakeYooKassa:
 
     def _create(self, request: dict) -> dict:
         value = _amount(request)
+        self._check_receipt(request, value)
         confirmation = request.get("confirmation")
         if not isinstance(confirmation, dict) or confirmation.get("type") != "redirect" \
                 or not str(confirmation.get("return_url", "")).startswith(("http://", "https://")):
@@ -261,6 +264,7 @@ class FakeYooKassa:
         if payment["status"] != "succeeded":
             raise Fail("invalid_request", "Payment is not succeeded: nothing to refund", "payment_id")
         value = _amount(request)
+        self._check_receipt(request, value)
         refunded = sum((Decimal(r["amount"]["value"]) for r in self.refunds.values()
                         if r["payment_id"] == payment["id"]), Decimal(0))
         if refunded + value > Decimal(payment["amount"]["value"]):
@@ -270,6 +274,24 @@ class FakeYooKassa:
         self.refunds[refund["id"]] = refund
         payment["refunded_amount"] = {"value": f"{refunded + value:f}", "currency": "RUB"}
         return refund
+
+    def _check_receipt(self, request: dict, value: Decimal) -> None:
+        """With receipts on: a customer's e-mail or phone, and items (vat_code 1–12) adding up to the amount."""
+        if not self.receipts:
+            return
+        receipt = request.get("receipt")
+        if not isinstance(receipt, dict) or not isinstance(receipt.get("items"), list) or not receipt["items"]:
+            raise Fail("invalid_request", "Receipt is missing or illegal", "receipt")
+        customer = receipt.get("customer") or {}
+        if not (customer.get("email") or customer.get("phone")):
+            raise Fail("invalid_request", "Receipt customer contact is missing", "receipt.customer")
+        total = Decimal(0)
+        for item in receipt["items"]:
+            if not isinstance(item, dict) or item.get("vat_code") not in range(1, 13) or not item.get("description"):
+                raise Fail("invalid_request", "Receipt item is illegal", "receipt.items")
+            total += _amount(item) * Decimal(str(item.get("quantity", "0")))
+        if total != value:
+            raise Fail("invalid_request", "Receipt items do not add up to the amount", "receipt.items")
 
     def _checkout(self, verb: str, payment_id: str):
         """The payment page: GET shows a "Pay" button, POST pays and goes back to the shop."""

@@ -212,3 +212,29 @@ async def test_a_card_paid_order_sales_cancel_in_bitrix24_is_refunded(paying, cu
     [refund] = kassa.refunds.values()
     assert refund["payment_id"] == payment_id
     assert (await order_row(db, awaiting.id)).amount_paid == 0
+
+
+async def test_with_receipts_on_every_payment_and_refund_carries_one(settings, db) -> None:
+    with FakeYooKassa(receipts=True).running() as kassa:
+        paying = replace(settings, payments=PaymentSettings(
+            yookassa_shop_id=kassa.shop_id, yookassa_secret_key=kassa.secret_key, yookassa_api_url=kassa.api_url,
+            yookassa_receipts=True,
+        ))
+        async with AsyncTestClient(app=create_app(paying)) as customer, \
+                AsyncTestClient(app=create_app(paying)) as staff:
+            await register(customer, COMPANY)
+            order = await place_order(db)
+            await staff_login(staff, db)
+            await awaiting_payment(staff, order)
+            payment_id = await start_payment(customer, order)
+            [created] = kassa.calls("POST", "/v3/payments")
+            assert created.body["receipt"]["customer"] == {"email": COMPANY["email"]}
+            [item] = created.body["receipt"]["items"]
+            assert (item["vat_code"], item["amount"]["value"]) == (11, "1830.00")  # 22 % VAT
+            assert item["payment_mode"] == "full_prepayment"
+            kassa.succeed(payment_id)
+            assert (await customer.post(NOTIFICATIONS, json=kassa.notification(payment_id))).status_code == 200
+            await post_form(customer, f"/orders/{order.id}/cancel", {"note": ""}, f"/orders/{order.id}")
+            await run_queued_jobs(paying)
+        [refund] = kassa.calls("POST", "/v3/refunds")
+        assert refund.status == 200 and refund.body["receipt"]["items"][0]["amount"]["value"] == "1830.00"
