@@ -24,7 +24,7 @@ from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.queue import JobQueue
 from portal.db.models import Order, Payment, Shipment, User
-from portal.orders.services import HALF_KOPECK, OrderService
+from portal.orders.services import HALF_KOPECK, STALE, OrderService
 from portal.orders.yookassa import YooKassa, YooKassaError, receipt
 
 _log = logging.getLogger("portal.orders")
@@ -211,7 +211,7 @@ class ShipmentService(SQLAlchemyAsyncRepositoryService[Shipment, ShipmentReposit
             raise FieldError("lines", NOTHING_SHIPPED)
         # The order's version decides between two people shipping at once: one wins, one is told.
         await orders._bump(order, order.version, "shipped" if complete else "in_production",
-                           from_statuses=("in_production",))
+                           from_statuses=("in_production",), error=("carrier", STALE))
         shipment = Shipment(order_id=order.id, carrier=carrier, tracking_number=tracking_number, shipped_on=shipped_on,
                             lines=lines, actor_id=actor.id, actor_name=actor.full_name)
         self._db.add(shipment)

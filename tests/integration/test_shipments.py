@@ -132,3 +132,25 @@ async def test_parts_are_not_shipped_before_production(client, db) -> None:
     refused = await ship(client, order, {"carrier": "cdek", "tracking_number": "1", f"quantity-{bracket.id}": "1"})
     assert refused.status_code == 422 and "while the order is in production" in refused.text
     assert await shipments_of(db, order) == []
+
+
+async def test_simultaneous_shipments_of_the_same_parts_ship_them_once(client, db) -> None:
+    import asyncio
+
+    await register(client, COMPANY)
+    order = await place_order(db)
+    await client.post("/logout")
+    await staff_login(client, db)
+    await in_production(client, order)
+    bracket, plate = (await order_row(db, order.id)).lines
+    token = await csrf_token(client, f"/admin/orders/{order.id}")
+    data = {"carrier": "cdek", "tracking_number": "1234567890", f"quantity-{bracket.id}": "2",
+            f"quantity-{plate.id}": "1", "_csrf_token": token}
+    answers = await asyncio.gather(*(
+        client.post(f"/admin/orders/{order.id}/shipments", data=data, follow_redirects=False) for _ in range(20)
+    ))
+    assert sum(answer.status_code == 303 for answer in answers) == 1
+    assert {answer.status_code for answer in answers} <= {303, 409, 422}
+    assert all('class="field-error"' in answer.text for answer in answers if answer.status_code != 303)
+    assert len(await shipments_of(db, order)) == 1
+    assert (await order_row(db, order.id)).status == "shipped"
