@@ -42,6 +42,7 @@ from portal.files import deps as files_deps
 from portal.files.catalogue import TEMPLATE_GLOBALS as FILE_TEXTS
 from portal.files.controllers import FileController
 from portal.files.services import claim_visitor_uploads
+from portal.files.slicing import SliceService
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import build_storage
 from portal.leads import deps as leads_deps
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_store = SQLAlchemyStore(db_config, model=KeyValueItem, namespace="sessions")
 
     mail = Mail(settings.mail, queue)
-    quotes = QuoteService()
+    storage = build_storage(settings.storage)
+    quotes = QuoteService(slices=SliceService(storage, queue))
 
     async def start_schedule() -> None:
         queue.start_schedule()  # embedded default; in services mode the worker's cron runs them
@@ -141,7 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[request_id_header, security_headers_hook(settings.server.https), personal_pages_not_stored],
         state=State(
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
-             "mail": mail, "storage": build_storage(settings.storage), "quotes": quotes,
+             "mail": mail, "storage": storage, "quotes": quotes,
              "file_quotes": FileQuotes(quotes, RenderedPanels()),
              "sign_in_steps": SignInSteps([claim_visitor_uploads, send_pending_review]),
              "visitor_lookup": VisitorLookup(db_config, session_config, csrf_config.cookie_name),

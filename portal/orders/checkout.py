@@ -33,7 +33,8 @@ from portal.orders.uploads import BODY_LIMIT, received_document
 from portal.quotes.services import QuoteService, RateCardService
 
 _log = logging.getLogger("portal.orders")
-OPTION_FIELDS = ("process", "material", "finish", "tolerance", "lead_time", "units", "quantity")
+OPTION_FIELDS = ("process", "material", "finish", "tolerance", "lead_time", "units", "quantity", "infill", "layer",
+                 "orientation")
 
 
 async def thumbnails(storage: Storage, keys: list[str | None]) -> dict[str, bytes]:
