@@ -68,7 +68,8 @@ async def test_the_milling_price_names_its_setups_and_printing_drops_the_cutter_
 
     printing = await panel(client, file_id, "process=fdm&material=pla&quantity=1")
     assert 'data-testid="price-drivers"' in printing
-    assert "setups" not in printing.split('data-testid="price-drivers"')[1].split("</ul>")[0]
+    printed = printing.split('data-testid="price-drivers"')[1].split("</ul>")[0]
+    assert "setups" not in printed and "Print time per part (estimated)" in printed
     assert 'data-code="sharp_inside_corner"' not in printing
 
     russian = (await client.get(f"/files/{file_id}/quote?process=cnc_milling&material=al_6061&quantity=1",
