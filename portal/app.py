@@ -20,6 +20,8 @@ from portal.accounts.middleware import CurrentUserMiddleware, VisitorLookup
 from portal.accounts.passwords import Passwords
 from portal.accounts.reset import PasswordResetController
 from portal.commands import PortalCommands
+from portal.company import deps as company_deps
+from portal.company.controllers import CompanyController
 from portal.config import Settings, get_settings
 from portal.core import deps as core_deps
 from portal.core.body import BodyReadGuard
@@ -52,6 +54,7 @@ from portal.orders.admin import OrderAdminController
 from portal.orders.checkout import CartAddController, CartController
 from portal.orders.controllers import OrderController
 from portal.orders.labels import TEMPLATE_GLOBALS as ORDER_TEXTS
+from portal.orders.ship_dates import TEMPLATE_GLOBALS as SHIP_DATES
 from portal.quotes import deps as quotes_deps
 from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
 from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
@@ -92,7 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await redis.aclose()
 
     templates = template_config(auto_reload=settings.server.debug)
-    templates.engine_instance.engine.globals.update({**FILE_TEXTS, **QUOTE_TEXTS, **ORDER_TEXTS})
+    templates.engine_instance.engine.globals.update({**FILE_TEXTS, **QUOTE_TEXTS, **ORDER_TEXTS, **SHIP_DATES})
 
     return Litestar(
         route_handlers=[
@@ -112,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CartController,
             CartAddController,
             OrderAdminController,
+            CompanyController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), PortalCommands()],
@@ -138,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **leads_deps.dependencies,
             **crm_deps.dependencies,
             **orders_deps.dependencies,
+            **company_deps.dependencies,
         },
         request_max_body_size=MAX_FORM_BODY,
         before_send=[request_id_header, security_headers_hook(settings.server.https), personal_pages_not_stored],

@@ -226,7 +226,7 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
 
 def _quantity(raw: Any) -> int | None:
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or len(text) > 6:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:  # "²" is a digit to isdigit()
         return None
     value = int(text)
     return value if 1 <= value <= 100_000 else None
