@@ -1,7 +1,7 @@
 """model files: machining-feature preview
 
 Revision ID: 9e4f27c1d5a8
-Revises: 3b0098919e5b
+Revises: 73e38cb3cf8c
 Create Date: 2026-12-07 12:55:00.000000
 """
 
@@ -14,7 +14,7 @@ sa.GUID = GUID
 sa.DateTimeUTC = DateTimeUTC
 
 revision = '9e4f27c1d5a8'
-down_revision = '3b0098919e5b'
+down_revision = '73e38cb3cf8c'
 branch_labels = None
 depends_on = None
 
