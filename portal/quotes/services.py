@@ -204,7 +204,17 @@ def part_of(metrics: dict[str, Any], findings: list[dict[str, Any]], units: str,
         obb_mm=tuple(Decimal(str(v)) * scale for v in metrics["obb_mm"]) if metrics.get("obb_mm") else None,
         holes=metrics.get("holes"),
         findings=tuple(kept),
+        machining=machining_in(metrics.get("machining"), scale),
     )
+
+
+def machining_in(machining: dict[str, Any] | None, scale: Decimal) -> dict[str, Any] | None:
+    """The machining figures as pricing takes them: as measured when the file is read in
+    millimetres; after another choice of units only the counts (setups, undercut faces), since
+    its lengths, radii and end mills were worked out for the other reading."""
+    if not machining or scale == 1:
+        return machining
+    return {key: machining[key] for key in ("setups", "undercut_faces") if key in machining}
 
 
 def scaled_metrics(metrics: dict[str, Any], units: str) -> dict[str, Any]:

@@ -131,15 +131,30 @@ class QuotePanel:
         return self.printing.pending
 
 
-def customer_findings(findings: list[dict[str, Any]], process_id: str) -> list[dict[str, Any]]:
-    """The findings a customer reads beside the chosen process: those of the part and of that
-    process, each problem once. Notes on our own processing (points joined while reading) are for
-    staff and the logs; a process that cannot make the part says why in the process list."""
+# Findings that concern one kind of process although the analysis names none: how a cutter
+# reaches the faces, its corner radius, drilled holes. Printing has none of these limits.
+FINDING_PROCESS_KINDS = {
+    "undercut": {"milling", "turning"},
+    "deep_pocket": {"milling", "turning"},
+    "sharp_inside_corner": {"milling", "turning"},
+    "deep_hole": {"milling", "turning"},
+    "nonstandard_hole": {"milling", "turning"},
+}
+
+
+def customer_findings(findings: list[dict[str, Any]], process: Any) -> list[dict[str, Any]]:
+    """The findings a customer reads beside the chosen process (the rate card's entry, None if
+    there is none): those of the part and of that process, each problem once. Notes on our own
+    processing (points joined while reading) are for staff and the logs; a process that cannot
+    make the part says why in the process list."""
+    process_id, kind = (process.id, process.kind) if process is not None else (None, None)
     shown, seen = [], set()
     for finding in findings:
         if finding.get("audience") == "staff" or finding["code"] in STAFF_NOTES:
             continue
         if finding.get("process") not in (None, process_id):
+            continue
+        if kind not in FINDING_PROCESS_KINDS.get(finding["code"], {kind}):
             continue
         if finding["code"] not in seen:
             seen.add(finding["code"])
@@ -182,7 +197,7 @@ async def quote_panel(
         units=units,
         units_question=question,
         metrics=scaled_metrics(file.metrics or {}, units),
-        findings=[f for f in customer_findings(findings_in(findings, units, card), form.options.process)
+        findings=[f for f in customer_findings(findings_in(findings, units, card), card.process(form.options.process))
                   if not (question and f["code"] in UNIT_QUESTIONS)  # the question asks it already
                   and not (file.is_assembly and f["code"] == "multiple_bodies")],  # so do the parts
         form=form,
