@@ -62,7 +62,7 @@ lint: install ## ruff
 
 messages: install ## refresh the translation catalogue after changing user-facing text
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output -o portal/locale/messages.pot .
-	$(BIN)/pybabel update -i portal/locale/messages.pot -d portal/locale -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i portal/locale/messages.pot -d portal/locale -D messages --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d portal/locale -D messages
 
 bench: install ## the geometry benchmarks (see bench/README.md)

@@ -9,13 +9,17 @@
     report.png, report.glb               # file paths written under out_dir
     report.thickness_glb                 # the same model coloured by wall thickness
     report.thickness                     # its legend: scale, sampled or not, thinnest wall
+    report.features_glb                  # STEP: coloured by machining feature, when there is one
+    report.features                      # its legend: the feature kinds the model shows
     report.as_dict()                     # JSON-ready
 
 Everything that touches the file runs in a child of the warm sandbox process (memory, CPU and
 wall-clock limits; a crash or a hang is a clean `GeometryError`): format detection, the reader
 (STL, OBJ, 3MF or STEP), the measures, the manufacturability checks, and the previews — a PNG
 thumbnail, a GLB for the viewer, and a second GLB coloured by wall thickness
-(`geometry.thickness`: red below the process minimum, yellow at it, neutral from twice it).
+(`geometry.thickness`: red below the process minimum, yellow at it, neutral from twice it),
+and for a STEP file whose machining features mark any face (undercuts, small inside radii, deep
+pockets and holes: `geometry.machining.feature_map`) a third GLB coloured by feature.
 The thin-wall findings come from the quick check (`geometry.rays`) whether or not the map is
 drawn, so the figure a customer sees is the same with and without previews, on every run.
 Only plain data comes back. Errors are `GeometryError` with a stable `code` from
@@ -27,13 +31,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from geometry.limits import THUMBNAIL_PX
 from geometry.model import Analysis, Mesh, ProcessLimits
 
+if TYPE_CHECKING:
+    import numpy as np
+
 PNG_NAME = "thumbnail.png"
 GLB_NAME = "model.glb"
 THICKNESS_GLB_NAME = "thickness.glb"
+FEATURES_GLB_NAME = "features.glb"
 
 
 @dataclass
@@ -45,6 +54,8 @@ class ModelReport:
     glb: str | None  # the viewer's GLB
     thickness_glb: str | None = None  # the GLB coloured by wall thickness
     thickness: dict | None = None  # `geometry.thickness.legend`: scale, sampled, thinnest
+    features_glb: str | None = None  # the GLB coloured by machining feature (STEP only)
+    features: dict | None = None  # {"legend": [{"feature", "rgb"}, …]}: the kinds it shows
 
     def as_dict(self) -> dict:
         return {
@@ -53,6 +64,8 @@ class ModelReport:
             "glb": self.glb,
             "thickness_glb": self.thickness_glb,
             "thickness": self.thickness,
+            "features_glb": self.features_glb,
+            "features": self.features,
         }
 
 
@@ -64,6 +77,7 @@ def process_model(
     png: bool = True,
     glb: bool = True,
     thickness_glb: bool = True,
+    features_glb: bool = True,
     min_wall_mm: float | None = None,
     thumbnail_px: int = THUMBNAIL_PX,
     sandbox=None,
@@ -74,7 +88,7 @@ def process_model(
     `limits`: the processes to check against (build envelope, minimum wall); by default those of
     the default rate card. `min_wall_mm`: where the thickness map turns red; by default the
     largest minimum wall among `limits` (no map without either). `out_dir` must exist; files in
-    it are named ``thumbnail.png``, ``model.glb`` and ``thickness.glb``. `units`: "in" reads an
+    it are named ``thumbnail.png``, ``model.glb``, ``thickness.glb`` and ``features.glb``. `units`: "in" reads an
     STL/OBJ's numbers as inches (everything is then scaled by 25.4). Raises `GeometryError`.
     """
     from geometry.sandbox import default_sandbox
@@ -88,6 +102,7 @@ def process_model(
         png=png,
         glb=glb,
         thickness_glb=thickness_glb,
+        features_glb=features_glb,
         min_wall_mm=min_wall_mm,
         thumbnail_px=thumbnail_px,
         units=units,
@@ -101,6 +116,7 @@ def run_in_child(
     png: bool = True,
     glb: bool = True,
     thickness_glb: bool = True,
+    features_glb: bool = True,
     min_wall_mm: float | None = None,
     thumbnail_px: int = THUMBNAIL_PX,
     units: str | None = None,
@@ -113,7 +129,7 @@ def run_in_child(
     """
     from geometry.preview import write_previews
 
-    analysis, mesh, limits = analyze_with_mesh(path, limits, units)
+    analysis, mesh, limits, feature_map = analyze_with_mesh(path, limits, units)
     png_path = os.path.join(out_dir, PNG_NAME) if png else None
     glb_path = os.path.join(out_dir, GLB_NAME) if glb else None
     small = None  # the decimated mesh both GLBs show
@@ -125,7 +141,23 @@ def run_in_child(
     if thickness_glb and min_wall_mm:
         report.thickness_glb = os.path.join(out_dir, THICKNESS_GLB_NAME)
         report.thickness = thickness_preview(analysis, mesh, limits, min_wall_mm, report.thickness_glb, small)
+    if features_glb and feature_map is not None and feature_map.any():
+        report.features_glb = os.path.join(out_dir, FEATURES_GLB_NAME)
+        report.features = features_preview(mesh, feature_map, report.features_glb, small)
     return report
+
+
+def features_preview(mesh: Mesh, feature_map, glb_path: str, small: Mesh | None = None) -> dict:
+    """Write the GLB coloured by machining feature; returns its legend: the plain colour, then
+    each feature kind the model shows."""
+    import numpy as np
+
+    from geometry.limits import GLB_MAX_FACES
+    from geometry.machining import legend, write_feature_glb
+
+    write_feature_glb(mesh, feature_map, glb_path, GLB_MAX_FACES, small)
+    present = set(np.unique(feature_map).tolist()) | {0}
+    return {"legend": [entry for index, entry in enumerate(legend()) if index in present]}
 
 
 def thickness_preview(
@@ -152,9 +184,10 @@ def thickness_preview(
 
 def analyze_with_mesh(
     path: str, limits: Sequence[ProcessLimits] | None, units: str | None = None
-) -> tuple[Analysis, Mesh, list[ProcessLimits]]:
+) -> tuple[Analysis, Mesh, list[ProcessLimits], np.ndarray | None]:
     """Read and measure any format in this process: the analysis, the mesh measured (STEP: its
-    tessellation) and the process limits checked."""
+    tessellation), the process limits checked and, for STEP, the machining feature of each of
+    the tessellation's triangles (`geometry.machining.feature_map`; None for meshes)."""
     from geometry.analyze import default_limits, measure_and_check, read_triangles
     from geometry.formats import detect_format
 
@@ -167,9 +200,9 @@ def analyze_with_mesh(
         analysis = step_analysis(measured, chosen)
         vertices, faces = measured.mesh_vertices, measured.mesh_faces
         shell = face_shells(vertices, faces) if measured.solids > 1 else None  # touching solids
-        return analysis, Mesh(vertices, faces, shell=shell), chosen
+        return analysis, Mesh(vertices, faces, shell=shell), chosen, measured.feature_map
     fmt = "stl" if kind.startswith("stl") else kind
-    return measure_and_check([read_triangles(path, kind)], fmt, limits, units)
+    return (*measure_and_check([read_triangles(path, kind)], fmt, limits, units), None)
 
 
 def write_part(path: str, index: int, out_path: str, units: str | None = None) -> str:

@@ -311,12 +311,15 @@ def _cnc_per_part(part: Part, process: Process, material: Material) -> PerPart:
         diameter = max(width, height) + allowance
         stock_mm3 = PI / 4 * diameter * diameter * (length + allowance)
         stock_label = f"Bar stock Ø{diameter:.0f} × {length + allowance:.0f} mm"
+        stock_params = {"shape": "bar", "diameter_mm": f"{diameter:.0f}", "length_mm": f"{length + allowance:.0f}"}
     else:
         stock_mm3 = (length + allowance) * (width + allowance) * (height + allowance)
         stock_label = (
             f"Block stock {length + allowance:.0f} × {width + allowance:.0f}"
             f" × {height + allowance:.0f} mm"
         )
+        size = " × ".join(f"{e + allowance:.0f}" for e in (length, width, height))
+        stock_params = {"shape": "block", "size_mm": size}
     volume_mm3 = _dec(part.volume_mm3)
     removed_cm3 = max(stock_mm3 - volume_mm3, Decimal(0)) / 1000
     area_cm2 = _dec(part.area_mm2) / 100
@@ -329,13 +332,13 @@ def _cnc_per_part(part: Part, process: Process, material: Material) -> PerPart:
     hours = (roughing_min + finishing_min + holes_min) / 60
 
     drivers = [
-        Driver("stock", stock_label, _shown(stock_kg, "0.001"), "kg"),
+        Driver("stock", stock_label, _shown(stock_kg, "0.001"), "kg", params=stock_params),
         Driver("removed_volume", "Material removed per part", _shown(removed_cm3), "cm³"),
         Driver("roughing_time", "Roughing per part", _shown(roughing_min), "min"),
         Driver("finishing_time", "Finishing passes per part", _shown(finishing_min), "min"),
     ]
     if holes:
-        drivers.append(Driver("holes", f"{holes} holes per part", _shown(holes_min), "min"))
+        drivers.append(Driver("holes", f"{holes} holes per part", _shown(holes_min), "min", params={"count": holes}))
     drivers.append(Driver("machine_hours", "Machine time per part", _shown(hours), "h"))
     return PerPart(
         material=stock_kg * material.price_per_kg,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -24,6 +24,8 @@ class Driver:
     value: Decimal
     unit: str
     source: str | None = None  # print time and mass: "slicer" or "estimate"
+    # the numbers inside the label (counts, sizes), for a page that words it in its own language
+    params: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

@@ -139,14 +139,18 @@ def milling_per_part(part, process: Process, material: Material) -> PerPart:
     tool, radius = cut.tool_mm, m.get("min_inside_radius_mm")
     removed_cm3 = max(stock_mm3 - _dec(part.volume_mm3), Decimal(0)) / 1000
 
-    holes_min, holes_label = _holes(part, m, rates)
+    holes_min, holes_label, holes_params = _holes(part, m, rates)
     clamping_min = rates.setup_minutes_per_part * setups
     holes_min /= material.factor
     hours = (roughing_min + finishing_min + holes_min + clamping_min) / 60
     stock_kg = stock_mm3 / 1000 * material.density_g_cm3 / 1000
 
     drivers = [
-        Driver("stock", f"Plate {thick:.0f} mm, sawn {length:.0f} × {width:.0f} mm", _shown(stock_kg, "0.001"), "kg"),
+        Driver(
+            "stock", f"Plate {thick:.0f} mm, sawn {length:.0f} × {width:.0f} mm", _shown(stock_kg, "0.001"), "kg",
+            params={"shape": "plate", "thickness_mm": f"{thick:.0f}", "length_mm": f"{length:.0f}",
+                    "width_mm": f"{width:.0f}"},
+        ),
         Driver("removed_volume", "Material removed per part", _shown(removed_cm3), "cm³"),
         Driver("roughing_time", "Roughing per part", _shown(roughing_min), "min"),
         Driver("finishing_time", "Finishing passes per part", _shown(finishing_min), "min"),
@@ -155,6 +159,7 @@ def milling_per_part(part, process: Process, material: Material) -> PerPart:
             f"{setups} setup{'s' if setups > 1 else ''} ({', '.join(directions)})",
             _shown(clamping_min),
             "min",
+            params={"count": setups, "directions": ", ".join(directions)},
         ),
     ]
     if tool is not None:
@@ -163,14 +168,16 @@ def milling_per_part(part, process: Process, material: Material) -> PerPart:
             f"Smallest inside radius {_dec(radius).normalize():f} mm → {tool.normalize():f} mm end mill",
             tool,
             "mm",
+            params={"radius_mm": f"{_dec(radius).normalize():f}", "tool_mm": f"{tool.normalize():f}"},
         ))
     if m.get("deep_pockets"):
         deepest = max(_dec(p["depth_mm"]) for p in m["deep_pockets"])
         drivers.append(Driver(
-            "deep_pockets", f"{len(m['deep_pockets'])} deep pocket(s), down to {deepest:.1f} mm", deepest, "mm"
+            "deep_pockets", f"{len(m['deep_pockets'])} deep pocket(s), down to {deepest:.1f} mm", deepest, "mm",
+            params={"count": len(m["deep_pockets"]), "depth_mm": f"{deepest:.1f}"},
         ))
     if holes_label:
-        drivers.append(Driver("holes", holes_label, _shown(holes_min), "min"))
+        drivers.append(Driver("holes", holes_label, _shown(holes_min), "min", params=holes_params))
     drivers.append(Driver("machine_hours", "Machine time per part", _shown(hours), "h"))
     extra_setups = Decimal(setups - 1) * rates.setup_hours_per_setup
     return PerPart(
@@ -182,13 +189,14 @@ def milling_per_part(part, process: Process, material: Material) -> PerPart:
     )
 
 
-def _holes(part, m: dict, rates: CncRates) -> tuple[Decimal, str]:
+def _holes(part, m: dict, rates: CncRates) -> tuple[Decimal, str, dict]:
+    """Drilling minutes, the driver's label and its params (count, deep, nonstandard)."""
     holes = m.get("holes")
     if holes is None:  # only a count is known
         count = getattr(part, "holes", None) or 0
-        return rates.hole_minutes * count, f"{count} holes" if count else ""
+        return rates.hole_minutes * count, f"{count} holes" if count else "", {"count": count}
     if not holes:
-        return Decimal(0), ""
+        return Decimal(0), "", {}
     minutes = Decimal(0)
     deep = odd = 0
     for hole in holes:
@@ -206,4 +214,5 @@ def _holes(part, m: dict, rates: CncRates) -> tuple[Decimal, str]:
         notes.append(f"{deep} deeper than 6×D")
     if odd:
         notes.append(f"{odd} not a standard drill size")
-    return minutes, label + (", " + ", ".join(notes) if notes else "")
+    params = {"count": len(holes), "deep": deep, "nonstandard": odd}
+    return minutes, label + (", " + ", ".join(notes) if notes else ""), params

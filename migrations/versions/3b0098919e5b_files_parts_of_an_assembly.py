@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
-
 sa.GUID = GUID
 sa.DateTimeUTC = DateTimeUTC
 

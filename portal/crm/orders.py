@@ -1,11 +1,13 @@
 """Orders and Bitrix24 deals: what the orders service records, and what the sync job may do to orders.
 
     order placed / status / price changed ──▶ record_order(): a deal row in the same transaction
+    a payment or refund recorded          ──▶ record_order(): the amount paid in the deal's comment
     an order placed                       ──▶ record_quote(): an attach row for its quote PDF
     a document added to an order          ──▶ record_document(): an attach row (deal timeline)
     sales move the deal (event → pull)    ──▶ OrderLink.status_from_crm(): the order follows,
                                                without writing the deal back (no echo), and
                                                OrderLink.status_told(): the customer's e-mail
+                                               (and the refund of a cancelled order's card payments)
     the deal reaches an invoice stage     ──▶ OrderLink.attach_invoice(): the PDF on the order
 """
 
@@ -30,6 +32,7 @@ from portal.db.orders import Document, Order
 if TYPE_CHECKING:
     from portal.core.links import SiteLinks
     from portal.core.mail import Mail
+    from portal.core.queue import JobQueue
     from portal.files.storage import Storage
 
 CENT = Decimal("0.01")
@@ -60,9 +63,19 @@ def order_snapshot(order: Order, business: bool) -> dict[str, Any]:
                       "vat_rate": float(order.vat_rate * 100), "vat_included": True})
     return order_payload(
         {"id": str(order.id), "number": order.number, "total": str(order.total), "currency": order.currency,
-         "status": order.status, "comment": order.comment},
+         "status": order.status, "comment": _with_paid(order)},
         lines, str(order.customer_id), company=business,
     )
+
+
+def _with_paid(order: Order) -> str:
+    """The customer's comment, and how much of the order is paid once anything is: the deal's
+    comment is where sales read it."""
+    paid = order.amount_paid or Decimal(0)
+    if not paid:
+        return order.comment
+    line = f"Оплачено: {paid.quantize(CENT)} из {order.total.quantize(CENT)} {order.currency}"
+    return "\n".join(part for part in (order.comment, line) if part)
 
 
 async def record_order(session: AsyncSession, order: Order) -> None:
@@ -86,12 +99,13 @@ class OrderLink:
     """The `OrderSide` the sync job gets: order changes that come from Bitrix24.
 
     `links`: links to the order's page in its mail and deal, on the configured site (a job has no
-    request to go by)."""
+    request to go by); `queue`: where the refund of a cancelled order's card payments is queued."""
 
-    def __init__(self, storage: Storage, mail: Mail, links: SiteLinks) -> None:
+    def __init__(self, storage: Storage, mail: Mail, links: SiteLinks, queue: JobQueue | None = None) -> None:
         self._storage = storage
         self._mail = mail
         self._links = links
+        self._queue = queue
 
     def order_url(self, order_id: str) -> str:
         return self._links.url("order", order_id=order_id)
@@ -103,10 +117,13 @@ class OrderLink:
 
     async def status_told(self, db: AsyncSession, order_id: str) -> None:
         from portal.orders.notices import tell_customer
+        from portal.orders.payments import refund_when_cancelled
 
         order = await db.get(Order, UUID(order_id))
         if order is not None:
             await tell_customer(self._mail, order, self.order_url(order_id))
+            if self._queue is not None:  # sales cancelled a paid order: its card payments go back
+                await refund_when_cancelled(self._queue, order)
 
     async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None:
         from portal.orders.services import OrderService

@@ -109,6 +109,8 @@ class ModelFile(UUIDAuditBase):
     glb_key: Mapped[str | None] = mapped_column(String(200), default=None)
     thickness_key: Mapped[str | None] = mapped_column(String(200), default=None)  # GLB coloured by wall
     thickness: Mapped[dict | None] = mapped_column(JsonB, default=None)  # its legend: scale, thinnest wall
+    features_key: Mapped[str | None] = mapped_column(String(200), default=None)  # GLB coloured by machining feature
+    features: Mapped[dict | None] = mapped_column(JsonB, default=None)  # its legend: the feature kinds shown
     # The units the owner says the file's numbers are in (mm, in, m, um); "" until they answer
     # (the quote reads it the more plausible way meanwhile). Earlier answers may say "inch".
     units: Mapped[str] = mapped_column(String(8), default="")
@@ -236,4 +238,14 @@ class BitrixSyncRow(IdentityAuditBase):
 
 
 # The orders domain's tables live in their own module; importing it here puts them on `metadata`.
-from portal.db.orders import CartItem, Document, Notification, Order, OrderEvent, OrderLine  # noqa: E402, F401
+from portal.db.company import CompanyDetails  # noqa: E402, F401
+from portal.db.orders import (  # noqa: E402, F401
+    CartItem,
+    Document,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Shipment,
+)

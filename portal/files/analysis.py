@@ -43,6 +43,8 @@ class AnalysisResult:
     glb: bytes | None
     thickness_glb: bytes | None = None  # the model coloured by wall thickness
     thickness: dict[str, Any] | None = None  # its legend (geometry.thickness.legend)
+    features_glb: bytes | None = None  # STEP: the model coloured by machining feature
+    features: dict[str, Any] | None = None  # its legend: the feature kinds it shows
 
 
 @dataclass
@@ -108,11 +110,11 @@ class ModelAnalyzer:
     def analyze(self, path: Path, limits: Sequence[ProcessLimits], previews: bool = True) -> AnalysisResult:
         """Blocking: call it from a worker thread. Raises AnalysisFailed.
 
-        `previews=False` measures and checks only (no thumbnail, GLBs or thickness map): the
+        `previews=False` measures and checks only (no thumbnail, GLBs, thickness or feature map): the
         price can be shown while the pictures are still being drawn.
         """
         with tempfile.TemporaryDirectory(prefix="previews-", dir=path.parent) as out_dir:
-            options = {} if previews else {"png": False, "glb": False, "thickness_glb": False}
+            options = {} if previews else {"png": False, "glb": False, "thickness_glb": False, "features_glb": False}
             try:
                 sandbox = self._drawing if previews else self._measuring
                 report = sandbox.run(self.function, os.fspath(path), out_dir, limits=tuple(limits), **options)
@@ -130,6 +132,8 @@ class ModelAnalyzer:
                 glb=Path(report.glb).read_bytes() if report.glb else None,
                 thickness_glb=Path(report.thickness_glb).read_bytes() if report.thickness_glb else None,
                 thickness=report.thickness,
+                features_glb=Path(report.features_glb).read_bytes() if report.features_glb else None,
+                features=report.features,
             )
 
 

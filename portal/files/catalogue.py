@@ -88,6 +88,16 @@ STATUSES = {
     "failed": N_("Failed"),
 }
 
+# the kinds of `geometry.machining.FEATURES`, named in the feature map's legend
+FEATURE_NAMES = {
+    "none": N_("Other faces"),
+    "small_radius": N_("Small inside radius (a small end mill)"),
+    "nonstandard_hole": N_("Hole of no standard drill size"),
+    "deep_hole": N_("Hole deeper than 6 × its diameter"),
+    "deep_pocket": N_("Deep pocket"),
+    "undercut": N_("Undercut: no 3-axis tool reaches it"),
+}
+
 SEVERITY = {"info": N_("Note"), "warning": N_("Warning"), "blocking": N_("Blocking")}
 
 
@@ -158,9 +168,14 @@ def severity_text(severity: str) -> str:
     return gettext(SEVERITY.get(severity, severity))
 
 
+def feature_name(feature: str) -> str:
+    return gettext(FEATURE_NAMES.get(feature, feature))
+
+
 TEMPLATE_GLOBALS = {
     "status_text": status_text,
     "failure_text": failure_text,
     "finding_text": finding_text,
     "severity_text": severity_text,
+    "feature_name": feature_name,
 }

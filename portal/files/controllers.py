@@ -201,6 +201,13 @@ class FileController(Controller):
         file = await files.get_visible_or_404(file_id, viewer_of(request))
         return await _stored(storage, file.thickness_key, "model/gltf-binary", cache=True)
 
+    @get("/files/{file_id:uuid}/features.glb", name="file_features")
+    async def features_glb(
+        self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID
+    ) -> Response:
+        file = await files.get_visible_or_404(file_id, viewer_of(request))
+        return await _stored(storage, file.features_key, "model/gltf-binary", cache=True)
+
     @get("/files/{file_id:uuid}/original", name="file_original")
     async def original(self, request: Request, files: ModelFileService, storage: Storage, file_id: UUID) -> Response:
         file = await files.get_visible_or_404(file_id, viewer_of(request))

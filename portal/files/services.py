@@ -305,7 +305,7 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         await self.delete(file.id)
         others = await self.count(ModelFile.sha256 == sha256)
         if not others and sha256:  # a part not yet cut out of its file has no bytes of its own
-            for kind in ("png", "glb", "thickness.glb"):
+            for kind in ("png", "glb", "thickness.glb", "features.glb"):
                 await storage.delete(preview_key(sha256, kind))
             for key in (model_key(sha256),):
                 await storage.delete(key)
@@ -384,7 +384,7 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         )
 
     async def add_previews(self, file: ModelFile, result: AnalysisResult, storage: Storage) -> None:
-        """The thumbnail, the viewer's GLB and the thickness map, for every file of these bytes
+        """The thumbnail, the viewer's GLB, the thickness and feature maps, for every file of these bytes
         (a second upload of them may have taken the analysis before the pictures were drawn).
         The thickness map also refines the thin-wall findings."""
         keys: dict[str, Any] = {}
@@ -392,6 +392,7 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
             ("png", result.png, "thumbnail_key"),
             ("glb", result.glb, "glb_key"),
             ("thickness.glb", result.thickness_glb, "thickness_key"),
+            ("features.glb", result.features_glb, "features_key"),
         ):
             if data is not None:
                 keys[column] = preview_key(file.sha256, kind)
@@ -399,7 +400,7 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         await self.repository.session.execute(
             update(ModelFile)
             .where(ModelFile.sha256 == file.sha256, ModelFile.status == "ready")
-            .values(**keys, thickness=result.thickness, findings=result.findings)
+            .values(**keys, thickness=result.thickness, features=result.features, findings=result.findings)
         )
         await self.repository.session.commit()
 
@@ -450,6 +451,8 @@ def _results_of(twin: ModelFile) -> dict[str, Any]:
         "glb_key": twin.glb_key,
         "thickness_key": twin.thickness_key,
         "thickness": twin.thickness,
+        "features_key": twin.features_key,
+        "features": twin.features,
         "failure_code": twin.failure_code,
         "failure_message": twin.failure_message,
         "failure_params": twin.failure_params,

@@ -29,7 +29,7 @@ from portal.quotes.services import CurrentCard, QuoteService
 from portal.quotes.views import QuotePanel, quote_panel
 
 MAX_ITEMS = 50
-OPTION_KEYS = ("process", "material", "finish", "tolerance", "lead_time", "units")
+OPTION_KEYS = ("process", "material", "finish", "tolerance", "lead_time", "units", "infill", "layer", "orientation")
 NOT_READY = N_("This model is not analysed yet: wait for its price, then add it.")
 CART_FULL = N_("A cart holds at most 50 parts.")
 ASSEMBLY = N_("This file holds several parts: quote each part on its own, or say it is one assembled item.")
@@ -203,7 +203,7 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
             if panel.outcome.quote is not None:
                 options = panel.form.options
                 quote, setup_net = quotes.in_order(f"{file.sha256}:{panel.units}", panel.part, options, card,
-                                                   current.key)
+                                                   current.key, sliced=panel.printing.sliced)
                 design = design_of(file.sha256, {"units": panel.units, "process": options.process})
                 if design not in designs and setup_net:
                     designs.add(design)
@@ -226,7 +226,7 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
 
 def _quantity(raw: Any) -> int | None:
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or len(text) > 6:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:  # "²" is a digit to isdigit()
         return None
     value = int(text)
     return value if 1 <= value <= 100_000 else None

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from portal.core.i18n import N_, current_language, gettext, local_money, local_name
+from portal.core.i18n import N_, current_language, gettext, local_money, local_name, local_number, ngettext
 from portal.files.catalogue import text_of
 
 LINES = {
@@ -54,6 +54,31 @@ MATERIAL_CLASSES = {
     "steel": N_("steel"),
     "titanium": N_("titanium"),
 }
+
+# What drives the price (`geometry.pricing.Driver`), worded by code from the driver's params;
+# a code not here keeps its English label.
+DRIVERS = {
+    "removed_volume": N_("Material removed per part"),
+    "roughing_time": N_("Roughing per part"),
+    "finishing_time": N_("Finishing passes per part"),
+    "machine_hours": N_("Machine time per part"),
+    "setup_hours": N_("Setup and programming, once per part design"),
+    "material_used": N_("Material used per part, with supports"),
+    "material_mass": N_("Material per part"),
+    "print_time": N_("Print time per part"),
+    "part_volume": N_("Part volume"),
+    "build_height": N_("Build height, printed lying flat"),
+    "infill": N_("Infill"),
+    "layer_height": N_("Layer height"),
+    "inside_radius": N_("Smallest inside radius %(radius_mm)s mm → %(tool_mm)s mm end mill"),
+}
+STOCK = {
+    "plate": N_("Plate %(thickness_mm)s mm, sawn %(length_mm)s × %(width_mm)s mm"),
+    "bar": N_("Bar stock Ø%(diameter_mm)s × %(length_mm)s mm"),
+    "block": N_("Block stock %(size_mm)s mm"),
+}
+DRIVER_SOURCES = {"slicer": N_("from the slicer"), "estimate": N_("estimated")}
+DRIVER_UNITS = {"kg": N_("kg"), "g": N_("g"), "h": N_("h"), "min": N_("min"), "mm": N_("mm"), "cm³": N_("cm³")}
 
 REVIEW_REASONS = {"too_large_for_all": N_("The part is too large for every process we offer.")}
 
@@ -159,6 +184,46 @@ def review_reason_text(outcome: Any, card: Any) -> str:
     return text_of(outcome.review_reason, outcome.review_params, card=card)
 
 
+def driver_label(driver: Any) -> str:
+    """A price driver in the reader's language, with its source where it has one."""
+    label = _driver_words(driver.code, {k: local_number(v) if isinstance(v, str) else v
+                                        for k, v in (driver.params or {}).items()}) or driver.label
+    source = DRIVER_SOURCES.get(driver.source or "")
+    return f"{label} ({gettext(source)})" if source else label
+
+
+def _driver_words(code: str, p: dict[str, Any]) -> str | None:
+    try:
+        if code == "setups":
+            return ngettext("%(num)s setup (%(directions)s)", "%(num)s setups (%(directions)s)",
+                            p["count"]) % {"num": p["count"], "directions": p["directions"]}
+        if code == "deep_pockets":
+            return ngettext("%(num)s deep pocket, down to %(depth_mm)s mm",
+                            "%(num)s deep pockets, down to %(depth_mm)s mm",
+                            p["count"]) % {"num": p["count"], "depth_mm": p["depth_mm"]}
+        if code == "holes":
+            words = [ngettext("%(num)s hole", "%(num)s holes", p["count"]) % {"num": p["count"]}]
+            if p.get("deep"):
+                words.append(ngettext("%(num)s deeper than 6×D", "%(num)s deeper than 6×D",
+                                      p["deep"]) % {"num": p["deep"]})
+            if p.get("nonstandard"):
+                words.append(ngettext("%(num)s not a standard drill size", "%(num)s not a standard drill size",
+                                      p["nonstandard"]) % {"num": p["nonstandard"]})
+            return ", ".join(words)
+        if code == "stock":
+            return gettext(STOCK[p["shape"]]) % p
+        if code in DRIVERS:
+            return gettext(DRIVERS[code]) % p if "%(" in DRIVERS[code] else gettext(DRIVERS[code])
+    except (KeyError, TypeError, ValueError):  # params of an older shape: the English label
+        return None
+    return None
+
+
+def driver_value(driver: Any) -> str:
+    unit = DRIVER_UNITS.get(driver.unit)
+    return f"{local_number(driver.value)} {gettext(unit) if unit else driver.unit}"
+
+
 def long_date(value: date) -> str:
     return value.strftime("%d.%m.%Y") if current_language.get() == "ru" else value.strftime("%a %d %b %Y")
 
@@ -170,6 +235,8 @@ TEMPLATE_GLOBALS = {
     "reason_text": reason_text,
     "review_reason_text": review_reason_text,
     "long_date": long_date,
+    "driver_label": driver_label,
+    "driver_value": driver_value,
     "units_name": units_name,
     "options_named": options_named,
 }

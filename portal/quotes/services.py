@@ -19,6 +19,7 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
 from sqlalchemy import select
 
+from geometry.limits import INFILLS, LAYERS, ORIENTATIONS
 from geometry.model import Finding, GeometryError
 from geometry.pricing import (
     Part,
@@ -33,7 +34,7 @@ from geometry.pricing import (
     setup_charge,
 )
 from geometry.pricing.engine import MAX_QUANTITY, part_extents
-from portal.core.i18n import local_name
+from portal.core.i18n import N_, local_name
 from portal.core.lru import LruCache
 from portal.db.models import RateCardVersion, User
 from portal.quotes.ratecard_history import Change, changes
@@ -236,7 +237,17 @@ def part_of(metrics: dict[str, Any], findings: list[dict[str, Any]], units: str,
         obb_mm=tuple(Decimal(str(v)) * scale for v in metrics["obb_mm"]) if metrics.get("obb_mm") else None,
         holes=metrics.get("holes"),
         findings=tuple(kept),
+        machining=machining_in(metrics.get("machining"), scale),
     )
+
+
+def machining_in(machining: dict[str, Any] | None, scale: Decimal) -> dict[str, Any] | None:
+    """The machining figures as pricing takes them: as measured when the file is read in
+    millimetres; after another choice of units only the counts (setups, undercut faces), since
+    its lengths, radii and end mills were worked out for the other reading."""
+    if not machining or scale == 1:
+        return machining
+    return {key: machining[key] for key in ("setups", "undercut_faces") if key in machining}
 
 
 def scaled_metrics(metrics: dict[str, Any], units: str) -> dict[str, Any]:
@@ -290,10 +301,14 @@ class QuoteForm:
     lead_times: list[Choice]
     quantity_text: str
     errors: dict[str, str] = field(default_factory=dict)
+    # FDM only (empty for other processes): how the part is printed
+    infills: list[Choice] = field(default_factory=list)
+    layers: list[Choice] = field(default_factory=list)
+    orientations: list[Choice] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         o = self.options
-        return {
+        chosen = {
             "process": o.process,
             "material": o.material,
             "finish": o.finish or "",
@@ -301,6 +316,9 @@ class QuoteForm:
             "lead_time": o.lead_time,
             "quantity": o.quantity,
         }
+        if self.infills:
+            chosen.update(infill=o.infill, layer=f"{o.layer_mm:g}", orientation=o.orientation)
+        return chosen
 
 
 def _quantity(raw: Any) -> tuple[int | None, str]:
@@ -365,6 +383,7 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
     if quantity is None:
         errors["quantity"] = "bad_quantity"
         quantity = 1
+    printed = print_settings(process, material, wanted)
     options = QuoteOptions(
         process=process.id,
         material=material.id,
@@ -372,8 +391,48 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
         finish=finish_id,
         tolerance=tolerance_id,
         lead_time=lead_time_id,
+        **(printed.options if printed else {}),
     )
-    return QuoteForm(options, processes, materials, finishes, tolerances, lead_times, quantity_text, errors)
+    form = QuoteForm(options, processes, materials, finishes, tolerances, lead_times, quantity_text, errors)
+    if printed:
+        form.infills, form.layers, form.orientations = printed.infills, printed.layers, printed.orientations
+    return form
+
+
+@dataclass
+class PrintChoices:
+    options: dict[str, Any]
+    infills: list[Choice]
+    layers: list[Choice]
+    orientations: list[Choice]
+
+
+def print_settings(process, material, wanted: dict[str, Any]) -> PrintChoices | None:
+    """Infill, layer height and orientation of an FDM print: what the customer chose where it is
+    on offer, else the material's defaults in the card (None for any other process)."""
+    if process.printing is None or process.printing.technology != "fdm":
+        return None
+    infill = _one_of(wanted.get("infill"), INFILLS, int, material.default_infill_percent)
+    layer = _one_of(wanted.get("layer"), LAYERS, float, float(material.default_layer_mm))
+    orientation = _one_of(wanted.get("orientation"), ORIENTATIONS, str, ORIENTATIONS[0])
+    return PrintChoices(
+        {"infill": infill, "layer_mm": layer, "orientation": orientation},
+        [Choice(str(v), f"{v} %") for v in INFILLS],
+        [Choice(f"{v:g}", f"{v:g}") for v in LAYERS],
+        [Choice(v, ORIENTATION_NAMES[v]) for v in ORIENTATIONS],
+    )
+
+
+ORIENTATION_NAMES = {"as_uploaded": N_("as uploaded"), "flat": N_("lying flat"),
+                     "fewest_supports": N_("fewest supports")}
+
+
+def _one_of(raw: Any, offered: tuple, kind: type, default: Any) -> Any:
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        return default
+    return value if value in offered else default
 
 
 # --------------------------------------------------------------------------- quoting
@@ -388,9 +447,12 @@ class QuoteOutcome:
 
 
 class QuoteService:
-    """Prices parts; the same (file hash, units, options, rate-card version) is priced once."""
+    """Prices parts; the same (file hash, units, options, rate-card version) is priced once.
+    `slices`: where an FDM quote's exact figures come from, once its slice is made (instant
+    first, exact next: see `portal.files.slicing`)."""
 
-    def __init__(self, cache_size: int = 4096) -> None:
+    def __init__(self, cache_size: int = 4096, slices: Any = None) -> None:
+        self.slices = slices
         self._cache: LruCache[Quote] = LruCache(cache_size)
         self._in_order: LruCache[tuple[Quote, Decimal]] = LruCache(cache_size)
 

@@ -53,6 +53,16 @@ def submit_empty(page: Page) -> None:
     expect(page.get_by_test_id("error-summary")).to_be_visible()
 
 
+def save_company_details_with_wrong_accounts(page: Page) -> None:
+    for name, value in (("legal_name", "ООО «Цех»"), ("inn", "7709123453"), ("kpp", "770901001"),
+                        ("ogrn", "1027700132195"), ("legal_address", "Москва"), ("bank_name", "ПАО Сбербанк"),
+                        ("bik", "041234567"), ("correspondent_account", "30101810400000000225"),
+                        ("settlement_account", "40702810938000000001"), ("signatory", "Директор")):
+        page.locator(f"#field-{name}").fill(value)
+    page.locator("main form.stack button[type=submit]").last.click()
+    expect(page.get_by_test_id("error-summary")).to_be_visible()
+
+
 def register_as_company_with_bad_numbers(page: Page) -> None:
     page.get_by_role("radio").nth(2).check()
     page.locator("#field-inn").fill("123")
@@ -123,6 +133,8 @@ PAGES = [
     Seen("/admin/orders/{order_id}", "staff"),
     Seen("/admin/leads", "staff"),
     Seen("/admin/crm", "staff"),
+    Seen("/admin/company", "staff"),
+    Seen("/admin/company", "staff", then=save_company_details_with_wrong_accounts),
 ]
 
 

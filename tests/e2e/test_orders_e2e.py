@@ -79,7 +79,7 @@ def test_company_orders_two_parts_and_follows_the_order_live(new_context, tmp_pa
     expect(customer.get_by_test_id("cart-documents")).to_contain_text("drawing.pdf")
 
     with customer.expect_download() as cart_pdf:
-        customer.get_by_test_id("cart-quote-pdf").click()
+        customer.get_by_test_id("offer-pdf").click()
     text = "\n".join(p.extract_text() for p in PdfReader(cart_pdf.value.path()).pages)
     assert "bracket.stl" in text and "plate.stl" in text and "Valid until" in text
 
@@ -107,6 +107,8 @@ def test_company_orders_two_parts_and_follows_the_order_live(new_context, tmp_pa
     customer.evaluate("window.__e2eMarker = 'the same page'")
     for status in ("In review", "Awaiting payment", "In production"):
         staff.get_by_label("New status").select_option(label=status)
+        if status == "In production":  # not paid yet: staff say why production starts anyway
+            staff.get_by_label("Start production before it is paid in full: why (staff only)").fill("Regular customer")
         staff.get_by_role("button", name="Change the status").click()
         expect(staff.get_by_test_id("order-status")).to_have_text(status)
 
@@ -116,7 +118,7 @@ def test_company_orders_two_parts_and_follows_the_order_live(new_context, tmp_pa
     expect(customer.get_by_role("button", name="Cancel the order")).to_have_count(0)
 
     with customer.expect_download() as order_pdf:
-        customer.get_by_test_id("quote-pdf").click()
+        customer.get_by_test_id("offer-pdf").click()
     reader = PdfReader(io.BytesIO(Path(order_pdf.value.path()).read_bytes()))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "PO-4711" in text and "bracket.stl" in text and "plate.stl" in text

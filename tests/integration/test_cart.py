@@ -196,3 +196,17 @@ async def test_the_cart_quote_pdf_lists_the_parts(client, settings, db, tmp_path
     cart = await client.get("/cart")
     assert "Технология: Фрезерование с ЧПУ (3 оси)" in cart.text and "Срок: Стандартный" in cart.text
     assert reader.pages[0].images, "the part's thumbnail is in the PDF"
+
+
+@pytest.mark.parametrize("quantity", ["²", "٣", "1²", "3.0", "99999999999"])
+async def test_a_quantity_in_other_digits_is_refused_next_to_the_field(client, settings, tmp_path, quantity) -> None:
+    await register(client, COMPANY)
+    file_id = await ready_file(client, settings, tmp_path, "peg.stl")
+    refused = await add_to_cart(client, file_id, quantity=quantity)
+    assert refused.status_code == 303 and refused.headers["location"] == f"/files/{file_id}"
+    await add_to_cart(client, file_id, quantity="2")
+    cart = await client.get("/cart")
+    item_id = re.search(r'action="/cart/items/([0-9a-f-]{36})"', cart.text).group(1)
+    token = await csrf_token(client, "/cart")
+    changed = await client.post(f"/cart/items/{item_id}", data={"_csrf_token": token, "quantity": quantity})
+    assert changed.status_code == 422 and "Enter a whole number from 1 to 100,000." in changed.text

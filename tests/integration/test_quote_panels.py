@@ -69,10 +69,10 @@ async def test_a_kept_panel_is_not_shown_to_someone_who_may_not_see_the_file(cli
 @pytest.mark.slow
 async def test_a_kept_panel_follows_the_language_units_and_deletion(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.3))
-    in_mm = await fragment(client, file_id, "process=cnc_milling&material=al_6061")
+    in_mm = await fragment(client, file_id, "process=cnc_milling&material=al_6061&units=mm")  # asked for
     assert SIZE.search(in_mm.text).group(1).startswith("0.5 × 0.4 × 0.3")
     client.cookies.set("lang", "ru")
-    assert "Размер" in (await fragment(client, file_id, "process=cnc_milling&material=al_6061")).text
+    assert "Размер" in (await fragment(client, file_id, "process=cnc_milling&material=al_6061&units=mm")).text
     client.cookies.set("lang", "en")
     rescaled = await answer_units(client, file_id, "in", process="cnc_milling", material="al_6061")
     assert rescaled.status_code == 200

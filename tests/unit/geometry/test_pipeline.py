@@ -47,6 +47,7 @@ def test_mesh_formats_measured_and_drawn(tmp_path, sandbox, fmt):
     np.testing.assert_allclose(scene.extents, analysis.bbox_mm, atol=1e-3)
     (coloured,) = trimesh.load(report.thickness_glb).geometry.values()
     assert coloured.visual.kind == "vertex" and report.thickness["sampled"] is False
+    assert report.features_glb is None and report.features is None  # no machining features on meshes
     json.dumps(report.as_dict())  # plain data
 
 
@@ -60,11 +61,29 @@ def test_step_measured_and_drawn(tmp_path, sandbox):
     assert analysis.volume_mm3 == pytest.approx(100 * 60 * 10 - np.pi * 100 * 10, rel=1e-6)
     np.testing.assert_allclose(trimesh.load(report.glb).extents, (100, 60, 10), atol=1e-3)
     assert report.png.endswith("thumbnail.png")
+    assert report.features_glb is None  # a standard through hole: nothing to colour
+
+
+def test_step_features_coloured(tmp_path, sandbox):
+    """A pocket on the back with sharp corners: its corner faces take the small-radius colour."""
+    cq = pytest.importorskip("cadquery")
+    from geometry.machining import FEATURE_COLOURS
+
+    path = tmp_path / "pocket.step"
+    part = cq.Workplane("XY").box(100, 60, 10).faces("<Z").workplane().rect(40, 20).cutBlind(-4)
+    cq.exporters.export(part, str(path))
+    report = process_model(path, tmp_path, sandbox=sandbox)
+    assert [entry["feature"] for entry in report.features["legend"]] == ["none", "small_radius"]
+    (coloured,) = trimesh.load(report.features_glb).geometry.values()
+    colours = {tuple(c[:3]) for c in np.asarray(coloured.visual.vertex_colors)}
+    assert FEATURE_COLOURS["small_radius"] in colours and FEATURE_COLOURS["none"] in colours
+    json.dumps(report.as_dict())
 
 
 def test_only_what_is_asked_for_is_written(tmp_path, sandbox):
     path = write_stl(tmp_path / "b.stl", box())
-    report = process_model(path, tmp_path, png=False, glb=False, thickness_glb=False, sandbox=sandbox)
+    report = process_model(path, tmp_path, png=False, glb=False, thickness_glb=False, features_glb=False,
+                           sandbox=sandbox)
     assert report.png is None and report.glb is None and report.thickness_glb is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.stl"]
 
