@@ -54,7 +54,7 @@ def quote_and_add(page: Page, model: Path, quantity: str) -> None:
     expect(page.get_by_test_id("quote-total")).to_be_visible()
     # The quantity from the price-by-quantity table: one click re-prices the panel in place.
     page.locator("table.breaks").get_by_role("button", name=quantity, exact=True).click()
-    expect(page.locator('input[name="quantity"][type="hidden"]')).to_have_value(quantity)
+    expect(page.locator('.add-to-cart input[name="quantity"]')).to_have_value(quantity)
     expect(page.locator("#q-quantity")).to_have_value(quantity)
     page.get_by_test_id("add-to-cart").click()
     expect(page).to_have_url(re.compile(r"/cart$"))
