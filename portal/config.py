@@ -17,10 +17,8 @@ from dotenv import load_dotenv
 from litestar.config.csrf import CSRFConfig
 
 if TYPE_CHECKING:
-    from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
     from arq.connections import RedisSettings as ArqRedisSettings
 
-    from portal.accounts.sessions import RotatingSessionConfig
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -116,12 +114,6 @@ class DatabaseSettings:
             max_overflow=_env_int("DATABASE_MAX_OVERFLOW", 10),
         )
 
-    def get_config(self) -> SQLAlchemyAsyncConfig:
-        """The advanced-alchemy plugin config, on an engine from `portal.db.engine`."""
-        from portal.db.config import sqlalchemy_config
-
-        return sqlalchemy_config(self)
-
 
 @dataclass(frozen=True)
 class RedisSettings:
@@ -152,20 +144,6 @@ class SessionSettings:
             absolute_timeout=_env_int("SESSION_ABSOLUTE_TIMEOUT", 7 * 24 * 3600),
             cookie_name="__Host-session" if https else "session",
             secure=https,
-        )
-
-    def get_config(self) -> RotatingSessionConfig:
-        """Server-side sessions in the "sessions" store (database or Redis, see create_app)."""
-        from portal.accounts.sessions import RotatingSessionConfig
-
-        return RotatingSessionConfig(
-            key=self.cookie_name,
-            max_age=self.idle_timeout,
-            renew_on_access=False,  # renewed when the session is written (at least once a minute in use)
-            secure=self.secure,
-            httponly=True,
-            samesite="lax",
-            store="sessions",
         )
 
 

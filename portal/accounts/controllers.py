@@ -8,7 +8,6 @@ from litestar.response import Redirect, Template
 
 from portal.accounts import notices
 from portal.accounts.emails import normalise_email
-from portal.accounts.guards import requires_login
 from portal.accounts.password_policy import rate_password
 from portal.accounts.passwords import Passwords
 from portal.accounts.schemas import (
@@ -24,6 +23,7 @@ from portal.accounts.throttle import AccountLimits, LoginThrottle
 from portal.config import Settings
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData, choice, field_value, secret_value
+from portal.core.guards import requires_login
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
 from portal.core.mail import Mail

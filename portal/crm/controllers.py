@@ -13,9 +13,9 @@ from litestar.params import Body, Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
-from portal.accounts.guards import requires_staff
 from portal.config import Settings
 from portal.core.flash import flash
+from portal.core.guards import requires_staff
 from portal.core.i18n import N_
 from portal.core.paging import Page, PageNumber
 from portal.core.queue import JobQueue

@@ -21,7 +21,7 @@ MIGRATIONS_DIR = "migrations"
 
 
 def sqlalchemy_config(settings: DatabaseSettings) -> SQLAlchemyAsyncConfig:
-    """Built by `DatabaseSettings.get_config()`; the engine comes from the one factory."""
+    """The advanced-alchemy plugin config; the engine comes from the one factory."""
     return SQLAlchemyAsyncConfig(
         engine_instance=create_engine(settings),
         session_config=AsyncSessionConfig(expire_on_commit=False),

@@ -31,11 +31,11 @@ from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
 from portal.core.search import contains
-from portal.crm.orders import record_document, record_order, record_quote
 from portal.db.models import CartItem, Document, Notification, Order, OrderEvent, OrderLine, User
 from portal.db.turns import take_turns
 from portal.files.storage import Storage
 from portal.orders.charges import money, with_new_minimum
+from portal.orders.crm import record_document, record_order, record_quote
 from portal.orders.documents import check_document
 from portal.orders.guards import can_see_document, can_see_order
 from portal.orders.lifecycle import CANCELLABLE, PRICE_EDITABLE, allowed

@@ -13,9 +13,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from geometry.model import GeometryError
-from portal.accounts.guards import requires_staff
 from portal.core.flash import flash
 from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
+from portal.core.guards import requires_staff
 from portal.core.i18n import N_
 from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.catalogue import text_of

@@ -1,85 +1,32 @@
-"""Orders and Bitrix24 deals: what the orders service records, and what the sync job may do to orders.
+"""The orders side of the Bitrix24 sync: the `OrderSide` that crm declares, implemented here.
 
-    order placed / status / price changed ──▶ record_order(): a deal row in the same transaction
-    an order placed                       ──▶ record_quote(): an attach row for its quote PDF
-    a document added to an order          ──▶ record_document(): an attach row (deal timeline)
     sales move the deal (event → pull)    ──▶ OrderLink.status_from_crm(): the order follows,
                                                without writing the deal back (no echo), and
                                                OrderLink.status_told(): the customer's e-mail
     the deal reaches an invoice stage     ──▶ OrderLink.attach_invoice(): the PDF on the order
+
+The job context wires it (jobs/context.py), so crm never imports the orders domain.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
-from portal.crm.deals import QUOTE, order_payload, record_attachment, record_deal
-from portal.crm.outbox import DEAL, latest_payload
-from portal.db.models import BUSINESS_TYPES, User
+from portal.core.links import SiteLinks
+from portal.core.mail import Mail
+from portal.crm.deals import QUOTE
 from portal.db.orders import Document, Order
-
-if TYPE_CHECKING:
-    from portal.core.links import SiteLinks
-    from portal.core.mail import Mail
-    from portal.files.storage import Storage
-
-CENT = Decimal("0.01")
-CHARGE_NAMES = {"setup": "Setup and programming: %(part)s", "minimum_order": "Minimum order top-up"}
-
-
-def order_snapshot(order: Order, business: bool) -> dict[str, Any]:
-    """The order as the deal's plain data: totals with VAT, one product row per part."""
-    lines = []
-    for line in order.lines:
-        total = line.total
-        name = line.file_name
-        chosen = [str(line.options.get(key)) for key in ("process_name", "material_name") if line.options.get(key)]
-        if chosen:
-            name = f"{name} ({', '.join(chosen)})"
-        lines.append({
-            "name": name,
-            "unit_price": str((total / line.quantity).quantize(CENT)) if total is not None else "0",
-            "quantity": line.quantity,
-            "vat_rate": float(order.vat_rate * 100),
-            "vat_included": True,
-        })
-    for charge in order.charges or []:
-        if Decimal(charge["amount"]) == 0:
-            continue
-        name = CHARGE_NAMES.get(charge["code"], charge["code"]) % (charge.get("args") or {})
-        lines.append({"name": name, "unit_price": charge["amount"], "quantity": 1,
-                      "vat_rate": float(order.vat_rate * 100), "vat_included": True})
-    return order_payload(
-        {"id": str(order.id), "number": order.number, "total": str(order.total), "currency": order.currency,
-         "status": order.status, "comment": order.comment},
-        lines, str(order.customer_id), company=business,
-    )
-
-
-async def record_order(session: AsyncSession, order: Order) -> None:
-    """A deal row when what Bitrix24 holds of the order changed (in the caller's transaction)."""
-    customer = await session.get(User, order.customer_id)
-    snapshot = order_snapshot(order, business=customer is not None and customer.account_type in BUSINESS_TYPES)
-    if await latest_payload(session, DEAL, snapshot["order"]["id"]) != snapshot:
-        record_deal(session, snapshot)
-
-
-def record_document(session: AsyncSession, document: Document) -> None:
-    if document.order_id is not None:
-        record_attachment(session, str(document.order_id), str(document.id))
-
-
-def record_quote(session: AsyncSession, order: Order) -> None:
-    record_attachment(session, str(order.id), QUOTE)
+from portal.files.storage import Storage
+from portal.orders.notices import tell_customer
+from portal.orders.quote_pdf import order_quote, render_quote_pdf
+from portal.orders.services import OrderService
 
 
 class OrderLink:
@@ -97,20 +44,14 @@ class OrderLink:
         return self._links.url("order", order_id=order_id)
 
     async def status_from_crm(self, db: AsyncSession, order_id: str, status: str, stage_id: str) -> bool:
-        from portal.orders.services import OrderService
-
         return await OrderService(session=db).status_from_crm(UUID(order_id), status, note=f"Bitrix24: {stage_id}")
 
     async def status_told(self, db: AsyncSession, order_id: str) -> None:
-        from portal.orders.notices import tell_customer
-
         order = await db.get(Order, UUID(order_id))
         if order is not None:
             await tell_customer(self._mail, order, self.order_url(order_id))
 
     async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None:
-        from portal.orders.services import OrderService
-
         order = await db.get(Order, UUID(order_id))
         if order is None:
             return
@@ -135,8 +76,6 @@ class OrderLink:
     async def _quote(self, db: AsyncSession, order_id: str) -> tuple[str, bytes] | None:
         """The quote PDF its customer downloads from the order page: in their language, issued
         the day the order was placed."""
-        from portal.orders.quote_pdf import order_quote, render_quote_pdf
-
         order = await db.get(Order, UUID(order_id))
         if order is None:
             return None
