@@ -62,7 +62,6 @@ class ServerSettings:
     https: bool  # cookies Secure with the __Host- prefix, HSTS
     allowed_hosts: list[str]
     trusted_proxies: list[str]  # peers whose X-Forwarded-For we believe
-    demo: bool
     body_read_timeout: int = 30  # seconds a request body may stall (see portal.core.body)
 
     @classmethod
@@ -77,7 +76,6 @@ class ServerSettings:
             https=_env_bool("HTTPS", False),
             allowed_hosts=_env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]),
             trusted_proxies=_env_list("TRUSTED_PROXIES", []),
-            demo=_env_bool("DEMO", True),
             body_read_timeout=_env_int("BODY_READ_TIMEOUT", 30),
         )
 
