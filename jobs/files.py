@@ -120,7 +120,7 @@ async def purge_failed_files(ctx: dict[str, Any]) -> int:
         owners = await files.owners(failed)
         for file in failed:
             await files.remove(file, ctx["storage"])
-    site = settings.mail.site_url or settings.bitrix.public_url
+    site = settings.site_url
     for owner_id, owner in owners.items():
         names = [file.name for file in failed if file.owner_id == owner_id]
         await tell_failed_deleted(ctx["mail"], owner, names, site, days)
