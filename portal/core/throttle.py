@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.models import LoginFailureCounter
+from portal.db.unit_of_work import commit_now
 
 PREFIX = "login-failures:"  # the first counters' name, kept so that windows running at an upgrade go on
 
@@ -75,7 +76,8 @@ class DatabaseAttemptCounter:
     """The embedded default: one row per key, bumped by a single upsert that returns the counts.
 
     It works on the request's own database session (one connection per request). A count commits
-    at once: a refused login answers 422, and that response rolls the request's transaction back.
+    at once (commit_now): a refused login answers 422, and that response rolls the request's
+    transaction back, but the count must stay.
     """
 
     def __init__(self, db: AsyncSession) -> None:
@@ -105,7 +107,7 @@ class DatabaseAttemptCounter:
             .returning(LoginFailureCounter.key, LoginFailureCounter.failures)
         )
         counts = dict((await self._db.execute(statement)).tuples().all())
-        await self._db.commit()
+        await commit_now(self._db)
         return [counts[key] for key in keys]
 
     async def give_back(self, keys: list[str]) -> None:
@@ -115,7 +117,7 @@ class DatabaseAttemptCounter:
             .where(LoginFailureCounter.key.in_(keys), LoginFailureCounter.failures > 0)
             .values(failures=LoginFailureCounter.failures - 1)
         )
-        await self._db.commit()
+        await commit_now(self._db)
 
     async def seconds_left(self, key: str) -> float:
         ends = await self._db.scalar(
@@ -125,7 +127,7 @@ class DatabaseAttemptCounter:
 
     async def clear(self, key: str) -> None:
         await self._db.execute(delete(LoginFailureCounter).where(LoginFailureCounter.key == key))
-        await self._db.commit()
+        await commit_now(self._db)
 
 
 def _amounts(keys: list[str], amount: int | list[int]) -> list[int]:

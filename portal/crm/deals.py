@@ -14,15 +14,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.config import BitrixSettings
 from portal.crm.client import Bitrix24Client, InvalidRequest, RetryableError
 from portal.crm.mapping import deal_fields, is_invoice_stage, order_status_for_stage, product_rows
-from portal.crm.outbox import ATTACH, DEAL, INVOICE, OPEN, PULL, record
+from portal.crm.outbox import ATTACH, DEAL, INVOICE, PULL, record
 from portal.db.models import BitrixSyncRow
-from portal.db.turns import take_turns
 
 
 class OrderSide(Protocol):
@@ -139,24 +137,6 @@ async def attach_to_deal(client: Bitrix24Client, deal_id: str, document_id: str,
 def record_pull(session: AsyncSession, deal_id: str) -> BitrixSyncRow:
     """An event said the deal changed: fetch it later (the event itself carries only the id)."""
     return record(session, DEAL, "", {"event": "ONCRMDEALUPDATE"}, action=PULL, bitrix_id=str(deal_id))
-
-
-async def record_pull_once(session: AsyncSession, deal_id: str) -> BitrixSyncRow | None:
-    """`record_pull`, committed, unless a fetch of the deal waits already (a burst of events for
-    one deal needs one fetch): then nothing is written and None is returned.
-
-    Atomic across requests and processes: written first, then counted (see `take_turns`)."""
-    await take_turns(session, f"bitrix-pull:{deal_id}")
-    row = record_pull(session, deal_id)
-    await session.flush()
-    waiting = await session.scalar(select(func.count()).select_from(BitrixSyncRow).where(
-        BitrixSyncRow.entity_type == DEAL, BitrixSyncRow.action == PULL, BitrixSyncRow.bitrix_id == str(deal_id),
-        BitrixSyncRow.status.in_(OPEN), BitrixSyncRow.attempts == 0))
-    if waiting > 1:
-        await session.rollback()
-        return None
-    await session.commit()
-    return row
 
 
 def record_invoice_fetch(session: AsyncSession, order_id: str, deal_id: str) -> BitrixSyncRow:

@@ -17,6 +17,7 @@ from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.security import client_address
 from portal.core.templates import redirect_to, render, wants_fragment
+from portal.db.unit_of_work import AfterCommit
 from portal.files.guards import Viewer, can_change, ensure_visitor_key, viewer_of
 from portal.files.ports import QuotePanels
 from portal.files.quota import Quota, QuotaExceeded, over_quota_text, usage_text
@@ -75,6 +76,7 @@ class FileController(Controller):
         upload_throttle: UploadThrottle,
         settings: Settings,
         queue: JobQueue,
+        after_commit: AfterCommit,
     ) -> Response:
         """Several files from the plain form (no JavaScript), or one file per request from the
         page's script (which shows a progress bar per file). Answers a redirect to the file page
@@ -97,15 +99,15 @@ class FileController(Controller):
                     anonymous_days=limits.anonymous_days,
                     quota=Quota.of(viewer.user, limits) if viewer.user is not None else None,
                 )
-                await files.repository.session.commit()
         except UploadRefused as refused:
             message = gettext(refused.message) % refused.args_ if refused.args_ else gettext(refused.message)
             return _refusal(request, scripted, refused.status, message)
         except QuotaExceeded as over:
             return _refusal(request, scripted, 413, over_quota_text(over.usage, over.quota), files_link=True)
         for file in created:
-            if file.status == "pending":
-                await queue.enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))
+            if file.status == "pending":  # analysed once the files are saved, never before
+                after_commit.add(lambda file_id=file.id: queue.enqueue(
+                    "analyze_model", str(file_id), job_id=analysis_job_id(file_id, 0)))
         if scripted:
             body = [
                 {"id": str(f.id), "name": f.name, "url": request.app.route_reverse("file", file_id=f.id),

@@ -18,6 +18,7 @@ from portal.core.queue import JobQueue
 from portal.core.security import client_address
 from portal.core.templates import render
 from portal.crm.outbox import SyncQueueService, kick
+from portal.db.unit_of_work import AfterCommit
 from portal.leads.schemas import clean_call_request, is_bot, safe_page
 from portal.leads.services import CallRequestLimits, CallRequestService, Throttled
 
@@ -36,7 +37,7 @@ class CallRequestController(Controller):
     @post("/call-request", name="call_request")
     async def submit(
         self, request: HTMXRequest, data: FormData, call_requests: CallRequestService, settings: Settings,
-        queue: JobQueue, call_limits: CallRequestLimits,
+        queue: JobQueue, call_limits: CallRequestLimits, after_commit: AfterCommit,
     ) -> Template | Redirect:
         form = clean_call_request(data)
         if form.ok and not is_bot(data):
@@ -48,7 +49,7 @@ class CallRequestController(Controller):
             except Throttled as refused:
                 form.errors["form"] = refused.message
             else:
-                await kick(queue, settings.bitrix.enabled, [row.id])
+                after_commit.add(lambda: kick(queue, settings.bitrix.enabled, [row.id]))
         if not form.ok:
             return render(request, "leads/call_request.html", fragment="leads/_call_form.html", status_code=422,
                           call_form=form, call_done=False)

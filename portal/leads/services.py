@@ -48,7 +48,7 @@ class CallRequestService(SQLAlchemyAsyncRepositoryService[CallRequest, CallReque
     async def submit(
         self, values: dict[str, str], address: str, secret: str, user_id: Any, limits: CallRequestLimits
     ) -> tuple[CallRequest, BitrixSyncRow]:
-        """Store the request and its lead row, committed, or raise Throttled (counted first)."""
+        """Store the request and its lead row, or raise Throttled (counted first)."""
         client_key = hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
         phone = values["phone_e164"]
         if not await limits.admit(client_key, phone):
@@ -64,7 +64,6 @@ class CallRequestService(SQLAlchemyAsyncRepositoryService[CallRequest, CallReque
         })
         row = record_lead(self.repository.session, call.id, call.name, call.phone, call.email, call.comment,
                           customer_id=user_id, preferred_time=call.preferred_time, page=call.page)
-        await self.repository.session.commit()  # committed before the sync job is asked to run
         return call, row
 
     async def newest(self, page: int, per_page: int) -> Page[CallRequest]:

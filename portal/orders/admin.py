@@ -21,6 +21,7 @@ from portal.core.mail import Mail
 from portal.core.paging import PageNumber
 from portal.core.templates import redirect_to, render
 from portal.db.orders import ORDER_STATUSES
+from portal.db.unit_of_work import AfterCommit
 from portal.files.storage import Storage
 from portal.orders.controllers import order_page_context, refused_text
 from portal.orders.documents import DocumentRefused
@@ -89,7 +90,8 @@ class OrderAdminController(Controller):
 
     @post("/{order_id:uuid}/status", name="admin_order_status")
     async def change_status(
-        self, request: HTMXRequest, orders: OrderService, mail: Mail, order_id: UUID, data: FormData
+        self, request: HTMXRequest, orders: OrderService, mail: Mail, order_id: UUID, data: FormData,
+        after_commit: AfterCommit,
     ) -> Template | Redirect:
         form = clean_status_change(data)
         if form.ok:
@@ -103,7 +105,8 @@ class OrderAdminController(Controller):
             return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
                                     status_form=form)
         log_event(_log, "order_status", order_id=str(order.id), status=order.status, by=str(request.user.id))
-        await tell_customer(mail, order, mail.link(request, "order", order_id=order.id), note=form.values["note"])
+        link = mail.link(request, "order", order_id=order.id)  # never mail a change that was not saved
+        after_commit.add(lambda: tell_customer(mail, order, link, note=form.values["note"]))
         flash(request, N_("The status is changed and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 

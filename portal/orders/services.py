@@ -310,7 +310,6 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         await self._bump(order, seen_version, wanted, from_statuses=(previous,))
         self._status_changed(order, previous, actor, note)
         await self.changed(order, "status")
-        await self._db.commit()  # before the e-mail is queued: never mail a change that was not saved
         return order
 
     async def cancel(self, order_id: UUID, customer: User, note: str = "") -> Order:
@@ -322,7 +321,6 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         await self._bump(order, None, "cancelled", from_statuses=CANCELLABLE, error=("cancel", NOT_CANCELLABLE))
         self._event(order, "status", actor=customer, from_status=previous, to_status="cancelled", note=note)
         await self.changed(order, "status")
-        await self._db.commit()
         return order
 
     async def status_from_crm(self, order_id: UUID, wanted: str, note: str = "") -> bool:
