@@ -73,8 +73,8 @@ def users() -> None:
 @click.option("--password", required=True)
 @click.option("--name", default="Administrator")
 def create_admin(email: str, password: str, name: str) -> None:
-    from portal.accounts.emails import email_problem, normalise_email
     from portal.accounts.password_policy import password_problem
+    from portal.core.emails import email_problem, normalise_email
 
     email = normalise_email(email)
     if problem := email_problem(email):

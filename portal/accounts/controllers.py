@@ -7,7 +7,6 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from portal.accounts import notices
-from portal.accounts.emails import normalise_email
 from portal.accounts.password_policy import rate_password
 from portal.accounts.passwords import Passwords
 from portal.accounts.schemas import (
@@ -21,6 +20,7 @@ from portal.accounts.services import UserService
 from portal.accounts.sessions import end_user_session, start_user_session
 from portal.accounts.throttle import AccountLimits, LoginThrottle
 from portal.config import Settings
+from portal.core.emails import normalise_email
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData, choice, field_value, secret_value
 from portal.core.guards import requires_login

@@ -18,10 +18,10 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, func, or_, select, update
 
-from portal.accounts.emails import normalise_email
 from portal.accounts.passwords import MAX_LENGTH, Passwords
 from portal.accounts.throttle import LoginThrottle
 from portal.accounts.tokens import fingerprint
+from portal.core.emails import normalise_email
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
