@@ -69,6 +69,11 @@ def record(session: AsyncSession, entity_type: str, entity_id: Any, payload: dic
     return row
 
 
+def record_pull(session: AsyncSession, deal_id: str) -> BitrixSyncRow:
+    """An event said the deal changed: fetch it later (the event itself carries only the id)."""
+    return record(session, DEAL, "", {"event": "ONCRMDEALUPDATE"}, action=PULL, bitrix_id=str(deal_id))
+
+
 def record_lead(session: AsyncSession, our_id: Any, name: str, phone: str, email: str = "", comment: str = "",
                 title: str = "", customer_id: Any = None, **extra: str) -> BitrixSyncRow:
     """A lead (a call request, a request for a manual quote …) in the caller's transaction.
@@ -137,7 +142,7 @@ class SyncQueueService(SQLAlchemyAsyncRepositoryService[BitrixSyncRow, SyncRowRe
         Atomic across requests and processes: written first, then counted (see `take_turns`)."""
         session = self.repository.session
         await take_turns(session, f"bitrix-pull:{deal_id}")
-        row = record(session, DEAL, "", {"event": "ONCRMDEALUPDATE"}, action=PULL, bitrix_id=str(deal_id))
+        row = record_pull(session, deal_id)
         await session.flush()
         waiting = await session.scalar(select(func.count()).select_from(BitrixSyncRow).where(
             BitrixSyncRow.entity_type == DEAL, BitrixSyncRow.action == PULL, BitrixSyncRow.bitrix_id == str(deal_id),
