@@ -89,7 +89,7 @@ async def test_a_company_customer_arrives_once_as_contact_company_and_requisites
 
     [contact] = fake.entities("contact")
     assert (contact["NAME"], contact["LAST_NAME"], contact["SECOND_NAME"]) == ("Олег", "Смирнов", "Петрович")
-    assert [p["VALUE"] for p in contact["PHONE"]] == ["+7 912 345-67-89"]
+    assert [p["VALUE"] for p in contact["PHONE"]] == ["+79123456789"]
     assert [e["VALUE"] for e in contact["EMAIL"]] == ["oleg@zavod.example.com"]
     assert (contact["ORIGINATOR_ID"], contact["ORIGIN_ID"]) == ("portal", str(user.id))
     [company] = fake.entities("company")
