@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get, post
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import notices
 from portal.accounts.password_policy import rate_password
@@ -63,7 +64,7 @@ class AccountController(Controller):
     @post("/register")
     async def register(
         self,
-        request: HTMXRequest,
+        request: HTMXRequest, db_session: AsyncSession,
         data: FormData,
         users: UserService,
         passwords: Passwords,
@@ -87,7 +88,7 @@ class AccountController(Controller):
                 await mail.send(notices.registration_attempt(request, mail, email))
             log_event(auth_log, "register_existing", address=address)
             return redirect_to(request, "register_sent")
-        await sign_in_steps.run(request, user, users.repository.session)  # what was done before registering
+        await sign_in_steps.run(request, user, db_session)  # what was done before registering
         start_user_session(request, str(user.id), user.session_version)
         log_event(auth_log, "register", user_id=str(user.id), address=address)
         flash(request, N_("Welcome! Your account is ready."), "success")
@@ -112,7 +113,7 @@ class AccountController(Controller):
     @post("/login")
     async def login(
         self,
-        request: HTMXRequest,
+        request: HTMXRequest, db_session: AsyncSession,
         data: FormData,
         users: UserService,
         passwords: Passwords,
@@ -134,7 +135,7 @@ class AccountController(Controller):
                 form=Form(values={"email": email}), next_url=next_url, error=outcome.error,
                 wait=outcome.locked_for,
             )
-        await sign_in_steps.run(request, outcome.user, users.repository.session)  # what was done before
+        await sign_in_steps.run(request, outcome.user, db_session)  # what was done before
         start_user_session(request, str(outcome.user.id), outcome.user.session_version)
         log_event(auth_log, "login", user_id=str(outcome.user.id), address=address)
         return Redirect(path=next_url or landing(request, outcome.user), status_code=303)

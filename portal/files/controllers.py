@@ -9,6 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Stream, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.config import Settings
 from portal.core.flash import flash
@@ -51,14 +52,15 @@ POLL_WAIT_SECONDS = 1.0
 class FileController(Controller):
     @get("/", name="home")
     async def upload_page(
-        self, request: HTMXRequest, files: ModelFileService, file_quotes: QuotePanels, settings: Settings
+        self, request: HTMXRequest,
+        db_session: AsyncSession, files: ModelFileService, file_quotes: QuotePanels, settings: Settings
     ) -> Template:
         viewer = viewer_of(request)
         recent = (await files.list_for(viewer, 1, 5, everyone=False)).items
         return render(
             request,
             "files/upload.html",
-            offer=await file_quotes.offer(files.repository.session),
+            offer=await file_quotes.offer(db_session),
             demos=await files.demo_files(),
             recent=recent,
             limits=settings.uploads,
@@ -121,7 +123,8 @@ class FileController(Controller):
 
     @get("/files", name="files")
     async def list_files(
-        self, request: HTMXRequest, files: ModelFileService, settings: Settings, file_quotes: QuotePanels,
+        self, request: HTMXRequest,
+        db_session: AsyncSession, files: ModelFileService, settings: Settings, file_quotes: QuotePanels,
         page: PageNumber = 1,
     ) -> Template:
         viewer = viewer_of(request)
@@ -131,7 +134,7 @@ class FileController(Controller):
             usage = usage_text(await files.usage_of(viewer.user.id), Quota.of(viewer.user, settings.uploads))
         # the price last seen, or for a ready file never opened the price it opens with
         prices = {file.id: (file.last_total, file.last_currency or "RUB") if file.last_total is not None
-                  else await file_quotes.first_price(file, files.repository.session)
+                  else await file_quotes.first_price(file, db_session)
                   for file in listing.items if file.status == "ready"}
         return render(
             request, "files/list.html", files=listing, owners=await files.owner_emails(listing.items), usage=usage,
@@ -141,7 +144,7 @@ class FileController(Controller):
     @get("/files/{file_id:uuid}", name="file")
     async def detail(
         self,
-        request: HTMXRequest,
+        request: HTMXRequest, db_session: AsyncSession,
         files: ModelFileService,
         file_quotes: QuotePanels,
         file_id: UUID,
@@ -151,7 +154,7 @@ class FileController(Controller):
         quote_html = None
         if file.status == "ready":
             quote_html = await file_quotes.panel_html(request, file, dict(request.query_params),
-                                                      files.repository.session)
+                                                      db_session)
         return render(
             request, "files/detail.html", file=file, quote_html=quote_html, can_change=can_change(file, viewer),
             view=request.query_params.get("view"),
@@ -160,7 +163,7 @@ class FileController(Controller):
     @get("/files/{file_id:uuid}/status", name="file_status")
     async def status(
         self,
-        request: HTMXRequest,
+        request: HTMXRequest, db_session: AsyncSession,
         files: ModelFileService,
         file_quotes: QuotePanels,
         status_watch: StatusWatch,
@@ -174,7 +177,7 @@ class FileController(Controller):
             file = await files.next_state(file, status_watch, POLL_WAIT_SECONDS)
         quote_html = None
         if file.status == "ready":
-            quote_html = await file_quotes.panel_html(request, file, None, files.repository.session)
+            quote_html = await file_quotes.panel_html(request, file, None, db_session)
         template = "files/_analysis.html" if wants_fragment(request) else "files/detail.html"
         return render(request, template, file=file, quote_html=quote_html, can_change=can_change(file, viewer))
 

@@ -179,3 +179,52 @@ def test_only_the_wiring_imports_jobs():
         if target.split(".")[0] == "jobs"
     ]
     assert wrong == []
+
+
+# The analysis job's own transactions, which another change reworks (no transaction held across
+# the sandbox): the only commits left outside the unit of work.
+ANALYSIS_COMMITS = {("portal/files/services.py", "take_for_analysis"), ("portal/files/services.py", "add_previews")}
+ANALYSIS_JOB = "jobs.files"
+
+
+def _commits_outside_the_unit_of_work() -> list[str]:
+    """`.commit()` calls, except in portal/db/unit_of_work.py and on savepoints (`begin_nested()`)."""
+    found = []
+    for path in MODULES.values():
+        relative = path.relative_to(ROOT).as_posix()
+        if relative == "portal/db/unit_of_work.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            savepoints = {
+                target.id for node in ast.walk(function) if isinstance(node, ast.Assign)
+                and "begin_nested" in ast.unparse(node.value) for target in node.targets
+                if isinstance(target, ast.Name)
+            }
+            for node in ast.walk(function):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr == "commit"
+                        and ast.unparse(node.func.value) not in savepoints
+                        and (relative, function.name) not in ANALYSIS_COMMITS):
+                    found.append(f"{relative}:{node.lineno} {function.name}")
+    return sorted(set(found))
+
+
+def test_only_the_unit_of_work_commits():
+    """Services flush; the request or job commits once (portal/db/unit_of_work.py); a commit that
+    cannot wait goes through `commit_now` and says why."""
+    assert _commits_outside_the_unit_of_work() == []
+
+
+def test_controllers_and_jobs_never_reach_into_a_service_session():
+    wrong = [
+        f"{module}:{node.lineno}"
+        for module, path in MODULES.items()
+        if (module.startswith("jobs") or module.endswith((".controllers", ".admin"))) and module != ANALYSIS_JOB
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr == "session"
+        and isinstance(node.value, ast.Attribute) and node.value.attr == "repository"
+    ]
+    assert wrong == []
