@@ -130,7 +130,7 @@ async def test_a_profile_change_updates_instead_of_adding(settings, db, fake, bi
     await run_all(db, client, bitrix)
 
     [contact] = fake.entities("contact")
-    assert [p["VALUE"] for p in contact["PHONE"]] == ["+7 900 000-00-00"]  # replaced, not appended
+    assert [p["VALUE"] for p in contact["PHONE"]] == ["+79000000000"]  # replaced, not appended
     [company] = fake.entities("company")
     [requisite] = fake.entities("requisite")
     assert company["TITLE"] == "ООО Новый Завод" and requisite["RQ_KPP"] == "773601002"
