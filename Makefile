@@ -7,12 +7,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORTAL_HOST ?= 127.0.0.1
 PORTAL_PORT ?= 8000
+ARGS ?=
+# pytest under tests/services.py: PostgreSQL and Redis for the run (throwaway ones where none answers)
+PYTEST := $(BIN)/python -m tests.services $(BIN)/python -m pytest
 export LITESTAR_APP := portal.app:create_app
 
-.PHONY: help install run worker migrate migration demo test test-unit test-integration test-e2e lint messages bench clean
+.PHONY: help install run worker migrate migration demo test test-fast test-unit test-integration test-e2e lint messages bench clean
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
 
 $(BIN)/portal: pyproject.toml geometry/_native.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,24 +42,27 @@ migration: install ## write a new migration from the models: make migration m="w
 demo: install ## load the demo data (prints the admin password the first time)
 	$(BIN)/portal demo load
 
-test: install ## run the whole suite: unit, integration (PostgreSQL + Redis), e2e (Chromium)
-	$(BIN)/python -m pytest -q; status=$$?; if [ $$status -eq 5 ]; then echo "no tests were collected"; status=0; fi; exit $$status
+test: install ## the whole suite, as CI runs it (unit, integration, e2e); make test ARGS='tests/unit -x' for a part
+	$(PYTEST) -q $(ARGS); status=$$?; if [ $$status -eq 5 ]; then echo "no tests were collected"; status=0; fi; exit $$status
+
+test-fast: install ## the inner loop: unit and integration tests, without the slow ones (bursts, real analyses)
+	$(PYTEST) -q -m "not slow and not e2e" tests/unit tests/integration $(ARGS)
 
 test-unit: install ## only the unit tests
-	$(BIN)/python -m pytest -q tests/unit
+	$(PYTEST) -q tests/unit $(ARGS)
 
 test-integration: install ## only the integration tests
-	$(BIN)/python -m pytest -q tests/integration
+	$(PYTEST) -q tests/integration $(ARGS)
 
 test-e2e: install ## only the browser tests
-	$(BIN)/python -m pytest -q tests/e2e
+	$(PYTEST) -q tests/e2e $(ARGS)
 
 lint: install ## ruff
 	$(BIN)/ruff check portal geometry jobs tests bench migrations
 
 messages: install ## refresh the translation catalogue after changing user-facing text
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output -o portal/locale/messages.pot .
-	$(BIN)/pybabel update -i portal/locale/messages.pot -d portal/locale -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i portal/locale/messages.pot -d portal/locale -D messages --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d portal/locale -D messages
 
 bench: install ## the geometry benchmarks (see bench/README.md)

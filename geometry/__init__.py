@@ -29,13 +29,22 @@ Errors are `geometry.model.GeometryError`: ``code`` (stable), ``params``, ``mess
 template are listed in `geometry.codes`; translate by code and format the template of the
 page's language with ``params``.
 
+An analysis also lists the file's distinct ``parts`` (name, count, volume, box: an assembly's
+products, or bodies grouped by shape) and its ``units`` (declared, or the more plausible reading
+of an STL/OBJ, with both readings' sizes). One part becomes a file of its own with
+`geometry.extract.extract_part(path, index)`, or in the sandbox with
+``sandbox.run("geometry.pipeline:write_part", path, index, out_path)``. ``process_model(...,
+units="in")`` reads a mesh's numbers as inches. Findings carry an ``audience``: "staff" for
+notes about our own processing, never shown to customers.
+
 Modules
 -------
 codes (the catalogue), limits (every tolerance and limit), model (plain data), formats
-(detection by content), stl / obj / threemf / step (readers), weld / topology / bounds /
-measure (mesh figures), rays (the quick thin-wall check), thickness (the wall-thickness map),
-dfm (rules → findings), analyze
-(entry points in this process), pipeline (the sandboxed entry point), sandbox, preview,
-pricing, cli (``python -m geometry``), tuning (process settings for the command line and the
-sandbox), threads.
+(detection by content), stl / obj / threemf / step (readers), assembly (a STEP file's product
+structure), weld / topology / orient / bounds / measure (mesh figures), parts (bodies grouped
+into parts), units (millimetres or inches), rays (the quick thin-wall check), thickness (the
+wall-thickness map), dfm (rules → findings), analyze (entry points in this process), extract
+(one part as a file), pipeline (the sandboxed entry point), sandbox, preview, pricing, cli
+(``python -m geometry``), tuning (process settings for the command line and the sandbox),
+threads.
 """

@@ -41,24 +41,45 @@ def _format_name(kind: str) -> str:
     return "stl" if kind.startswith("stl") else kind
 
 
+# formats whose files say their units (the readers convert them to millimetres)
+DECLARE_UNITS = ("3mf", "step")
+
+
 def analyze_triangles(
     triangles: np.ndarray | list[np.ndarray],
     fmt: str,
     process_limits: Sequence[ProcessLimits] | None = None,
+    units: str | None = None,
 ) -> Analysis:
     """Measure and check a triangle soup (pass ``[soup]`` to let it be freed early)."""
-    return measure_and_check(triangles, fmt, process_limits)[0]
+    return measure_and_check(triangles, fmt, process_limits, units)[0]
 
 
 def measure_and_check(
     triangles: np.ndarray | list[np.ndarray],
     fmt: str,
     process_limits: Sequence[ProcessLimits] | None = None,
+    units: str | None = None,
 ) -> tuple[Analysis, Mesh, list[ProcessLimits]]:
-    """The analysis of a soup, the welded mesh it was measured on, and the limits used."""
+    """The analysis of a soup, the welded mesh it was measured on, and the limits used.
+
+    `units`: how to read the file's numbers, "mm" or "in" (`geometry.units`); None reads them
+    as the file declares, or as millimetres. The analysis' ``units`` says which reading is
+    more plausible either way.
+    """
     from geometry.measure import measure
+    from geometry.parts import mesh_parts
     from geometry.rays import thin_wall
     from geometry.threads import Background
+    from geometry.units import read_units, scale_of
+
+    held = triangles if isinstance(triangles, list) else [triangles]
+    del triangles
+    factor = scale_of(units)
+    if factor != 1.0:  # in place where the soup is ours to change
+        soup = held.pop()
+        held.append(soup * soup.dtype.type(factor))
+        del soup
 
     # the default rate card is read on the side while the mesh is welded
     pending = Background(default_limits) if process_limits is None else None
@@ -67,8 +88,15 @@ def measure_and_check(
         limits = pending.result() if pending is not None else list(process_limits)
         return limits, thin_wall(limits=limits, **mesh)
 
-    metrics = measure(triangles, side_task=walls)
+    metrics = measure(held, side_task=walls)
     limits, wall = metrics.side_result
+    declared = "mm" if fmt in DECLARE_UNITS else None
+    coordinates = None if declared else metrics.vertices if factor == 1.0 else metrics.vertices / factor
+    reading = read_units([v / factor for v in metrics.bbox_mm], coordinates, declared)
+    if units is not None:
+        reading["read_as"] = units
+    found = mesh_parts(metrics)
+    features = mesh_machining(metrics)
     analysis = Analysis(
         format=fmt,
         triangles=metrics.triangles,
@@ -78,22 +106,43 @@ def measure_and_check(
         bbox_mm=metrics.bbox_mm,
         obb_mm=metrics.obb_mm,
         watertight=metrics.watertight,
-        findings=dfm.mesh_findings(metrics, limits, wall),
+        findings=dfm.mesh_findings(metrics, limits, wall, reading if units is None else None)
+        + dfm.parts_findings(found.truncated) + (features.findings() if features else []),
+        parts=found.entries,
+        units=reading,
+        machining=features.as_dict() if features else None,
     )
-    return analysis, Mesh(metrics.vertices, metrics.faces, metrics.face_outward), limits
+    return analysis, Mesh(metrics.vertices, metrics.faces, metrics.face_outward, metrics.face_shell), limits
+
+
+def mesh_machining(metrics):
+    """Setups and undercuts of a measured mesh: one closed body (rays would leak out of an open
+    one) of at most MACHINING_MESH_MAX_FACETS facets; else None."""
+    from geometry.limits import MACHINING_MESH_MAX_FACETS
+    from geometry.machining import machining
+
+    if metrics.bodies != 1 or not metrics.watertight or len(metrics.faces) > MACHINING_MESH_MAX_FACETS:
+        return None
+    outward = metrics.face_outward if metrics.face_outward is not None else (
+        -1.0 if metrics.signed_volume_mm3 < 0 else 1.0
+    )
+    return machining(metrics.vertices, metrics.faces, outward)
 
 
 def analyze_file(
-    path: str | os.PathLike, process_limits: Sequence[ProcessLimits] | None = None
+    path: str | os.PathLike, process_limits: Sequence[ProcessLimits] | None = None, units: str | None = None
 ) -> Analysis:
-    """Measure and check a model file (STL, STEP, 3MF or OBJ), by its content."""
+    """Measure and check a model file (STL, STEP, 3MF or OBJ), by its content.
+
+    `units` ("mm" or "in"): read a mesh's numbers in these units (STEP: as the file declares).
+    """
     kind = detect_format(path)
     if kind == "step":
         from geometry.step import analyze_step
 
         limits = default_limits() if process_limits is None else list(process_limits)
         return analyze_step(path, limits=limits)  # envelope and thin walls included
-    return analyze_triangles([read_triangles(path, kind)], _format_name(kind), process_limits)
+    return analyze_triangles([read_triangles(path, kind)], _format_name(kind), process_limits, units)
 
 
 def load_mesh(path: str | os.PathLike) -> Mesh:

@@ -1,4 +1,4 @@
-"""`python -m geometry analyze | quote | preview | catalog`.
+"""`python -m geometry analyze | part | quote | preview | catalog`.
 
 Heavy modules are imported inside each command so that `analyze` of an STL does not pay for
 OpenCASCADE. Whatever happens, the process answers with exit 0 or 2, never with a traceback.
@@ -15,8 +15,20 @@ from geometry.output import print_result
 def cmd_analyze(args: argparse.Namespace) -> int:
     from geometry.analyze import analyze_file, describe
 
-    analysis = analyze_file(args.file)
+    analysis = analyze_file(args.file, units=args.units)
     print_result(analysis.as_dict(), args.json, describe(analysis))
+    return 0
+
+
+def cmd_part(args: argparse.Namespace) -> int:
+    from geometry.extract import extract_part
+
+    kind, data = extract_part(args.file, args.index, units=args.units)
+    if not args.out.lower().endswith(f".{kind}"):
+        raise SystemExit(f"part: this part can be written as .{kind} only")
+    with open(args.out, "wb") as fh:
+        fh.write(data)
+    print_result({"out": args.out, "format": kind, "bytes": len(data)}, args.json, f"wrote {args.out}")
     return 0
 
 
@@ -62,6 +74,21 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox_for_one_command(args: argparse.Namespace) -> None:
+    """A STEP file is read in the sandbox: one command runs a job or two there, so its warm
+    parent skips the warm-up that only a long-lived worker gains from (1-2 s)."""
+    from geometry.formats import detect_format
+
+    try:
+        is_step = bool(getattr(args, "file", None)) and detect_format(args.file) == "step"
+    except GeometryError:  # the command itself says what is wrong with the file, in its turn
+        return
+    if is_step:
+        from geometry.sandbox import few_jobs_default
+
+        few_jobs_default()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geometry")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -69,7 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="measure a model and check it")
     analyze.add_argument("file")
     analyze.add_argument("--json", action="store_true")
+    analyze.add_argument(
+        "--units", choices=("mm", "in"), help="read an STL/OBJ's numbers in these units (default: mm)"
+    )
     analyze.set_defaults(handler=cmd_analyze)
+
+    part = commands.add_parser("part", help="write one distinct part of a file as a file of its own")
+    part.add_argument("file")
+    part.add_argument("--index", type=int, required=True, help="the part's place in analyze's parts, from 0")
+    part.add_argument("--out", required=True, help="part.stl for a mesh, part.step for a STEP file")
+    part.add_argument("--units", choices=("mm", "in"), help="read an STL/OBJ's numbers in these units")
+    part.add_argument("--json", action="store_true")
+    part.set_defaults(handler=cmd_part)
 
     quote = commands.add_parser("quote", help="price a model")
     quote.add_argument("file")
@@ -79,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     quote.add_argument("--finish")
     quote.add_argument("--tolerance")
     quote.add_argument("--lead-time", dest="lead_time")
+    quote.add_argument("--infill", type=int, help="FDM: percent (15, 20, 40, 100); default: the material's")
+    quote.add_argument("--layer", type=float, help="FDM: layer height in mm (0.1, 0.2, 0.3)")
+    quote.add_argument("--orientation", help="FDM: as_uploaded (default), flat, fewest_supports")
+    quote.add_argument("--slicer", default="prusa-slicer", help="FDM: the PrusaSlicer program to slice with")
+    quote.add_argument("--no-slice", dest="no_slice", action="store_true", help="FDM: the instant estimate only")
     quote.add_argument("--json", action="store_true")
     quote.set_defaults(handler=cmd_quote)
 
@@ -105,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tune_process()
     try:
+        _sandbox_for_one_command(args)
         return args.handler(args)
     except GeometryError as exc:
         error = exc

@@ -12,6 +12,10 @@ Severities: ``error`` (the file cannot be measured or priced: no analysis at all
 should look), ``info`` (for the record). A blocking finding can also be raised as an error by
 the pricing engine, under the finding's own code and params.
 
+Audiences: ``customer`` (shown to whoever uploaded the file) or ``staff`` (notes about our own
+processing, such as points joined or facets dropped: for staff pages and logs only). Every
+finding carries its code's audience, so a page can filter by it.
+
 Change a template's wording freely; never rename or reuse a code, never drop a param a
 template uses.
 """
@@ -22,6 +26,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "blocking", "warning", "info"]
+Audience = Literal["customer", "staff"]
+
+# notes about our own processing: for staff pages and logs, never for customers
+STAFF_CODES = frozenset({"gaps_closed", "degenerate_facets", "inverted_normals"})
 
 
 @dataclass(frozen=True)
@@ -29,13 +37,15 @@ class Code:
     code: str
     severity: Severity
     template: str
+    audience: Audience = "customer"
 
 
 def _codes(*entries: tuple[str, Severity, str]) -> dict[str, Code]:
     catalogue: dict[str, Code] = {}
     for code, severity, template in entries:
         assert code not in catalogue, code
-        catalogue[code] = Code(code, severity, template)
+        audience: Audience = "staff" if code in STAFF_CODES else "customer"
+        catalogue[code] = Code(code, severity, template, audience)
     return catalogue
 
 
@@ -109,6 +119,15 @@ CATALOGUE: dict[str, Code] = _codes(
     ("bad_quantity", "error", "Quantity must be a whole number from 1 to {max:,}."),
     # note: `problem` is English text, for the staff who edit the rate card
     ("bad_rate_card", "error", "The rate card is not valid: {key} {problem}."),
+    # --- slicing (the price stays an estimate) ---------------------------------------------
+    ("slicer_missing", "error",
+     "The print time and material are estimated: the slicer is not installed on this server."),
+    ("slice_failed", "error",
+     "The slicer could not slice this model, so the print time and material are estimated. "
+     "A closed, solid model slices best."),
+    ("slice_timeout", "error",
+     "Slicing took longer than {seconds:g} s, so the print time and material are estimated."),
+    ("bad_slice_option", "error", "Unknown {option} {value!r} for slicing. Choose one of: {choices}."),
     # --- findings: the mesh ----------------------------------------------------------------
     ("not_watertight", "warning",
      "The mesh is not closed ({open_edges:,} open edges, {nonmanifold_edges:,} edges shared "
@@ -117,6 +136,9 @@ CATALOGUE: dict[str, Code] = _codes(
     ("inconsistent_normals", "warning",
      "Some facets face the wrong way ({edges:,} edges join facets of opposite orientation), "
      "so the volume may be wrong. Repair the model's normals."),
+    ("normals_repaired", "info",
+     "{facets:,} facets faced the other way from their neighbours; they were turned to match "
+     "the rest of their shell before the part was measured."),
     ("inverted_normals", "info",
      "The facets of {count:,} shell(s) face inwards (inside out); they were measured as if "
      "they faced outwards."),
@@ -139,6 +161,24 @@ CATALOGUE: dict[str, Code] = _codes(
      "The part is {longest_m:.3g} m ({longest_mm:,.0f} mm) along its longest side: it would be "
      "{as_micrometres_mm:,.2f} mm if the file is in micrometres. Check the units the file was "
      "exported in."),
+    ("units_suggest_inches", "warning",
+     "The file has no units; read in millimetres the part is {size_mm} mm, read in inches it "
+     "is {size_in} in ({size_in_mm} mm), which looks more like a real part. Check which units "
+     "it was exported in."),
+    # --- findings: assemblies --------------------------------------------------------------
+    ("assembly_missing_part", "warning",
+     "{count:,} instances in the assembly refer to parts that are not in the file; they were "
+     "left out."),
+    ("assembly_cycle", "warning",
+     "The assembly structure refers back to itself ({count:,} times); those references were "
+     "left out."),
+    ("assembly_unnamed_parts", "info",
+     "{count:,} parts have no name in the file; they are numbered instead."),
+    ("assembly_too_many_parts", "warning",
+     "The file holds more than {limit:,} different parts; only the first {limit:,} are listed. "
+     "Split the assembly into smaller files."),
+    ("bad_part_index", "error",
+     "The file has {parts:,} parts; there is no part number {index:,}."),
     # --- findings: a process ---------------------------------------------------------------
     ("exceeds_envelope", "blocking",
      "At {size} mm the part does not fit the {process} envelope of {envelope} mm: split it "
@@ -156,6 +196,25 @@ CATALOGUE: dict[str, Code] = _codes(
     ("closed_shell", "info",
      "The file holds closed surfaces rather than a solid body; they enclose a volume and were "
      "measured as a solid."),
+    # --- findings: milling (from the machining features) -----------------------------------
+    # each also carries `triangles`: [start, end) runs of the preview tessellation's triangles
+    ("undercut", "warning",
+     "{count:,} faces cannot be reached by a tool from any side of a 3-axis mill (undercuts): "
+     "the part needs 5-axis machining and is quoted by hand for milling."),
+    ("deep_pocket", "warning",
+     "A pocket {depth_mm:.1f} mm deep has inside corners of radius {radius_mm:.2g} mm: the "
+     "{tool_mm:g} mm end mill they need cuts only about {reach_mm:.0f} mm deep at full speed. "
+     "Enlarge the corner radius or make the pocket shallower; it is priced at a slower cut."),
+    ("sharp_inside_corner", "warning",
+     "{count:,} inside corners along the tool's axis are sharp: a milling cutter leaves them "
+     "rounded to its own radius. Give them a radius (1 mm or more), or ask for a manual quote "
+     "if they must be sharp."),
+    ("deep_hole", "warning",
+     "{count:,} holes are deeper than 6 × their diameter (down to Ø{diameter_mm:.2g} × "
+     "{depth_mm:.1f} mm): they need peck drilling and are priced as such."),
+    ("nonstandard_hole", "info",
+     "{count:,} holes have a diameter that is no standard drill size (such as Ø{diameter_mm:.2f} "
+     "mm): they are milled or reamed, which takes longer than drilling."),
 )
 
 

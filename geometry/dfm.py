@@ -26,8 +26,10 @@ def _size(extents: Sequence[float]) -> str:
     return " × ".join(mm(float(v)) for v in extents)
 
 
-def units_findings(bbox_mm: Sequence[float]) -> list[Finding]:
-    """A part under 1 mm or over 3 m along its longest side has suspicious units."""
+def units_findings(bbox_mm: Sequence[float], units: dict | None = None) -> list[Finding]:
+    """A part under 1 mm or over 3 m along its longest side has suspicious units; a larger file
+    without units that reads more plausibly in inches (`units`: `geometry.units.read_units`)
+    says so too."""
     longest = max(float(v) for v in bbox_mm)
     if 0 < longest < UNITS_SMALL_MM:
         return [
@@ -47,7 +49,20 @@ def units_findings(bbox_mm: Sequence[float]) -> list[Finding]:
                 as_micrometres_mm=longest / 1000,
             )
         ]
+    if units is not None and units["declared"] is None and units["suggested"] == "in":
+        return [
+            Finding.of(
+                "units_suggest_inches",
+                size_mm=_size(units["sizes"]["mm"]),
+                size_in=" × ".join(f"{v:g}" for v in _rounded(units["sizes"]["mm"])),
+                size_in_mm=_size(units["sizes"]["in"]),
+            )
+        ]
     return []
+
+
+def _rounded(values: Sequence[float]) -> list[float]:
+    return [round(float(v), 4) for v in values]
 
 
 def envelope_findings(extents_mm: Sequence[float], limits: Sequence[ProcessLimits]) -> list[Finding]:
@@ -94,6 +109,8 @@ def topology_findings(metrics: Any) -> list[Finding]:
                 nonmanifold_edges=metrics.nonmanifold_edges,
             )
         )
+    if metrics.turned_facets:
+        findings.append(Finding.of("normals_repaired", facets=metrics.turned_facets))
     if metrics.misoriented_edges:
         findings.append(Finding.of("inconsistent_normals", edges=metrics.misoriented_edges))
     if metrics.inverted_shells:
@@ -105,6 +122,13 @@ def topology_findings(metrics: Any) -> list[Finding]:
     if metrics.degenerate:
         findings.append(Finding.of("degenerate_facets", count=metrics.degenerate))
     return findings
+
+
+def parts_findings(truncated: bool) -> list[Finding]:
+    """A file with more distinct parts than are listed says so."""
+    from geometry.limits import PARTS_MAX
+
+    return [Finding.of("assembly_too_many_parts", limit=PARTS_MAX)] if truncated else []
 
 
 def thin_wall_findings(wall: Wall | None, limits: Sequence[ProcessLimits]) -> list[Finding]:
@@ -131,10 +155,13 @@ def thin_wall_findings(wall: Wall | None, limits: Sequence[ProcessLimits]) -> li
 _UNSET: Any = object()
 
 
-def mesh_findings(metrics: Any, limits: Sequence[ProcessLimits], wall: Any = _UNSET) -> list[Finding]:
-    """Every finding for a measured mesh (`wall`: a thin-wall result computed already)."""
+def mesh_findings(
+    metrics: Any, limits: Sequence[ProcessLimits], wall: Any = _UNSET, units: dict | None = None
+) -> list[Finding]:
+    """Every finding for a measured mesh (`wall`: a thin-wall result computed already;
+    `units`: the units reading, `geometry.units.read_units`)."""
     findings = topology_findings(metrics)
-    findings += units_findings(metrics.bbox_mm)
+    findings += units_findings(metrics.bbox_mm, units)
     findings += envelope_findings(metrics.obb_mm, limits)
     if wall is _UNSET:
         wall = thin_wall(
@@ -146,6 +173,7 @@ def mesh_findings(metrics: Any, limits: Sequence[ProcessLimits], wall: Any = _UN
             bbox_max=metrics.bbox_max,
             limits=limits,
             outward=-1.0 if metrics.signed_volume_mm3 < 0 else 1.0,
+            face_shell=metrics.face_shell,
         )
     findings += thin_wall_findings(wall, limits)
     return findings

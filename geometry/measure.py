@@ -10,6 +10,7 @@ module puts them in order and gathers the figures.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ import numpy as np
 from geometry import native
 from geometry.bounds import check_coordinates, face_normals, oriented_box
 from geometry.model import GeometryError
+from geometry.orient import turn as turn_facets
+from geometry.orient import turned_facets
 from geometry.threads import Background
 from geometry.topology import edges, shells
 from geometry.weld import close_gaps, weld, weld_tolerance
@@ -57,6 +60,9 @@ class MeshMetrics:
     face_size: np.ndarray  # (n,) per kept face: largest axis-aligned extent
     gaps: GapsClosed | None = None  # gaps the weld closed
     face_outward: np.ndarray | None = None  # (n,) ±1 per face with several shells (see Mesh)
+    face_shell: np.ndarray | None = None  # (n,) shell of each face, when there are several
+    shell_outer: np.ndarray | None = None  # (shells,) True where a shell bounds a body
+    turned_facets: int = 0  # facets wound against their shell, turned before measuring
     side_result: Any = None  # what measure's side_task returned
 
     @property
@@ -134,6 +140,23 @@ def _soup_geometry(triangles, centre, areas, sizes, volumes):
     return volume6 / 6.0, areas, sizes, volumes
 
 
+class _Later:
+    """A value set once by one thread and awaited by another (the first `set` wins)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._value: Any = None
+
+    def set(self, value: Any) -> None:
+        if not self._event.is_set():
+            self._value = value
+            self._event.set()
+
+    def get(self) -> Any:
+        self._event.wait()
+        return self._value
+
+
 def _oriented_box(vertices, faces, areas):
     """The oriented box, hinted by the normals of the largest facets."""
     k = len(areas)
@@ -195,33 +218,53 @@ def measure(
     if not area > 0.0:
         raise GeometryError("degenerate_model", "every facet has zero area")
     # beside the topology and then the oriented box: the caller's side task (the thin-wall
-    # rays), which takes about as long (two busy threads, two CPUs)
+    # rays), which takes about as long (two busy threads, two CPUs); it waits for the shells
+    # only to keep each ray within its own shell
+    labels = _Later()
+    side_kwargs = dict(
+        vertices=vertices,
+        faces=faces,
+        face_areas=areas,
+        face_size=sizes,
+        bbox_min=lo,
+        bbox_max=hi,
+        outward=-1.0 if signed_volume < 0 else 1.0,
+        face_shell=labels.get,
+    )
     side = None
-    if side_task is not None:
-        side = Background(
-            side_task,
-            vertices=vertices,
-            faces=faces,
-            face_areas=areas,
-            face_size=sizes,
-            bbox_min=lo,
-            bbox_max=hi,
-            outward=-1.0 if signed_volume < 0 else 1.0,
-        )
-    welded_faces = faces
-    edge_info = edges(faces, len(vertices))
-    gaps = None
-    if edge_info.open:
-        tolerance = weld_tolerance(lo, hi)
-        closed = close_gaps(vertices, faces, edge_info.open_vertices, tolerance)
-        if closed is not None:
-            again = edges(closed.faces, len(vertices))
-            if again.open < edge_info.open and again.nonmanifold <= edge_info.nonmanifold:
-                gaps = GapsClosed(closed.points, edge_info.open - again.open, closed.distance_mm, tolerance)
-                faces, edge_info = closed.faces, again
-    shell = shells(vertices, faces, volumes, edge_info)
+    if side_task is not None and Background.enabled:
+        side = Background(side_task, **side_kwargs)
+    try:
+        welded_faces = faces
+        edge_info = edges(faces, len(vertices))
+        gaps = None
+        if edge_info.open:
+            tolerance = weld_tolerance(lo, hi)
+            closed = close_gaps(vertices, faces, edge_info.open_vertices, tolerance)
+            if closed is not None:
+                again = edges(closed.faces, len(vertices))
+                if again.open < edge_info.open and again.nonmanifold <= edge_info.nonmanifold:
+                    gaps = GapsClosed(closed.points, edge_info.open - again.open, closed.distance_mm, tolerance)
+                    faces, edge_info = closed.faces, again
+        turned = 0
+        if edge_info.misoriented:
+            mask = turned_facets(len(faces), faces, edge_info)
+            if mask.any():
+                again = edges(turn_facets(faces, mask), len(vertices))
+                if again.misoriented < edge_info.misoriented:
+                    turned = int(np.count_nonzero(mask))
+                    faces, edge_info = turn_facets(faces, mask), again
+                    volumes = np.where(mask, -volumes, volumes)
+                    signed_volume = float(np.sum(volumes, dtype=np.float64)) / 6.0
+        shell = shells(vertices, faces, volumes, edge_info)
+        labels.set(shell.face_shell)
+    except BaseException:
+        labels.set(None)  # the side task must not wait for shells that will never come
+        raise
     del volumes
     obb = _oriented_box(vertices, welded_faces, areas)
+    if side_task is not None and side is None:  # no threads: the side task runs now
+        side = Background(side_task, **side_kwargs)
     side_result = side.result() if side is not None else None
     return MeshMetrics(
         triangles=n,
@@ -245,5 +288,8 @@ def measure(
         face_size=sizes,
         gaps=gaps,
         face_outward=shell.face_outward,
+        face_shell=shell.face_shell,
+        shell_outer=shell.outer,
+        turned_facets=turned,
         side_result=side_result,
     )

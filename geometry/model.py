@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from geometry.codes import Severity, lookup, render
+from geometry.codes import Audience, Severity, lookup, render
 
 
 class GeometryError(Exception):
@@ -42,8 +42,9 @@ def _rebuild_error(code: str, detail: str, params: dict) -> GeometryError:
 class Finding:
     """One manufacturability finding. `process` is set when it applies to one process only.
 
-    Build one with `Finding.of(code, process=..., **params)`: severity and message come from
-    the catalogue in `geometry.codes`.
+    Build one with `Finding.of(code, process=..., **params)`: severity, message and audience
+    come from the catalogue in `geometry.codes` (``audience="staff"``: a note about our own
+    processing, for staff pages and logs, never for customers).
     """
 
     code: str
@@ -51,12 +52,14 @@ class Finding:
     message: str
     process: str | None = None
     params: dict = field(default_factory=dict, hash=False)
+    audience: Audience = "customer"
 
     @classmethod
     def of(cls, code: str, process: str | None = None, **params: Any) -> Finding:
         if process is not None:
             params["process"] = process
-        return cls(code, lookup(code).severity, render(code, params), process, params)
+        entry = lookup(code)
+        return cls(code, entry.severity, render(code, params), process, params, entry.audience)
 
 
 @dataclass
@@ -65,11 +68,14 @@ class Mesh:
 
     `outward` (optional, (n,) ±1): +1 where a face's normal points out of the material, -1
     where its shell is inside out; None when not known (the mesh's overall sign is used).
+    `shell` (optional, (n,) int): each face's shell, where there are several (bodies of an
+    assembly): a wall is measured within one shell only.
     """
 
     vertices: np.ndarray
     faces: np.ndarray
     outward: np.ndarray | None = None
+    shell: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,12 @@ class Analysis:
     watertight: bool
     faces: int | None = None  # B-rep faces (STEP only)
     holes: int | None = None  # cylindrical holes (STEP only)
+    machining: dict | None = None  # `geometry.machining.Machining.as_dict()`: setups, undercuts...
     findings: list[Finding] = field(default_factory=list)
+    # the distinct parts: {"name", "count", "volume_mm3", "bbox_mm"} each (`geometry.parts`)
+    parts: list[dict] = field(default_factory=list)
+    # {"declared": None | "mm" | "in", "suggested": "mm" | "in", "sizes": {"mm": [...], "in": [...]}}
+    units: dict | None = None
 
     def as_dict(self) -> dict:
         data = asdict(self)

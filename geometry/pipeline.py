@@ -16,10 +16,10 @@ wall-clock limits; a crash or a hang is a clean `GeometryError`): format detecti
 (STL, OBJ, 3MF or STEP), the measures, the manufacturability checks, and the previews — a PNG
 thumbnail, a GLB for the viewer, and a second GLB coloured by wall thickness
 (`geometry.thickness`: red below the process minimum, yellow at it, neutral from twice it).
-The thin-wall findings then come from that map (every facet, or a sample on huge meshes)
-rather than from the quick check's 1,024 rays. Only plain data comes back. Errors are `GeometryError`
-with a stable `code` from `geometry.codes` (``as_dict()`` gives code, English message and
-params for a translated one).
+The thin-wall findings come from the quick check (`geometry.rays`) whether or not the map is
+drawn, so the figure a customer sees is the same with and without previews, on every run.
+Only plain data comes back. Errors are `GeometryError` with a stable `code` from
+`geometry.codes` (``as_dict()`` gives code, English message and params for a translated one).
 """
 
 from __future__ import annotations
@@ -67,13 +67,15 @@ def process_model(
     min_wall_mm: float | None = None,
     thumbnail_px: int = THUMBNAIL_PX,
     sandbox=None,
+    units: str | None = None,
 ) -> ModelReport:
     """Analyse the model at `path` and write its previews into `out_dir`, in the sandbox.
 
     `limits`: the processes to check against (build envelope, minimum wall); by default those of
     the default rate card. `min_wall_mm`: where the thickness map turns red; by default the
     largest minimum wall among `limits` (no map without either). `out_dir` must exist; files in
-    it are named ``thumbnail.png``, ``model.glb`` and ``thickness.glb``. Raises `GeometryError`.
+    it are named ``thumbnail.png``, ``model.glb`` and ``thickness.glb``. `units`: "in" reads an
+    STL/OBJ's numbers as inches (everything is then scaled by 25.4). Raises `GeometryError`.
     """
     from geometry.sandbox import default_sandbox
 
@@ -88,6 +90,7 @@ def process_model(
         thickness_glb=thickness_glb,
         min_wall_mm=min_wall_mm,
         thumbnail_px=thumbnail_px,
+        units=units,
     )
 
 
@@ -100,11 +103,17 @@ def run_in_child(
     thickness_glb: bool = True,
     min_wall_mm: float | None = None,
     thumbnail_px: int = THUMBNAIL_PX,
+    units: str | None = None,
 ) -> ModelReport:
-    """The work itself (runs in the sandbox child; callable directly in tests)."""
+    """The work itself (runs in the sandbox child; callable directly in tests).
+
+    `units` ("mm" or "in"): how to read a mesh's numbers (the customer's answer to
+    ``analysis.units``); None reads them as millimetres. Everything, from the measures to the
+    thickness map, is then in millimetres of that reading.
+    """
     from geometry.preview import write_previews
 
-    analysis, mesh, limits = analyze_with_mesh(path, limits)
+    analysis, mesh, limits = analyze_with_mesh(path, limits, units)
     png_path = os.path.join(out_dir, PNG_NAME) if png else None
     glb_path = os.path.join(out_dir, GLB_NAME) if glb else None
     small = None  # the decimated mesh both GLBs show
@@ -127,23 +136,22 @@ def thickness_preview(
     glb_path: str,
     small: Mesh | None = None,
 ) -> dict:
-    """Measure the thickness map, write its GLB, and take the thin-wall findings from it."""
-    from geometry import dfm
+    """Measure the thickness map and write its GLB; returns its legend.
+
+    The findings are left as the analysis made them: the quick check's figure is the one every
+    pass reports (a map drawn or not must not change the wall a customer is told about).
+    """
     from geometry.limits import GLB_MAX_FACES
-    from geometry.thickness import as_wall, legend, reach_for, thickness_map, write_thickness_glb
+    from geometry.thickness import legend, reach_for, thickness_map, write_thickness_glb
 
     reach = reach_for(max([min_wall_mm, *(lim.min_wall_mm for lim in limits)]))
     measured = thickness_map(mesh, reach)
     write_thickness_glb(mesh, measured.facet_mm, min_wall_mm, glb_path, GLB_MAX_FACES, small)
-    if limits:
-        wall = as_wall(measured, mesh, limits)
-        kept = [f for f in analysis.findings if not f.code.startswith("thin_wall")]
-        analysis.findings = kept + dfm.thin_wall_findings(wall, limits)
     return legend(min_wall_mm, measured)
 
 
 def analyze_with_mesh(
-    path: str, limits: Sequence[ProcessLimits] | None
+    path: str, limits: Sequence[ProcessLimits] | None, units: str | None = None
 ) -> tuple[Analysis, Mesh, list[ProcessLimits]]:
     """Read and measure any format in this process: the analysis, the mesh measured (STEP: its
     tessellation) and the process limits checked."""
@@ -152,14 +160,35 @@ def analyze_with_mesh(
 
     kind = detect_format(path)
     if kind == "step":
-        from geometry.step import measure_step, step_analysis
+        from geometry.step import face_shells, measure_step, step_analysis
 
         chosen = default_limits() if limits is None else list(limits)
         measured = measure_step(path, with_mesh=True)
         analysis = step_analysis(measured, chosen)
-        return analysis, Mesh(measured.mesh_vertices, measured.mesh_faces), chosen
+        vertices, faces = measured.mesh_vertices, measured.mesh_faces
+        shell = face_shells(vertices, faces) if measured.solids > 1 else None  # touching solids
+        return analysis, Mesh(vertices, faces, shell=shell), chosen
     fmt = "stl" if kind.startswith("stl") else kind
-    return measure_and_check([read_triangles(path, kind)], fmt, limits)
+    return measure_and_check([read_triangles(path, kind)], fmt, limits, units)
+
+
+def write_part(path: str, index: int, out_path: str, units: str | None = None) -> str:
+    """Write part `index` of the model at `path` to `out_path` as a file of its own (runs in
+    the sandbox child: ``sandbox.run("geometry.pipeline:write_part", ...)``); returns its
+    format, "step" or "stl" (`geometry.extract`)."""
+    from geometry.formats import detect_format
+
+    if detect_format(path) == "step":
+        from geometry.assembly import extract_step_part
+
+        kind, data = "step", extract_step_part(path, int(index))
+    else:
+        from geometry.extract import mesh_part, stl_bytes
+
+        kind, data = "stl", stl_bytes(mesh_part(path, int(index), units))
+    with open(out_path, "wb") as fh:
+        fh.write(data)
+    return kind
 
 
 def warm_up() -> None:

@@ -1,7 +1,9 @@
 """The quick thin-wall check: rays from a sample of facets, inwards, to the other side.
 
-Rays start at the centres of 1,024 facets sampled by area (deterministically) and go inwards
-along the facet normal; the first facet a ray meets is the other side of the wall. Only walls
+Rays start at the centres of 1,024 facets sampled by area (deterministically: the same mesh
+gives the same rays and the same figure in every process) and go inwards along the facet
+normal; the first facet of the ray's own shell that it meets is the other side of the wall
+(another body touching this one is not a wall). Only walls
 thinner than the largest process minimum matter, so a ray is at most that long. Small facets
 are found through a grid of cells at least half that long (the cells around each short
 segment); facets larger than a cell (CAD slivers, big flat faces) through a two-level box
@@ -11,7 +13,7 @@ gives up (``complete=False``) rather than run long.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,12 +151,15 @@ def thin_wall(
     limits: Sequence[ProcessLimits],
     outward: float = 1.0,
     rays: int = THIN_WALL_RAYS,
+    face_shell: np.ndarray | Callable[[], np.ndarray | None] | None = None,
 ) -> Wall | None:
     """The thinnest wall found below the largest process minimum, or None if none is.
 
     `face_size` is each face's largest axis-aligned extent. Faces no larger than a grid cell
     are found through the cell of their first vertex (the ray's cells grown by one); larger
     faces through their whole box. Only faces near a sampled ray are ever looked at twice.
+    `face_shell` (each face's shell, or a function that returns it once known): a ray only
+    meets faces of its own shell, so where two bodies touch the contact is not a wall.
     """
     reach = max((float(lim.min_wall_mm) for lim in limits), default=0.0)
     if reach <= 0 or len(faces) == 0:
@@ -246,6 +251,9 @@ def thin_wall(
         pair_face = np.concatenate((pair_face, big[found[1]]))
         del b_lo, b_hi
     keep = pair_face != picks[pair_ray]
+    shell = face_shell() if callable(face_shell) else face_shell
+    if shell is not None:
+        keep &= np.take(shell, pair_face) == np.take(shell, np.take(picks, pair_ray))
     pair_ray, pair_face = pair_ray[keep], pair_face[keep]
     if len(pair_ray) == 0:
         return None

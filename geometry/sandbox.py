@@ -45,6 +45,9 @@ from geometry.model import GeometryError
 
 DEFAULT_PRELOAD: tuple[str, ...] = ("geometry.step", "geometry.pipeline")
 DEFAULT_WARMUP: tuple[str, ...] = ("geometry.step:warm_up", "geometry.pipeline:warm_up")
+# For a process that runs a job or two (the command line): OpenCASCADE only. The previews'
+# imports (trimesh, SciPy, Embree: 1-2 s) pay off only over the many jobs of a worker.
+FEW_JOBS_WARMUP: tuple[str, ...] = ("geometry.step:warm_up",)
 
 # The caller waits this much longer than the wall-clock limit for the warm parent's answer
 # before it kills the child's process group and the warm parent itself.
@@ -167,6 +170,8 @@ def _child(job: dict, result_fd: int) -> None:
             cpu = max(1, int(cpu_s + 0.999))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if job.get("niceness"):
+            os.nice(job["niceness"])
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.alarm(max(1, int(wall_s + 2)))  # self-destruct should the warm parent vanish
         too_large = pickle.dumps(("error", "out_of_memory", {}, ""))
@@ -303,12 +308,14 @@ class Sandbox:
         wall_seconds: float = SANDBOX_WALL_S,
         preload: Iterable[str] = DEFAULT_PRELOAD,
         warmup: Iterable[str] = DEFAULT_WARMUP,
+        niceness: int = 0,
     ) -> None:
         self.memory_mb = memory_mb
         self.cpu_seconds = cpu_seconds
         self.wall_seconds = wall_seconds
         self.preload = tuple(preload)
         self.warmup = tuple(warmup)
+        self.niceness = niceness  # added to each job's (not the warm parent's): lower priority
         self.preload_failures: list[str] = []
         self._proc: subprocess.Popen | None = None
         self._owner = os.getpid()
@@ -444,6 +451,7 @@ class Sandbox:
                 "args": args,
                 "kwargs": kwargs,
                 "limits": (int(mem) * 1024 * 1024 if mem else 0, cpu, wall),
+                "niceness": self.niceness,
                 "sys_path": list(sys.path),
             },
             protocol=pickle.HIGHEST_PROTOCOL,
@@ -515,3 +523,13 @@ def default_sandbox(start: bool = False) -> Sandbox:
     if start:
         sandbox.start()
     return sandbox
+
+
+def few_jobs_default() -> None:
+    """Make the default sandbox (if not yet made) one for a process that runs few jobs: its
+    warm parent skips the warm-up that only a long-lived worker gains from."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Sandbox(warmup=FEW_JOBS_WARMUP)
+            atexit.register(_default.close)

@@ -52,6 +52,13 @@ OCP_MODULES = (
     "OCP.TopLoc",
     "OCP.GeomAbs",
     "OCP.gp",
+    # the product structure (`geometry.assembly`)
+    "OCP.STEPCAFControl",
+    "OCP.TDocStd",
+    "OCP.TDF",
+    "OCP.TDataStd",
+    "OCP.TCollection",
+    "OCP.XCAFDoc",
 )
 
 
@@ -115,13 +122,19 @@ class StepMeasures:
     triangles: int
     holes: int
     solid_volumes: list[float] = field(default_factory=list)
+    parts: list[dict] = field(default_factory=list)  # Analysis.parts (`geometry.assembly`)
+    part_findings: list[Finding] = field(default_factory=list)
     mesh_vertices: np.ndarray | None = None  # the tessellation, when asked for
     mesh_faces: np.ndarray | None = None
+    machining: dict | None = None  # `geometry.machining`: setups, undercuts, corners, holes
+    machining_findings: list[Finding] = field(default_factory=list)
+    feature_map: np.ndarray | None = None  # per tessellation triangle (`geometry.machining.FEATURES`)
 
 
 def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
     from geometry import dfm
     from geometry.rays import thin_wall
+    from geometry.units import read_units
 
     findings: list[Finding] = []
     if m.solids == 0:
@@ -130,7 +143,9 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         findings.append(Finding.of("multiple_bodies", count=m.solids))
     if m.solids_from_shells:
         findings.append(Finding.of("closed_shell"))
+    findings += m.part_findings
     findings += dfm.units_findings(m.bbox_mm)
+    findings += m.machining_findings
     if limits:
         findings += dfm.envelope_findings(m.obb_mm, limits)
         if m.solids and m.mesh_vertices is not None and m.mesh_faces is not None:
@@ -147,6 +162,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
                 bbox_max=m.mesh_vertices.max(axis=0),
                 limits=limits,
                 outward=outward,
+                face_shell=face_shells(m.mesh_vertices, m.mesh_faces) if m.solids > 1 else None,
             )
             findings += dfm.thin_wall_findings(wall, limits)
     return Analysis(
@@ -161,7 +177,18 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         faces=m.faces,
         holes=m.holes,
         findings=findings,
+        parts=list(m.parts),
+        units=read_units(m.bbox_mm, declared="mm"),
+        machining=m.machining,
     )
+
+
+def face_shells(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The connected shell of each facet of a tessellation (rays stay within their solid)."""
+    from geometry.topology import components, edges
+
+    found = edges(np.ascontiguousarray(faces, dtype=np.int32), len(vertices))
+    return components(len(faces), found.pair_a, found.pair_b)[1]
 
 
 # --------------------------------------------------------------------------- sandbox side
@@ -184,8 +211,9 @@ def warm_up() -> None:
         writer = STEPControl_Writer()
         writer.Transfer(box, STEPControl_AsIs)
         writer.Write(path)
-        shape = _read_shape(path)
-        _measure_shape(shape, parallel=False)
+        from geometry.assembly import read_step
+
+        _measure_shape(read_step(path).shape, parallel=False)
 
 
 def _read_shape(path: str):
@@ -269,17 +297,16 @@ def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
     BRepGProp.SurfaceProperties_s(shape, props)
     area = props.Mass()
 
-    box = Bnd_Box()
-    BRepBndLib.AddOptimal_s(shape, box, False, False)
-    if box.IsVoid():
+    # The diagonal for the deflection comes from the quick box (poles and tolerances), as in
+    # `tessellate_step`: the exact bounds are taken after meshing, from `_bounds`.
+    quick = Bnd_Box()
+    BRepBndLib.Add_s(shape, quick, False)
+    if quick.IsVoid():
         raise GeometryError("empty_model", "an empty STEP bounding box")
-    xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
-    extents = (xmax - xmin, ymax - ymin, zmax - zmin)
-    if not all(math.isfinite(v) for v in (xmin, ymin, zmin, xmax, ymax, zmax, area, *volumes)):
-        raise GeometryError("invalid_coordinates")
-    if min(xmin, ymin, zmin) < -COORD_LIMIT_MM or max(xmax, ymax, zmax) > COORD_LIMIT_MM:
-        raise GeometryError("coordinates_out_of_range", limit_mm=COORD_LIMIT_MM)
-    diag = math.sqrt(sum(e * e for e in extents))
+    xmin, ymin, zmin, xmax, ymax, zmax = quick.Get()
+    _check_box((xmin, ymin, zmin, xmax, ymax, zmax), area, volumes)
+    diag = math.dist((xmin, ymin, zmin), (xmax, ymax, zmax))
+    deflection = _deflection(diag)
 
     _mesh_shape(shape, diag, parallel)
     triangles = 0
@@ -288,7 +315,10 @@ def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
         if tri is not None:
             triangles += tri.NbTriangles()
 
-    obb_mm = _oriented_extents(shape, extents)
+    lo, hi = _bounds(faces, deflection)
+    _check_box((*lo, *hi), area, volumes)
+    extents = tuple(h - low for low, h in zip(lo, hi, strict=True))
+    obb_mm = _oriented_extents(shape, extents, deflection)
 
     return StepMeasures(
         solids=len(solids),
@@ -306,16 +336,82 @@ def _measure_shape(shape, parallel: bool = False) -> StepMeasures:
     )
 
 
-def _oriented_extents(shape, extents: tuple[float, float, float]) -> tuple[float, ...]:
+def _check_box(box: Sequence[float], area: float, volumes: Sequence[float]) -> None:
+    if not all(math.isfinite(v) for v in (*box, area, *volumes)):
+        raise GeometryError("invalid_coordinates")
+    if min(box[:3]) < -COORD_LIMIT_MM or max(box[3:]) > COORD_LIMIT_MM:
+        raise GeometryError("coordinates_out_of_range", limit_mm=COORD_LIMIT_MM)
+
+
+def _bounds(faces, deflection: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The corners of a box around the meshed faces: exact where that is cheap, else within
+    the tessellation's deflection.
+
+    OpenCASCADE finds the exact bounds of planes, cylinders, cones, spheres and tori quickly;
+    on a B-spline (or any other) surface its search costs about a millisecond per face, most
+    of a freeform part's measuring time. Such a face is bounded by its tessellation's nodes
+    (points on the surface) widened by the deflection (how far the surface may stray from its
+    triangles), and no wider than its poles' box (a B-spline lies in its poles' hull): never
+    smaller than the face, at most one deflection larger, which is ample for a stock block.
+    """
+    from OCP.Bnd import Bnd_Box
+    from OCP.BRep import BRep_Tool
+    from OCP.BRepAdaptor import BRepAdaptor_Surface
+    from OCP.BRepBndLib import BRepBndLib
+    from OCP.GeomAbs import (
+        GeomAbs_BezierSurface,
+        GeomAbs_BSplineSurface,
+        GeomAbs_Cone,
+        GeomAbs_Cylinder,
+        GeomAbs_Plane,
+        GeomAbs_Sphere,
+        GeomAbs_Torus,
+    )
+    from OCP.TopLoc import TopLoc_Location
+
+    quick_exact = {GeomAbs_Plane, GeomAbs_Cylinder, GeomAbs_Cone, GeomAbs_Sphere, GeomAbs_Torus}
+    with_poles = {GeomAbs_BSplineSurface, GeomAbs_BezierSurface}
+    exact = Bnd_Box()
+    lo, hi = [math.inf] * 3, [-math.inf] * 3
+    for face in faces:
+        kind = BRepAdaptor_Surface(face, False).GetType()
+        nodes = Bnd_Box()
+        if kind not in quick_exact and BRep_Tool.Triangulation_s(face, TopLoc_Location()) is not None:
+            BRepBndLib.Add_s(face, nodes, True)
+        if nodes.IsVoid():  # a quick exact surface, or a face the mesher left out
+            BRepBndLib.AddOptimal_s(face, exact, False, False)
+            continue
+        nodes.SetGap(0.0)  # Add widens by the face's tolerance; the nodes alone are wanted
+        a = nodes.Get()
+        b = (-math.inf,) * 3 + (math.inf,) * 3
+        if kind in with_poles:  # (other surfaces' quick boxes are sampled: no bound)
+            poles = Bnd_Box()
+            BRepBndLib.Add_s(face, poles, False)
+            poles.SetGap(0.0)
+            b = poles.Get()
+        for i in range(3):
+            lo[i] = min(lo[i], max(a[i] - deflection, b[i]))
+            hi[i] = max(hi[i], min(a[i + 3] + deflection, b[i + 3]))
+    if not exact.IsVoid():
+        e = exact.Get()
+        lo = [min(lo[i], e[i]) for i in range(3)]
+        hi = [max(hi[i], e[i + 3]) for i in range(3)]
+    if not all(math.isfinite(v) for v in (*lo, *hi)):
+        raise GeometryError("empty_model", "an empty STEP bounding box")
+    return tuple(lo), tuple(hi)
+
+
+def _oriented_extents(shape, extents: tuple[float, float, float], deflection: float) -> tuple[float, ...]:
     """Minimal oriented box, largest side first.
 
     OpenCASCADE's optimal OBB on the tessellation picks the orientation; the extents along
-    that orientation are then measured on the exact geometry (a tessellation lies inside
-    curved faces). The axis-aligned box is kept when it is no larger.
+    that orientation are then measured as `_bounds` measures the axis-aligned box (a
+    tessellation lies inside curved faces). The axis-aligned box is kept when it is no larger.
     """
-    from OCP.Bnd import Bnd_Box, Bnd_OBB
+    from OCP.Bnd import Bnd_OBB
     from OCP.BRepBndLib import BRepBndLib
     from OCP.gp import gp_Ax3, gp_Dir, gp_Pnt, gp_Trsf
+    from OCP.TopAbs import TopAbs_FACE
     from OCP.TopLoc import TopLoc_Location
 
     aabb = tuple(sorted(extents, reverse=True))
@@ -326,12 +422,9 @@ def _oriented_extents(shape, extents: tuple[float, float, float]) -> tuple[float
     frame = gp_Ax3(gp_Pnt(0.0, 0.0, 0.0), gp_Dir(obb.ZDirection()), gp_Dir(obb.XDirection()))
     trsf = gp_Trsf()
     trsf.SetTransformation(frame)  # world -> OBB frame
-    box = Bnd_Box()
-    BRepBndLib.AddOptimal_s(shape.Moved(TopLoc_Location(trsf)), box, False, False)
-    if box.IsVoid():
-        return aabb
-    xmin, ymin, zmin, xmax, ymax, zmax = box.Get()
-    oriented = tuple(sorted((xmax - xmin, ymax - ymin, zmax - zmin), reverse=True))
+    moved = shape.Moved(TopLoc_Location(trsf))
+    lo, hi = _bounds(_subshapes(moved, TopAbs_FACE), deflection)
+    oriented = tuple(sorted((h - low for low, h in zip(lo, hi, strict=True)), reverse=True))
     return oriented if math.prod(oriented) < math.prod(aabb) * (1 - 1e-9) else aabb
 
 
@@ -401,11 +494,25 @@ def _neighbours(direction: tuple, cell: tuple):
 
 
 def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
-    """Read and measure one STEP file (runs in the sandbox child)."""
-    shape = _read_shape(path)
+    """Read and measure one STEP file (runs in the sandbox child): read once, through XCAF, for
+    the shape and the product structure (`geometry.assembly`), then its machining features
+    (`geometry.machining`) on the same shape and tessellation."""
+    from geometry.assembly import read_step, step_parts
+    from geometry.machining import machining_of_shape
+
+    document = read_step(path)
+    shape = document.shape
     measures = _measure_shape(shape)
+    vertices, faces = _triangulation_arrays(shape)
+    if measures.solids:
+        features = machining_of_shape(shape, vertices, faces)
+        measures.machining, measures.machining_findings = features.as_dict(), features.findings()
     if with_mesh:
-        measures.mesh_vertices, measures.mesh_faces = _triangulation_arrays(shape)
+        measures.mesh_vertices, measures.mesh_faces = vertices, faces
+        if measures.solids:
+            measures.feature_map = features.feature_map
+    found = step_parts(document, measures.solids, measures.volume_mm3, measures.bbox_mm)
+    measures.parts, measures.part_findings = found.entries, found.findings
     return measures
 
 

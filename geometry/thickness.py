@@ -1,8 +1,9 @@
 """A map of wall thickness: per facet, the distance inwards to the other side of the wall.
 
-From the centre of each facet a ray goes inwards along the facet's normal; the first facet it
-meets (Embree's ray tracer, through `embreex`) is the other side of the wall, and the distance
-is the wall's thickness there. Rays look `reach_mm` deep; a wall thicker than that is "thick
+From the centre of each facet a ray goes inwards along the facet's normal; the first facet of
+its own shell that it meets (Embree's ray tracer, through `embreex`) is the other side of the
+wall, and the distance is the wall's thickness there (a body touching this one, in an
+assembly, is passed through: contact is not a wall). Rays look `reach_mm` deep; a wall thicker than that is "thick
 enough" (infinite in the map). On a huge mesh the rays start from an evenly spread sample of
 `MAP_MAX_RAYS` facets and the map says so (``sampled``); the other facets take the value of the
 nearest measured facet.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geometry.limits import MAP_MAX_RAYS, MAP_REACH
+from geometry.limits import MAP_MAX_RAYS, MAP_PASS_THROUGH, MAP_REACH
 from geometry.model import Mesh
 
 RED = np.array([214, 40, 40], dtype=np.float64)
@@ -89,17 +90,8 @@ def thickness_map(
 
     scene = rtcore_scene.EmbreeScene()
     mesh_construction.TriangleMesh(scene=scene, vertices=vertices, indices=faces)
-    start = (origins + lift * dirs).astype(np.float32)
-    found = scene.run(
-        start[aimed],
-        dirs[aimed].astype(np.float32),
-        dists=np.full(int(aimed.sum()), reach_mm, dtype=np.float32),
-        output=1,
-    )
-    hit = np.full(len(picks), np.inf)
-    distance = found["tfar"].astype(np.float64) + lift
-    met = (found["primID"] >= 0) & (found["primID"] != picks[aimed])
-    hit[np.flatnonzero(aimed)[met]] = distance[met]
+    shell = None if mesh.shell is None else np.asarray(mesh.shell)
+    hit = _first_hits(scene, origins + lift * dirs, dirs, aimed, picks, reach_mm, lift, shell)
     hit[hit > reach_mm] = np.inf
 
     if sampled:
@@ -111,6 +103,43 @@ def thickness_map(
     else:
         facet_mm = hit
     return ThicknessMap(facet_mm, reach_mm, rays=len(picks), sampled=sampled, outward=outward)
+
+
+def _first_hits(scene, start, dirs, aimed, picks, reach_mm, lift, shell) -> np.ndarray:
+    """Per ray, the distance to the first facet of its own shell (inf: none within reach).
+
+    A ray that meets another shell first (a body touching this one) goes on from just past
+    that facet, a bounded number of times.
+    """
+    hit = np.full(len(picks), np.inf)
+    todo = np.flatnonzero(aimed)
+    travelled = np.full(len(todo), lift)
+    origin = start[todo].astype(np.float64)
+    for _ in range(MAP_PASS_THROUGH + 1):
+        if not len(todo):
+            break
+        found = scene.run(
+            origin.astype(np.float32),
+            dirs[todo].astype(np.float32),
+            dists=np.maximum(reach_mm - travelled, 0.0).astype(np.float32),
+            output=1,
+        )
+        prim = found["primID"]
+        distance = travelled + found["tfar"].astype(np.float64)
+        met = (prim >= 0) & (prim != picks[todo])
+        foreign = np.zeros(len(todo), dtype=bool)
+        if shell is not None:
+            safe = np.where(met, prim, 0)
+            foreign = met & (shell[safe] != shell[picks[todo]])
+        mine = met & ~foreign
+        hit[todo[mine]] = distance[mine]
+        # the rays that met another shell go on from just past it
+        again = foreign
+        step = found["tfar"].astype(np.float64)[again] + lift
+        origin = origin[again] + step[:, None] * dirs[todo[again]]
+        travelled = travelled[again] + step
+        todo = todo[again]
+    return hit
 
 
 def reach_for(min_wall_mm: float) -> float:

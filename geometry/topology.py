@@ -226,6 +226,8 @@ class Shells:
     volume_mm3: float  # bodies' volumes less the voids'
     complete: bool = True  # False: too many shells to test containment; voids by volume sign
     face_outward: np.ndarray | None = None  # (n,) ±1 per face with several shells, else None
+    face_shell: np.ndarray | None = None  # (n,) the shell (0..count-1) of each face, several shells
+    outer: np.ndarray | None = None  # (count,) True where a shell bounds a body (not a void)
 
 
 def shells(
@@ -272,6 +274,8 @@ def shells(
         volume_mm3=abs(volume),
         complete=complete,
         face_outward=face_outward,
+        face_shell=shell_of.astype(np.int32),
+        outer=np.asarray(role_outer, dtype=bool),
     )
 
 

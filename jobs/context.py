@@ -14,6 +14,7 @@ from portal.db.engine import create_engine, create_sessionmaker
 from portal.db.unit_of_work import ServiceT
 from portal.db.unit_of_work import unit_of_work as _unit_of_work
 from portal.files.analysis import ModelAnalyzer
+from portal.files.slicing import ModelSlicer
 from portal.files.storage import build_storage
 from portal.orders.controllers import OrderController
 from portal.orders.crm_side import OrderLink
@@ -29,6 +30,7 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
         "sessionmaker": create_sessionmaker(engine),
         "storage": build_storage(settings.storage),
         "analyzer": ModelAnalyzer.from_settings(settings.analysis),
+        "slicer": ModelSlicer.from_settings(settings.analysis),
         "queue": queue or JobQueue(settings),
         "owns_queue": queue is None,
         # one Bitrix24 client, and so one leaky bucket, for every job of the process (None: off)
@@ -45,6 +47,7 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
 
 async def close_context(ctx: dict[str, Any]) -> None:
     ctx["analyzer"].close()
+    ctx["slicer"].close()
     if ctx.get("bitrix") is not None:
         await ctx["bitrix"].aclose()
     if ctx.get("owns_queue"):

@@ -10,6 +10,7 @@ that is simply invalid fails at once and is never retried; trouble that is not t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,8 @@ import anyio
 from arq import Retry
 
 from jobs.context import unit_of_work
-from portal.files.analysis import AnalysisFailed
+from portal.db.models import ModelFile
+from portal.files.analysis import AnalysisFailed, AnalysisResult
 from portal.files.notices import tell_failed_deleted
 from portal.files.scratch import sweep, working_folder
 from portal.files.services import ModelFileService, analysis_job_id
@@ -44,49 +46,116 @@ def backoff_seconds(job_try: int) -> float:
 
 
 async def analyze_model(ctx: dict[str, Any], file_id: str) -> str:
-    settings = ctx["settings"]
+    """Measure the file (the price waits for it), then draw its pictures.
+
+    No database connection is held while a sandbox works (up to its wall-clock limit, twice):
+    each step below opens a unit of work of its own. The lease is taken only once the measuring
+    sandbox is free, so a job queued behind long measurements does not see its lease run out
+    and its file taken by a second run."""
     storage = ctx["storage"]
     analyzer = ctx["analyzer"]
-    job_try = ctx.get("job_try", 1)
-    lease = int(settings.analysis.wall_seconds + LEASE_MARGIN_S)
-    async with unit_of_work(ctx, ModelFileService) as files:
-        file = await files.take_for_analysis(file_id, lease)
-        if file is None:
-            return "skipped"  # done already, or another worker holds it
-        twin = await files.analysed_twin(file)
-        if twin is not None:  # the same bytes were analysed before: their analysis stands
-            return (await files.take_analysis_of(file, twin)).status
-        card = await RateCardService(session=files.repository.session).current()
-        with working_folder(storage.temp_dir(), "analysis-") as folder:
-            source = Path(folder, "model")
-            limits = limits_of(card.card)
-            try:
-                await storage.fetch(model_key(file.sha256), source)
-                # First the figures, so that the price shows; then the pictures (a second read).
-                measured = await anyio.to_thread.run_sync(lambda: analyzer.analyze(source, limits, previews=False))
-            except AnalysisFailed as failure:
-                if failure.transient:
-                    return await _retry(files, file, job_try, str(failure))
-                logger.info("model failed", extra={"fields": {"file": str(file.id), "code": failure.code}})
-                await files.fail(file, failure.code, failure.message, failure.params)
-                return "failed"
-            except (StorageError, OSError) as exc:
-                return await _retry(files, file, job_try, f"storage: {exc}")
-            file = await files.finish(file, measured)
-            try:
-                drawn = await anyio.to_thread.run_sync(analyzer.analyze, source, limits)
-                await files.add_previews(file, drawn, storage)
-            except (AnalysisFailed, StorageError, OSError) as exc:  # priced all the same; no 3D view
-                logger.warning("previews not drawn", extra={"fields": {"file": str(file.id), "why": str(exc)}})
+    lease = int(ctx["settings"].analysis.wall_seconds + LEASE_MARGIN_S)
+    with working_folder(storage.temp_dir(), "analysis-") as folder:
+        source = Path(folder, "model")
+        async with analyzer.measuring_slot():
+            async with unit_of_work(ctx, ModelFileService) as files:
+                file = await files.take_for_analysis(file_id, lease)
+                if file is None:
+                    return "skipped"  # done already, or another worker holds it
+                twin = await files.analysed_twin(file)
+                if twin is not None:  # the same bytes were analysed before: their analysis stands
+                    return (await files.take_analysis_of(file, twin)).status
+            async with unit_of_work(ctx, RateCardService) as cards:
+                limits = limits_of((await cards.current()).card)
+            measured = await _measure(ctx, file, source, limits)
+        if measured is None:
+            return "failed"
+        await _draw_previews(ctx, file, source, limits)
     return "ready"
 
 
-async def _retry(files: ModelFileService, file, job_try: int, why: str) -> str:
+async def extract_part(ctx: dict[str, Any], file_id: str) -> str:
+    """Cut one part out of its parent file (in the measuring sandbox, holding no database
+    connection meanwhile), store it under its own bytes and enqueue its analysis: from then on it
+    is a file like any upload. Safe to run twice: only a file still `extracting` is worked on, and
+    the bytes go under their own hash."""
+    storage, analyzer = ctx["storage"], ctx["analyzer"]
+    async with unit_of_work(ctx, ModelFileService) as files:
+        file = await files.get_one_or_none(id=file_id)
+        parent = await files.get_one_or_none(id=file.parent_id) if file and file.parent_id else None
+        if file is None or file.status != "extracting":
+            return "skipped"
+        if parent is None:
+            await files.fail(file, "part_source_gone", "The file this part came from was deleted before the part "
+                             "could be cut out of it.")
+            return "failed"
+    with working_folder(storage.temp_dir(), "analysis-") as folder:
+        source, out = Path(folder, "model"), Path(folder, "part")
+        try:
+            await storage.fetch(model_key(parent.sha256), source)
+            async with analyzer.measuring_slot():
+                await anyio.to_thread.run_sync(analyzer.extract_part, source, file.part_index, out)
+            data = out.read_bytes()
+            sha256 = hashlib.sha256(data).hexdigest()
+            await storage.put_file(model_key(sha256), out)
+        except AnalysisFailed as failure:
+            if failure.transient:
+                raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from None
+            async with unit_of_work(ctx, ModelFileService) as files:
+                await files.fail(file, failure.code, failure.message, failure.params)
+            return "failed"
+        except (StorageError, OSError) as exc:
+            logger.warning("part not cut out yet", extra={"fields": {"file": str(file.id), "why": str(exc)}})
+            raise Retry(defer=backoff_seconds(ctx.get("job_try", 1))) from None
+    async with unit_of_work(ctx, ModelFileService) as files:
+        file = await files.extracted(file, sha256, len(data))
+    await ctx["queue"].enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))
+    return "extracted"
+
+
+async def _measure(ctx: dict[str, Any], file: ModelFile, source: Path, limits) -> AnalysisResult | None:
+    """The figures and checks, so that the price shows; None when the file failed for good."""
+    try:
+        await ctx["storage"].fetch(model_key(file.sha256), source)
+        measured = await anyio.to_thread.run_sync(lambda: ctx["analyzer"].analyze(source, limits, previews=False))
+    except AnalysisFailed as failure:
+        if failure.transient:
+            return await _retry(ctx, file, str(failure))
+        logger.info("model failed", extra={"fields": {"file": str(file.id), "code": failure.code}})
+        async with unit_of_work(ctx, ModelFileService) as files:
+            await files.fail(file, failure.code, failure.message, failure.params)
+        return None
+    except (StorageError, OSError) as exc:
+        return await _retry(ctx, file, f"storage: {exc}")
+    async with unit_of_work(ctx, ModelFileService) as files:
+        await files.finish(file, measured)
+    return measured
+
+
+async def _draw_previews(ctx: dict[str, Any], file: ModelFile, source: Path, limits) -> None:
+    """The thumbnail and the viewer's models (a second read). Without them the file is priced
+    all the same; it only has no 3D view."""
+    try:
+        drawn = await anyio.to_thread.run_sync(ctx["analyzer"].analyze, source, limits)
+    except (AnalysisFailed, OSError) as exc:
+        logger.warning("previews not drawn", extra={"fields": {"file": str(file.id), "why": str(exc)}})
+        return
+    try:
+        async with unit_of_work(ctx, ModelFileService) as files:
+            await files.add_previews(file, drawn, ctx["storage"])
+    except (StorageError, OSError) as exc:
+        logger.warning("previews not drawn", extra={"fields": {"file": str(file.id), "why": str(exc)}})
+
+
+async def _retry(ctx: dict[str, Any], file: ModelFile, why: str) -> None:
+    """Trouble that is not the file's: back to `pending` and tried again later, up to MAX_TRIES."""
     logger.warning("analysis will be retried", extra={"fields": {"file": str(file.id), "why": why}})
-    if job_try >= MAX_TRIES:
-        await files.fail(file, "unavailable", GAVE_UP_MESSAGE)
-        return "gave up"
-    await files.release(file)
+    job_try = ctx.get("job_try", 1)
+    async with unit_of_work(ctx, ModelFileService) as files:
+        if job_try >= MAX_TRIES:
+            await files.fail(file, "unavailable", GAVE_UP_MESSAGE)
+            return None
+        await files.release(file)
     raise Retry(defer=backoff_seconds(job_try))
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs import accounts, crm, files, mail
+from jobs import accounts, crm, files, mail, printing
 
 JOBS = {
     "purge_expired": accounts.purge_expired,
     "send_mail": mail.send_mail,
     "resend_unsent": mail.resend_unsent,
     "analyze_model": files.analyze_model,
+    "extract_part": files.extract_part,
     "requeue_stalled_files": files.requeue_stalled_files,
     "purge_unclaimed_files": files.purge_unclaimed_files,
     "purge_failed_files": files.purge_failed_files,
     "sweep_working_files": files.sweep_working_files,
+    "slice_model": printing.slice_model,
     "bitrix_sync": crm.bitrix_sync,
     "bitrix_relay": crm.bitrix_relay,
     "bitrix_purge": crm.bitrix_purge,

@@ -22,6 +22,8 @@ from portal.accounts.passwords import Passwords
 from portal.accounts.reset import PasswordResetController
 from portal.accounts.sessions import session_config
 from portal.commands import PortalCommands
+from portal.company import deps as company_deps
+from portal.company.controllers import CompanyController
 from portal.config import Settings, get_settings
 from portal.core import deps as core_deps
 from portal.core.body import BodyReadGuard
@@ -44,6 +46,7 @@ from portal.files import deps as files_deps
 from portal.files.catalogue import TEMPLATE_GLOBALS as FILE_TEXTS
 from portal.files.controllers import FileController
 from portal.files.services import claim_visitor_uploads
+from portal.files.slicing import SliceService
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import build_storage
 from portal.leads import deps as leads_deps
@@ -53,6 +56,7 @@ from portal.orders.admin import OrderAdminController
 from portal.orders.checkout import CartAddController, CartController
 from portal.orders.controllers import OrderController
 from portal.orders.labels import TEMPLATE_GLOBALS as ORDER_TEXTS
+from portal.orders.ship_dates import TEMPLATE_GLOBALS as SHIP_DATES
 from portal.quotes import deps as quotes_deps
 from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
 from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
@@ -81,7 +85,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_store = SQLAlchemyStore(db_config, model=KeyValueItem, namespace="sessions")
 
     mail = Mail(settings.mail, queue)
-    quotes = QuoteService()
+    storage = build_storage(settings.storage)
+    quotes = QuoteService(slices=SliceService(storage, queue))
 
     async def start_schedule() -> None:
         queue.start_schedule()  # embedded default; in services mode the worker's cron runs them
@@ -92,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await redis.aclose()
 
     templates = template_config(auto_reload=settings.server.debug)
-    templates.engine_instance.engine.globals.update({**FILE_TEXTS, **QUOTE_TEXTS, **ORDER_TEXTS})
+    templates.engine_instance.engine.globals.update({**FILE_TEXTS, **QUOTE_TEXTS, **ORDER_TEXTS, **SHIP_DATES})
 
     return Litestar(
         route_handlers=[
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CartController,
             CartAddController,
             OrderAdminController,
+            CompanyController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), PortalCommands()],
@@ -138,12 +144,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **leads_deps.dependencies,
             **crm_deps.dependencies,
             **orders_deps.dependencies,
+            **company_deps.dependencies,
         },
         request_max_body_size=MAX_FORM_BODY,
         before_send=[request_id_header, security_headers_hook(settings.server.https), personal_pages_not_stored],
         state=State(
             {"settings": settings, "redis": redis, "queue": queue, "passwords": Passwords(settings.auth),
-             "mail": mail, "storage": build_storage(settings.storage), "quotes": quotes,
+             "mail": mail, "storage": storage, "quotes": quotes,
              "file_quotes": FileQuotes(quotes, RenderedPanels()),
              "sign_in_steps": SignInSteps([claim_visitor_uploads, send_pending_review]),
              "visitor_lookup": VisitorLookup(db_config, sessions, csrf_config.cookie_name),

@@ -37,7 +37,13 @@ def run(host: str | None, port: int | None, workers: int, reload: bool) -> None:
     (deploy/Caddyfile)."""
     import uvicorn
 
-    server = get_settings().server
+    settings = get_settings()
+    if workers > 1 and settings.redis.url is None:
+        # each process would run its own job scheduler: periodic jobs N times, one queue per process
+        raise click.UsageError(
+            "--workers above 1 needs PORTAL_REDIS_URL: without Redis the jobs run inside the one process."
+        )
+    server = settings.server
     uvicorn.run(
         "portal.app:create_app",
         factory=True,

@@ -1,6 +1,7 @@
 """Settings read once from PORTAL_* environment variables (and an optional .env file).
 
-One dataclass per concern; each builds the framework config it feeds (`get_config()`).
+One dataclass per concern. The CSRF and arq configs are built here (`get_config()`); the database
+and session configs where they are used (portal/db/config.py, portal/accounts/sessions.py).
 `create_app()`, the worker and the CLI ask these for their configs instead of building their own.
 """
 
@@ -310,6 +311,9 @@ class AnalysisSettings:
     memory_mb: int
     cpu_seconds: int
     wall_seconds: int
+    # PrusaSlicer's command line (a name on PATH or a path); slices run under the limits above.
+    # Missing: FDM prices stay estimates, and say so.
+    slicer_path: str = "prusa-slicer"
 
     @classmethod
     def from_env(cls) -> AnalysisSettings:
@@ -317,6 +321,7 @@ class AnalysisSettings:
             memory_mb=_env_int("ANALYSIS_MEMORY_MB", 3072),
             cpu_seconds=_env_int("ANALYSIS_CPU_SECONDS", 120),
             wall_seconds=_env_int("ANALYSIS_WALL_SECONDS", 120),
+            slicer_path=_env("SLICER_PATH", "prusa-slicer") or "prusa-slicer",
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from geometry.model import Analysis, ProcessLimits
 from geometry.pricing.engine import (
@@ -21,6 +22,7 @@ from geometry.pricing.engine import (
     PriceBreak,
     Quote,
     QuoteOptions,
+    Sliced,
     Suggestion,
     check_part,
     price,
@@ -40,6 +42,7 @@ __all__ = [
     "Quote",
     "QuoteOptions",
     "RateCard",
+    "Sliced",
     "Suggestion",
     "catalog",
     "default_process_limits",
@@ -52,10 +55,13 @@ __all__ = [
 ]
 
 
-def quote(part: Part | Analysis, card: RateCard, options: QuoteOptions) -> Quote:
-    """The full quote: priced lines, the price over the quantity breaks, and cheaper options."""
+def quote(part: Part | Analysis, card: RateCard, options: QuoteOptions, sliced: Any = None) -> Quote:
+    """The full quote: priced lines, the price over the quantity breaks, and cheaper options.
+
+    `sliced`: the part's slice for these options (see `price`); FDM prices from it.
+    """
     part = Part.of(part)
-    choice = resolve(card, options)
+    choice = replace(resolve(card, options), sliced=sliced)
     check_part(part, choice.process)
     base = price_choice(part, card, choice)
     return replace(

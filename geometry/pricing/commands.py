@@ -6,10 +6,15 @@ Errors are raised as `GeometryError`; `geometry.cli` turns them into exit 2 and 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
+from geometry.model import GeometryError
 from geometry.output import print_result
 from geometry.pricing import QuoteOptions, catalog, default_rate_card, quote
-from geometry.pricing.engine import Quote, resolve
+from geometry.pricing.engine import Choice, Quote, resolve
+
+if TYPE_CHECKING:
+    from geometry.slicer import SliceResult
 
 
 def run_quote(args: argparse.Namespace) -> int:
@@ -21,15 +26,47 @@ def run_quote(args: argparse.Namespace) -> int:
         finish=args.finish,
         tolerance=args.tolerance,
         lead_time=args.lead_time,
+        infill=args.infill,
+        layer_mm=args.layer,
+        orientation=args.orientation,
     )
-    resolve(card, options)  # check the options before reading the file: a typo answers at once
+    choice = resolve(card, options)  # check the options before reading the file: a typo answers at once
 
     from geometry.analyze import analyze_file
 
     analysis = analyze_file(args.file)
-    result = quote(analysis, card, options)
-    print_result(result.as_dict(), args.json, describe_quote(result))
+    sliced, why_not = None, None
+    if choice.printing is not None and not args.no_slice:
+        sliced, why_not = slice_for_quote(args.file, choice, args.slicer)
+    result = quote(analysis, card, options, sliced=sliced)
+    data = result.as_dict()
+    text = describe_quote(result)
+    if why_not is not None:  # the price stands on the estimate; say why
+        data["slice_error"] = why_not.as_dict()["error"]
+        text += f"\n\nPrint time and material are estimated: {why_not.message}"
+    print_result(data, args.json, text)
     return 0
+
+
+def slice_for_quote(path: str, choice: Choice, slicer: str) -> tuple[SliceResult | None, GeometryError | None]:
+    """The part sliced with the quote's FDM settings, or why not (the quote keeps its estimate)."""
+    from geometry.sandbox import Sandbox
+    from geometry.slicer import SliceOptions, slice_model
+
+    settings = choice.printing
+    assert settings is not None
+    options = SliceOptions(
+        material=choice.material.id,
+        density_g_cm3=float(choice.material.density_g_cm3),
+        layer_mm=settings.layer_mm,
+        infill_percent=settings.infill_percent,
+        orientation=settings.orientation,
+    )
+    try:
+        with Sandbox(preload=("geometry.slicer", "geometry.analyze"), warmup=()) as sandbox:
+            return slice_model(path, options, slicer, sandbox), None
+    except GeometryError as error:  # the part was measured: its price stands on the estimate
+        return None, error
 
 
 def run_catalog(args: argparse.Namespace) -> int:
@@ -52,7 +89,9 @@ def describe_quote(q: Quote) -> str:
         out.append(f"  {line.label:<44} {line.amount:>12} {cur}")
     out.append(f"  {'Unit price incl. VAT':<44} {q.unit_price:>12} {cur}")
     out += ["", "What drives the price (per part):"]
-    out += [f"  {d.label:<44} {d.value:>12} {d.unit}" for d in q.drivers]
+    out += [
+        f"  {d.label:<44} {d.value:>12} {d.unit}" + (f"  ({d.source})" if d.source else "") for d in q.drivers
+    ]
     out += ["", "Price by quantity:"]
     out += [
         f"  {row.quantity:>6} pcs  {row.unit_price:>12} {cur}/pc  {row.total:>14} {cur}"

@@ -22,7 +22,12 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from geometry.limits import INFILLS, LAYERS, ORIENTATIONS
 from geometry.model import Analysis, Finding, GeometryError
+from geometry.pricing.fdm import REFERENCE_BUILD_RATE_CM3_H as FDM_REFERENCE_BUILD_RATE
+from geometry.pricing.fdm import estimate_print
+from geometry.pricing.figures import Driver, PerPart, _dec, _shown, part_extents
+from geometry.pricing.milling import milling_per_part
 from geometry.pricing.ratecard import Finish, LeadTime, Material, Process, RateCard, Tolerance
 
 CENT = Decimal("0.01")
@@ -32,15 +37,6 @@ MAX_QUANTITY = 100_000
 
 def money(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _shown(amount: Decimal, places: str = "0.01") -> Decimal:
-    """A driver's value, rounded for reading (drivers are not money)."""
-    return amount.quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
-def _dec(value: float | int | Decimal) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 # --- inputs --------------------------------------------------------------------------------
@@ -56,6 +52,7 @@ class Part:
     obb_mm: tuple[float, float, float] | None = None  # largest first
     holes: int | None = None  # cylindrical holes, known for STEP only
     findings: tuple[Finding, ...] = ()
+    machining: dict | None = None  # `geometry.machining`: setups, undercuts, corners, holes
 
     @classmethod
     def of(cls, source: Part | Analysis) -> Part:
@@ -69,6 +66,7 @@ class Part:
             obb_mm=source.obb_mm,
             holes=source.holes,
             findings=tuple(source.findings),
+            machining=source.machining,
         )
 
 
@@ -80,6 +78,24 @@ class QuoteOptions:
     finish: str | None = None  # None: as machined / as printed
     tolerance: str | None = None  # None: the card's default
     lead_time: str | None = None  # None: the card's default
+    # FDM only (ignored for other processes); None: the material's default in the card
+    infill: int | None = None  # percent, one of geometry.limits.INFILLS
+    layer_mm: float | None = None  # one of geometry.limits.LAYERS
+    orientation: str | None = None  # one of geometry.limits.ORIENTATIONS; None: "as_uploaded"
+
+
+@dataclass(frozen=True)
+class Sliced:
+    """The slicer's figures for one part (a `geometry.slicer.SliceResult` has these fields and
+    more): used for an FDM quote whose material, layer, infill and orientation they were sliced
+    with, and ignored for any other."""
+
+    material: str
+    layer_mm: float
+    infill_percent: int
+    orientation: str
+    print_seconds: float
+    mass_g: float
 
 
 # --- outputs -------------------------------------------------------------------------------
@@ -90,16 +106,6 @@ class Line:
     code: str
     label: str
     amount: Decimal
-
-
-@dataclass(frozen=True)
-class Driver:
-    """A number that drives the price, shown so a customer can see why."""
-
-    code: str
-    label: str
-    value: Decimal
-    unit: str
 
 
 @dataclass(frozen=True)
@@ -179,6 +185,32 @@ class Choice:
     finish: Finish | None
     tolerance: Tolerance
     lead_time: LeadTime
+    printing: PrintSettings | None = None  # FDM only
+    sliced: Any = None  # a `Sliced` (or a SliceResult) of this part, when there is one
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    infill_percent: int
+    layer_mm: float
+    orientation: str
+
+
+def _print_settings(process: Process, material: Material, options: QuoteOptions) -> PrintSettings | None:
+    if process.printing is None or process.printing.technology != "fdm":
+        return None
+    settings = PrintSettings(
+        infill_percent=material.default_infill_percent if options.infill is None else options.infill,
+        layer_mm=float(material.default_layer_mm if options.layer_mm is None else options.layer_mm),
+        orientation=options.orientation or ORIENTATIONS[0],
+    )
+    if settings.infill_percent not in INFILLS or isinstance(settings.infill_percent, bool):
+        raise _unknown("bad_slice_option", settings.infill_percent, [str(v) for v in INFILLS], option="infill")
+    if not any(abs(settings.layer_mm - v) < 1e-9 for v in LAYERS):
+        raise _unknown("bad_slice_option", options.layer_mm, [str(v) for v in LAYERS], option="layer")
+    if settings.orientation not in ORIENTATIONS:
+        raise _unknown("bad_slice_option", settings.orientation, list(ORIENTATIONS), option="orientation")
+    return settings
 
 
 def _unknown(code: str, value: object, choices: list[str], **where: str) -> GeometryError:
@@ -223,17 +255,11 @@ def resolve(card: RateCard, options: QuoteOptions) -> Choice:
     lead_time = card.lead_time(options.lead_time or card.default_lead_time)
     if lead_time is None:
         raise _unknown("unknown_lead_time", options.lead_time, [t.id for t in card.lead_times])
-    return Choice(process, material, quantity, finish, tolerance, lead_time)
+    printing = _print_settings(process, material, options)
+    return Choice(process, material, quantity, finish, tolerance, lead_time, printing)
 
 
 # --- measuring for a process ---------------------------------------------------------------
-
-
-def part_extents(part: Part) -> tuple[Decimal, Decimal, Decimal]:
-    """The part's box, largest side first: the oriented box when known, else the axis box."""
-    obb = part.obb_mm
-    sides = obb if obb is not None and len(obb) == 3 and all(v > 0 for v in obb) else part.bbox_mm
-    return tuple(sorted((_dec(v) for v in sides), reverse=True))  # type: ignore[return-value]
 
 
 def check_part(part: Part, process: Process) -> None:
@@ -254,6 +280,15 @@ def check_part(part: Part, process: Process) -> None:
     for finding in part.findings:
         if finding.severity == "blocking" and finding.process in (None, process.id):
             raise GeometryError(finding.code, "a blocking finding", **finding.params)
+    machining = getattr(part, "machining", None) or {}
+    rates = process.cnc
+    if (
+        process.kind == "milling"
+        and rates is not None
+        and rates.undercut_manual_quote
+        and machining.get("undercut_faces")
+    ):
+        raise GeometryError("undercut", "no 3-axis price", count=int(machining["undercut_faces"]))
     envelope = sorted(process.envelope_mm, reverse=True)
     if any(side > room for side, room in zip(sides, envelope, strict=True)):
         raise GeometryError(
@@ -264,19 +299,11 @@ def check_part(part: Part, process: Process) -> None:
         )
 
 
-@dataclass(frozen=True)
-class PerPart:
-    """Costs of one part (money), machine hours per part, and the drivers behind them."""
-
-    material: Decimal
-    machine_time: Decimal
-    machine_hours: Decimal
-    drivers: tuple[Driver, ...]
-
-
 def _cnc_per_part(part: Part, process: Process, material: Material) -> PerPart:
     rates = process.cnc
     assert rates is not None
+    if process.kind == "milling":
+        return milling_per_part(part, process, material)
     allowance = 2 * rates.stock_allowance_mm
     length, width, height = part_extents(part)
     if process.kind == "turning":
@@ -332,6 +359,9 @@ def _print_per_part(part: Part, process: Process, material: Material) -> PerPart
         Driver(
             "material_used", "Material used per part, with supports", _shown(used_kg, "0.001"), "kg"
         ),
+        # no slicer for resin or powder here: the build-rate figures are an estimate, said so
+        Driver("material_mass", "Material per part", _shown(used_kg * 1000, "0.1"), "g", "estimate"),
+        Driver("print_time", "Print time per part", _shown(hours), "h", "estimate"),
         Driver("part_volume", "Part volume", _shown(volume_cm3), "cm³"),
         Driver("build_height", "Build height, printed lying flat", _shown(build_height_mm), "mm"),
         Driver("machine_hours", "Machine time per part", _shown(hours), "h"),
@@ -344,8 +374,73 @@ def _print_per_part(part: Part, process: Process, material: Material) -> PerPart
     )
 
 
-def per_part_costs(part: Part, process: Process, material: Material) -> PerPart:
+def _slice_for(choice: Choice | None, material: Material) -> Any:
+    """The choice's slice when it was sliced with exactly these settings, else None."""
+    sliced, settings = (choice.sliced, choice.printing) if choice is not None else (None, None)
+    if sliced is None or settings is None:
+        return None
+    same = (
+        sliced.material == material.id
+        and abs(float(sliced.layer_mm) - settings.layer_mm) < 1e-9
+        and int(sliced.infill_percent) == settings.infill_percent
+        and sliced.orientation == settings.orientation
+    )
+    return sliced if same else None
+
+
+def _build_height(part: Part, orientation: str) -> Decimal:
+    """As uploaded: the file's own Z; turned by us: lying flat, the smallest side up."""
+    if orientation == "as_uploaded" and len(part.bbox_mm) == 3 and _dec(part.bbox_mm[2]) > 0:
+        return _dec(part.bbox_mm[2])
+    return part_extents(part)[2]
+
+
+def _fdm_per_part(part: Part, process: Process, material: Material, choice: Choice | None) -> PerPart:
+    """From the slice when there is one for these settings, else from the calibrated estimate."""
+    rates = process.printing
+    assert rates is not None
+    settings = choice.printing if choice is not None and choice.printing else PrintSettings(
+        material.default_infill_percent, float(material.default_layer_mm), ORIENTATIONS[0]
+    )
+    volume_cm3 = _dec(part.volume_mm3) / 1000
+    sliced = _slice_for(choice, material)
+    if sliced is not None:
+        hours = _dec(sliced.print_seconds) / 3600
+        mass_g = _dec(sliced.mass_g)
+        source = "slicer"
+    else:
+        # the build rate in the card scales the estimate's speed (18 cm³/h: the calibrated one)
+        speed = material.factor * rates.build_rate_cm3_h / FDM_REFERENCE_BUILD_RATE
+        estimate = estimate_print(
+            volume_mm3=float(part.volume_mm3),
+            area_mm2=float(part.area_mm2),
+            height_mm=float(_build_height(part, settings.orientation)),
+            layer_mm=settings.layer_mm,
+            infill=settings.infill_percent / 100,
+            density_g_cm3=float(material.density_g_cm3),
+            speed_factor=float(speed),
+        )
+        hours, mass_g, source = _dec(estimate.hours), _dec(estimate.mass_g), "estimate"
+    drivers = (
+        Driver("material_mass", "Material per part", _shown(mass_g, "0.1"), "g", source),
+        Driver("print_time", "Print time per part", _shown(hours), "h", source),
+        Driver("part_volume", "Part volume", _shown(volume_cm3), "cm³"),
+        Driver("infill", "Infill", Decimal(settings.infill_percent), "%"),
+        Driver("layer_height", "Layer height", _shown(_dec(settings.layer_mm)), "mm"),
+        Driver("machine_hours", "Machine time per part", _shown(hours), "h"),
+    )
+    return PerPart(
+        material=mass_g / 1000 * material.price_per_kg,
+        machine_time=hours * process.hourly_rate,
+        machine_hours=hours,
+        drivers=drivers,
+    )
+
+
+def per_part_costs(part: Part, process: Process, material: Material, choice: Choice | None = None) -> PerPart:
     if process.kind == "printing":
+        if process.printing is not None and process.printing.technology == "fdm":
+            return _fdm_per_part(part, process, material, choice)
         return _print_per_part(part, process, material)
     return _cnc_per_part(part, process, material)
 
@@ -369,13 +464,17 @@ LABELS = {
 }
 
 
-def price(part: Part | Analysis, card: RateCard, options: QuoteOptions, *, alone: bool = True) -> Quote:
+def price(
+    part: Part | Analysis, card: RateCard, options: QuoteOptions, sliced: Any = None, *, alone: bool = True
+) -> Quote:
     """Price one choice of options: the lines, unit price and lead time, nothing more.
 
     `alone`: the part as an order of its own, with its setup and the minimum order top-up. An
-    order of several lines charges those once, at the order (see `setup_charge`)."""
+    order of several lines charges those once, at the order (see `setup_charge`).
+    `sliced`: the part's slice (`Sliced` or `geometry.slicer.SliceResult`); FDM prices from it
+    when it matches the options, and from the estimate otherwise."""
     part = Part.of(part)
-    choice = resolve(card, options)
+    choice = replace(resolve(card, options), sliced=sliced)
     check_part(part, choice.process)
     return price_choice(part, card, choice, setup=alone, minimum=alone)
 
@@ -393,7 +492,8 @@ def setup_charge(part: Part | Analysis, card: RateCard, options: QuoteOptions) -
 def price_choice(part: Part, card: RateCard, choice: Choice, *, setup: bool = True, minimum: bool = True) -> Quote:
     process, material, quantity = choice.process, choice.material, choice.quantity
     q = Decimal(quantity)
-    each = per_part_costs(part, process, material)
+    each = per_part_costs(part, process, material, choice)
+    setup_hours = each.setup_hours if each.setup_hours is not None else process.setup_hours
     area_cm2 = _dec(part.area_mm2) / 100
 
     finish_each = Decimal(0)
@@ -404,7 +504,7 @@ def price_choice(part: Part, card: RateCard, choice: Choice, *, setup: bool = Tr
         "material": each.material * q,
         "machine_time": each.machine_time * q,
         "handling": process.handling_per_part * q,
-        "setup": process.setup_hours * process.hourly_rate if setup else Decimal(0),
+        "setup": setup_hours * process.hourly_rate if setup else Decimal(0),
         "finish": finish_each * q,
     }
     full["tolerance"] = (choice.tolerance.multiplier - 1) * (full["machine_time"] + full["setup"])
@@ -440,13 +540,13 @@ def price_choice(part: Part, card: RateCard, choice: Choice, *, setup: bool = Tr
         Line("total", LABELS["total"], total),
     ]
 
-    machine_hours_order = each.machine_hours * q + process.setup_hours  # the shop's time, charged or not
+    machine_hours_order = each.machine_hours * q + setup_hours  # the shop's time, charged or not
     production_days = math.ceil(machine_hours_order / card.production_hours_per_day)
     days = choice.lead_time.days + (choice.finish.extra_days if choice.finish else 0)
     days += max(production_days - 1, 0)
 
     drivers = each.drivers + (
-        Driver("setup_hours", "Setup and programming, once per part design", process.setup_hours, "h"),
+        Driver("setup_hours", "Setup and programming, once per part design", setup_hours, "h"),
     )
     return Quote(
         process=process.id,

@@ -13,15 +13,17 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
+from geometry.limits import INFILLS, LAYERS
 from geometry.model import GeometryError
 
 Kind = Literal["milling", "turning", "printing"]
 KINDS: tuple[str, ...] = ("milling", "turning", "printing")
+TECHNOLOGIES: tuple[str, ...] = ("fdm", "sla", "sls")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class Material:
     # Printing: build-rate factor (1 = the process's nominal build rate).
     factor: Decimal
     name_ru: str = ""  # the name on Russian pages; empty: the English name
+    # FDM: what the shop prints with unless the customer chooses otherwise
+    default_infill_percent: int = 20
+    default_layer_mm: Decimal = Decimal("0.2")
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,24 @@ class CncRates:
     removal_rate_cm3_min: Decimal  # material removal rate at machinability 1
     finishing_rate_cm2_min: Decimal  # finishing passes over the part's surface at machinability 1
     hole_minutes: Decimal  # per hole, when the number of holes is known (STEP)
-    stock_allowance_mm: Decimal  # added on each side of the part to size the stock
+    stock_allowance_mm: Decimal  # added on each side of the part to size the stock (turning)
+    # milling from how the part is cut (`geometry.machining`); each has a default for older cards
+    stock_side_allowance_mm: Decimal = Decimal(2)  # plate sawn to size: this much on each side
+    stock_top_allowance_mm: Decimal = Decimal(1)  # faced off each machined side
+    plate_thicknesses_mm: tuple[Decimal, ...] = ()  # stock plate sizes; empty: the part's own
+    skin_rate_cm2_min: Decimal = Decimal(10)  # facing and contouring the allowance (stock sides, tops)
+    drill_feed_mm_min: Decimal = Decimal(600)  # drilling, on top of `hole_minutes` a hole
+    pocket_rate_cm3_min: Decimal = Decimal(0)  # removal inside the part's box; 0: the removal rate
+    wall_rate_cm2_min: Decimal = Decimal(0)  # the end mill down the walls, layer by layer
+    freeform_finish_rate_cm2_min: Decimal = Decimal(0)  # 3D surfaces, ball nose; 0: a third of it
+    setup_hours_per_setup: Decimal = Decimal("0.5")  # once per order, for each setup after the first
+    setup_minutes_per_part: Decimal = Decimal(2)  # each part, each setup: clamping and zeroing
+    deep_hole_factor: Decimal = Decimal("2.5")  # a hole deeper than 6 × D: peck drilling
+    nonstandard_hole_factor: Decimal = Decimal("2")  # a hole no standard drill makes: milled
+    roughing_tool_mm: Decimal = Decimal(10)  # inside corners tighter than this end mill leaves ...
+    rest_minutes_per_layer: Decimal = Decimal("0.25")  # ... are cleared layer by layer with their own
+    deep_pocket_factor: Decimal = Decimal("1.5")  # pockets deeper than 4 × their end mill: this longer
+    undercut_manual_quote: bool = True  # faces no 3-axis direction reaches: no instant price
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,9 @@ class PrintRates:
     build_rate_cm3_h: Decimal  # deposited / cured / sintered volume per hour
     layer_hours_per_mm: Decimal  # time per mm of build height (layer changes, recoating)
     support_fraction: Decimal  # support or waste material, as a fraction of the part volume
+    # "fdm": priced from a slice (or the estimate calibrated against one); "sla", "sls" or "":
+    # from the build rate and the build height
+    technology: str = ""
 
 
 @dataclass(frozen=True)
@@ -352,10 +377,14 @@ def _process(process_id: str, t: _Table) -> Process:
 
     cnc = printing = None
     if kind == "printing":
+        technology = t.optional_text("technology") or (process_id if process_id in TECHNOLOGIES else "")
+        if technology and technology not in TECHNOLOGIES:
+            raise _bad(t.key("technology"), f"must be one of {', '.join(TECHNOLOGIES)} (got {technology!r})")
         printing = PrintRates(
             build_rate_cm3_h=t.number("build_rate_cm3_h", positive=True),
             layer_hours_per_mm=t.number("layer_hours_per_mm"),
             support_fraction=t.number("support_fraction"),
+            technology=technology,
         )
     else:
         cnc = CncRates(
@@ -363,11 +392,13 @@ def _process(process_id: str, t: _Table) -> Process:
             finishing_rate_cm2_min=t.number("finishing_rate_cm2_min", positive=True),
             hole_minutes=t.number("hole_minutes"),
             stock_allowance_mm=t.number("stock_allowance_mm"),
+            **_milling_rates(t),
         )
 
     materials_table = t.table("materials")
+    fdm = printing is not None and printing.technology == "fdm"
     materials = tuple(
-        _material(m_id, materials_table.table(_ident(m_id, materials_table.key(str(m_id)))))
+        _material(m_id, materials_table.table(_ident(m_id, materials_table.key(str(m_id)))), fdm)
         for m_id in materials_table.data
     )
     if not materials:
@@ -391,7 +422,45 @@ def _process(process_id: str, t: _Table) -> Process:
     return process
 
 
-def _material(material_id: str, t: _Table) -> Material:
+def _milling_rates(t: _Table) -> dict:
+    """The keys that follow how a part is milled, each optional (older cards keep loading)."""
+    removal = t.number("removal_rate_cm3_min", positive=True)
+    finishing = t.number("finishing_rate_cm2_min", positive=True)
+    rates = {
+        "stock_side_allowance_mm": t.number("stock_side_allowance_mm", default=Decimal(2)),
+        "stock_top_allowance_mm": t.number("stock_top_allowance_mm", default=Decimal(1)),
+        "skin_rate_cm2_min": t.number("skin_rate_cm2_min", positive=True, default=Decimal(10)),
+        "drill_feed_mm_min": t.number("drill_feed_mm_min", positive=True, default=Decimal(600)),
+        "pocket_rate_cm3_min": t.number("pocket_rate_cm3_min", positive=True, default=removal),
+        "wall_rate_cm2_min": t.number("wall_rate_cm2_min", positive=True, default=finishing),
+        "freeform_finish_rate_cm2_min": t.number(
+            "freeform_finish_rate_cm2_min", positive=True, default=finishing / 3
+        ),
+        "setup_hours_per_setup": t.number("setup_hours_per_setup", default=Decimal("0.5")),
+        "setup_minutes_per_part": t.number("setup_minutes_per_part", default=Decimal(2)),
+        "deep_hole_factor": t.number("deep_hole_factor", minimum="1", default=Decimal("2.5")),
+        "nonstandard_hole_factor": t.number("nonstandard_hole_factor", minimum="1", default=Decimal(2)),
+        "roughing_tool_mm": t.number("roughing_tool_mm", positive=True, default=Decimal(10)),
+        "rest_minutes_per_layer": t.number("rest_minutes_per_layer", default=Decimal("0.25")),
+        "deep_pocket_factor": t.number("deep_pocket_factor", minimum="1", default=Decimal("1.5")),
+    }
+    plates = t.raw("plate_thicknesses_mm", [])
+    if not isinstance(plates, list | tuple):
+        raise _bad(t.key("plate_thicknesses_mm"), "must be a list of thicknesses")
+    sizes = tuple(sorted(_decimal(v, t.key("plate_thicknesses_mm")) for v in plates))
+    if any(v <= 0 for v in sizes):
+        raise _bad(t.key("plate_thicknesses_mm"), "must be positive thicknesses")
+    rates["plate_thicknesses_mm"] = sizes
+    manual = t.raw("undercut_manual_quote", True)
+    if isinstance(manual, str) and manual.strip().lower() in ("true", "false"):  # as a form sends it
+        manual = manual.strip().lower() == "true"
+    if not isinstance(manual, bool):
+        raise _bad(t.key("undercut_manual_quote"), "must be true or false")
+    rates["undercut_manual_quote"] = manual
+    return rates
+
+
+def _material(material_id: str, t: _Table, fdm: bool = False) -> Material:
     material = Material(
         id=material_id,
         name=t.text("name"),
@@ -401,6 +470,14 @@ def _material(material_id: str, t: _Table) -> Material:
         factor=t.number("factor", positive=True),
         name_ru=t.optional_text("name_ru"),
     )
+    if fdm:  # the shop's defaults; a card saved before they existed prints at 20 % and 0.2 mm
+        infill = t.integer("default_infill_percent", default=20)
+        if infill not in INFILLS:
+            raise _bad(t.key("default_infill_percent"), f"must be one of {', '.join(map(str, INFILLS))}")
+        layer = t.number("default_layer_mm", positive=True, default=Decimal("0.2"))
+        if float(layer) not in LAYERS:
+            raise _bad(t.key("default_layer_mm"), f"must be one of {', '.join(map(str, LAYERS))}")
+        material = replace(material, default_infill_percent=infill, default_layer_mm=layer)
     t.done()
     return material
 

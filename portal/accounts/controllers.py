@@ -28,17 +28,10 @@ from portal.core.guards import requires_login
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
 from portal.core.mail import Mail
-from portal.core.security import client_address
+from portal.core.security import client_address, safe_next
 from portal.core.sign_in import SignInSteps
 from portal.core.templates import redirect_to, render
 from portal.db.models import ACCOUNT_TYPES, User
-
-
-def safe_next(url: str | None) -> str:
-    """Only a path on this site, never an absolute or scheme-relative address; "" for anything else."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return url
-    return ""
 
 
 def landing(request: HTMXRequest, user: User) -> str:

@@ -9,11 +9,11 @@ import re
 from typing import Any
 
 from portal.accounts.password_policy import password_problem
-from portal.accounts.validators import is_valid_inn, is_valid_kpp, is_valid_ogrn
 from portal.core.emails import email_problem, normalise_email
 from portal.core.forms import Form, choice, field_value, secret_value
 from portal.core.i18n import N_
 from portal.core.phones import normalise_phone
+from portal.core.requisites import is_valid_inn, is_valid_kpp, is_valid_ogrn
 from portal.db.models import ACCOUNT_TYPES
 
 PROFILE_FIELDS = (

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from advanced_alchemy.exceptions import NotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
-from litestar_htmx import HTMXRequest
+from litestar_htmx import ClientRedirect, HTMXRequest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from portal.core.body import BodyReadTimeout, ClientDisconnected
 from portal.core.i18n import LANGUAGE_COOKIE, N_, choose_language, current_language, gettext
+from portal.core.security import safe_next
 from portal.core.templates import render
 
 logger = logging.getLogger("portal.errors")
@@ -82,10 +83,41 @@ def error_page(request: Request, status_code: int, look_up_visitor: bool = True)
     )
 
 
+def login_redirect(request: Request) -> Response:
+    """To the login page, and from there back to the page the person was on.
+
+    An htmx request (a poll, a fragment, a boosted link) gets a client redirect: followed as a
+    plain 302, htmx would swap the login form into the fragment, and after logging in the person
+    would land on the bare fragment. So `next` is the page's address, not the fragment's."""
+    login = request.app.route_reverse("login")
+    htmx = _as_htmx(request).htmx
+    if not htmx:
+        return Redirect(path=_with_next(login, request.url.path))
+    if htmx.boosted:  # a link followed by htmx: the page asked for is the one to come back to
+        return ClientRedirect(_with_next(login, _path_and_query(request.url.path, request.url.query)))
+    return ClientRedirect(_with_next(login, _page_path(request, htmx.current_url)))
+
+
+def _page_path(request: Request, page_url: str | None) -> str:
+    """The path (and query) of the page an htmx request came from, when that page is on this
+    site; "" otherwise."""
+    page = urlsplit(page_url or "")
+    if page.netloc != request.url.netloc:
+        return ""
+    return safe_next(_path_and_query(page.path, page.query))
+
+
+def _path_and_query(path: str, query: str) -> str:
+    return urlunsplit(("", "", path, query, ""))
+
+
+def _with_next(login: str, next_path: str) -> str:
+    return f"{login}?{urlencode({'next': next_path})}" if next_path else login
+
+
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotAuthorizedException):
-        login = request.app.route_reverse("login")
-        return Redirect(path=f"{login}?{urlencode({'next': request.url.path})}")
+        return login_redirect(request)
     return error_page(request, exc.status_code)
 
 

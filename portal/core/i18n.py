@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,16 +95,18 @@ def _cookie_value(header: str, name: str) -> str | None:
     return None
 
 
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")  # as Python writes one: "3,000", "12.5", "0.80"
+
+
 def local_number(value: object) -> str:
-    """A number written the reader's way: in Russian "1 500,5", where English writes "1,500.5"
-    (a Russian reader takes "3,000" for three)."""
-    try:
-        number = Decimal(str(value).replace(",", ""))
-    except InvalidOperation:
-        return str(value)
-    if not number.is_finite():
-        return str(value)
-    places = max(0, -number.as_tuple().exponent)  # as many decimals as it was written with
+    """Numbers written the reader's way, each with the decimals it was written with: in Russian
+    "1 500,5", where English writes "1,500.5" (a Russian reader takes "3,000" for three). Text
+    around them ("3,000 × 2,000 mm") stays as it is."""
+    return NUMBER.sub(lambda match: _local_decimal(Decimal(match.group().replace(",", ""))), str(value))
+
+
+def _local_decimal(number: Decimal) -> str:
+    places = max(0, -number.as_tuple().exponent)
     return format_decimal(number, format="#,##0." + "0" * places if places else "#,##0",
                           locale=current_language.get())
 

@@ -19,12 +19,21 @@ _HOST = re.compile(
 # and nothing else inline, is allowed by its hash (static/vendor/README.md).
 MODEL_VIEWER_STYLE = "'sha256-PXtZZkJMMyc18o/DN1ZEFOJ2qEGq95IQbVaJFMOXOb0='"
 
+# 'wasm-unsafe-eval' lets <model-viewer> compile its bundled WebAssembly (the mesh decoder) and
+# nothing more: eval() and inline scripts stay refused.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
     f"style-src 'self' {MODEL_VIEWER_STYLE}; img-src 'self' data: blob:; "
     "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def safe_next(url: str | None) -> str:
+    """Only a path on this site, never an absolute or scheme-relative address; "" for anything else."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return ""
 
 
 def security_headers(https: bool) -> list[tuple[bytes, bytes]]:

@@ -117,10 +117,29 @@ class ModelFile(UUIDAuditBase):
     expires_at: Mapped[datetime | None] = mapped_column(
         DateTimeUTC(timezone=True), default=None, index=True
     )
+    # A file of several parts: each distinct part becomes a file of its own (`split`), cut out of
+    # this one (its `parent_id`, `part_index` into the parent's parts); or the owner says the
+    # bodies are one welded or assembled item and the file is priced whole.
+    parent_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("model_file.id", ondelete="SET NULL"), default=None, index=True
+    )
+    part_index: Mapped[int | None] = mapped_column(Integer, default=None)
+    split: Mapped[bool] = mapped_column(Boolean, default=False)
+    whole: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
     def is_final(self) -> bool:
         return self.status in ("ready", "failed")
+
+    @property
+    def parts(self) -> list[dict]:
+        """The distinct parts the analysis found: {"name", "count", "volume_mm3", "bbox_mm"}."""
+        return list((self.metrics or {}).get("parts") or [])
+
+    @property
+    def is_assembly(self) -> bool:
+        """Several bodies (of one part or more): priced part by part unless said to be one item."""
+        return sum(int(part.get("count") or 1) for part in self.parts) > 1
 
     @property
     def drawing_given_up(self) -> bool:
@@ -215,4 +234,5 @@ class BitrixSyncRow(IdentityAuditBase):
 
 
 # The orders domain's tables live in their own module; importing it here puts them on `metadata`.
+from portal.db.company import CompanyDetails  # noqa: E402, F401
 from portal.db.orders import CartItem, Document, Notification, Order, OrderEvent, OrderLine  # noqa: E402, F401

@@ -21,11 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from geometry.model import GeometryError, ProcessLimits
 
 # Errors that say nothing about the file: the same file may well work later.
 TRANSIENT_CODES = frozenset({"sandbox_unavailable", "internal"})
 CHILD_FUNCTION = "geometry.pipeline:run_in_child"
+PART_FUNCTION = "geometry.pipeline:write_part"
+# The pictures run at a lower CPU priority than the measuring: while one file's pictures are
+# drawn, the next file's price (a STEP read takes seconds) gets the CPU first.
+DRAWING_NICENESS = 10
 
 
 @dataclass
@@ -57,8 +63,8 @@ class AnalysisFailed(Exception):
 
 class ModelAnalyzer:
     """Two warm sandboxes and the limits each model is read under: one measures (the price waits
-    for it), the other draws the previews, so that drawing one file's pictures never holds up the
-    next file's price.
+    for it), the other draws the previews (at a lower priority), so that drawing one file's
+    pictures never holds up the next file's price.
 
     `function` is what the child runs (geometry's pipeline); tests put a misbehaving reader
     in its place to show that a crash or a hang ends as a clean failure.
@@ -73,9 +79,18 @@ class ModelAnalyzer:
         module = function.partition(":")[0]
         preload = DEFAULT_PRELOAD + ((module,) if module not in DEFAULT_PRELOAD else ())
         self._measuring, self._drawing = (
-            Sandbox(memory_mb=memory_mb, cpu_seconds=cpu_seconds, wall_seconds=wall_seconds, preload=preload)
-            for _ in range(2)
+            Sandbox(
+                memory_mb=memory_mb, cpu_seconds=cpu_seconds, wall_seconds=wall_seconds, preload=preload, niceness=nice
+            )
+            for nice in (0, DRAWING_NICENESS)
         )
+        self._measuring_slot = anyio.Lock()  # one job at a time; the sandbox itself runs one child
+
+    def measuring_slot(self) -> anyio.Lock:
+        """Held by a job from before it takes its file until the measuring is done: a job that
+        waits here for the sandbox has taken nothing yet, so no lease runs out while it waits
+        and it holds no database connection (`async with analyzer.measuring_slot(): …`)."""
+        return self._measuring_slot
 
     @classmethod
     def from_settings(cls, settings) -> ModelAnalyzer:
@@ -116,6 +131,18 @@ class ModelAnalyzer:
                 thickness_glb=Path(report.thickness_glb).read_bytes() if report.thickness_glb else None,
                 thickness=report.thickness,
             )
+
+
+    def extract_part(self, path: Path, index: int, out_path: Path) -> str:
+        """Blocking: write part `index` of the model at `path` to `out_path` as a model of its own
+        (in the sandbox, like every read of a model); its format, "step" or "stl". Raises
+        AnalysisFailed."""
+        try:
+            return self._measuring.run(PART_FUNCTION, os.fspath(path), int(index), os.fspath(out_path))
+        except GeometryError as error:
+            raise AnalysisFailed.of(error) from None
+        except OSError as exc:
+            raise AnalysisFailed("sandbox_unavailable", str(exc), transient=True) from None
 
 
 def check_type(path: Path) -> AnalysisFailed | None:

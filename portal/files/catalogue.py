@@ -53,18 +53,37 @@ TEXTS = {
     "gaps_closed": N_("{points:,} points up to {distance_mm:.2g} mm apart were joined, closing {edges:,} open edges (points closer than {tolerance_mm:.2g} mm count as one)."),
     "units_suspect_small": N_("The part is only {longest_mm:.3g} mm along its longest side: it would be {as_inches_mm:,.1f} mm if the file is in inches ({as_metres_mm:,.0f} mm if in metres). Check the units the file was exported in."),
     "units_suspect_large": N_("The part is {longest_m:.3g} m ({longest_mm:,.0f} mm) along its longest side: it would be {as_micrometres_mm:,.2f} mm if the file is in micrometres. Check the units the file was exported in."),
+    "normals_repaired": N_("{facets:,} facets faced the other way from their neighbours; they were turned to match the rest of their shell before the part was measured."),
+    "units_suggest_inches": N_("The file has no units; read in millimetres the part is {size_mm} mm, read in inches it is {size_in} in ({size_in_mm} mm), which looks more like a real part. Check which units it was exported in."),
+    "assembly_missing_part": N_("{count:,} instances in the assembly refer to parts that are not in the file; they were left out."),
+    "assembly_cycle": N_("The assembly structure refers back to itself ({count:,} times); those references were left out."),
+    "assembly_unnamed_parts": N_("{count:,} parts have no name in the file; they are numbered instead."),
+    "assembly_too_many_parts": N_("The file holds more than {limit:,} different parts; only the first {limit:,} are listed. Split the assembly into smaller files."),
+    "bad_part_index": N_("The file has {parts:,} parts; there is no part number {index:,}."),
     "exceeds_envelope": N_("At {size} mm the part does not fit the {process} envelope of {envelope} mm: split it into pieces or choose another process."),
     "thin_wall": N_("Walls down to {thickness_mm:.2f} mm thick (near x={x:.1f}, y={y:.1f}, z={z:.1f} mm); {process} needs at least {min_wall_mm:g} mm. Thicken the walls or choose another process."),
     "thin_wall_unchecked": N_("Wall thickness could not be checked automatically on this mesh (too many long, thin facets): staff will check thin walls by hand."),
     "no_solid": N_("The file has surfaces but no closed solid: export the part as a solid body."),
     "closed_shell": N_("The file holds closed surfaces rather than a solid body; they enclose a volume and were measured as a solid."),
+    "undercut": N_("{count:,} faces cannot be reached by a tool from any side of a 3-axis mill (undercuts): the part needs 5-axis machining and is quoted by hand for milling."),
+    "deep_pocket": N_("A pocket {depth_mm:.1f} mm deep has inside corners of radius {radius_mm:.2g} mm: the {tool_mm:g} mm end mill they need cuts only about {reach_mm:.0f} mm deep at full speed. Enlarge the corner radius or make the pocket shallower; it is priced at a slower cut."),
+    "sharp_inside_corner": N_("{count:,} inside corners along the tool's axis are sharp: a milling cutter leaves them rounded to its own radius. Give them a radius (1 mm or more), or ask for a manual quote if they must be sharp."),
+    "deep_hole": N_("{count:,} holes are deeper than 6 × their diameter (down to Ø{diameter_mm:.2g} × {depth_mm:.1f} mm): they need peck drilling and are priced as such."),
+    "nonstandard_hole": N_("{count:,} holes have a diameter that is no standard drill size (such as Ø{diameter_mm:.2f} mm): they are milled or reamed, which takes longer than drilling."),
+    "slicer_missing": N_("The print time and material are estimated: the slicer is not installed on this server."),
+    "slice_failed": N_("The slicer could not slice this model, so the print time and material are estimated. A closed, solid model slices best."),
+    "slice_timeout": N_("Slicing took longer than {seconds:g} s, so the print time and material are estimated."),
+    "bad_slice_option": N_("Unknown {option} {value!r} for slicing. Choose one of: {choices}."),
     # the portal's own: the worker gave up after retrying a fault that was not the file's
     "unavailable": N_("The model could not be analysed because of a problem on our side. Please upload it again later or contact us."),
+    # the portal's own: a part of an assembly whose file went before the part was cut out of it
+    "part_source_gone": N_("The file this part came from was deleted before the part could be cut out of it: upload the part on its own."),
 }
 
 STATUSES = {
     "pending": N_("Waiting"),
     "processing": N_("Analysing"),
+    "extracting": N_("Being cut out"),
     "ready": N_("Ready"),
     "failed": N_("Failed"),
 }

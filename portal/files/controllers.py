@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.config import Settings
 from portal.core.flash import flash
+from portal.core.forms import FormData, field_value
 from portal.core.i18n import N_, gettext
 from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
@@ -22,7 +23,7 @@ from portal.db.unit_of_work import AfterCommit
 from portal.files.guards import Viewer, can_change, ensure_visitor_key, viewer_of
 from portal.files.ports import QuotePanels
 from portal.files.quota import Quota, QuotaExceeded, over_quota_text, usage_text
-from portal.files.services import ModelFileService, analysis_job_id
+from portal.files.services import ModelFileService, analysis_job_id, extraction_job_id
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage, model_key
 from portal.files.throttle import UploadThrottle
@@ -226,6 +227,36 @@ class FileController(Controller):
             return render(request, "files/_name.html", file=file, can_change=True)
         back = form.get("next")
         return Redirect(path=back, status_code=303) if _local(back) else redirect_to(request, "file", file_id=file.id)
+
+    @post("/files/{file_id:uuid}/split", name="file_split")
+    async def split(self, request: HTMXRequest, files: ModelFileService, queue: JobQueue, file_id: UUID,
+                    after_commit: AfterCommit) -> Redirect:
+        """Quote each distinct part of a file of several bodies on its own: a file per part, cut
+        out of this one and analysed like an upload."""
+        viewer = viewer_of(request)
+        file = await files.get_visible_or_404(file_id, viewer)
+        if not can_change(file, viewer) or file.status != "ready" or not file.is_assembly:
+            raise NotFoundException()
+        children = await files.split(file)
+        for child in children:
+            if child.status == "extracting":  # once committed, so that the job finds the row
+                after_commit.add(lambda child_id=child.id: queue.enqueue(
+                    "extract_part", str(child_id), job_id=extraction_job_id(child_id)))
+        flash(request, N_("Each part is now a file of its own: they are priced as soon as they are ready."),
+              "success")
+        return redirect_to(request, "file", file_id=file.id)
+
+    @post("/files/{file_id:uuid}/whole", name="file_whole")
+    async def price_whole(
+        self, request: HTMXRequest, files: ModelFileService, file_id: UUID, data: FormData
+    ) -> Redirect:
+        """The owner says the bodies are one welded or assembled item (or takes it back)."""
+        viewer = viewer_of(request)
+        file = await files.get_visible_or_404(file_id, viewer)
+        if not can_change(file, viewer) or file.status != "ready" or not file.is_assembly:
+            raise NotFoundException()
+        await files.price_whole(file, field_value(data, "whole") == "1")
+        return redirect_to(request, "file", file_id=file.id)
 
     @post("/files/{file_id:uuid}/delete", name="file_delete")
     async def delete(

@@ -30,6 +30,13 @@ MAX_NAME = 255
 TWIN_PACE_SECONDS = 10.0  # within the analysis lease, and within the in-process runner's grace at shutdown
 
 
+MAX_PARTS = 50  # files one split makes at the most; a larger assembly is better sent in pieces
+
+
+def extraction_job_id(file_id: Any) -> str:
+    return f"extract_part:{file_id}"
+
+
 def analysis_job_id(file_id: Any, attempt: int) -> str:
     """One job id per attempt: enqueueing the same attempt twice runs it once."""
     return f"analyze_model:{file_id}:{attempt}"
@@ -250,6 +257,46 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
             {"quote_options": options, "last_total": total, "last_currency": currency}, item_id=file.id
         )
 
+    async def children(self, file: ModelFile) -> list[ModelFile]:
+        """The files cut out of this one, one per distinct part, in the parent's order."""
+        return list(await self.list(ModelFile.parent_id == file.id,
+                                    OrderBy(field_name="part_index", sort_order="asc")))
+
+    async def split(self, file: ModelFile) -> list[ModelFile]:
+        """One file per distinct part of a file of several bodies, each waiting to be cut out of
+        it (`extracting`, by the `extract_part` job) and then analysed like any upload; the part's
+        count in the file is its first quantity. Splitting again gives the same files."""
+        if file.split:
+            return await self.children(file)
+        parts = file.parts[:MAX_PARTS]
+        stem = file.name.rsplit(".", 1)[0]
+        children = [
+            await self.create({
+                "name": clean_name(f"{part.get('name') or stem + f' — {index + 1}'}"),
+                "sha256": "",
+                "size_bytes": 0,
+                "status": "extracting",
+                "owner_id": file.owner_id,
+                "visitor_key": file.visitor_key,
+                "expires_at": file.expires_at,
+                "parent_id": file.id,
+                "part_index": index,
+                "units": file.units,
+                "quote_options": {"quantity": str(int(part.get("count") or 1))},
+            })
+            for index, part in enumerate(parts)
+        ]
+        await self.update({"split": True, "whole": False}, item_id=file.id)
+        return children
+
+    async def price_whole(self, file: ModelFile, whole: bool) -> ModelFile:
+        """The owner says the bodies are one welded or assembled item (or takes it back)."""
+        return await self.update({"whole": whole}, item_id=file.id)
+
+    async def extracted(self, file: ModelFile, sha256: str, size: int) -> ModelFile:
+        """The part is cut out and stored under its own bytes: now it is analysed like an upload."""
+        return await self.update({"sha256": sha256, "size_bytes": size, "status": "pending"}, item_id=file.id)
+
     async def set_units(self, file: ModelFile, units: str) -> ModelFile:
         return await self.update({"units": units}, item_id=file.id)
 
@@ -258,7 +305,7 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         sha256 = file.sha256
         await self.delete(file.id)
         others = await self.count(ModelFile.sha256 == sha256)
-        if not others:
+        if not others and sha256:  # a part not yet cut out of its file has no bytes of its own
             for kind in ("png", "glb", "thickness.glb"):
                 await storage.delete(preview_key(sha256, kind))
             for key in (model_key(sha256),):

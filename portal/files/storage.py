@@ -19,7 +19,7 @@ import anyio
 from portal.config import StorageSettings
 
 CHUNK = 256 * 1024
-KINDS = ("models", "previews", "documents")  # documents: files attached to orders
+KINDS = ("models", "previews", "documents", "slices")  # documents: attached to orders; slices: JSON
 
 
 class StorageError(Exception):
@@ -61,6 +61,11 @@ def model_key(sha256: str) -> str:
 
 def preview_key(sha256: str, kind: str) -> str:
     return f"previews/{sha256}.{kind}"
+
+
+def slice_key(sha256: str, options_key: str) -> str:
+    """A model's slice with one set of options (`geometry.slicer.SliceOptions.key()`), as JSON."""
+    return f"slices/{sha256}.{options_key}.json"
 
 
 class LocalStorage(Storage):

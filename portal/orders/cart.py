@@ -29,9 +29,10 @@ from portal.quotes.services import CurrentCard, QuoteService
 from portal.quotes.views import QuotePanel, quote_panel
 
 MAX_ITEMS = 50
-OPTION_KEYS = ("process", "material", "finish", "tolerance", "lead_time", "units")
+OPTION_KEYS = ("process", "material", "finish", "tolerance", "lead_time", "units", "infill", "layer", "orientation")
 NOT_READY = N_("This model is not analysed yet: wait for its price, then add it.")
 CART_FULL = N_("A cart holds at most 50 parts.")
+ASSEMBLY = N_("This file holds several parts: quote each part on its own, or say it is one assembled item.")
 BAD_QUANTITY = N_("Enter a whole number from 1 to 100,000.")
 
 
@@ -130,6 +131,8 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
         at MAX_ITEMS."""
         if file.status != "ready":
             raise FieldError("cart", NOT_READY)
+        if file.is_assembly and not file.whole:
+            raise FieldError("cart", ASSEMBLY)
         if await self.count(CartItem.user_id == user.id) >= MAX_ITEMS:
             raise FieldError("cart", CART_FULL)
         quantity = _quantity(wanted.get("quantity"))
@@ -200,7 +203,7 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
             if panel.outcome.quote is not None:
                 options = panel.form.options
                 quote, setup_net = quotes.in_order(f"{file.sha256}:{panel.units}", panel.part, options, card,
-                                                   current.key)
+                                                   current.key, sliced=panel.printing.sliced)
                 design = design_of(file.sha256, {"units": panel.units, "process": options.process})
                 if design not in designs and setup_net:
                     designs.add(design)
@@ -223,7 +226,7 @@ class CartService(SQLAlchemyAsyncRepositoryService[CartItem, CartRepository]):
 
 def _quantity(raw: Any) -> int | None:
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or len(text) > 6:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:  # "²" is a digit to isdigit()
         return None
     value = int(text)
     return value if 1 <= value <= 100_000 else None

@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Stream, Template
 
+from portal.company.services import CompanyService
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData
 from portal.core.i18n import N_, current_language
@@ -23,7 +24,7 @@ from portal.files.guards import viewer_of
 from portal.files.services import ModelFileService
 from portal.files.storage import Storage
 from portal.orders.cart import CartService, PricedLines
-from portal.orders.controllers import pdf_response, refused_text
+from portal.orders.controllers import pdf_response, refused_text, thumbnails
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_login
 from portal.orders.quote_pdf import cart_quote
@@ -33,18 +34,8 @@ from portal.orders.uploads import BODY_LIMIT, received_document
 from portal.quotes.services import QuoteService, RateCardService
 
 _log = logging.getLogger("portal.orders")
-OPTION_FIELDS = ("process", "material", "finish", "tolerance", "lead_time", "units", "quantity")
-
-
-async def thumbnails(storage: Storage, keys: list[str | None]) -> dict[str, bytes]:
-    """The parts' PNG previews for the PDF (missing ones are left out)."""
-    found: dict[str, bytes] = {}
-    for key in {key for key in keys if key}:
-        try:
-            found[key] = b"".join([chunk async for chunk in storage.stream(key)])
-        except (FileNotFoundError, OSError, ValueError):
-            continue
-    return found
+OPTION_FIELDS = ("process", "material", "finish", "tolerance", "lead_time", "units", "quantity", "infill", "layer",
+                 "orientation")
 
 
 def stored_image(storage: Storage, key: str | None) -> Response:
@@ -147,13 +138,13 @@ class CartController(Controller):
     @get("/cart/quote.pdf", name="cart_quote_pdf")
     async def quote_pdf(
         self, request: Request, cart: CartService, rate_cards: RateCardService, quotes: QuoteService,
-        storage: Storage,
+        storage: Storage, company: CompanyService,
     ) -> Response:
         priced = await cart.priced(request.user, await rate_cards.current(), quotes)
         if not priced.lines:
             raise NotFoundException()
         images = await thumbnails(storage, [line.draft.thumbnail_key for line in priced.lines])
-        quote = cart_quote(priced.cart, request.user, images, date.today())
+        quote = cart_quote(priced.cart, request.user, images, date.today(), await company.current(with_logo=True))
         return await pdf_response(quote, f"quote-{date.today():%Y-%m-%d}.pdf")
 
     @get("/checkout", name="checkout")

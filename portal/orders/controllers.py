@@ -9,9 +9,11 @@ from uuid import UUID
 
 import anyio
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Stream, Template
 
+from portal.company.services import CompanyService
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData
 from portal.core.i18n import N_, gettext
@@ -21,6 +23,7 @@ from portal.db.models import Document, Order
 from portal.files.storage import Storage
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_login
+from portal.orders.invoice_pdf import invoice_date, invoice_state, order_invoice, render_invoice_pdf
 from portal.orders.quote_pdf import order_quote, render_quote_pdf
 from portal.orders.schemas import document_kind, field_value
 from portal.orders.services import NotificationService, OrderService
@@ -38,11 +41,25 @@ def refused_text(refused: DocumentRefused) -> str:
 
 
 async def order_page_context(orders: OrderService, order: Order, staff: bool) -> dict:
+    documents = await orders.documents(order)
+    details = await orders.company_details()
     return {
         "order": order,
         "events": await orders.timeline(order, staff=staff),
-        "order_documents": await orders.documents(order),
+        "order_documents": documents,
+        "invoice": invoice_state(order, documents, details),
     }
+
+
+async def thumbnails(storage: Storage, keys: list[str | None]) -> dict[str, bytes]:
+    """The parts' PNG previews for the PDF (missing ones are left out)."""
+    found: dict[str, bytes] = {}
+    for key in {key for key in keys if key}:
+        try:
+            found[key] = b"".join([chunk async for chunk in storage.stream(key)])
+        except (FileNotFoundError, OSError, ValueError):
+            continue
+    return found
 
 
 def download(document: Document, storage: Storage) -> Response:
@@ -133,10 +150,26 @@ class OrderController(Controller):
         return redirect_to(request, "order", order_id=order_id)
 
     @get("/orders/{order_id:uuid}/quote.pdf", name="order_quote_pdf")
-    async def quote_pdf(self, request: Request, orders: OrderService, order_id: UUID) -> Response:
+    async def quote_pdf(
+        self, request: Request, orders: OrderService, company: CompanyService, storage: Storage, order_id: UUID
+    ) -> Response:
         order = await orders.visible(order_id, request.user)
-        quote = order_quote(order, thumbnails={}, issued=date.today())
+        images = await thumbnails(storage, [line.thumbnail_key for line in order.lines])
+        quote = order_quote(order, images, date.today(), await company.current(with_logo=True))
         return await pdf_response(quote, f"quote-{order.number}.pdf")
+
+    @get("/orders/{order_id:uuid}/invoice.pdf", name="order_invoice_pdf")
+    async def invoice_pdf(
+        self, request: Request, orders: OrderService, company: CompanyService, order_id: UUID
+    ) -> Response:
+        order = await orders.visible(order_id, request.user)
+        details = await company.current(with_logo=True)
+        if invoice_state(order, await orders.documents(order), details) != "ready":
+            raise NotFoundException()
+        invoice = order_invoice(order, details, invoice_date(order, await orders.timeline(order, staff=False)))
+        content = await anyio.to_thread.run_sync(render_invoice_pdf, invoice)
+        return Response(content, media_type="application/pdf", headers={
+            "content-disposition": attachment(f"invoice-{order.number}.pdf"), "cache-control": "private, no-store"})
 
     @get("/documents/{document_id:uuid}", name="document")
     async def document(

@@ -27,11 +27,12 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.company.services import CompanyService
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
 from portal.core.search import contains
-from portal.db.models import CartItem, Document, Notification, Order, OrderEvent, OrderLine, User
+from portal.db.models import CartItem, CompanyDetails, Document, Notification, Order, OrderEvent, OrderLine, User
 from portal.db.turns import take_turns
 from portal.files.storage import Storage
 from portal.orders.charges import money, with_new_minimum
@@ -180,6 +181,10 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
     async def documents(self, order: Order) -> list[Document]:
         query = select(Document).where(Document.order_id == order.id).order_by(Document.created_at)
         return list((await self._db.scalars(query)).all())
+
+    async def company_details(self) -> CompanyDetails | None:
+        """Our company's details, on this unit of work: their absence holds the invoice back."""
+        return await CompanyService(session=self._db).current()
 
     # ------------------------------------------------------------------ placing
 

@@ -27,7 +27,8 @@ from portal.quotes.panel_cache import RenderedPanels
 from portal.quotes.services import QuoteService, RateCardService
 from portal.quotes.views import QuotePanel, quote_panel, rate_card_summary
 
-OPTION_FIELDS = ("process", "material", "finish", "tolerance", "quantity", "lead_time", "units")
+OPTION_FIELDS = ("process", "material", "finish", "tolerance", "quantity", "lead_time", "units", "infill", "layer",
+                 "orientation")
 
 
 def wanted_options(form: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class FileQuotes:
             return html
         panel = await quote_panel(file, wanted, current, self.quotes, db)
         html = render_html(request, "quotes/_quote.html", panel=panel)
-        if key and priced_as_asked(panel, wanted):
+        if key and priced_as_asked(panel, wanted) and not panel.slicing:  # a slice on its way changes it
             self.kept.put(key, html, token)
         return html
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from portal.core.i18n import N_, current_language
 
-INTEGER_KEYS = {"days", "quantity", "extra_days"}
-LIST_KEYS = {"envelope_mm", "processes", "material_classes"}
+INTEGER_KEYS = {"days", "quantity", "extra_days", "default_infill_percent"}
+LIST_KEYS = {"envelope_mm", "processes", "material_classes", "plate_thicknesses_mm"}
 
 LABELS = {
     "name": N_("Name"),
@@ -35,9 +35,28 @@ LABELS = {
     "finishing_rate_cm2_min": N_("Finishing rate, cm²/min"),
     "hole_minutes": N_("Minutes per hole"),
     "stock_allowance_mm": N_("Stock allowance per side, mm"),
+    "stock_side_allowance_mm": N_("Plate allowance per side, mm"),
+    "stock_top_allowance_mm": N_("Allowance faced off each machined side, mm"),
+    "plate_thicknesses_mm": N_("Plate thicknesses in stock, mm"),
+    "skin_rate_cm2_min": N_("Facing and contouring rate, cm²/min"),
+    "drill_feed_mm_min": N_("Drilling feed, mm/min"),
+    "pocket_rate_cm3_min": N_("Pocket removal rate, cm³/min"),
+    "wall_rate_cm2_min": N_("Wall rate (end mill down the walls), cm²/min"),
+    "freeform_finish_rate_cm2_min": N_("Freeform finishing rate, cm²/min"),
+    "setup_hours_per_setup": N_("Setup hours for each further setup"),
+    "setup_minutes_per_part": N_("Clamping minutes per part and setup"),
+    "deep_hole_factor": N_("Deep hole time factor"),
+    "nonstandard_hole_factor": N_("Non-standard hole time factor"),
+    "roughing_tool_mm": N_("Roughing end mill, mm"),
+    "rest_minutes_per_layer": N_("Minutes per layer of corner clean-up"),
+    "deep_pocket_factor": N_("Deep pocket time factor"),
+    "undercut_manual_quote": N_("Undercuts go to a manual quote (true or false)"),
     "build_rate_cm3_h": N_("Build rate, cm³/h"),
     "layer_hours_per_mm": N_("Hours per mm of height"),
     "support_fraction": N_("Support fraction"),
+    "technology": N_("Printing technology (fdm, sla, sls)"),
+    "default_infill_percent": N_("Default infill, %% (15, 20, 40, 100)"),
+    "default_layer_mm": N_("Default layer height, mm (0.1, 0.2, 0.3)"),
     "class": N_("Material class"),
     "density_g_cm3": N_("Density, g/cm³"),
     "price_per_kg": N_("Price per kg"),

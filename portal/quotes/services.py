@@ -18,6 +18,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import select
 
+from geometry.limits import INFILLS, LAYERS, ORIENTATIONS
 from geometry.model import Finding, GeometryError
 from geometry.pricing import (
     Part,
@@ -32,7 +33,7 @@ from geometry.pricing import (
     setup_charge,
 )
 from geometry.pricing.engine import MAX_QUANTITY, part_extents
-from portal.core.i18n import local_name
+from portal.core.i18n import N_, local_name
 from portal.core.lru import LruCache
 from portal.db.models import RateCardVersion
 
@@ -257,10 +258,14 @@ class QuoteForm:
     lead_times: list[Choice]
     quantity_text: str
     errors: dict[str, str] = field(default_factory=dict)
+    # FDM only (empty for other processes): how the part is printed
+    infills: list[Choice] = field(default_factory=list)
+    layers: list[Choice] = field(default_factory=list)
+    orientations: list[Choice] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         o = self.options
-        return {
+        chosen = {
             "process": o.process,
             "material": o.material,
             "finish": o.finish or "",
@@ -268,6 +273,9 @@ class QuoteForm:
             "lead_time": o.lead_time,
             "quantity": o.quantity,
         }
+        if self.infills:
+            chosen.update(infill=o.infill, layer=f"{o.layer_mm:g}", orientation=o.orientation)
+        return chosen
 
 
 def _quantity(raw: Any) -> tuple[int | None, str]:
@@ -332,6 +340,7 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
     if quantity is None:
         errors["quantity"] = "bad_quantity"
         quantity = 1
+    printed = print_settings(process, material, wanted)
     options = QuoteOptions(
         process=process.id,
         material=material.id,
@@ -339,8 +348,48 @@ def build_form(part: Part, card: RateCard, wanted: dict[str, Any]) -> QuoteForm:
         finish=finish_id,
         tolerance=tolerance_id,
         lead_time=lead_time_id,
+        **(printed.options if printed else {}),
     )
-    return QuoteForm(options, processes, materials, finishes, tolerances, lead_times, quantity_text, errors)
+    form = QuoteForm(options, processes, materials, finishes, tolerances, lead_times, quantity_text, errors)
+    if printed:
+        form.infills, form.layers, form.orientations = printed.infills, printed.layers, printed.orientations
+    return form
+
+
+@dataclass
+class PrintChoices:
+    options: dict[str, Any]
+    infills: list[Choice]
+    layers: list[Choice]
+    orientations: list[Choice]
+
+
+def print_settings(process, material, wanted: dict[str, Any]) -> PrintChoices | None:
+    """Infill, layer height and orientation of an FDM print: what the customer chose where it is
+    on offer, else the material's defaults in the card (None for any other process)."""
+    if process.printing is None or process.printing.technology != "fdm":
+        return None
+    infill = _one_of(wanted.get("infill"), INFILLS, int, material.default_infill_percent)
+    layer = _one_of(wanted.get("layer"), LAYERS, float, float(material.default_layer_mm))
+    orientation = _one_of(wanted.get("orientation"), ORIENTATIONS, str, ORIENTATIONS[0])
+    return PrintChoices(
+        {"infill": infill, "layer_mm": layer, "orientation": orientation},
+        [Choice(str(v), f"{v} %") for v in INFILLS],
+        [Choice(f"{v:g}", f"{v:g}") for v in LAYERS],
+        [Choice(v, ORIENTATION_NAMES[v]) for v in ORIENTATIONS],
+    )
+
+
+ORIENTATION_NAMES = {"as_uploaded": N_("as uploaded"), "flat": N_("lying flat"),
+                     "fewest_supports": N_("fewest supports")}
+
+
+def _one_of(raw: Any, offered: tuple, kind: type, default: Any) -> Any:
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        return default
+    return value if value in offered else default
 
 
 # --------------------------------------------------------------------------- quoting
@@ -355,36 +404,52 @@ class QuoteOutcome:
 
 
 class QuoteService:
-    """Prices parts; the same (file hash, units, options, rate-card version) is priced once."""
+    """Prices parts; the same (file hash, units, options, rate-card version) is priced once.
+    `slices`: where an FDM quote's exact figures come from, once its slice is made (instant
+    first, exact next: see `portal.files.slicing`)."""
 
-    def __init__(self, cache_size: int = 4096) -> None:
+    def __init__(self, cache_size: int = 4096, slices: Any = None) -> None:
+        self.slices = slices
         self._cache: LruCache[Quote] = LruCache(cache_size)
         self._in_order: LruCache[tuple[Quote, Decimal]] = LruCache(cache_size)
 
     def quote(
-        self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
+        self,
+        content_key: str,
+        part: Part,
+        options: QuoteOptions,
+        card: RateCard,
+        card_key: Any = None,
+        sliced: Any = None,
     ) -> Quote:
         """Raises GeometryError when the part cannot be priced with these options.
 
         `content_key` names the measurements (the file's hash and units); `card_key` the rate
-        card's saved version (the card's own name and version when it has none).
+        card's saved version (the card's own name and version when it has none); `sliced` the
+        part's slice for these options (`portal.files.slicing`): FDM prices from it.
         """
-        key = (content_key, options, card_key or (card.name, card.version))
+        key = (content_key, options, card_key or (card.name, card.version), sliced)
         priced = self._cache.get(key)
         if priced is None:
-            priced = quote(part, card, options)
+            priced = quote(part, card, options, sliced=sliced)
             self._cache.put(key, priced)
         return priced
 
     def in_order(
-        self, content_key: str, part: Part, options: QuoteOptions, card: RateCard, card_key: Any = None
+        self,
+        content_key: str,
+        part: Part,
+        options: QuoteOptions,
+        card: RateCard,
+        card_key: Any = None,
+        sliced: Any = None,
     ) -> tuple[Quote, Decimal]:
         """The part as one line of an order (without its setup and the minimum order, which the
-        order charges once) and its design's setup charge, net of VAT."""
-        key = ("in_order", content_key, options, card_key or (card.name, card.version))
+        order charges once) and its design's setup charge, net of VAT; `sliced` as for `quote`."""
+        key = ("in_order", content_key, options, card_key or (card.name, card.version), sliced)
         priced = self._in_order.get(key)
         if priced is None:
-            priced = (price(part, card, options, alone=False), setup_charge(part, card, options))
+            priced = (price(part, card, options, sliced, alone=False), setup_charge(part, card, options))
             self._in_order.put(key, priced)
         return priced
 
@@ -396,6 +461,7 @@ class QuoteService:
         card: RateCard,
         card_key: Any = None,
         today: date | None = None,
+        sliced: Any = None,
     ) -> QuoteOutcome:
         stops = blocking(part, form.options.process)
         if stops:
@@ -403,7 +469,7 @@ class QuoteService:
         if not any(c.disabled_reason is None for c in form.processes):
             return QuoteOutcome(None, "too_large_for_all")
         try:
-            priced = self.quote(content_key, part, form.options, card, card_key)
+            priced = self.quote(content_key, part, form.options, card, card_key, sliced)
         except GeometryError as exc:
             return QuoteOutcome(None, exc.code, dict(exc.params))
         return QuoteOutcome(priced, ship_by=ship_by(today or date.today(), priced.lead_time_days))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from geometry.model import GeometryError
 from geometry.pricing import Part, RateCard
 from portal.core.i18n import local_name
 from portal.db.models import ModelFile, ReviewRequest
+from portal.files.services import ModelFileService
+from portal.files.slicing import slice_options
 from portal.quotes.reviews import ReviewService
 from portal.quotes.services import (
     UNITS,
@@ -54,6 +57,58 @@ def units_question(file: ModelFile) -> UnitsQuestion | None:
 STAFF_NOTES = {"gaps_closed"}
 
 
+@dataclass(frozen=True)
+class PrintSource:
+    """Where an FDM price's print time and material come from: the slicer (`sliced`), or the
+    instant estimate while the slice is made (`pending`) or because it could not be (`error`)."""
+
+    fdm: bool = False
+    sliced: Any = None
+    pending: bool = False
+    error: str | None = None
+    error_params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str | None:
+        return None if not self.fdm else "slicer" if self.sliced is not None else "estimate"
+
+
+async def slice_of(file: ModelFile, form: QuoteForm, card: RateCard, units: str, slices) -> PrintSource:
+    """The kept slice for an FDM quote (the job that makes it is enqueued when there is none)."""
+    if not form.infills:
+        return PrintSource()
+    if slices is None:
+        return PrintSource(fdm=True, error="slicer_missing")
+    try:
+        wanted = slice_options(card, form.options, UNITS[units])
+    except GeometryError as error:
+        return PrintSource(fdm=True, error=error.code, error_params=dict(error.params))
+    kept = await slices.kept_or_enqueue(file.sha256, wanted)
+    if kept is None:
+        return PrintSource(fdm=True, pending=True)
+    if kept.result is None:
+        return PrintSource(fdm=True, error=kept.error_code, error_params=kept.error_params)
+    return PrintSource(fdm=True, sliced=kept.result)
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """A file of several bodies, not (yet) said to be one item: its distinct parts, each with its
+    count, and the files cut out of it once it is split (by part index)."""
+
+    parts: list[dict[str, Any]]
+    bodies: int
+    children: dict[int, ModelFile]
+
+
+async def assembly_of(file: ModelFile, session) -> Assembly | None:
+    if not file.is_assembly or file.whole:
+        return None
+    children = await ModelFileService(session=session).children(file) if file.split else []
+    bodies = sum(int(part.get("count") or 1) for part in file.parts)
+    return Assembly(file.parts, bodies, {child.part_index: child for child in children})
+
+
 @dataclass
 class QuotePanel:
     file: ModelFile
@@ -67,6 +122,13 @@ class QuotePanel:
     outcome: QuoteOutcome
     review: ReviewRequest | None
     part: Part  # in millimetres after the choice of units, as pricing sees it
+    assembly: Assembly | None = None  # priced part by part, not as one block
+    printing: PrintSource = field(default_factory=lambda: PrintSource())
+
+    @property
+    def slicing(self) -> bool:
+        """An FDM price from the estimate while its slice is being made: the panel asks again."""
+        return self.printing.pending
 
 
 def customer_findings(findings: list[dict[str, Any]], process_id: str) -> list[dict[str, Any]]:
@@ -101,13 +163,17 @@ async def quote_panel(
     findings = file.findings or []
     part = part_of(file.metrics or {}, findings, units, card)
     form = build_form(part, card, wanted)
+    assembly = await assembly_of(file, session)
     if form.errors:  # no price for options the customer must correct: never a stale one
         outcome = QuoteOutcome(None, "bad_options")
+    elif assembly is not None:  # several parts are not one milled block
+        outcome = QuoteOutcome(None, "assembly")
     else:
-        outcome = quotes.outcome(f"{file.sha256}:{units}", part, form, card, current.key)
+        printing = await slice_of(file, form, card, units, quotes.slices)
+        outcome = quotes.outcome(f"{file.sha256}:{units}", part, form, card, current.key, sliced=printing.sliced)
     # only a part that cannot be priced has a review to show
     review = None
-    if outcome.quote is None and not form.errors:
+    if outcome.quote is None and not form.errors and assembly is None:
         review = await ReviewService(session=session).latest_for(file.id)
     return QuotePanel(
         file=file,
@@ -117,11 +183,14 @@ async def quote_panel(
         units_question=question,
         metrics=scaled_metrics(file.metrics or {}, units),
         findings=[f for f in customer_findings(findings_in(findings, units, card), form.options.process)
-                  if not (question and f["code"] in UNIT_QUESTIONS)],  # the question asks it already
+                  if not (question and f["code"] in UNIT_QUESTIONS)  # the question asks it already
+                  and not (file.is_assembly and f["code"] == "multiple_bodies")],  # so do the parts
         form=form,
         outcome=outcome,
         review=review,
         part=part,
+        assembly=assembly,
+        printing=printing if not form.errors and assembly is None else PrintSource(),
     )
 
 

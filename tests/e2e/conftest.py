@@ -3,7 +3,8 @@
 The server is started once for the e2e package, and stopped when it is done, through the `portal`
 console script that sits next to the running Python (so CI's venv is used), as a person would
 start it: migrate, create an admin, `portal run`. Chromium is the Debian package at
-/usr/bin/chromium; when it is missing the e2e tests are skipped with that reason.
+/usr/bin/chromium; when it is missing the e2e tests are skipped with that reason, except under
+`CI=true`, where a missing browser fails them: a CI run must not pass by testing no page.
 """
 
 from __future__ import annotations
@@ -55,9 +56,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if CHROMIUM.exists():
-        return
+    if CHROMIUM.exists() or _on_ci():
+        return  # on CI the `server` fixture fails each browser test instead
     skip = pytest.mark.skip(reason=f"e2e: Chromium not found at {CHROMIUM} (apt-get install chromium)")
     here = Path(__file__).parent
     for item in items:
@@ -131,7 +136,10 @@ def mailbox(smtp: tuple[str, Mailbox]) -> Mailbox:
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory, smtp: tuple[str, Mailbox], bitrix24) -> Iterator[Server]:
     if not CHROMIUM.exists():
-        pytest.skip(f"e2e: Chromium not found at {CHROMIUM}")
+        message = f"e2e: Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if _on_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     data_dir = tmp_path_factory.mktemp("portal-data")
     port = _free_port()
     env = _server_env(data_dir, port, smtp[0], bitrix24)

@@ -251,3 +251,24 @@ def test_register_page_layout_screenshots(new_context, tmp_path, device, viewpor
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 0
     print(f"screenshot: {path}")
+
+
+def test_a_page_polled_after_the_session_ended_goes_to_the_login_and_back(new_context) -> None:
+    """The staff's order list asks for its table every 15 s. Once the session is gone, that poll
+    takes the whole page to the login (not the login form into the table), and logging in
+    brings the page back whole."""
+    context = new_context()
+    page = context.new_page()
+    log_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/admin/users$"))
+    page.goto("/admin/orders?q=nothing-like-this")
+    expect(page.get_by_test_id("order-table")).to_be_visible()
+    context.clear_cookies()  # as when the session expires
+
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fadmin%2Forders%3Fq%3Dnothing-like-this$"), timeout=30_000)
+    page.get_by_label("E-mail").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/admin/orders\?q=nothing-like-this$"))
+    expect(page.get_by_test_id("main-nav")).to_be_visible()  # the whole page, not the bare table
+    expect(page.get_by_test_id("order-table")).to_have_count(1)

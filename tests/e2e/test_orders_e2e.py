@@ -78,7 +78,7 @@ def test_company_orders_two_parts_and_follows_the_order_live(new_context, tmp_pa
     expect(customer.get_by_test_id("cart-documents")).to_contain_text("drawing.pdf")
 
     with customer.expect_download() as cart_pdf:
-        customer.get_by_test_id("cart-quote-pdf").click()
+        customer.get_by_test_id("offer-pdf").click()
     text = "\n".join(p.extract_text() for p in PdfReader(cart_pdf.value.path()).pages)
     assert "bracket.stl" in text and "plate.stl" in text and "Valid until" in text
 
@@ -115,7 +115,7 @@ def test_company_orders_two_parts_and_follows_the_order_live(new_context, tmp_pa
     expect(customer.get_by_role("button", name="Cancel the order")).to_have_count(0)
 
     with customer.expect_download() as order_pdf:
-        customer.get_by_test_id("quote-pdf").click()
+        customer.get_by_test_id("offer-pdf").click()
     reader = PdfReader(io.BytesIO(Path(order_pdf.value.path()).read_bytes()))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "PO-4711" in text and "bracket.stl" in text and "plate.stl" in text

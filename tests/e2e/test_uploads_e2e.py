@@ -57,6 +57,16 @@ def viewer_is_drawn(page: Page) -> None:
     """The viewer's WebGL canvas shows the part: its picture is not one flat colour."""
     viewer = page.get_by_test_id("model-viewer")
     expect(viewer).to_have_class(re.compile(r"\bdrawn\b"), timeout=30_000)
+    # model-viewer's own loading bar (in its shadow DOM) no longer shows once the part is drawn
+    page.wait_for_function(
+        """() => {
+            const viewer = document.querySelector('model-viewer');
+            const bar = viewer.shadowRoot.querySelector('[part="default-progress-bar"]');
+            const style = bar && getComputedStyle(bar);
+            return !style || style.display === 'none' || style.visibility === 'hidden' || style.opacity === '0';
+        }""",
+        timeout=5_000,
+    )
     colours = page.evaluate(
         """async () => {
             const viewer = document.querySelector('model-viewer');

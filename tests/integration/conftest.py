@@ -20,6 +20,7 @@ from portal.db.models import (
     BitrixSyncRow,
     CallRequest,
     CartItem,
+    CompanyDetails,
     Document,
     KeyValueItem,
     LoginFailureCounter,
@@ -76,7 +77,8 @@ async def _empty_tables(database_url: str) -> None:
     engine = create_engine(DatabaseSettings(url=database_url))
     async with create_sessionmaker(engine)() as db:
         for model in (BitrixSyncRow, CallRequest, Notification, OrderEvent, Document, OrderLine, Order, CartItem,
-                      ReviewRequest, ModelFile, RateCardVersion, KeyValueItem, LoginFailureCounter, User):
+                      ReviewRequest, ModelFile, RateCardVersion, KeyValueItem, LoginFailureCounter, User,
+                      CompanyDetails):
             await db.execute(delete(model))
         await db.commit()
     await engine.dispose()

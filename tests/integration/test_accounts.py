@@ -110,6 +110,7 @@ async def test_profile_edit_is_saved_and_shown(client) -> None:
     assert "Your profile is saved" in page.text
 
 
+@pytest.mark.slow
 async def test_login_failure_message_is_the_same_for_unknown_email(client, other_client) -> None:
     await register(client)
     wrong = await login(other_client, PERSON["email"], "wrong password!")

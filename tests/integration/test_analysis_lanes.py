@@ -13,6 +13,8 @@ from portal.quotes.services import default_card_data, limits_of
 from tests.integration.hostile import HANG_DRAWING
 from tests.integration.uploads import box_stl
 
+pytestmark = pytest.mark.slow
+
 
 def test_a_file_is_measured_while_another_ones_previews_are_still_drawn(tmp_path) -> None:
     limits = limits_of(load_rate_card(default_card_data()))

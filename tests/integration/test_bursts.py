@@ -21,7 +21,7 @@ from portal.config import AuthSettings
 from portal.db.models import User
 from tests.integration.conftest import CSRF_META, PERSON
 
-pytestmark = pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+pytestmark = [pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True), pytest.mark.slow]
 
 BURST_TIMEOUT = 120  # a guard against a hang, not a speed goal (those are in bench/)
 

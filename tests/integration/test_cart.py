@@ -50,6 +50,7 @@ async def count(db, model, *where) -> int:
         return await session.scalar(select(func.count()).select_from(model).where(*where))
 
 
+@pytest.mark.slow
 async def test_a_multi_part_cart_becomes_one_order_with_frozen_lines(client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
     first = await ready_file(client, settings, tmp_path, "bracket.stl")
@@ -88,6 +89,7 @@ async def test_a_multi_part_cart_becomes_one_order_with_frozen_lines(client, set
     assert "drawing.pdf" in page.text and "PO-2026-17" in page.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_a_double_click_on_place_order_gives_one_order(client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
@@ -104,6 +106,7 @@ async def test_a_double_click_on_place_order_gives_one_order(client, settings, d
     assert await count(db, Order) == 1
 
 
+@pytest.mark.slow
 async def test_frozen_prices_survive_a_rate_change_and_a_reorder_uses_todays(client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
     file_id = await ready_file(client, settings, tmp_path, "bracket.stl")
@@ -137,6 +140,7 @@ async def test_frozen_prices_survive_a_rate_change_and_a_reorder_uses_todays(cli
     assert reordered.lines[0].quantity == 5
 
 
+@pytest.mark.slow
 async def test_bad_checkout_input_gets_messages_and_saves_nothing(client, settings, db, tmp_path) -> None:
     await register(client, PERSON)  # a private person: no invoice
     file_id = await ready_file(client, settings, tmp_path, "part.stl")
@@ -159,6 +163,7 @@ async def test_bad_checkout_input_gets_messages_and_saves_nothing(client, settin
     assert wrong.status_code == 422 and "whole number" in wrong.text
 
 
+@pytest.mark.slow
 async def test_cart_lines_and_files_of_others_are_404(client, other_client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
     file_id = await ready_file(client, settings, tmp_path, "part.stl")
@@ -171,6 +176,7 @@ async def test_cart_lines_and_files_of_others_are_404(client, other_client, sett
     assert await count(db, CartItem) == 1
 
 
+@pytest.mark.slow
 async def test_the_cart_quote_pdf_lists_the_parts(client, settings, db, tmp_path) -> None:
     await register(client, COMPANY)
     file_id = await ready_file(client, settings, tmp_path, "кронштейн.stl")
@@ -190,3 +196,17 @@ async def test_the_cart_quote_pdf_lists_the_parts(client, settings, db, tmp_path
     cart = await client.get("/cart")
     assert "Технология: Фрезерование с ЧПУ (3 оси)" in cart.text and "Срок: Стандартный" in cart.text
     assert reader.pages[0].images, "the part's thumbnail is in the PDF"
+
+
+@pytest.mark.parametrize("quantity", ["²", "٣", "1²", "3.0", "99999999999"])
+async def test_a_quantity_in_other_digits_is_refused_next_to_the_field(client, settings, tmp_path, quantity) -> None:
+    await register(client, COMPANY)
+    file_id = await ready_file(client, settings, tmp_path, "peg.stl")
+    refused = await add_to_cart(client, file_id, quantity=quantity)
+    assert refused.status_code == 303 and refused.headers["location"] == f"/files/{file_id}"
+    await add_to_cart(client, file_id, quantity="2")
+    cart = await client.get("/cart")
+    item_id = re.search(r'action="/cart/items/([0-9a-f-]{36})"', cart.text).group(1)
+    token = await csrf_token(client, "/cart")
+    changed = await client.post(f"/cart/items/{item_id}", data={"_csrf_token": token, "quantity": quantity})
+    assert changed.status_code == 422 and "Enter a whole number from 1 to 100,000." in changed.text

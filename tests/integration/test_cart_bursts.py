@@ -14,7 +14,7 @@ from tests.integration.conftest import COMPANY, CSRF_META
 from tests.integration.test_bursts import at_once, browsers, post_with_token
 from tests.integration.uploads import demo_file_row
 
-pytestmark = pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+pytestmark = [pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True), pytest.mark.slow]
 
 OPTIONS = {"process": "cnc_milling", "material": "al_6061", "finish": "", "tolerance": "", "lead_time": "",
            "units": "mm"}

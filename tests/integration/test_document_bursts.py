@@ -15,7 +15,7 @@ from tests.integration.orders import place_order
 from tests.integration.test_bursts import at_once, browsers, post_with_token
 from tests.integration.test_order_documents import PDF
 
-pytestmark = pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+pytestmark = [pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True), pytest.mark.slow]
 
 
 async def count(db, model, *where) -> int:

@@ -12,7 +12,7 @@ from portal.app import create_app
 from portal.db.models import BitrixSyncRow
 from tests.integration.test_bursts import at_once, browsers
 
-pytestmark = pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+pytestmark = [pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True), pytest.mark.slow]
 
 TOKEN = "application-token-of-the-portal"
 

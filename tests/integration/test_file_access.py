@@ -3,6 +3,7 @@ file everyone: checked over the app's route table, so a new route is covered by 
 
 from __future__ import annotations
 
+import pytest
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
@@ -39,6 +40,7 @@ async def answers(client: AsyncTestClient, file_id: str, routes) -> dict[tuple[s
     return codes
 
 
+@pytest.mark.slow
 async def test_only_the_owner_reaches_a_file(client, other_client, settings, tmp_path, app) -> None:
     routes = file_routes(app)
     assert len(routes) >= 9, routes  # page, status, quote, previews, original, rename, delete, review

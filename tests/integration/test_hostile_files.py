@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from tests.integration.hostile import CRASH, HANG, step_text
 from tests.integration.uploads import box_stl, hostile_analyzer, run_worker, status_of, upload_id, wait_final
 from tests.unit.geometry.models import write_zip_bomb
+
+pytestmark = pytest.mark.slow
 
 
 def lying_stl(size: int = 84 + 50 * 10) -> bytes:

@@ -80,7 +80,9 @@ async def test_inline_runner_runs_a_job_id_once(settings, monkeypatch) -> None:
     runner = InlineRunner(replace(settings, redis=RedisSettings(url=None)))
     assert runner.enqueue("record", "first", job_id="order-1")
     assert not runner.enqueue("record", "again while running", job_id="order-1")
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(10):
+        while "first" not in runs:  # the first job has ended
+            await asyncio.sleep(0.01)
     assert not runner.enqueue("record", "again when done", job_id="order-1")
     assert runner.enqueue("record", "another id", job_id="order-2")
     assert runner.enqueue("record", "no id")

@@ -16,6 +16,8 @@ from portal.db.engine import create_engine
 from portal.db.models import metadata
 from tests.conftest import in_thread
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
 async def test_no_pending_autogenerate_diff(database_url: str) -> None:

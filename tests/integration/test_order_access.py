@@ -9,7 +9,7 @@ from litestar.routes import HTTPRoute
 from sqlalchemy import select
 
 from portal.db.models import Document, Order
-from tests.integration.conftest import COMPANY, csrf_token, register
+from tests.integration.conftest import COMPANY, csrf_token, post_form, register
 from tests.integration.orders import OTHER, place_order, staff_login
 from tests.integration.test_order_documents import PDF, upload
 
@@ -90,3 +90,41 @@ async def test_visitors_are_sent_to_log_in(client, other_client, db) -> None:
     order = await place_order(db)
     response = await other_client.get(f"/orders/{order.id}", follow_redirects=False)
     assert response.status_code in (302, 303) and response.headers["location"].startswith("/login")
+
+
+async def test_a_poll_after_the_session_ended_goes_to_the_login_and_back_to_its_page(client, db) -> None:
+    """The order page polls its live fragment; once the session has ended the poll gets a client
+    redirect (not a 302 that htmx would swap into the fragment) to the login, which then leads
+    back to the page, not to the fragment."""
+    await register(client, COMPANY)
+    order = await place_order(db)
+    await post_form(client, "/logout", {})  # as good as an expired session
+    page = f"/orders/{order.id}"
+    poll = {"HX-Request": "true", "HX-Current-URL": f"http://testserver.local{page}?tab=1"}
+    response = await client.get(f"{page}/live", headers=poll, follow_redirects=False)
+    assert response.status_code == 200 and "location" not in response.headers
+    login_url = response.headers["hx-redirect"]
+    assert login_url == f"/login?next=%2Forders%2F{order.id}%3Ftab%3D1"
+
+    form = await client.get(login_url)
+    assert f'value="{page}?tab=1"' in form.text
+    back = await post_form(client, "/login", {"email": COMPANY["email"], "password": COMPANY["password"],
+                                              "next": f"{page}?tab=1"}, login_url)
+    assert back.status_code == 303 and back.headers["location"] == f"{page}?tab=1"
+    assert (await client.get(back.headers["location"])).status_code == 200
+
+
+async def test_a_poll_from_another_site_s_page_goes_to_the_login_without_next(client) -> None:
+    response = await client.get(
+        "/orders/00000000-0000-0000-0000-000000000001/live", follow_redirects=False,
+        headers={"HX-Request": "true", "HX-Current-URL": "http://evil.example.com/orders/1"},
+    )
+    assert response.headers["hx-redirect"] == "/login"
+
+
+async def test_a_boosted_link_goes_to_the_login_and_back_to_the_page_it_asked_for(client) -> None:
+    response = await client.get(
+        "/account?tab=2", follow_redirects=False,
+        headers={"HX-Request": "true", "HX-Boosted": "true", "HX-Current-URL": "http://testserver.local/"},
+    )
+    assert response.headers["hx-redirect"] == "/login?next=%2Faccount%3Ftab%3D2"

@@ -16,7 +16,7 @@ from portal.db.models import ModelFile
 from tests.integration.test_bursts import at_once, browsers
 from tests.integration.uploads import demo_file_row
 
-pytestmark = pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+pytestmark = [pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True), pytest.mark.slow]
 
 POLLERS = 100
 STATUS = re.compile(r'data-testid="file-status" data-status="(\w+)"')

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
@@ -33,6 +34,7 @@ async def make_demo(db, file_id: str) -> None:
         await session.commit()
 
 
+@pytest.mark.slow
 async def test_each_visitor_gets_the_kept_panel_with_their_own_token(client, settings, db, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path)
     await make_demo(db, file_id)
@@ -53,6 +55,7 @@ async def test_each_visitor_gets_the_kept_panel_with_their_own_token(client, set
     assert posted.status_code == 204  # kept for the owner; the panel came by GET
 
 
+@pytest.mark.slow
 async def test_a_kept_panel_is_not_shown_to_someone_who_may_not_see_the_file(client, settings, tmp_path) -> None:
     await register(client)
     file_id = await ready_file(client, settings, tmp_path)
@@ -63,6 +66,7 @@ async def test_a_kept_panel_is_not_shown_to_someone_who_may_not_see_the_file(cli
     assert (await fragment(client, file_id)).status_code == 404
 
 
+@pytest.mark.slow
 async def test_a_kept_panel_follows_the_language_units_and_deletion(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.3))
     in_mm = await fragment(client, file_id, "process=cnc_milling&material=al_6061")
@@ -81,6 +85,7 @@ async def test_a_kept_panel_follows_the_language_units_and_deletion(client, sett
     assert (await fragment(client, file_id, "")).status_code == 404
 
 
+@pytest.mark.slow
 async def test_a_burst_of_visitors_languages_and_options_each_get_their_own_token(client, settings, db,
                                                                                    tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path)
@@ -101,6 +106,7 @@ async def test_a_burst_of_visitors_languages_and_options_each_get_their_own_toke
             assert len({total(answer.text) for answer in answers}) == 3
 
 
+@pytest.mark.slow
 async def test_options_no_form_sends_do_not_fill_the_kept_panels(client, settings, db, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path)
     await make_demo(db, file_id)

@@ -94,7 +94,7 @@ async def test_a_quantity_that_is_not_one_gets_a_message_and_no_price(client, se
 
 
 async def test_the_minimum_order_says_when_it_swallows_an_option(client, settings, tmp_path) -> None:
-    file_id = await ready_file(client, settings, tmp_path, size=(5.0, 5.0, 5.0))
+    file_id = await ready_file(client, settings, tmp_path, size=(12.0, 12.0, 12.0))  # read in mm
     small = await panel(client, file_id, "process=fdm&material=pla&quantity=1")
     assert 'data-testid="minimum-note"' in small
     large = await panel(client, file_id, "process=fdm&material=pla&quantity=500")

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import update
 
 from jobs.inline import InlineRunner
@@ -58,6 +59,7 @@ async def make_staff(db, email: str) -> None:
         await session.commit()
 
 
+@pytest.mark.slow
 async def test_changing_the_quantity_changes_the_price_and_is_remembered(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path)
     unpriced = await client.get("/files")  # ready, never opened: the price it opens with
@@ -84,6 +86,7 @@ async def test_a_plain_form_posts_and_lands_on_the_page_with_the_options(client,
     assert "PETG" in page.text and total(page.text) > 0
 
 
+@pytest.mark.slow
 async def test_a_cheaper_if_suggestion_applies_in_one_click(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path)
     base = await post_quote(client, file_id, {"process": "cnc_milling", "material": "al_6061", "quantity": "1"})
@@ -115,6 +118,7 @@ async def test_wrong_units_are_asked_about_and_one_click_rescales(client, settin
     assert SIZE.search(again.text).group(1).startswith("12.7 × 10.2 × 7.6")
 
 
+@pytest.mark.slow
 async def test_the_thin_wall_is_rescaled_with_the_units(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.03))
     page = await client.get(f"/files/{file_id}")
@@ -176,6 +180,7 @@ async def test_a_part_too_large_for_everything_asks_for_manual_review(client, ot
     assert "125,000.00" in page.text and "Welded from two parts" in page.text
 
 
+@pytest.mark.slow
 async def test_the_rate_card_names_the_bad_field_and_a_new_version_prices_at_once(
     client, other_client, settings, db, tmp_path
 ) -> None:
@@ -235,6 +240,7 @@ NEW_LEAD_TIME = {"new.lead_times.code": "rush", "new.lead_times.name": "Rush", "
                  "new.lead_times.multiplier": "2", "new.lead_times.days": "2"}
 
 
+@pytest.mark.slow
 async def test_staff_add_and_remove_materials_finishes_and_lead_times(
     client, other_client, settings, db, tmp_path
 ) -> None:
@@ -283,6 +289,7 @@ async def test_staff_add_and_remove_materials_finishes_and_lead_times(
     assert ">Полиамид со стекловолокном<" in russian and ">Сверхсрочный<" in russian
 
 
+@pytest.mark.slow
 async def test_demo_files_are_visible_and_quotable_without_an_account(client, settings, db, tmp_path) -> None:
     from portal.demo import load_demo_files
     from portal.files.services import ModelFileService

@@ -202,11 +202,17 @@ async def test_security_headers_on_pages_and_errors(client) -> None:
     for path in ("/", "/no-such-page"):
         response = await client.get(path)
         csp = response.headers["content-security-policy"]
-        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
-        assert "unsafe-inline" not in csp
+        assert "script-src 'self' 'wasm-unsafe-eval';" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp and "'unsafe-eval'" not in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"]
         assert response.headers["x-request-id"]
+
+
+async def test_test_only_scripts_are_not_served(client) -> None:
+    """axe-core is for the accessibility tests; the site never offers it."""
+    assert (await client.get("/static/vendor/htmx-2.0.11/htmx.min.js")).status_code == 200
+    assert (await client.get("/static/vendor/axe-core-4.14.1/axe.min.js")).status_code == 404
 
 
 async def test_unknown_host_is_refused(client) -> None:

@@ -16,7 +16,7 @@ from portal.db.models import ModelFile
 from tests.integration.conftest import CSRF_META
 from tests.integration.test_bursts import at_once
 
-pytestmark = pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+pytestmark = [pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True), pytest.mark.slow]
 
 NOT_A_MODEL = b"not a model at all"  # refused by content at once: no analysis job to wait for
 FILE_LINK = re.compile(r'href="/files/([0-9a-f-]{36})"')

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
@@ -16,6 +17,8 @@ from portal.files.analysis import AnalysisFailed, ModelAnalyzer
 from portal.files.storage import model_key
 from tests.integration.conftest import csrf_token, register
 from tests.integration.uploads import box_stl, run_worker, status_of, upload, upload_id
+
+pytestmark = pytest.mark.slow
 
 
 async def test_anonymous_uploads_are_throttled_per_session(settings, tmp_path) -> None:

@@ -20,6 +20,8 @@ from portal.db.models import ModelFile
 from tests.integration.conftest import COMPANY, csrf_token, register
 from tests.integration.uploads import TOTAL, box_stl, run_worker, status_of, upload, upload_id, wait_final
 
+pytestmark = pytest.mark.slow
+
 OPTIONS = {"process": "cnc_milling", "material": "al_6061", "finish": "", "tolerance": "iso2768_m",
            "quantity": "7", "lead_time": "standard"}
 

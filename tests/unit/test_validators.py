@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from portal.accounts.schemas import clean_profile
-from portal.accounts.validators import is_valid_inn, is_valid_kpp, is_valid_ogrn
+from portal.core.requisites import (
+    is_valid_bik,
+    is_valid_correspondent_account,
+    is_valid_inn,
+    is_valid_kpp,
+    is_valid_ogrn,
+    is_valid_settlement_account,
+)
 
 VALID_INN10 = ["7707083893", "7736050003", "7702070139"]
 VALID_INN12 = ["500100732259"]
@@ -101,3 +108,36 @@ def test_a_company_still_needs_a_10_digit_inn_and_a_13_digit_ogrn() -> None:
     form = clean_profile({**ENTREPRENEUR, "account_type": "legal", "company_name": "OOO Romashka"})
     assert form.errors["inn"] == "A company's INN has 10 digits."
     assert form.errors["ogrn"] == "An OGRN has 13 digits."
+
+
+BANKS = [  # BIK and correspondent account of real banks
+    ("044525225", "30101810400000000225"),
+    ("044525593", "30101810200000000593"),
+    ("044525974", "30101810145250000974"),
+]
+
+
+@pytest.mark.parametrize(("bik", "account"), BANKS)
+def test_real_correspondent_accounts_match_their_bik(bik: str, account: str) -> None:
+    assert is_valid_bik(bik)
+    assert is_valid_correspondent_account(account, bik)
+
+
+@pytest.mark.parametrize("bik", ["123456789", "04452522", "0445252250", "04452522X", "٠٤٤٥٢٥٢٢٥"])
+def test_invalid_bik(bik: str) -> None:
+    assert not is_valid_bik(bik)
+
+
+def test_every_single_digit_change_breaks_a_settlement_account() -> None:
+    account, bik = "40702810938000000001", "044525225"
+    assert is_valid_settlement_account(account, bik)
+    for position in range(20):
+        for digit in "0123456789":
+            if digit != account[position]:
+                changed = account[:position] + digit + account[position + 1:]
+                assert not is_valid_settlement_account(changed, bik), changed
+
+
+def test_an_account_is_checked_against_its_own_bank() -> None:
+    assert not is_valid_settlement_account("40702810938000000001", "044525593")
+    assert not is_valid_correspondent_account("30101810400000000225", "044525593")

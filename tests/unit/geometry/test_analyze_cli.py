@@ -46,6 +46,7 @@ def test_json_shape(tmp_path):
     assert isinstance(data["findings"], list)
 
 
+@pytest.mark.slow
 def test_findings_shape_and_text_output(tmp_path):
     path = write_stl(tmp_path / "open.stl", np.concatenate([box()[:-1], box(at=(50, 0, 0))]))
     code, out, _ = run_cli("analyze", "--json", path)

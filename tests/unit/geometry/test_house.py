@@ -6,6 +6,7 @@ import ast
 import re
 import string
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,12 @@ def test_measure_changes_no_process_wide_state():
     interval = sys.getswitchinterval()
     measure(np.concatenate([sphere(4), box(at=(50, 0, 0))]).astype(np.float32))
     assert sys.getswitchinterval() == interval
+
+
+def test_notes_about_our_processing_are_for_staff():
+    joined = Finding.of("gaps_closed", points=288, edges=12, distance_mm=2.7e-16, tolerance_mm=1e-5)
+    assert joined.audience == "staff"
+    assert Finding.of("degenerate_facets", count=3).audience == "staff"
+    assert Finding.of("not_watertight", open_edges=3, nonmanifold_edges=0).audience == "customer"
+    assert asdict(joined)["audience"] == "staff"
+    assert {entry.audience for entry in CATALOGUE.values()} == {"customer", "staff"}

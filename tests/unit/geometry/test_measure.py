@@ -73,11 +73,12 @@ def test_inverted():
     assert m.signed_volume_mm3 == pytest.approx(-6000)
 
 
-def test_flipped_facet_is_misoriented():
+def test_flipped_facet_is_turned_before_measuring():
     tri = box().copy()
     tri[0] = tri[0][::-1]
     m = measure(tri)
-    assert m.watertight and m.misoriented_edges == 3
+    assert m.watertight and m.misoriented_edges == 0 and m.turned_facets == 1
+    assert m.volume_mm3 == pytest.approx(6000, rel=1e-9)
 
 
 def test_degenerate_facets_are_dropped():

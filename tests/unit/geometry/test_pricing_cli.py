@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import types
@@ -124,7 +125,7 @@ def test_quote_an_stl_end_to_end(tmp_path):
     assert lines["total"] == lines["subtotal"] + lines["vat"] > 0
     assert lines["finish"] > 0 and lines["tolerance"] > 0 and lines["lead_time"] < 0
     stock = next(d for d in data["drivers"] if d["code"] == "stock")
-    assert "46 × 36 × 26" in stock["label"]  # 40 × 30 × 20 plus 3 mm each side
+    assert "Plate 22 mm, sawn 44 × 34 mm" in stock["label"]  # 40 × 30 × 20: 2 mm sides, 1 mm top
     assert [row["quantity"] for row in data["price_table"]][:3] == [1, 5, 10]
     assert data["rate_card_version"]
 
@@ -134,6 +135,37 @@ def test_quote_text(tmp_path):
     result = run("quote", str(stl), "--process", "fdm", "--material", "pla")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Total" in result.stdout and "RUB" in result.stdout
+
+
+def _print_drivers(data: dict) -> dict:
+    wanted = ("print_time", "material_mass")
+    return {d["code"]: (d["value"], d["source"]) for d in data["drivers"] if d["code"] in wanted}
+
+
+@pytest.mark.skipif(shutil.which("prusa-slicer") is None, reason="prusa-slicer is not installed")
+def test_fdm_quote_prices_from_the_slicer(tmp_path):
+    stl = write_box_stl(tmp_path / "box.stl")
+    args = ("quote", str(stl), "--process", "fdm", "--material", "pla", "--infill", "20", "--layer", "0.2", "--json")
+    sliced = json.loads(run(*args).stdout)
+    drivers = _print_drivers(sliced)
+    assert drivers["print_time"][1] == drivers["material_mass"][1] == "slicer"
+    assert 0 < float(drivers["material_mass"][0]) < 24 * 1.24  # the solid box is 24 cm³
+    assert "slice_error" not in sliced
+    denser = _print_drivers(json.loads(run(*args[:6], "--infill", "40", "--layer", "0.2", "--json").stdout))
+    assert float(denser["material_mass"][0]) > float(drivers["material_mass"][0])
+    assert float(denser["print_time"][0]) > float(drivers["print_time"][0])
+
+
+def test_fdm_quote_without_the_slicer_is_an_estimate_and_says_so(tmp_path):
+    stl = write_box_stl(tmp_path / "box.stl")
+    missing = str(tmp_path / "none")
+    result = run("quote", str(stl), "--process", "fdm", "--material", "pla", "--slicer", missing, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert {source for _, source in _print_drivers(data).values()} == {"estimate"}
+    assert data["slice_error"]["code"] == "slicer_missing"
+    text = run("quote", str(stl), "--process", "fdm", "--material", "pla", "--slicer", missing).stdout
+    assert "Print time and material are estimated" in text and "(estimate)" in text
 
 
 # In-process, with the measuring replaced: what the command does with an analysis.

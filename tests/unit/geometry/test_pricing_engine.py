@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -11,11 +12,13 @@ from geometry.model import Analysis, Finding, GeometryError
 from geometry.pricing import (
     Part,
     QuoteOptions,
+    Sliced,
     catalog,
     default_rate_card,
     price,
     quote,
 )
+from geometry.pricing.engine import per_part_costs
 
 CARD = default_rate_card()
 BLOCK = Part(volume_mm3=100_000.0, area_mm2=25_000.0, bbox_mm=(100.0, 60.0, 30.0))
@@ -128,13 +131,14 @@ def test_the_oriented_box_sizes_the_stock():
     )
 
 
-def test_milling_stock_is_the_box_plus_allowance():
+def test_milling_stock_is_a_standard_plate_sawn_to_size():
     q = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061"))
     stock = next(d for d in q.drivers if d.code == "stock")
-    # (100 + 6) × (60 + 6) × (30 + 6) mm³ of aluminium at 2.70 g/cm³
-    assert stock.value == Decimal("0.680")
-    assert "106 × 66 × 36" in stock.label
-    assert q.line("material") == Decimal("353.61")  # 0.6800328 kg × 520 roubles
+    # 2 mm on each side, 30 mm + 1 mm faced off the top: the next plate is 32 mm;
+    # 104 × 64 × 32 mm³ of aluminium at 2.70 g/cm³
+    assert stock.value == Decimal("0.575")
+    assert "Plate 32 mm, sawn 104 × 64 mm" in stock.label
+    assert q.line("material") == Decimal("299.04")  # 0.5750784 kg × 520 roubles
 
 
 def test_turning_stock_is_a_bar_around_the_longest_side():
@@ -154,12 +158,62 @@ def test_known_holes_add_machine_time():
     assert any(d.code == "holes" for d in with_holes.drivers)
 
 
-def test_printing_material_is_volume_with_supports():
-    q = price(BLOCK, CARD, QuoteOptions("fdm", "pla"))
+def test_resin_printing_material_is_volume_with_supports():
+    q = price(BLOCK, CARD, QuoteOptions("sla", "standard_grey"))
     used = next(d for d in q.drivers if d.code == "material_used")
-    assert used.value == Decimal("0.143")  # 100 cm³ × 1.15 × 1.24 g/cm³
+    assert used.value == Decimal("0.130")  # 100 cm³ × 1.10 × 1.18 g/cm³
     height = next(d for d in q.drivers if d.code == "build_height")
     assert height.value == Decimal("30.00")  # printed lying flat
+    # no slicer for resin: the figures are an estimate, and say so
+    assert {d.code: d.source for d in q.drivers if d.source} == {"material_mass": "estimate", "print_time": "estimate"}
+
+
+def _driver(q, code):
+    return next(d for d in q.drivers if d.code == code)
+
+
+def test_fdm_estimate_is_shells_and_infill_not_a_solid_part():
+    q = price(BLOCK, CARD, QuoteOptions("fdm", "pla"))  # 100 cm³, 250 cm² of surface
+    mass = _driver(q, "material_mass")
+    assert mass.source == "estimate" and mass.unit == "g"
+    assert Decimal(30) < mass.value < Decimal("0.6") * 124  # well under the solid 124 g
+    assert _driver(q, "infill").value == 20 and _driver(q, "layer_height").value == Decimal("0.20")
+    denser = price(BLOCK, CARD, QuoteOptions("fdm", "pla", infill=40))
+    assert _driver(denser, "material_mass").value > mass.value
+    assert _driver(denser, "print_time").value > _driver(q, "print_time").value
+    finer = price(BLOCK, CARD, QuoteOptions("fdm", "pla", layer_mm=0.1))
+    assert _driver(finer, "print_time").value > _driver(q, "print_time").value
+
+
+def test_fdm_prices_from_a_slice_made_with_the_same_settings():
+    options = QuoteOptions("fdm", "pla", infill=40, layer_mm=0.3, orientation="flat")
+    sliced = Sliced("pla", 0.3, 40, "flat", print_seconds=5400, mass_g=42.5)
+    q = price(BLOCK, CARD, options, sliced=sliced)
+    assert (_driver(q, "print_time").value, _driver(q, "print_time").source) == (Decimal("1.50"), "slicer")
+    assert (_driver(q, "material_mass").value, _driver(q, "material_mass").source) == (Decimal("42.5"), "slicer")
+    assert q.line("material") == Decimal("68.00")  # 42.5 g × 1600 roubles/kg
+    assert q.line("machine_time") == Decimal("675.00")  # 1.5 h × 450
+    for other in (
+        replace(options, infill=20),
+        replace(options, layer_mm=0.2),
+        replace(options, orientation="as_uploaded"),
+        replace(options, material="petg"),
+    ):
+        assert _driver(price(BLOCK, CARD, other, sliced=sliced), "print_time").source == "estimate"
+
+
+@pytest.mark.parametrize(
+    "change,option", [({"infill": 25}, "infill"), ({"layer_mm": 0.5}, "layer"), ({"orientation": "up"}, "orientation")]
+)
+def test_fdm_options_outside_the_offer_are_refused(change, option):
+    with pytest.raises(GeometryError) as caught:
+        price(BLOCK, CARD, QuoteOptions("fdm", "pla", **change))
+    assert caught.value.code == "bad_slice_option" and caught.value.params["option"] == option
+
+
+def test_print_options_mean_nothing_to_machining():
+    plain = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061"))
+    assert price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", infill=40)).total == plain.total
 
 
 def test_setup_is_spread_over_the_quantity():
@@ -340,6 +394,8 @@ def test_a_long_job_adds_production_days():
     few = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=10))
     many = price(BLOCK, CARD, QuoteOptions("cnc_milling", "al_6061", quantity=1000))
     assert few.lead_time_days == CARD.lead_time("standard").days
-    hours = Decimal("0.4829") * 1000 + Decimal("1.5")  # machine hours of the order
+    process = CARD.process("cnc_milling")
+    each = per_part_costs(BLOCK, process, process.material("al_6061")).machine_hours
+    hours = each * 1000 + Decimal("1.5")  # machine hours of the order
     extra_days = int(hours // CARD.production_hours_per_day)  # beyond the first day
     assert many.lead_time_days == CARD.lead_time("standard").days + extra_days

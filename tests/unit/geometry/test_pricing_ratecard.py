@@ -230,3 +230,36 @@ def test_not_a_table():
         )
     assert info.value.code == "bad_rate_card"
     assert "processes must be a table" in info.value.message
+
+
+def test_a_card_saved_before_print_settings_loads_with_the_defaults(data):
+    del data["processes"]["fdm"]["technology"]
+    for process in ("fdm", "sla", "sls"):
+        data["processes"][process].pop("technology", None)
+    for material in data["processes"]["fdm"]["materials"].values():
+        del material["default_infill_percent"], material["default_layer_mm"]
+    card = load_rate_card(data)
+    assert [card.process(p).printing.technology for p in ("fdm", "sla", "sls")] == ["fdm", "sla", "sls"]
+    pla = card.process("fdm").material("pla")
+    assert (pla.default_infill_percent, pla.default_layer_mm) == (20, Decimal("0.2"))
+
+
+def test_each_fdm_material_has_the_shops_defaults(data):
+    data["processes"]["fdm"]["materials"]["petg"]["default_infill_percent"] = 40
+    data["processes"]["fdm"]["materials"]["petg"]["default_layer_mm"] = "0.3"
+    petg = load_rate_card(data).process("fdm").material("petg")
+    assert (petg.default_infill_percent, petg.default_layer_mm) == (40, Decimal("0.3"))
+
+
+@pytest.mark.parametrize("key,value", [("default_infill_percent", 25), ("default_layer_mm", "0.25")])
+def test_fdm_defaults_outside_the_offer_are_refused(data, key, value):
+    data["processes"]["fdm"]["materials"]["pla"][key] = value
+    assert f"processes.fdm.materials.pla.{key}" in bad(data)
+
+
+def test_print_settings_are_refused_on_resin(data):
+    data["processes"]["sla"]["materials"]["tough"]["default_infill_percent"] = 20
+    assert "processes.sla.materials.tough.default_infill_percent" in bad(data)
+    data = tomllib.loads(default_rate_card_text())
+    data["processes"]["sla"]["technology"] = "laser"
+    assert "processes.sla.technology" in bad(data)

@@ -123,6 +123,17 @@ def test_returns_the_result(sandbox):
     assert sandbox.run(f"{__name__}:add", "a", "b") == "ab"
 
 
+def test_jobs_run_at_the_sandboxs_niceness_and_the_warm_parent_does_not():
+    """A sandbox for background work (the previews) runs its jobs at a lower CPU priority, so
+    that another sandbox's jobs (the price) get the CPU first."""
+    own = os.nice(0)
+    with Sandbox(memory_mb=512, wall_seconds=WALL, preload=(__name__,), warmup=(), niceness=5) as sb:
+        assert sb.run("os:nice", 0) == min(own + 5, 19)
+        assert int(Path(f"/proc/{sb.pid}/stat").read_text().rsplit(")", 1)[1].split()[16]) == own
+    with Sandbox(memory_mb=512, wall_seconds=WALL, preload=(__name__,), warmup=()) as sb:
+        assert sb.run("os:nice", 0) == own
+
+
 def test_large_results_cross_the_pipe(sandbox):
     points, meta = sandbox.run(big_result, 3 * 400_000)
     assert points.shape == (400_000, 3)

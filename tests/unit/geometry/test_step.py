@@ -441,3 +441,74 @@ def test_the_files_length_unit_is_honoured(models, tmp_path, sandbox):
     assert np.allclose(analysis.bbox_mm, (100_000, 60_000, 10_000), rtol=1e-6)
     assert _close(analysis.volume_mm3, (100 * 60 * 10 - 4 * PI * 4**2 * 10) * 1e9, 0.005)
     assert "units_suspect_large" in {f.code for f in analysis.findings}
+
+
+def _freeform(path):
+    """A loft through three wavy closed splines: B-spline sides, planar caps."""
+
+    def section(z, phase):
+        points = []
+        for i in range(16):
+            a = 2 * PI * i / 16
+            r = 20 + 4 * math.sin(3 * a + phase)
+            points.append(cq.Vector(r * math.cos(a), r * math.sin(a), z))
+        return cq.Wire.assembleEdges([cq.Edge.makeSpline(points, periodic=True)])
+
+    solid = cq.Solid.makeLoft([section(0, 0.0), section(25, 1.0), section(50, 2.0)])
+    cq.exporters.export(cq.Workplane().add(solid), str(path))
+    return cq.importers.importStep(str(path)).val()
+
+
+def test_freeform_bounds_come_from_the_tessellation(tmp_path, monkeypatch):
+    """B-spline faces are bounded by their tessellation and its deflection, not by
+    OpenCASCADE's costly exact search; the box still encloses the exact one, and is at most
+    one deflection per side larger."""
+    from OCP.BRepAdaptor import BRepAdaptor_Surface
+    from OCP.BRepBndLib import BRepBndLib
+    from OCP.GeomAbs import GeomAbs_BSplineSurface
+    from OCP.TopAbs import TopAbs_FACE
+    from OCP.TopExp import TopExp_Explorer
+    from OCP.TopoDS import TopoDS
+
+    from geometry.step import _deflection, measure_step
+
+    shape = _freeform(tmp_path / "freeform.step")
+    searched = []
+    exact_search = BRepBndLib.AddOptimal_s
+
+    def spy(part, *args):
+        explorer = TopExp_Explorer(part, TopAbs_FACE)
+        while explorer.More():
+            searched.append(BRepAdaptor_Surface(TopoDS.Face_s(explorer.Current())).GetType())
+            explorer.Next()
+        return exact_search(part, *args)
+
+    monkeypatch.setattr(BRepBndLib, "AddOptimal_s", staticmethod(spy))
+    measured = measure_step(str(tmp_path / "freeform.step"))
+    monkeypatch.undo()
+
+    assert searched and GeomAbs_BSplineSurface not in searched  # the planar caps are searched
+    _, _, exact = _exact(shape)
+    deflection = _deflection(math.dist((0, 0, 0), exact))
+    assert all(e - 1e-9 <= m <= e + 2.2 * deflection for m, e in zip(measured.bbox_mm, exact, strict=True))
+    assert _close(measured.volume_mm3, shape.Volume(), 1e-6)
+    assert measured.volume_mm3 < math.prod(measured.obb_mm) <= math.prod(measured.bbox_mm) * (1 + 1e-9)
+
+
+def test_command_line_sandbox_skips_the_workers_warm_up(models, monkeypatch, capsys):
+    """`python -m geometry analyze` on a STEP file runs one job: its sandbox imports
+    OpenCASCADE but not the previews' libraries, which only a long-lived worker gains from."""
+    import json
+
+    from geometry import sandbox as sandbox_module
+    from geometry.cli import main
+
+    monkeypatch.setattr(sandbox_module, "_default", None)
+    assert main(["analyze", "--json", str(models[0]["plate"])]) == 0
+    used = sandbox_module._default
+    try:
+        assert json.loads(capsys.readouterr().out)["holes"] == 4
+        assert used is not None and used.pid is not None and not used.preload_failures
+        assert used.warmup == ("geometry.step:warm_up",)
+    finally:
+        used.close()

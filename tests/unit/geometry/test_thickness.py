@@ -84,7 +84,7 @@ def test_huge_mesh_is_sampled_and_says_so(monkeypatch):
     assert data["sampled"] is True and data["rays"] == 2000 and data["thin_share"] == 1.0
 
 
-def test_pipeline_writes_the_map_and_takes_thin_walls_from_it(tmp_path):
+def test_pipeline_writes_the_map_and_reports_thin_walls(tmp_path):
     path = write_stl(tmp_path / "fin.stl", fin_part())
     limits = [ProcessLimits("fdm", (300.0, 300.0, 300.0), 1.0), ProcessLimits("sla", (145, 145, 175), 0.3)]
     report = run_in_child(os.fspath(path), os.fspath(tmp_path), limits=limits)

@@ -1,4 +1,4 @@
-"""Russian company registration numbers: INN, KPP and OGRN, with their checksums."""
+"""Russian requisites and their checksums: INN, KPP, OGRN, BIK and the control keys of bank accounts."""
 
 from __future__ import annotations
 
@@ -39,3 +39,31 @@ def is_valid_ogrn(value: str) -> bool:
     if len(value) == 15:
         return int(value[:14]) % 13 % 10 == int(value[14])
     return False
+
+
+_ACCOUNT_WEIGHTS = (7, 1, 3)
+
+
+def is_valid_bik(value: str) -> bool:
+    """A Russian bank's BIK: 9 digits, starting with 04 (the country code)."""
+    return len(value) == 9 and value.isascii() and value.isdigit() and value.startswith("04")
+
+
+def _account_key_ok(digits: str) -> bool:
+    return sum(int(d) * _ACCOUNT_WEIGHTS[i % 3] for i, d in enumerate(digits)) % 10 == 0
+
+
+def _is_account(value: str) -> bool:
+    return len(value) == 20 and value.isascii() and value.isdigit()
+
+
+def is_valid_settlement_account(account: str, bik: str) -> bool:
+    """The Bank of Russia control key: the BIK's last 3 digits and the 20-digit account."""
+    return _is_account(account) and is_valid_bik(bik) and _account_key_ok(bik[-3:] + account)
+
+
+def is_valid_correspondent_account(account: str, bik: str) -> bool:
+    """The Bank of Russia control key: "0", the BIK's 5th and 6th digits and the 20-digit account.
+    A bank's correspondent account also ends with its BIK's last three digits."""
+    return (_is_account(account) and is_valid_bik(bik) and account[-3:] == bik[-3:]
+            and _account_key_ok("0" + bik[4:6] + account))
