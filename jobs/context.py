@@ -39,8 +39,8 @@ def build_context(settings: Settings, queue: JobQueue | None = None, **overrides
     # what the Bitrix24 sync may do to orders (a status sales set, the invoice PDF) and the mail
     # that tells the customer; links in both go to the order's page on the configured site
     mail = context["mail"] = Mail(settings.mail, context["queue"])
-    links = SiteLinks(settings.site_url, [OrderController])
-    context["crm_orders"] = OrderLink(context["storage"], mail, links)
+    links = context["links"] = SiteLinks(settings.site_url, [OrderController])
+    context["crm_orders"] = OrderLink(context["storage"], mail, links, context["queue"])
     context.update(overrides)
     return context
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs import accounts, crm, files, mail, printing
+from jobs import accounts, crm, files, mail, orders, printing
 
 JOBS = {
     "purge_expired": accounts.purge_expired,
@@ -20,6 +20,7 @@ JOBS = {
     "bitrix_sync": crm.bitrix_sync,
     "bitrix_relay": crm.bitrix_relay,
     "bitrix_purge": crm.bitrix_purge,
+    "refund_card_payments": orders.refund_card_payments,
 }
 
 # What a job that the in-process runner drops at shutdown (while it waits to try again) leaves

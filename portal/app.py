@@ -53,6 +53,7 @@ from portal.leads import deps as leads_deps
 from portal.leads.controllers import CallRequestController, LeadAdminController
 from portal.orders import deps as orders_deps
 from portal.orders.admin import OrderAdminController
+from portal.orders.card_payments import CardPaymentController, YooKassaNotificationController
 from portal.orders.checkout import CartAddController, CartController
 from portal.orders.controllers import OrderController
 from portal.orders.labels import TEMPLATE_GLOBALS as ORDER_TEXTS
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     templates = template_config(auto_reload=settings.server.debug)
     templates.engine_instance.engine.globals.update({**FILE_TEXTS, **QUOTE_TEXTS, **ORDER_TEXTS, **SHIP_DATES})
+    templates.engine_instance.engine.globals["card_payments"] = settings.payments.yookassa_enabled
 
     return Litestar(
         route_handlers=[
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CartAddController,
             OrderAdminController,
             CompanyController,
+            CardPaymentController,
+            YooKassaNotificationController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), PortalCommands()],

@@ -326,6 +326,36 @@ class AnalysisSettings:
 
 
 @dataclass(frozen=True)
+class PaymentSettings:
+    """Payments: when an unpaid order counts as overdue, and YooKassa card payments (off unless
+    the shop id and secret key are set)."""
+
+    overdue_days: int = 7  # awaiting payment longer than this: "overdue" in the staff list
+    yookassa_shop_id: str | None = None
+    yookassa_secret_key: str | None = None
+    yookassa_api_url: str = "https://api.yookassa.ru/v3/"
+    yookassa_timeout: float = 15.0  # seconds for one request
+    yookassa_attempts: int = 4  # one request with its retries on 429 and 5xx
+    yookassa_receipts: bool = False  # send a 54-FZ receipt with each payment and refund (the shop's settings ask)
+
+    @property
+    def yookassa_enabled(self) -> bool:
+        return bool(self.yookassa_shop_id and self.yookassa_secret_key)
+
+    @classmethod
+    def from_env(cls) -> PaymentSettings:
+        return cls(
+            overdue_days=max(1, _env_int("PAYMENT_OVERDUE_DAYS", 7)),
+            yookassa_shop_id=_env("YOOKASSA_SHOP_ID"),
+            yookassa_secret_key=_env("YOOKASSA_SECRET_KEY"),
+            yookassa_api_url=_env("YOOKASSA_API_URL", "https://api.yookassa.ru/v3/").rstrip("/") + "/",
+            yookassa_timeout=float(_env("YOOKASSA_TIMEOUT", "15")),
+            yookassa_attempts=max(1, _env_int("YOOKASSA_ATTEMPTS", 4)),
+            yookassa_receipts=_env_bool("YOOKASSA_RECEIPTS", False),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
@@ -337,6 +367,7 @@ class Settings:
     uploads: UploadSettings
     analysis: AnalysisSettings
     bitrix: BitrixSettings = field(default_factory=BitrixSettings)
+    payments: PaymentSettings = field(default_factory=PaymentSettings)
 
     @property
     def site_url(self) -> str:
@@ -368,6 +399,7 @@ class Settings:
             uploads=UploadSettings.from_env(),
             analysis=AnalysisSettings.from_env(),
             bitrix=BitrixSettings.from_env(),
+            payments=PaymentSettings.from_env(),
         )
 
 

@@ -235,4 +235,13 @@ class BitrixSyncRow(IdentityAuditBase):
 
 # The orders domain's tables live in their own module; importing it here puts them on `metadata`.
 from portal.db.company import CompanyDetails  # noqa: E402, F401
-from portal.db.orders import CartItem, Document, Notification, Order, OrderEvent, OrderLine  # noqa: E402, F401
+from portal.db.orders import (  # noqa: E402, F401
+    CartItem,
+    Document,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Shipment,
+)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +29,7 @@ ORDER_STATUSES = (
 )
 PAYMENT_METHODS = ("card", "invoice")
 DOCUMENT_KINDS = ("drawing", "invoice", "other")
+PAYMENT_WAYS = ("bank_transfer", "card", "cash")  # what staff record; "yookassa": paid online by the customer
 
 
 class Order(UUIDAuditBase):
@@ -60,6 +61,8 @@ class Order(UUIDAuditBase):
     comment: Mapped[str] = mapped_column(Text, default="")
     po_number: Mapped[str] = mapped_column(String(64), default="")
     payment_method: Mapped[str] = mapped_column(String(16), default="card")
+    # The sum of the order's payments less refunds, kept by the payment service with each payment.
+    amount_paid: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0), server_default="0")
 
     customer: Mapped[User] = relationship(lazy="selectin")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -70,6 +73,10 @@ class Order(UUIDAuditBase):
     def needs_review(self) -> bool:
         """Some part has no price yet: staff must price it before the order can be paid."""
         return any(line.needs_price for line in self.lines)
+
+    @property
+    def left_to_pay(self) -> Decimal:
+        return max(self.total - self.amount_paid, Decimal(0))
 
 
 class OrderLine(UUIDAuditBase):
@@ -167,3 +174,34 @@ class CartItem(UUIDAuditBase):
     file_id: Mapped[UUID] = mapped_column(ForeignKey("model_file.id", ondelete="CASCADE"))
     options: Mapped[dict] = mapped_column(JsonB, default=dict)  # process, material, …, units
     quantity: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Payment(UUIDAuditBase):
+    """Money received for an order (staff record it, or YooKassa confirms a card payment), or
+    given back: a refund is a payment with a negative amount."""
+
+    __tablename__ = "order_payment"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("customer_order.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    paid_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(16))  # PAYMENT_WAYS or "yookassa"
+    reference: Mapped[str] = mapped_column(String(200), default="")  # a refund: the refunded payment's id
+    # YooKassa's id of the payment or refund: each is recorded once, however often it is reported.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), default=None)
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Shipment(UUIDAuditBase):
+    """Parts handed to a carrier (or picked up): which lines, how many, and the tracking number."""
+
+    __tablename__ = "order_shipment"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("customer_order.id", ondelete="CASCADE"), index=True)
+    carrier: Mapped[str] = mapped_column(String(32))  # a key of portal.orders.carriers.CARRIERS
+    tracking_number: Mapped[str] = mapped_column(String(64), default="")
+    shipped_on: Mapped[date] = mapped_column(Date)
+    lines: Mapped[list] = mapped_column(JsonB, default=list)  # [{"line_id", "position", "quantity"}]
+    actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), default=None)
+    actor_name: Mapped[str] = mapped_column(String(200), default="")

@@ -1,9 +1,10 @@
 """Staff's orders area: the list with filters, and an order's page with status changes, prices
-set by hand, internal notes and documents for the customer."""
+set by hand, payments, shipments, internal notes and documents for the customer."""
 
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -19,24 +20,29 @@ from portal.core.i18n import N_
 from portal.core.logging import log_event
 from portal.core.mail import Mail
 from portal.core.paging import PageNumber
+from portal.core.queue import JobQueue
 from portal.core.templates import redirect_to, render
-from portal.db.orders import ORDER_STATUSES
+from portal.db.orders import ORDER_STATUSES, PAYMENT_WAYS
 from portal.db.unit_of_work import AfterCommit
 from portal.files.storage import Storage
+from portal.orders.carriers import CARRIERS
 from portal.orders.controllers import order_page_context, refused_text
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_staff
 from portal.orders.lifecycle import TRANSITIONS
-from portal.orders.notices import tell_customer
+from portal.orders.notices import tell_customer, tell_payment, tell_shipment
+from portal.orders.payments import PaymentService, ShipmentService, refund_when_cancelled, shipped_quantities
 from portal.orders.schemas import (
     clean_filters,
     clean_note,
+    clean_payment,
     clean_price,
+    clean_shipment,
     clean_status_change,
     document_kind,
     seen_version,
 )
-from portal.orders.services import STALE, OrderService
+from portal.orders.services import PAYMENT_FILTERS, STALE, OrderService
 from portal.orders.uploads import BODY_LIMIT, received_document
 
 PER_PAGE = 25
@@ -53,9 +59,17 @@ async def admin_page(
     forms.setdefault("note_form", Form())
     forms.setdefault("upload_form", Form())
     forms.setdefault("price_form", Form())
+    forms.setdefault("payment_form", Form(values={"paid_on": date.today().isoformat(), "method": "bank_transfer"}))
+    shipped = shipped_quantities(context["shipments"])
+    left_to_ship = {str(line.id): line.quantity - shipped.get(str(line.id), 0) for line in order.lines}
+    forms.setdefault("shipment_form", Form(values={
+        "shipped_on": date.today().isoformat(),
+        **{f"quantity-{line_id}": str(left) for line_id, left in left_to_ship.items()},
+    }))
     return render(
         request, "orders/admin_order.html", status_code=status_code, moves=TRANSITIONS[order.status],
-        price_line_id=forms.pop("price_line_id", None), **forms, **context,
+        price_line_id=forms.pop("price_line_id", None), payment_ways=PAYMENT_WAYS, carriers=CARRIERS,
+        left_to_ship=left_to_ship, **forms, **context,
     )
 
 
@@ -74,14 +88,16 @@ class OrderAdminController(Controller):
         date_from: Text = "",
         date_to: Text = "",
         q: SearchText = "",
+        payment: Text = "",
         page: PageNumber = 1,
     ) -> Template:
-        filters, shown = clean_filters(status, customer, date_from, date_to, q)
+        filters, shown = clean_filters(status, customer, date_from, date_to, q, payment,
+                                       request.app.state.settings.payments.overdue_days)
         found = await orders.search(filters, page, PER_PAGE)
         subject = await users.get_one_or_none(id=filters.customer_id) if filters.customer_id else None
         return render(
             request, "orders/admin_list.html", fragment="orders/_admin_table.html",
-            orders=found, filters=shown, statuses=ORDER_STATUSES, subject=subject,
+            orders=found, filters=shown, statuses=ORDER_STATUSES, subject=subject, payment_filters=PAYMENT_FILTERS,
         )
 
     @get("/{order_id:uuid}", name="admin_order")
@@ -90,14 +106,15 @@ class OrderAdminController(Controller):
 
     @post("/{order_id:uuid}/status", name="admin_order_status")
     async def change_status(
-        self, request: HTMXRequest, orders: OrderService, mail: Mail, order_id: UUID, data: FormData,
-        after_commit: AfterCommit,
+        self, request: HTMXRequest, orders: OrderService, mail: Mail, queue: JobQueue, order_id: UUID,
+        data: FormData, after_commit: AfterCommit,
     ) -> Template | Redirect:
         form = clean_status_change(data)
         if form.ok:
             try:
                 order = await orders.change_status(
-                    order_id, form.values["status"], form.values["note"], request.user, seen_version(data)
+                    order_id, form.values["status"], form.values["note"], request.user, seen_version(data),
+                    override=form.values["override_reason"],
                 )
             except FieldError as error:
                 form.add(error)
@@ -107,6 +124,7 @@ class OrderAdminController(Controller):
         log_event(_log, "order_status", order_id=str(order.id), status=order.status, by=str(request.user.id))
         link = mail.link(request, "order", order_id=order.id)  # never mail a change that was not saved
         after_commit.add(lambda: tell_customer(mail, order, link, note=form.values["note"]))
+        after_commit.add(lambda: refund_when_cancelled(queue, order))
         flash(request, N_("The status is changed and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 
@@ -125,6 +143,47 @@ class OrderAdminController(Controller):
             return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
                                     price_form=form, price_line_id=line_id)
         flash(request, N_("The price is set."), "success")
+        return redirect_to(request, "admin_order", order_id=order_id)
+
+    @post("/{order_id:uuid}/payments", name="admin_order_payment")
+    async def record_payment(
+        self, request: HTMXRequest, orders: OrderService, payments: PaymentService, mail: Mail, order_id: UUID,
+        data: FormData,
+    ) -> Template | Redirect:
+        form, amount, paid_on = clean_payment(data, date.today())
+        if form.ok:
+            try:
+                order = await payments.record(order_id, amount, paid_on, form.values["method"],
+                                              form.values["reference"], request.user)
+            except FieldError as error:
+                form.add(error)
+        if not form.ok:
+            return await admin_page(request, orders, order_id, status_code=422, payment_form=form)
+        log_event(_log, "order_payment", order_id=str(order.id), amount=str(amount), by=str(request.user.id))
+        await tell_payment(mail, order, amount, mail.link(request, "order", order_id=order.id))
+        flash(request, N_("The payment is recorded and the customer is told."), "success")
+        return redirect_to(request, "admin_order", order_id=order_id)
+
+    @post("/{order_id:uuid}/shipments", name="admin_order_shipment")
+    async def record_shipment(
+        self, request: HTMXRequest, orders: OrderService, shipments: ShipmentService, mail: Mail, order_id: UUID,
+        data: FormData,
+    ) -> Template | Redirect:
+        order = await orders.get(order_id)
+        form, shipped_on, quantities = clean_shipment(data, [line.id for line in order.lines], date.today())
+        if form.ok:
+            try:
+                order, shipment = await shipments.record(order_id, form.values["carrier"],
+                                                         form.values["tracking_number"], shipped_on, quantities,
+                                                         request.user)
+            except FieldError as error:
+                form.add(error)
+        if not form.ok:
+            return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
+                                    shipment_form=form)
+        log_event(_log, "order_shipment", order_id=str(order.id), carrier=shipment.carrier, by=str(request.user.id))
+        await tell_shipment(mail, order, shipment, mail.link(request, "order", order_id=order.id))
+        flash(request, N_("The shipment is recorded and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 
     @post("/{order_id:uuid}/notes", name="admin_order_note")

@@ -18,12 +18,14 @@ from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData
 from portal.core.i18n import N_, gettext
 from portal.core.paging import PageNumber
+from portal.core.queue import JobQueue
 from portal.core.templates import redirect_to, render
 from portal.db.models import Document, Order
 from portal.files.storage import Storage
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_login
 from portal.orders.invoice_pdf import invoice_date, invoice_state, order_invoice, render_invoice_pdf
+from portal.orders.payments import refund_when_cancelled
 from portal.orders.quote_pdf import order_quote, render_quote_pdf
 from portal.orders.schemas import document_kind, field_value
 from portal.orders.services import NotificationService, OrderService
@@ -48,6 +50,8 @@ async def order_page_context(orders: OrderService, order: Order, staff: bool) ->
         "events": await orders.timeline(order, staff=staff),
         "order_documents": documents,
         "invoice": invoice_state(order, documents, details),
+        "payments": await orders.payments(order),
+        "shipments": await orders.shipments(order),
     }
 
 
@@ -118,12 +122,14 @@ class OrderController(Controller):
         return render(request, "orders/detail.html", fragment="orders/_live.html", **context)
 
     @post("/orders/{order_id:uuid}/cancel", name="order_cancel")
-    async def cancel(self, request: HTMXRequest, orders: OrderService, order_id: UUID, data: FormData) -> Redirect:
+    async def cancel(self, request: HTMXRequest, orders: OrderService, queue: JobQueue, order_id: UUID,
+                     data: FormData) -> Redirect:
         try:
-            await orders.cancel(order_id, request.user, note=field_value(data, "note")[:2000])
+            order = await orders.cancel(order_id, request.user, note=field_value(data, "note")[:2000])
         except FieldError as error:
             flash(request, error.message, "error")
         else:
+            await refund_when_cancelled(queue, order)
             flash(request, N_("The order is cancelled."), "success")
         return redirect_to(request, "order", order_id=order_id)
 

@@ -1,6 +1,7 @@
 """Orders as Bitrix24 deals: what the orders service records for the sync job to send.
 
     order placed / status / price changed ──▶ record_order(): a deal row in the same transaction
+    a payment or refund recorded          ──▶ record_order(): the amount paid in the deal's comment
     an order placed                       ──▶ record_quote(): an attach row for its quote PDF
     a document added to an order          ──▶ record_document(): an attach row (deal timeline)
 
@@ -47,9 +48,19 @@ def order_snapshot(order: Order, business: bool) -> dict[str, Any]:
                       "vat_rate": float(order.vat_rate * 100), "vat_included": True})
     return order_payload(
         {"id": str(order.id), "number": order.number, "total": str(order.total), "currency": order.currency,
-         "status": order.status, "comment": order.comment},
+         "status": order.status, "comment": _with_paid(order)},
         lines, str(order.customer_id), company=business,
     )
+
+
+def _with_paid(order: Order) -> str:
+    """The customer's comment, and how much of the order is paid once anything is: the deal's
+    comment is where sales read it."""
+    paid = order.amount_paid or Decimal(0)
+    if not paid:
+        return order.comment
+    line = f"Оплачено: {paid.quantize(CENT)} из {order.total.quantize(CENT)} {order.currency}"
+    return "\n".join(part for part in (order.comment, line) if part)
 
 
 async def record_order(session: AsyncSession, order: Order) -> None:

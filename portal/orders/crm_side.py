@@ -3,6 +3,7 @@
     sales move the deal (event → pull)    ──▶ OrderLink.status_from_crm(): the order follows,
                                                without writing the deal back (no echo), and
                                                OrderLink.status_told(): the customer's e-mail
+                                               (and the refund of a cancelled order's card payments)
     the deal reaches an invoice stage     ──▶ OrderLink.attach_invoice(): the PDF on the order
 
 The job context wires it (jobs/context.py), so crm never imports the orders domain.
@@ -21,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 from portal.core.links import SiteLinks
 from portal.core.mail import Mail
+from portal.core.queue import JobQueue
 from portal.crm.deals import QUOTE
 from portal.db.orders import Document, Order
 from portal.files.storage import Storage
 from portal.orders.notices import tell_customer
+from portal.orders.payments import refund_when_cancelled
 from portal.orders.quote_pdf import order_quote, render_quote_pdf
 from portal.orders.services import OrderService
 
@@ -33,12 +36,13 @@ class OrderLink:
     """The `OrderSide` the sync job gets: order changes that come from Bitrix24.
 
     `links`: links to the order's page in its mail and deal, on the configured site (a job has no
-    request to go by)."""
+    request to go by); `queue`: where the refund of a cancelled order's card payments is queued."""
 
-    def __init__(self, storage: Storage, mail: Mail, links: SiteLinks) -> None:
+    def __init__(self, storage: Storage, mail: Mail, links: SiteLinks, queue: JobQueue | None = None) -> None:
         self._storage = storage
         self._mail = mail
         self._links = links
+        self._queue = queue
 
     def order_url(self, order_id: str) -> str:
         return self._links.url("order", order_id=order_id)
@@ -50,6 +54,8 @@ class OrderLink:
         order = await db.get(Order, UUID(order_id))
         if order is not None:
             await tell_customer(self._mail, order, self.order_url(order_id))
+            if self._queue is not None:  # sales cancelled a paid order: its card payments go back
+                await refund_when_cancelled(self._queue, order)
 
     async def attach_invoice(self, db: AsyncSession, order_id: str, filename: str, content: bytes) -> None:
         order = await db.get(Order, UUID(order_id))

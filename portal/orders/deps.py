@@ -6,6 +6,7 @@ from advanced_alchemy.extensions.litestar.providers import create_service_provid
 from litestar.di import Provide
 
 from portal.orders.cart import CartService
+from portal.orders.payments import PaymentService, ShipmentService
 from portal.orders.services import NotificationService, OrderService
 
 DUPLICATE = "This order was placed already."
@@ -20,4 +21,6 @@ dependencies = {
     "orders": Provide(provide_orders),
     "notices": Provide(provide_notices),
     "cart": Provide(create_service_provider(CartService)),
+    "payments": Provide(create_service_provider(PaymentService)),
+    "shipments": Provide(create_service_provider(ShipmentService)),
 }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from typing import Any
 
 from portal.core.i18n import N_, current_language, gettext, local_money
+from portal.orders.carriers import CARRIERS, tracking_url
 from portal.orders.charges import charged
 from portal.orders.lifecycle import STATUS_NAMES
 from portal.quotes.labels import LINES  # frozen price lines are worded as the quote panel words them
@@ -13,6 +15,13 @@ from portal.quotes.labels import LINES  # frozen price lines are worded as the q
 PAYMENT_NAMES = {
     "card": N_("Card or bank transfer after confirmation"),
     "invoice": N_("Invoice to the company"),
+}
+
+PAYMENT_WAYS = {
+    "bank_transfer": N_("Bank transfer"),
+    "card": N_("Card"),
+    "cash": N_("Cash"),
+    "yookassa": N_("Card, online"),
 }
 
 DOCUMENT_KINDS = {"drawing": N_("Drawing"), "invoice": N_("Invoice"), "other": N_("Document")}
@@ -25,12 +34,37 @@ REVIEW_REASONS = {
 }
 
 
+def new_pay_key() -> str:
+    """The "Pay by card" form's key: the same form sent twice asks YooKassa for one payment."""
+    return secrets.token_urlsafe(24)
+
+
 def status_name(status: str) -> str:
     return gettext(STATUS_NAMES.get(status, status))
 
 
 def payment_name(method: str) -> str:
     return gettext(PAYMENT_NAMES.get(method, method))
+
+
+def payment_way_name(method: str) -> str:
+    return gettext(PAYMENT_WAYS.get(method, method))
+
+
+PAYMENT_FILTERS = {
+    "unpaid": N_("Not paid in full"),
+    "paid": N_("Paid in full"),
+    "overdue": N_("Payment overdue"),
+}
+
+
+def payment_filter_name(name: str) -> str:
+    return gettext(PAYMENT_FILTERS.get(name, name))
+
+
+def carrier_name(carrier: str) -> str:
+    known = CARRIERS.get(carrier)
+    return gettext(known.name) if known else carrier
 
 
 def document_kind_name(kind: str) -> str:
@@ -98,6 +132,11 @@ TEMPLATE_GLOBALS = {
     "status_name": status_name,
     "payment_name": payment_name,
     "document_kind_name": document_kind_name,
+    "payment_way_name": payment_way_name,
+    "carrier_name": carrier_name,
+    "payment_filter_name": payment_filter_name,
+    "tracking_url": tracking_url,
+    "new_pay_key": new_pay_key,
     "review_reason_name": review_reason_name,
     "order_money": money,
     "price_line_label": price_line_label,

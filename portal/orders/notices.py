@@ -1,4 +1,6 @@
-"""How a customer hears of a status change, whoever made it (staff on the order's page, or sales
+"""How a customer hears of a status change, a payment, a refund or a shipment.
+
+Of a status change, whoever made it (staff on the order's page, or sales
 moving the deal in Bitrix24): twice.
 
   * the in-portal notice: written by the order service in the transaction of the change
@@ -9,12 +11,20 @@ moving the deal in Bitrix24): twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+
 from portal.core.i18n import N_, current_language, gettext
 from portal.core.mail import Mail, render_text
-from portal.db.models import Order
+from portal.db.models import Order, Shipment
+from portal.orders.carriers import CARRIERS, tracking_url
+from portal.orders.labels import money
 from portal.orders.lifecycle import STATUS_NAMES
 
 SUBJECT = N_("Order %(number)s: %(status)s")
+PAYMENT_SUBJECT = N_("Order %(number)s: payment received")
+REFUND_SUBJECT = N_("Order %(number)s: money refunded")
+SHIPMENT_SUBJECT = N_("Order %(number)s: parts shipped")
 
 
 async def tell_customer(mail: Mail, order: Order, link: str, note: str = "") -> None:
@@ -32,6 +42,36 @@ async def tell_customer(mail: Mail, order: Order, link: str, note: str = "") -> 
             note=note,
             link=link,
         )
+    finally:
+        current_language.reset(token)
+    await mail.send(mail.compose(order.customer.email, subject, body))
+
+
+async def tell_payment(mail: Mail, order: Order, amount: Decimal, link: str, refund: bool = False) -> None:
+    """The e-mail of a payment received (or a refund): how much, and how much is paid in all.
+    `link`: the order's page, as for `tell_customer`."""
+    await _send(mail, order, REFUND_SUBJECT if refund else PAYMENT_SUBJECT, "mail/order_payment.txt", link,
+                lambda: {"amount": money(amount, order.currency), "paid": money(order.amount_paid, order.currency),
+                         "total": money(order.total, order.currency),
+                         "left": money(order.left_to_pay, order.currency), "refund": refund})
+
+
+async def tell_shipment(mail: Mail, order: Order, shipment: Shipment, link: str) -> None:
+    """The e-mail of parts shipped: the carrier, the tracking number and its link."""
+    carrier = CARRIERS.get(shipment.carrier)
+    await _send(mail, order, SHIPMENT_SUBJECT, "mail/order_shipment.txt", link,
+                lambda: {"shipment": shipment, "carrier": gettext(carrier.name) if carrier else shipment.carrier,
+                         "tracking": tracking_url(shipment.carrier, shipment.tracking_number)})
+
+
+async def _send(mail: Mail, order: Order, subject: str, template: str, link: str,
+                context: Callable[[], dict[str, object]]) -> None:
+    """`context` is called in the customer's language: amounts and names are written their way."""
+    token = current_language.set(order.language)
+    try:
+        subject = gettext(subject) % {"number": order.number}
+        body = render_text(template, order=order, customer=order.customer,
+                           link=link, **context())
     finally:
         current_language.reset(token)
     await mail.send(mail.compose(order.customer.email, subject, body))

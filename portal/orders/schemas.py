@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
@@ -13,8 +13,9 @@ from portal.core.forms import Form, choice, field_value
 from portal.core.i18n import N_
 from portal.core.phones import normalise_phone
 from portal.db.models import User
-from portal.db.orders import DOCUMENT_KINDS, ORDER_STATUSES, PAYMENT_METHODS
-from portal.orders.services import OrderFilters
+from portal.db.orders import DOCUMENT_KINDS, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_WAYS
+from portal.orders.carriers import CARRIERS, MAX_TRACKING, TRACKING_NUMBER
+from portal.orders.services import PAYMENT_FILTERS, OrderFilters
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_PRICE = Decimal("100000000")
@@ -73,12 +74,76 @@ def clean_checkout(raw: dict[str, Any], customer: User) -> Form:
 
 
 def clean_status_change(raw: dict[str, Any]) -> Form:
-    form = Form.read(raw, ("status", "note"), multiline={"note"})
+    form = Form.read(raw, ("status", "note", "override_reason"), multiline={"note", "override_reason"})
     if form.values["status"] not in ORDER_STATUSES:
         form.errors["status"] = N_("Choose the new status.")
-    if len(form.values["note"]) > 2000:
-        form.errors["note"] = N_("This is too long.")
+    for name in ("note", "override_reason"):
+        if len(form.values[name]) > 2000:
+            form.errors[name] = N_("This is too long.")
     return form
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """"12 500,50" → Decimal("12500.50"); None when it is not a number above zero with at most
+    two decimal places below MAX_PRICE."""
+    try:
+        amount = Decimal(text.replace("\u00a0", "").replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount <= 0 or amount >= MAX_PRICE or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount
+
+
+def _clean_day(form: Form, name: str, today: date) -> date | None:
+    """A day no earlier than 2000 and no later than tomorrow (a time zone ahead of ours)."""
+    text = form.values[name]
+    if not text:
+        return today
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        form.errors[name] = N_("Enter the date as YYYY-MM-DD.")
+        return None
+    if day.year < 2000 or day > today + timedelta(days=1):
+        form.errors[name] = N_("Enter a date that has already come.")
+        return None
+    return day
+
+
+def clean_payment(raw: dict[str, Any], today: date) -> tuple[Form, Decimal | None, date | None]:
+    form = Form(values={name: field_value(raw, name) for name in ("amount", "paid_on", "method", "reference")})
+    amount = parse_amount(form.values["amount"])
+    if amount is None:
+        form.errors["amount"] = N_("Enter the amount as a number above zero, such as 12500.00.")
+    paid_on = _clean_day(form, "paid_on", today)
+    if form.values["method"] not in PAYMENT_WAYS:
+        form.errors["method"] = N_("Choose how the money came.")
+    if len(form.values["reference"]) > 200:
+        form.errors["reference"] = N_("This is too long.")
+    return form, amount, paid_on
+
+
+def clean_shipment(raw: dict[str, Any], line_ids: list[UUID], today: date) -> tuple[Form, date | None, dict]:
+    """The shipment form: carrier, tracking number, day, and `quantity-<line id>` per part."""
+    form = Form(values={name: field_value(raw, name) for name in ("carrier", "tracking_number", "shipped_on")})
+    number = form.values["tracking_number"]
+    if form.values["carrier"] not in CARRIERS:
+        form.errors["carrier"] = N_("Choose the carrier.")
+    elif CARRIERS[form.values["carrier"]].url is not None and not number:
+        form.errors["tracking_number"] = N_("Enter the carrier's tracking number.")
+    if number and (len(number) > MAX_TRACKING or not TRACKING_NUMBER.match(number)):
+        form.errors["tracking_number"] = N_("A tracking number has only letters, digits and dashes, at most 40.")
+    shipped_on = _clean_day(form, "shipped_on", today)
+    quantities: dict[UUID, int] = {}
+    for line_id in line_ids:
+        text = field_value(raw, f"quantity-{line_id}") or "0"
+        form.values[f"quantity-{line_id}"] = text
+        if not text.isdigit() or len(text) > 6:
+            form.errors["lines"] = N_("Enter each quantity as a whole number, 0 or more.")
+            continue
+        quantities[line_id] = int(text)
+    return form, shipped_on, quantities
 
 
 def clean_price(raw: dict[str, Any]) -> tuple[Form, Decimal | None]:
@@ -119,10 +184,13 @@ def document_kind(value: str | None, staff: bool) -> str:
     return choice(value, kinds, "drawing" if not staff else "other")
 
 
-def clean_filters(status: str, customer: str, date_from: str, date_to: str, q: str) -> tuple[OrderFilters, dict]:
+def clean_filters(status: str, customer: str, date_from: str, date_to: str, q: str, payment: str = "",
+                  overdue_days: int = 7) -> tuple[OrderFilters, dict]:
     """Admin list filters from the query string; anything unreadable is ignored and shown empty."""
-    shown = {"status": "", "customer": "", "date_from": "", "date_to": "", "q": q.strip()[:200]}
-    filters = OrderFilters(text=shown["q"])
+    shown = {"status": "", "customer": "", "date_from": "", "date_to": "", "q": q.strip()[:200], "payment": ""}
+    filters = OrderFilters(text=shown["q"], overdue_days=overdue_days)
+    if payment in PAYMENT_FILTERS:
+        filters.payment = shown["payment"] = payment
     if status in ORDER_STATUSES:
         filters.status = shown["status"] = status
     try:

@@ -24,7 +24,7 @@ from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import Numeric, String, cast, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.company.services import CompanyService
@@ -32,7 +32,18 @@ from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
 from portal.core.search import contains
-from portal.db.models import CartItem, CompanyDetails, Document, Notification, Order, OrderEvent, OrderLine, User
+from portal.db.models import (
+    CartItem,
+    CompanyDetails,
+    Document,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Shipment,
+    User,
+)
 from portal.db.turns import take_turns
 from portal.files.storage import Storage
 from portal.orders.charges import money, with_new_minimum
@@ -55,6 +66,14 @@ EMPTY_CART = N_("Your cart is empty: add quoted parts first.")
 CART_CHANGED = N_("Your cart changed while the order was being placed (in another tab or window?): "
                   "check it and place the order again.")
 TOO_MANY_DOCUMENTS = N_("At most 50 documents can be attached.")
+NOT_PAID = N_("The order is not paid in full: record its payments first, or give a reason to start "
+              "production without them.")
+PAYMENT_FILTERS = ("unpaid", "paid", "overdue")
+OWING = ("awaiting_payment", "in_production", "shipped", "completed")  # statuses in which money is due
+# Half a kopeck of slack where the database compares sums of money: SQLite keeps these numbers as
+# floats (0.20 + 0.10 > 0.30 there); amounts are whole kopecks, so the slack never lets one through.
+# Typed: bound as the money columns' NUMERIC(14, 2), PostgreSQL would round it up to a whole kopeck.
+HALF_KOPECK = literal(Decimal("0.005"), Numeric(6, 3))
 
 
 @dataclass
@@ -92,6 +111,8 @@ class OrderFilters:
     date_from: date | None = None
     date_to: date | None = None
     text: str = ""
+    payment: str = ""  # one of PAYMENT_FILTERS
+    overdue_days: int = 7  # "overdue": awaiting payment for longer than this
 
 
 def _same_parts(lines: list[OrderLine], drafts: list[LineDraft]) -> bool:
@@ -99,6 +120,10 @@ def _same_parts(lines: list[OrderLine], drafts: list[LineDraft]) -> bool:
         return sorted((str(row.file_id), row.quantity) for row in rows)
 
     return parts(lines) == parts(drafts)
+
+
+def _starts_unpaid(order: Order, wanted: str) -> bool:
+    return order.status == "awaiting_payment" and wanted == "in_production" and order.amount_paid < order.total
 
 
 def lines_total(lines: list[OrderLine]) -> Decimal:
@@ -153,6 +178,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             conditions.append(Order.created_at >= datetime.combine(filters.date_from, time.min, UTC))
         if filters.date_to:
             conditions.append(Order.created_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC))
+        conditions += self._payment_conditions(filters)
         if text := filters.text:
             customers = select(User.id).where(
                 or_(contains(User.email, text), contains(User.full_name, text), contains(User.company_name, text),
@@ -172,11 +198,37 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         )
         return Page(items=list(items), total=total, number=page, per_page=per_page)
 
+    @staticmethod
+    def _payment_conditions(filters: OrderFilters) -> list[Any]:
+        if filters.payment == "paid":
+            return [Order.status != "cancelled", Order.total > 0, Order.amount_paid > Order.total - HALF_KOPECK]
+        unpaid = Order.amount_paid < Order.total - HALF_KOPECK
+        if filters.payment == "unpaid":
+            return [Order.status.in_(OWING), unpaid]
+        if filters.payment == "overdue":
+            since = datetime.now(UTC) - timedelta(days=filters.overdue_days)
+            waiting_since = (
+                select(OrderEvent.order_id)
+                .where(OrderEvent.kind == "status", OrderEvent.to_status == "awaiting_payment")
+                .group_by(OrderEvent.order_id)
+                .having(func.max(OrderEvent.created_at) < since)
+            )
+            return [Order.status == "awaiting_payment", unpaid, Order.id.in_(waiting_since)]
+        return []
+
     async def timeline(self, order: Order, staff: bool) -> list[OrderEvent]:
         query = select(OrderEvent).where(OrderEvent.order_id == order.id)
         if not staff:
             query = query.where(OrderEvent.internal.is_(False))
         return list((await self._db.scalars(query.order_by(OrderEvent.created_at, OrderEvent.id))).all())
+
+    async def payments(self, order: Order) -> list[Payment]:
+        query = select(Payment).where(Payment.order_id == order.id).order_by(Payment.created_at, Payment.id)
+        return list((await self._db.scalars(query)).all())
+
+    async def shipments(self, order: Order) -> list[Shipment]:
+        query = select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.created_at, Shipment.id)
+        return list((await self._db.scalars(query)).all())
 
     async def documents(self, order: Order) -> list[Document]:
         query = select(Document).where(Document.order_id == order.id).order_by(Document.created_at)
@@ -301,9 +353,11 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
     # ------------------------------------------------------------------ changing
 
     async def change_status(
-        self, order_id: UUID, wanted: str, note: str, actor: User, seen_version: int | None
+        self, order_id: UUID, wanted: str, note: str, actor: User, seen_version: int | None, override: str = ""
     ) -> Order:
-        """Staff move the order one step along TRANSITIONS; refused whole, with a message, otherwise."""
+        """Staff move the order one step along TRANSITIONS; refused whole, with a message, otherwise.
+        Production starts when the order is paid in full, or when staff say why it starts anyway
+        (`override`: kept in the history, for staff)."""
         order = await self.get(order_id)
         if seen_version != order.version:
             raise FieldError("status", STALE)
@@ -311,8 +365,14 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
             raise FieldError("status", NOT_ALLOWED)
         if wanted == "awaiting_payment" and order.needs_review:
             raise FieldError("status", NEEDS_PRICES)
+        unpaid = _starts_unpaid(order, wanted)
+        if unpaid and not override:
+            raise FieldError("status", NOT_PAID)
         previous = order.status
         await self._bump(order, seen_version, wanted, from_statuses=(previous,))
+        if unpaid:
+            self._event(order, "override", actor=actor, note=override, internal=True,
+                        amount_paid=str(order.amount_paid), total=str(order.total))
         self._status_changed(order, previous, actor, note)
         await self.changed(order, "status")
         return order
@@ -338,6 +398,8 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         if order is None or order.status == wanted or not allowed(order.status, wanted):
             return False
         if wanted == "awaiting_payment" and order.needs_review:
+            return False
+        if _starts_unpaid(order, wanted):  # only staff, with a reason, start an unpaid order
             return False
         previous = order.status
         try:

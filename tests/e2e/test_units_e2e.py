@@ -12,7 +12,7 @@ import pytest
 import trimesh
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_uploads_e2e import open_page, price_of
+from tests.e2e.test_uploads_e2e import open_page, price_of, webgl_browser  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ def check_question(page: Page) -> None:
     expect(page.get_by_test_id("part-size")).to_contain_text("127.0 × 63.5 × 34.9")
 
 
-def test_an_inch_stl_is_asked_about_and_the_answer_rescales(webgl_browser, server, inch_stl) -> None:
+def test_an_inch_stl_is_asked_about_and_the_answer_rescales(webgl_browser, server, inch_stl) -> None:  # noqa: F811
     page = open_page(webgl_browser, server)
     upload(page, inch_stl)
     wait_ready(page, reload=False)

@@ -29,8 +29,10 @@ from portal.db.models import (
     Order,
     OrderEvent,
     OrderLine,
+    Payment,
     RateCardVersion,
     ReviewRequest,
+    Shipment,
     User,
 )
 from tests.settings import make_settings
@@ -76,9 +78,9 @@ def app(settings) -> Litestar:
 async def _empty_tables(database_url: str) -> None:
     engine = create_engine(DatabaseSettings(url=database_url))
     async with create_sessionmaker(engine)() as db:
-        for model in (BitrixSyncRow, CallRequest, Notification, OrderEvent, Document, OrderLine, Order, CartItem,
-                      ReviewRequest, ModelFile, RateCardVersion, KeyValueItem, LoginFailureCounter, User,
-                      CompanyDetails):
+        for model in (BitrixSyncRow, CallRequest, Notification, Payment, Shipment, OrderEvent, Document, OrderLine,
+                      Order, CartItem, ReviewRequest, ModelFile, RateCardVersion, KeyValueItem, LoginFailureCounter,
+                      User, CompanyDetails):
             await db.execute(delete(model))
         await db.commit()
     await engine.dispose()

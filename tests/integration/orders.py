@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from portal.db.models import Order, User
 from portal.orders.services import LineDraft, OrderService, PricedCart
-from tests.integration.conftest import COMPANY, PERSON, login, register
+from tests.integration.conftest import COMPANY, PERSON, login, post_form, register
 
 STAFF = {**PERSON, "email": "staff@example.com", "full_name": "Sasha Staff"}
 OTHER = {**PERSON, "email": "other@example.com", "full_name": "Other Customer"}
@@ -83,3 +84,20 @@ async def place_order(db, email: str = COMPANY["email"], lines: list[LineDraft] 
 async def order_row(db, order_id) -> Order:
     async with db() as session:
         return await session.get(Order, order_id, populate_existing=True)
+
+
+VERSION_FIELD = re.compile(r'name="version" value="(\d+)"')
+
+
+async def move(client, order, status: str, note: str = "", override: str = ""):
+    """Staff change the order's status from its page, as the page showed it."""
+    page = await client.get(f"/admin/orders/{order.id}")
+    seen = VERSION_FIELD.search(page.text).group(1)
+    return await post_form(client, f"/admin/orders/{order.id}/status",
+                           {"status": status, "note": note, "version": seen, "override_reason": override},
+                           f"/admin/orders/{order.id}")
+
+
+async def awaiting_payment(client, order) -> None:
+    for status in ("in_review", "awaiting_payment"):
+        assert (await move(client, order, status)).status_code == 303

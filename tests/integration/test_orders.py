@@ -52,11 +52,12 @@ async def count(db, model, *where) -> int:
         return await session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-async def move(client, order, status: str, note: str = "", version: str | None = None):
+async def move(client, order, status: str, note: str = "", version: str | None = None, override: str = ""):
     page = await client.get(f"/admin/orders/{order.id}")
     seen = version or VERSION.search(page.text).group(1)
     return await post_form(client, f"/admin/orders/{order.id}/status",
-                           {"status": status, "note": note, "version": seen}, f"/admin/orders/{order.id}")
+                           {"status": status, "note": note, "version": seen, "override_reason": override},
+                           f"/admin/orders/{order.id}")
 
 
 async def test_an_order_keeps_every_line_and_the_totals(client, db) -> None:
@@ -115,7 +116,9 @@ async def test_staff_walk_the_order_to_production_and_the_customer_is_told(setti
         order = await place_order(db, language="ru")
         await staff_login(staff, db)
         for status in ("in_review", "awaiting_payment", "in_production"):
-            response = await move(staff, order, status, note="Всё по плану" if status == "in_production" else "")
+            production = status == "in_production"
+            response = await move(staff, order, status, note="Всё по плану" if production else "",
+                                  override="A regular customer: pays on delivery" if production else "")
             assert response.status_code == 303, response.text
         live = await customer.get(f"/orders/{order.id}/live", headers={"HX-Request": "true"})
         assert "<html" not in live.text
