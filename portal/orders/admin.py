@@ -148,7 +148,7 @@ class OrderAdminController(Controller):
     @post("/{order_id:uuid}/payments", name="admin_order_payment")
     async def record_payment(
         self, request: HTMXRequest, orders: OrderService, payments: PaymentService, mail: Mail, order_id: UUID,
-        data: FormData,
+        data: FormData, after_commit: AfterCommit,
     ) -> Template | Redirect:
         form, amount, paid_on = clean_payment(data, date.today())
         if form.ok:
@@ -160,14 +160,15 @@ class OrderAdminController(Controller):
         if not form.ok:
             return await admin_page(request, orders, order_id, status_code=422, payment_form=form)
         log_event(_log, "order_payment", order_id=str(order.id), amount=str(amount), by=str(request.user.id))
-        await tell_payment(mail, order, amount, mail.link(request, "order", order_id=order.id))
+        link = mail.link(request, "order", order_id=order.id)  # told once the payment is saved
+        after_commit.add(lambda: tell_payment(mail, order, amount, link))
         flash(request, N_("The payment is recorded and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 
     @post("/{order_id:uuid}/shipments", name="admin_order_shipment")
     async def record_shipment(
         self, request: HTMXRequest, orders: OrderService, shipments: ShipmentService, mail: Mail, order_id: UUID,
-        data: FormData,
+        data: FormData, after_commit: AfterCommit,
     ) -> Template | Redirect:
         order = await orders.get(order_id)
         form, shipped_on, quantities = clean_shipment(data, [line.id for line in order.lines], date.today())
@@ -182,7 +183,8 @@ class OrderAdminController(Controller):
             return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
                                     shipment_form=form)
         log_event(_log, "order_shipment", order_id=str(order.id), carrier=shipment.carrier, by=str(request.user.id))
-        await tell_shipment(mail, order, shipment, mail.link(request, "order", order_id=order.id))
+        link = mail.link(request, "order", order_id=order.id)  # told once the shipment is saved
+        after_commit.add(lambda: tell_shipment(mail, order, shipment, link))
         flash(request, N_("The shipment is recorded and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 
