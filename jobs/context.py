@@ -10,7 +10,6 @@ from portal.core.links import SiteLinks
 from portal.core.mail import Mail
 from portal.core.queue import JobQueue
 from portal.crm.client import bitrix_client
-from portal.crm.orders import OrderLink
 from portal.db.engine import create_engine, create_sessionmaker
 from portal.db.unit_of_work import ServiceT
 from portal.db.unit_of_work import unit_of_work as _unit_of_work
@@ -18,6 +17,7 @@ from portal.files.analysis import ModelAnalyzer
 from portal.files.slicing import ModelSlicer
 from portal.files.storage import build_storage
 from portal.orders.controllers import OrderController
+from portal.orders.crm_side import OrderLink
 
 
 def build_context(settings: Settings, queue: JobQueue | None = None, **overrides: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from arq import Retry
 from jobs.context import build_context, close_context
 from jobs.registry import JOBS, ON_SHUTDOWN, SCHEDULE, SELF_COUNTING, SELF_COUNTING_MAX_TRIES
 from portal.config import Settings
+from portal.core.queue import JobQueue
 
 logger = logging.getLogger("portal.jobs")
 
@@ -55,7 +56,9 @@ class InlineRunner:
 
     async def _run(self, name: str, args: tuple[Any, ...], job_id: str | None) -> Any:
         if self._context is None:
-            self._context = build_context(self._settings, queue=self._queue)
+            # follow-up jobs go to the queue that runs this one, or (alone, as in tests) to one of their own
+            queue = self._queue or JobQueue(self._settings, inline_runner=InlineRunner)
+            self._context = build_context(self._settings, queue=queue, owns_queue=self._queue is None)
         max_tries = SELF_COUNTING_MAX_TRIES if name in SELF_COUNTING else MAX_TRIES
         try:
             for job_try in range(1, max_tries + 1):

@@ -13,12 +13,14 @@ from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from redis.asyncio import Redis
 
+from jobs.inline import InlineRunner
 from portal.accounts import deps as accounts_deps
 from portal.accounts.admin import UserAdminController
 from portal.accounts.controllers import AccountController
 from portal.accounts.middleware import CurrentUserMiddleware, VisitorLookup
 from portal.accounts.passwords import Passwords
 from portal.accounts.reset import PasswordResetController
+from portal.accounts.sessions import session_config
 from portal.commands import PortalCommands
 from portal.company import deps as company_deps
 from portal.company.controllers import CompanyController
@@ -37,7 +39,7 @@ from portal.core.sign_in import SignInSteps
 from portal.core.templates import TEMPLATES_DIR, template_config
 from portal.crm import deps as crm_deps
 from portal.crm.controllers import BitrixEventsController, CrmAdminController
-from portal.db.config import CommitBeforeSessionWrite
+from portal.db.config import CommitBeforeSessionWrite, sqlalchemy_config
 from portal.db.engine import create_sessionmaker
 from portal.db.models import KeyValueItem
 from portal.files import deps as files_deps
@@ -72,11 +74,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     settings.check()
     configure_logging(settings.server.debug)
-    db_config = settings.database.get_config()
+    db_config = sqlalchemy_config(settings.database)
     redis = Redis.from_url(settings.redis.url) if settings.redis.url else None
-    queue = JobQueue(settings)
+    queue = JobQueue(settings, inline_runner=InlineRunner)
     csrf_config = settings.server.get_config()
-    session_config = settings.session.get_config()
+    sessions = session_config(settings.session)
 
     if redis is not None:
         session_store = RedisStore(redis, namespace="sessions", handle_client_shutdown=False)
@@ -129,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(BodyReadGuard, timeout=settings.server.body_read_timeout),
             DefineMiddleware(SecurityMiddleware, allowed_hosts=settings.server.allowed_hosts),
             LanguageMiddleware,
-            session_config.middleware,
+            sessions.middleware,
             DefineMiddleware(CurrentUserMiddleware, db_config=db_config),
             DefineMiddleware(SessionCsrfMiddleware, config=csrf_config),
             DefineMiddleware(CommitBeforeSessionWrite, config=db_config),
@@ -155,7 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
              "mail": mail, "storage": storage, "quotes": quotes,
              "file_quotes": FileQuotes(quotes, RenderedPanels()),
              "sign_in_steps": SignInSteps([claim_visitor_uploads, send_pending_review]),
-             "visitor_lookup": VisitorLookup(db_config, session_config, csrf_config.cookie_name),
+             "visitor_lookup": VisitorLookup(db_config, sessions, csrf_config.cookie_name),
              "status_watch": StatusWatch(create_sessionmaker(db_config.get_engine()))}
         ),
         on_startup=[start_schedule],

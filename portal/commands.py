@@ -79,8 +79,8 @@ def users() -> None:
 @click.option("--password", required=True)
 @click.option("--name", default="Administrator")
 def create_admin(email: str, password: str, name: str) -> None:
-    from portal.accounts.emails import email_problem, normalise_email
     from portal.accounts.password_policy import password_problem
+    from portal.core.emails import email_problem, normalise_email
 
     email = normalise_email(email)
     if problem := email_problem(email):
@@ -132,6 +132,7 @@ async def _load_demo() -> None:
 async def _load_demo_files(settings: Settings) -> None:
     """The sample models: stored, then analysed by the job (in this process in the embedded
     default, which waits for it; by the worker in services mode)."""
+    from jobs.inline import InlineRunner
     from portal.core.queue import JobQueue
     from portal.demo import load_demo_files
     from portal.files.services import ModelFileService, analysis_job_id
@@ -139,7 +140,7 @@ async def _load_demo_files(settings: Settings) -> None:
 
     async with _unit_of_work(settings, ModelFileService) as files:
         added = await load_demo_files(files, build_storage(settings.storage), settings)
-    queue = JobQueue(settings)
+    queue = JobQueue(settings, inline_runner=InlineRunner)
     for file in added:
         if file.status == "pending":
             await queue.enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))

@@ -1,6 +1,7 @@
 """Settings read once from PORTAL_* environment variables (and an optional .env file).
 
-One dataclass per concern; each builds the framework config it feeds (`get_config()`).
+One dataclass per concern. The CSRF and arq configs are built here (`get_config()`); the database
+and session configs where they are used (portal/db/config.py, portal/accounts/sessions.py).
 `create_app()`, the worker and the CLI ask these for their configs instead of building their own.
 """
 
@@ -17,10 +18,8 @@ from dotenv import load_dotenv
 from litestar.config.csrf import CSRFConfig
 
 if TYPE_CHECKING:
-    from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
     from arq.connections import RedisSettings as ArqRedisSettings
 
-    from portal.accounts.sessions import RotatingSessionConfig
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -64,7 +63,6 @@ class ServerSettings:
     https: bool  # cookies Secure with the __Host- prefix, HSTS
     allowed_hosts: list[str]
     trusted_proxies: list[str]  # peers whose X-Forwarded-For we believe
-    demo: bool
     body_read_timeout: int = 30  # seconds a request body may stall (see portal.core.body)
 
     @classmethod
@@ -79,7 +77,6 @@ class ServerSettings:
             https=_env_bool("HTTPS", False),
             allowed_hosts=_env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]),
             trusted_proxies=_env_list("TRUSTED_PROXIES", []),
-            demo=_env_bool("DEMO", True),
             body_read_timeout=_env_int("BODY_READ_TIMEOUT", 30),
         )
 
@@ -116,12 +113,6 @@ class DatabaseSettings:
             max_overflow=_env_int("DATABASE_MAX_OVERFLOW", 10),
         )
 
-    def get_config(self) -> SQLAlchemyAsyncConfig:
-        """The advanced-alchemy plugin config, on an engine from `portal.db.engine`."""
-        from portal.db.config import sqlalchemy_config
-
-        return sqlalchemy_config(self)
-
 
 @dataclass(frozen=True)
 class RedisSettings:
@@ -152,20 +143,6 @@ class SessionSettings:
             absolute_timeout=_env_int("SESSION_ABSOLUTE_TIMEOUT", 7 * 24 * 3600),
             cookie_name="__Host-session" if https else "session",
             secure=https,
-        )
-
-    def get_config(self) -> RotatingSessionConfig:
-        """Server-side sessions in the "sessions" store (database or Redis, see create_app)."""
-        from portal.accounts.sessions import RotatingSessionConfig
-
-        return RotatingSessionConfig(
-            key=self.cookie_name,
-            max_age=self.idle_timeout,
-            renew_on_access=False,  # renewed when the session is written (at least once a minute in use)
-            secure=self.secure,
-            httponly=True,
-            samesite="lax",
-            store="sessions",
         )
 
 

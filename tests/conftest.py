@@ -18,6 +18,7 @@ import redis as redis_sync
 from advanced_alchemy.alembic.commands import AlembicCommands
 
 from portal.config import DatabaseSettings
+from portal.db.config import sqlalchemy_config
 from tests.settings import POSTGRES_ADMIN_URL, REDIS_URL
 
 
@@ -27,7 +28,7 @@ def in_thread(function, *args):
 
 
 def migrate(database_url: str) -> None:
-    commands = AlembicCommands(sqlalchemy_config=DatabaseSettings(url=database_url).get_config())
+    commands = AlembicCommands(sqlalchemy_config=sqlalchemy_config(DatabaseSettings(url=database_url)))
     in_thread(commands.upgrade, "head")
 
 

@@ -36,7 +36,6 @@ def make_settings(
         https=False,
         allowed_hosts=["testserver.local", "testserver", "127.0.0.1", "localhost"],
         trusted_proxies=[],
-        demo=False,
     )
     # Cheap argon2 parameters keep the suite fast; production uses OWASP's floor or above.
     auth_settings = replace(

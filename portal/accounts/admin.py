@@ -9,12 +9,12 @@ from litestar import Controller, get, post
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
-from portal.accounts.guards import requires_staff
 from portal.accounts.schemas import clean_quota
 from portal.accounts.services import UserService
 from portal.config import Settings
 from portal.core.flash import flash
 from portal.core.forms import FieldError, FormData, SearchText, field_value
+from portal.core.guards import requires_staff
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
 from portal.core.paging import PageNumber

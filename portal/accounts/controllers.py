@@ -5,10 +5,9 @@ from __future__ import annotations
 from litestar import Controller, get, post
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import notices
-from portal.accounts.emails import normalise_email
-from portal.accounts.guards import requires_login
 from portal.accounts.password_policy import rate_password
 from portal.accounts.passwords import Passwords
 from portal.accounts.schemas import (
@@ -22,8 +21,10 @@ from portal.accounts.services import UserService
 from portal.accounts.sessions import end_user_session, start_user_session
 from portal.accounts.throttle import AccountLimits, LoginThrottle
 from portal.config import Settings
+from portal.core.emails import normalise_email
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData, choice, field_value, secret_value
+from portal.core.guards import requires_login
 from portal.core.i18n import N_
 from portal.core.logging import auth_log, log_event
 from portal.core.mail import Mail
@@ -56,7 +57,7 @@ class AccountController(Controller):
     @post("/register")
     async def register(
         self,
-        request: HTMXRequest,
+        request: HTMXRequest, db_session: AsyncSession,
         data: FormData,
         users: UserService,
         passwords: Passwords,
@@ -80,7 +81,7 @@ class AccountController(Controller):
                 await mail.send(notices.registration_attempt(request, mail, email))
             log_event(auth_log, "register_existing", address=address)
             return redirect_to(request, "register_sent")
-        await sign_in_steps.run(request, user, users.repository.session)  # what was done before registering
+        await sign_in_steps.run(request, user, db_session)  # what was done before registering
         start_user_session(request, str(user.id), user.session_version)
         log_event(auth_log, "register", user_id=str(user.id), address=address)
         flash(request, N_("Welcome! Your account is ready."), "success")
@@ -105,7 +106,7 @@ class AccountController(Controller):
     @post("/login")
     async def login(
         self,
-        request: HTMXRequest,
+        request: HTMXRequest, db_session: AsyncSession,
         data: FormData,
         users: UserService,
         passwords: Passwords,
@@ -127,7 +128,7 @@ class AccountController(Controller):
                 form=Form(values={"email": email}), next_url=next_url, error=outcome.error,
                 wait=outcome.locked_for,
             )
-        await sign_in_steps.run(request, outcome.user, users.repository.session)  # what was done before
+        await sign_in_steps.run(request, outcome.user, db_session)  # what was done before
         start_user_session(request, str(outcome.user.id), outcome.user.session_version)
         log_event(auth_log, "login", user_id=str(outcome.user.id), address=address)
         return Redirect(path=next_url or landing(request, outcome.user), status_code=303)

@@ -10,15 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.passwords import Passwords
 from portal.accounts.services import EMAIL_TAKEN, UserService
-from portal.accounts.throttle import (
-    AccountLimits,
-    AttemptCounter,
-    DatabaseAttemptCounter,
-    LoginThrottle,
-    RedisAttemptCounter,
-)
+from portal.accounts.throttle import AccountLimits, LoginThrottle
 from portal.accounts.tokens import ResetTokens
 from portal.config import Settings
+from portal.core.throttle import attempt_counter
 
 provide_users = create_service_provider(
     UserService,
@@ -30,17 +25,12 @@ def provide_passwords(state: State) -> Passwords:
     return state.passwords
 
 
-def _counter(redis: Redis | None, db_session: AsyncSession) -> AttemptCounter:
-    """Counters in Redis in services mode; in the embedded default on the request's own session."""
-    return RedisAttemptCounter(redis) if redis is not None else DatabaseAttemptCounter(db_session)
-
-
 def provide_throttle(settings: Settings, redis: Redis | None, db_session: AsyncSession) -> LoginThrottle:
-    return LoginThrottle(_counter(redis, db_session), settings.auth)
+    return LoginThrottle(attempt_counter(redis, db_session), settings.auth)
 
 
 def provide_limits(settings: Settings, redis: Redis | None, db_session: AsyncSession) -> AccountLimits:
-    return AccountLimits.hourly(_counter(redis, db_session), settings.auth)
+    return AccountLimits.hourly(attempt_counter(redis, db_session), settings.auth)
 
 
 def provide_reset_tokens(settings: Settings) -> ResetTokens:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from portal.accounts.emails import email_problem, normalise_email
 from portal.accounts.password_policy import password_problem
+from portal.core.emails import email_problem, normalise_email
 from portal.core.forms import Form, choice, field_value, secret_value
 from portal.core.i18n import N_
+from portal.core.phones import normalise_phone
 from portal.core.requisites import is_valid_inn, is_valid_kpp, is_valid_ogrn
 from portal.db.models import ACCOUNT_TYPES
-
-PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{5,24}$")
 
 PROFILE_FIELDS = (
     "full_name",
@@ -55,8 +54,11 @@ def clean_profile(raw: dict[str, Any]) -> Form:
         errors.setdefault("full_name", N_("Please enter your full name."))
     if len(values["email"]) <= MAX_LENGTHS["email"] and (problem := email_problem(values["email"])):
         errors.setdefault("email", problem)
-    if values["phone"] and not PHONE_RE.match(values["phone"]):
-        errors.setdefault("phone", N_("Please enter a phone number such as +7 912 345-67-89."))
+    if values["phone"]:
+        if (phone := normalise_phone(values["phone"])) is None:
+            errors.setdefault("phone", N_("Please enter a phone number such as +7 912 345-67-89."))
+        else:
+            values["phone"] = phone
     if values["account_type"] not in ACCOUNT_TYPES:
         errors["account_type"] = N_("Choose the type of the account.")
         values["account_type"] = "individual"

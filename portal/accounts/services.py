@@ -18,16 +18,17 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, func, or_, select, update
 
-from portal.accounts.emails import normalise_email
 from portal.accounts.passwords import MAX_LENGTH, Passwords
 from portal.accounts.throttle import LoginThrottle
 from portal.accounts.tokens import fingerprint
+from portal.core.emails import normalise_email
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
 from portal.core.search import contains
 from portal.crm.outbox import record_customer
 from portal.db.models import KeyValueItem, LoginFailureCounter, User
+from portal.db.unit_of_work import commit_now
 
 EMAIL_TAKEN = N_("An account with this e-mail already exists.")
 ONLY_SUPERUSERS = N_("Only a superuser may change staff accounts and staff rights.")
@@ -143,7 +144,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
     async def _end_read(self) -> None:
         """End the read transaction before a slow hash: its connection goes back to the pool
         instead of waiting with the request for a hash slot (objects stay loaded)."""
-        await self.repository.session.commit()
+        await commit_now(self.repository.session)  # nothing written: this only gives the connection back
 
     async def update_profile(self, user: User, values: dict[str, Any]) -> User:
         await self._check_email_free(values["email"], except_id=user.id)

@@ -20,6 +20,7 @@ from litestar.middleware.session.server_side import (
 )
 from litestar.types import Empty, Message, ScopeSession
 
+from portal.config import SessionSettings
 from portal.core.csrf import renew_csrf_token
 from portal.core.flash import kept_flashes
 
@@ -74,6 +75,19 @@ class RotatingSessionBackend(ServerSideSessionBackend):
 
 class RotatingSessionConfig(ServerSideSessionConfig):
     _backend_class = RotatingSessionBackend
+
+
+def session_config(settings: SessionSettings) -> RotatingSessionConfig:
+    """Server-side sessions in the "sessions" store (database or Redis, see create_app)."""
+    return RotatingSessionConfig(
+        key=settings.cookie_name,
+        max_age=settings.idle_timeout,
+        renew_on_access=False,  # renewed when the session is written (at least once a minute in use)
+        secure=settings.secure,
+        httponly=True,
+        samesite="lax",
+        store="sessions",
+    )
 
 
 def rotate_session_id(connection: ASGIConnection) -> None:

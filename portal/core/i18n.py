@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from babel.core import negotiate_locale
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -40,16 +41,29 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 
 
 def choose_language(cookie: str | None, accept_language: str | None) -> str:
+    """The `lang` cookie, else the best of our languages by Accept-Language's weights (Babel's
+    negotiation: `en-GB` matches `en`), else the default."""
     if cookie in LANGUAGES:
         return cookie
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        if params.strip().startswith("q=0") and params.strip() in {"q=0", "q=0.0", "q=0.00"}:
-            continue
-        primary = tag.split("-")[0].lower()
-        if primary in LANGUAGES:
-            return primary
-    return DEFAULT_LANGUAGE
+    return negotiate_locale(_by_weight(accept_language or ""), list(LANGUAGES), sep="-") or DEFAULT_LANGUAGE
+
+
+def _by_weight(header: str) -> list[str]:
+    """Accept-Language's tags, the heaviest first (ties keep their order); q=0 means "not this"."""
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        tag, *params = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if tag and weight > 0:
+            ranked.append((-weight, position, tag.lower()))
+    return [tag for _, _, tag in sorted(ranked)]
 
 
 class LanguageMiddleware:

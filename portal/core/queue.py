@@ -2,10 +2,14 @@
 
 Job status lives in our own tables; the queue only says "run this now". Like arq, a job id is
 run once: enqueueing an id that is queued, running or recently done does nothing.
+
+The in-process runner (`jobs.inline.InlineRunner`) is handed in by whoever builds the queue
+(`create_app`, the commands): the job functions import the portal, so the portal never imports them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from arq import ArqRedis, create_pool
@@ -16,9 +20,11 @@ QUEUE_NAME = "portal:queue"
 
 
 class JobQueue:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, inline_runner: Callable[..., Any] | None = None) -> None:
+        """`inline_runner(settings, queue=…)`: what runs the jobs in-process in the embedded default."""
         self._settings = settings
         self._arq: ArqRedis | None = None
+        self._runner_type = inline_runner
         self._inline = None
 
     @property
@@ -41,9 +47,9 @@ class JobQueue:
 
     def _inline_runner(self):
         if self._inline is None:
-            from jobs.inline import InlineRunner  # the queue adapter is the one place that may
-
-            self._inline = InlineRunner(self._settings, queue=self)
+            if self._runner_type is None:
+                raise RuntimeError("no in-process job runner: build the queue with inline_runner=InlineRunner")
+            self._inline = self._runner_type(self._settings, queue=self)
         return self._inline
 
     async def close(self) -> None:

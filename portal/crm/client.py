@@ -33,7 +33,6 @@ import httpx
 from portal.config import BitrixSettings
 
 USER_AGENT = "manufacturing-portal/1.0"
-PAGE_SIZE = 50
 MAX_BATCH = 50
 
 

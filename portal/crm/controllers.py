@@ -13,15 +13,15 @@ from litestar.params import Body, Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
-from portal.accounts.guards import requires_staff
 from portal.config import Settings
 from portal.core.flash import flash
+from portal.core.guards import requires_staff
 from portal.core.i18n import N_
 from portal.core.paging import Page, PageNumber
 from portal.core.queue import JobQueue
 from portal.core.templates import redirect_to, render
-from portal.crm.deals import record_pull_once
 from portal.crm.outbox import SYNC_STATUSES, SyncQueueService, kick
+from portal.db.unit_of_work import AfterCommit
 
 logger = logging.getLogger("portal.crm")
 PER_PAGE = 50
@@ -47,19 +47,17 @@ class CrmAdminController(Controller):
 
     @post("/{row_id:int}/retry", name="admin_crm_retry")
     async def retry(self, request: HTMXRequest, row_id: int, sync_queue: SyncQueueService,
-                    queue: JobQueue, settings: Settings) -> Redirect:
+                    queue: JobQueue, settings: Settings, after_commit: AfterCommit) -> Redirect:
         if await sync_queue.retry(row_id):
-            await sync_queue.repository.session.commit()
-            await kick(queue, settings.bitrix.enabled, [row_id])
+            after_commit.add(lambda: kick(queue, settings.bitrix.enabled, [row_id]))
             flash(request, N_("The row is queued again."), "success")
         return redirect_to(request, "admin_crm", query="status=dead")
 
     @post("/retry-dead", name="admin_crm_retry_dead")
     async def retry_dead(self, request: HTMXRequest, sync_queue: SyncQueueService,
-                         queue: JobQueue, settings: Settings) -> Redirect:
+                         queue: JobQueue, settings: Settings, after_commit: AfterCommit) -> Redirect:
         ids = await sync_queue.retry_all_dead()
-        await sync_queue.repository.session.commit()
-        await kick(queue, settings.bitrix.enabled, ids)
+        after_commit.add(lambda: kick(queue, settings.bitrix.enabled, ids))
         if ids:
             flash(request, N_("Every dead row is queued again."), "success")
         return redirect_to(request, "admin_crm")
@@ -74,7 +72,7 @@ class BitrixEventsController(Controller):
 
     @post("/crm/bitrix/events", name="bitrix_events", opt={"exclude_from_csrf": True}, status_code=200)
     async def receive(self, request: Request, data: EventForm, sync_queue: SyncQueueService,
-                      settings: Settings, queue: JobQueue) -> Response:
+                      settings: Settings, queue: JobQueue, after_commit: AfterCommit) -> Response:
         token = data.get("auth[application_token]")
         expected = settings.bitrix.app_token or ""
         if not (isinstance(token, str) and expected and hmac.compare_digest(token.encode(), expected.encode())):
@@ -84,7 +82,7 @@ class BitrixEventsController(Controller):
         deal_id = str(data.get("data[FIELDS][ID]") or "")
         if event not in DEAL_EVENTS or not BITRIX_ID.fullmatch(deal_id):
             return Response({"ok": True, "ignored": event})
-        row = await record_pull_once(sync_queue.repository.session, deal_id)
+        row = await sync_queue.pull_once(deal_id)
         if row is not None:
-            await kick(queue, settings.bitrix.enabled, [row.id])
+            after_commit.add(lambda: kick(queue, settings.bitrix.enabled, [row.id]))
         return Response({"ok": True})

@@ -8,21 +8,18 @@ Orders are plain data here (the outbox payload), so the orders domain wires in b
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.config import BitrixSettings
 from portal.crm.client import Bitrix24Client, InvalidRequest, RetryableError
 from portal.crm.mapping import deal_fields, is_invoice_stage, order_status_for_stage, product_rows
-from portal.crm.outbox import ATTACH, DEAL, INVOICE, OPEN, PULL, record
+from portal.crm.outbox import ATTACH, DEAL, INVOICE, record
 from portal.db.models import BitrixSyncRow
-from portal.db.turns import take_turns
 
 
 class OrderSide(Protocol):
@@ -136,29 +133,6 @@ async def attach_to_deal(client: Bitrix24Client, deal_id: str, document_id: str,
     return int(added.result)
 
 
-def record_pull(session: AsyncSession, deal_id: str) -> BitrixSyncRow:
-    """An event said the deal changed: fetch it later (the event itself carries only the id)."""
-    return record(session, DEAL, "", {"event": "ONCRMDEALUPDATE"}, action=PULL, bitrix_id=str(deal_id))
-
-
-async def record_pull_once(session: AsyncSession, deal_id: str) -> BitrixSyncRow | None:
-    """`record_pull`, committed, unless a fetch of the deal waits already (a burst of events for
-    one deal needs one fetch): then nothing is written and None is returned.
-
-    Atomic across requests and processes: written first, then counted (see `take_turns`)."""
-    await take_turns(session, f"bitrix-pull:{deal_id}")
-    row = record_pull(session, deal_id)
-    await session.flush()
-    waiting = await session.scalar(select(func.count()).select_from(BitrixSyncRow).where(
-        BitrixSyncRow.entity_type == DEAL, BitrixSyncRow.action == PULL, BitrixSyncRow.bitrix_id == str(deal_id),
-        BitrixSyncRow.status.in_(OPEN), BitrixSyncRow.attempts == 0))
-    if waiting > 1:
-        await session.rollback()
-        return None
-    await session.commit()
-    return row
-
-
 def record_invoice_fetch(session: AsyncSession, order_id: str, deal_id: str) -> BitrixSyncRow:
     return record(session, DEAL, order_id, {"order_id": order_id, "deal_id": str(deal_id)}, action=INVOICE)
 
@@ -214,17 +188,3 @@ async def fetch_invoice_pdf(
         raise PdfNotReady("NOT_A_PDF", "the PDF link did not give a PDF", None, "download")
     number = document.get("number") or document_id
     return Pdf(f"invoice-{number}.pdf", content)
-
-
-async def wait_for_invoice_pdf(client: Bitrix24Client, settings: BitrixSettings, deal_id: str,
-                               delays: tuple[float, ...] = (1, 2, 5, 10, 20, 40)) -> Pdf:
-    """The whole poll in one call, for scripts and tests: fetch_invoice_pdf with growing pauses."""
-    payload: dict[str, Any] = {"deal_id": deal_id}
-    for delay in (*delays, None):
-        try:
-            return await fetch_invoice_pdf(client, settings, payload)
-        except PdfNotReady:
-            if delay is None:
-                raise
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable")

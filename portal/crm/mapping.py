@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from portal.config import BitrixSettings
+from portal.core.phones import normalise_phone
 from portal.db.models import BUSINESS_TYPES
 
 ENTREPRENEUR = "entrepreneur"
@@ -66,7 +67,7 @@ def customer_snapshot(user: Any) -> dict[str, str]:
         "id": str(user.id),
         "full_name": user.full_name or "",
         "email": user.email or "",
-        "phone": user.phone or "",
+        "phone": (normalise_phone(user.phone) or user.phone) if user.phone else "",  # numbers saved before E.164 too
         "account_type": user.account_type or "individual",
         "company_name": user.company_name or "",
         "inn": user.inn or "",

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.core.backoff import backoff as exponential
 from portal.crm.mapping import customer_snapshot, has_company
 from portal.db.models import BitrixSyncRow
+from portal.db.turns import take_turns
 
 PENDING, SENT, FAILED, DEAD, SUPERSEDED = "pending", "sent", "failed", "dead", "superseded"
 OPEN = (PENDING, FAILED)
@@ -66,6 +67,11 @@ def record(session: AsyncSession, entity_type: str, entity_id: Any, payload: dic
     )
     session.add(row)
     return row
+
+
+def record_pull(session: AsyncSession, deal_id: str) -> BitrixSyncRow:
+    """An event said the deal changed: fetch it later (the event itself carries only the id)."""
+    return record(session, DEAL, "", {"event": "ONCRMDEALUPDATE"}, action=PULL, bitrix_id=str(deal_id))
 
 
 def record_lead(session: AsyncSession, our_id: Any, name: str, phone: str, email: str = "", comment: str = "",
@@ -128,6 +134,24 @@ class SyncQueueService(SQLAlchemyAsyncRepositoryService[BitrixSyncRow, SyncRowRe
     """What the relay and the staff page do with the queue."""
 
     repository_type = SyncRowRepository
+
+    async def pull_once(self, deal_id: str) -> BitrixSyncRow | None:
+        """A row to fetch the deal an event named, unless a fetch of it waits already (a burst of
+        events for one deal needs one fetch): then nothing is written and None is returned.
+
+        Atomic across requests and processes: written first, then counted (see `take_turns`)."""
+        session = self.repository.session
+        await take_turns(session, f"bitrix-pull:{deal_id}")
+        row = record_pull(session, deal_id)
+        await session.flush()
+        waiting = await session.scalar(select(func.count()).select_from(BitrixSyncRow).where(
+            BitrixSyncRow.entity_type == DEAL, BitrixSyncRow.action == PULL, BitrixSyncRow.bitrix_id == str(deal_id),
+            BitrixSyncRow.status.in_(OPEN), BitrixSyncRow.attempts == 0))
+        if waiting > 1:
+            await session.delete(row)
+            await session.flush()
+            return None
+        return row
 
     async def due_ids(self, limit: int = 500) -> list[int]:
         """Open rows whose time has come and that no worker holds."""

@@ -59,6 +59,7 @@ from portal.crm.outbox import (
     now,
 )
 from portal.db.models import BitrixSyncRow
+from portal.db.unit_of_work import commit_now
 
 logger = logging.getLogger("portal.crm")
 
@@ -109,6 +110,8 @@ async def process(
 ) -> Outcome:
     if client is None:  # Bitrix24 is off: the row stays pending, visible to staff
         return Outcome(done=True)
+    # Each step is its own transaction (commit_now): the lease, the outcome and a saved payload
+    # must stay committed while Bitrix24 is called between them, and whatever happens next.
     async with sessionmaker() as db:
         row = await db.get(BitrixSyncRow, row_id)
         if row is None or row.status not in OPEN:
@@ -118,14 +121,14 @@ async def process(
             return Outcome(done=False, retry_in=(row.next_attempt_at - moment).total_seconds())
         if row.action == UPSERT and await _newer_change(db, row):
             row.status, row.last_error = SUPERSEDED, None
-            await db.commit()
+            await commit_now(db)
             return Outcome(done=True)
         if row.action == UPSERT and await _older_change_in_flight(db, row):
             return await _wait(db, row, "An earlier change of this record is still being sent.")
         needs, missing, dead = await _needed_ids(db, row)
         if dead:
             row.status, row.last_error = DEAD, f"The {dead} of this record could not be sent."
-            await db.commit()
+            await commit_now(db)
             return Outcome(done=True)
         if missing:
             return await _wait(db, row, f"Waiting for the {missing} to reach Bitrix24.")
@@ -137,7 +140,7 @@ async def process(
                    (BitrixSyncRow.lease_until.is_(None)) | (BitrixSyncRow.lease_until < moment))
             .values(attempts=BitrixSyncRow.attempts + 1, lease_until=lease)
         )
-        await db.commit()
+        await commit_now(db)
         if not taken.rowcount:  # another worker holds it
             return Outcome(done=False, retry_in=float(settings.lease_seconds))
         await db.refresh(row)
@@ -174,7 +177,7 @@ async def _mark_sent(db: AsyncSession, row_id: int, result: Done) -> None:
     if result.bitrix_id is not None:
         values["bitrix_id"] = str(result.bitrix_id)
     await db.execute(update(BitrixSyncRow).where(BitrixSyncRow.id == row_id).values(**values))
-    await db.commit()
+    await commit_now(db)
 
 
 async def _failed(sessionmaker: async_sessionmaker, row_id: int, attempts: int, settings: BitrixSettings,
@@ -191,7 +194,7 @@ async def _failed(sessionmaker: async_sessionmaker, row_id: int, attempts: int, 
                 next_attempt_at=now() + timedelta(seconds=retry_in or 0),
             )
         )
-        await db.commit()
+        await commit_now(db)
     logger.warning("bitrix sync %s", "dead" if dead else "failed",
                    extra={"fields": {"row": row_id, "attempts": attempts, "error": message}})
     return Outcome(done=dead, retry_in=retry_in)
@@ -200,7 +203,7 @@ async def _failed(sessionmaker: async_sessionmaker, row_id: int, attempts: int, 
 async def _wait(db: AsyncSession, row: BitrixSyncRow, reason: str) -> Outcome:
     row.last_error = reason
     row.next_attempt_at = now() + timedelta(seconds=WAIT_SECONDS)
-    await db.commit()
+    await commit_now(db)
     return Outcome(done=False, retry_in=WAIT_SECONDS)
 
 
@@ -262,7 +265,7 @@ def _payload_saver(sessionmaker: async_sessionmaker, row_id: int) -> Callable[[d
     async def save(payload: dict) -> None:
         async with sessionmaker() as db:
             await db.execute(update(BitrixSyncRow).where(BitrixSyncRow.id == row_id).values(payload=payload))
-            await db.commit()
+            await commit_now(db)
 
     return save
 

@@ -9,19 +9,18 @@ from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
 )
-from advanced_alchemy.extensions.litestar.plugins.init.config.asyncio import (
-    autocommit_handler_maker,
-)
+from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from advanced_alchemy.types import GUID
 
 from portal.config import DatabaseSettings
 from portal.db.engine import create_engine
+from portal.db.unit_of_work import commit, rollback
 
 MIGRATIONS_DIR = "migrations"
 
 
 def sqlalchemy_config(settings: DatabaseSettings) -> SQLAlchemyAsyncConfig:
-    """Built by `DatabaseSettings.get_config()`; the engine comes from the one factory."""
+    """The advanced-alchemy plugin config; the engine comes from the one factory."""
     return SQLAlchemyAsyncConfig(
         engine_instance=create_engine(settings),
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -40,25 +39,31 @@ def _migrations_path() -> str:
 
 
 class CommitBeforeSessionWrite:
-    """Commit the request's transaction before outer middleware (the session store) writes.
+    """The request's unit of work: commit its transaction (a 2xx or 3xx answer) or roll it back,
+    then run its after-commit callbacks, before the response starts and before outer middleware
+    (the session store) writes.
 
     The plugin's before-send hook runs after every middleware has seen the response, so the
     session store would write while the request's transaction is still open: on SQLite that
-    second writer waits on the first one. This innermost middleware commits first; the hook then
-    finds nothing left to do.
+    second writer waits on the first one. This innermost middleware settles it first; the hook
+    then finds nothing left to do but close the session. A commit that fails answers 500 (and
+    runs no callback) rather than a success for a change that was not saved.
     """
 
     def __init__(self, app, config: SQLAlchemyAsyncConfig) -> None:
         self.app = app
         self.config = config
-        self.commit = None
 
-    async def _commit(self, message, scope) -> None:
-        if self.commit is None:  # the plugin settles the scope key when the app starts
-            self.commit = autocommit_handler_maker(
-                commit_on_redirect=True, session_scope_key=self.config.session_scope_key
-            )
-        await self.commit(message, scope)
+    async def _settle(self, message, scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        session = get_aa_scope_state(scope, self.config.session_scope_key)
+        if session is None:
+            return
+        if 200 <= message["status"] < 400:
+            await commit(session)
+        else:
+            await rollback(session)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -66,7 +71,7 @@ class CommitBeforeSessionWrite:
             return
 
         async def send_after_commit(message) -> None:
-            await self._commit(message, scope)
+            await self._settle(message, scope)
             await send(message)
 
         await self.app(scope, receive, send_after_commit)

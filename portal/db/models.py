@@ -72,7 +72,6 @@ class LoginFailureCounter(UUIDAuditBase):
     window_ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
-FILE_STATUSES = ("pending", "processing", "ready", "failed")
 
 
 # Longer than drawing takes even behind a queue of uploads (each drawing is limited to minutes).
@@ -169,7 +168,6 @@ class RateCardVersion(UUIDAuditBase):
     )
 
 
-REVIEW_STATUSES = ("open", "answered")
 
 
 class ReviewRequest(UUIDAuditBase):

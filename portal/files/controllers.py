@@ -9,6 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Stream, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.config import Settings
 from portal.core.flash import flash
@@ -18,6 +19,7 @@ from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.security import client_address
 from portal.core.templates import redirect_to, render, wants_fragment
+from portal.db.unit_of_work import AfterCommit
 from portal.files.guards import Viewer, can_change, ensure_visitor_key, viewer_of
 from portal.files.ports import QuotePanels
 from portal.files.quota import Quota, QuotaExceeded, over_quota_text, usage_text
@@ -51,14 +53,15 @@ POLL_WAIT_SECONDS = 1.0
 class FileController(Controller):
     @get("/", name="home")
     async def upload_page(
-        self, request: HTMXRequest, files: ModelFileService, file_quotes: QuotePanels, settings: Settings
+        self, request: HTMXRequest,
+        db_session: AsyncSession, files: ModelFileService, file_quotes: QuotePanels, settings: Settings
     ) -> Template:
         viewer = viewer_of(request)
         recent = (await files.list_for(viewer, 1, 5, everyone=False)).items
         return render(
             request,
             "files/upload.html",
-            offer=await file_quotes.offer(files.repository.session),
+            offer=await file_quotes.offer(db_session),
             demos=await files.demo_files(),
             recent=recent,
             limits=settings.uploads,
@@ -76,6 +79,7 @@ class FileController(Controller):
         upload_throttle: UploadThrottle,
         settings: Settings,
         queue: JobQueue,
+        after_commit: AfterCommit,
     ) -> Response:
         """Several files from the plain form (no JavaScript), or one file per request from the
         page's script (which shows a progress bar per file). Answers a redirect to the file page
@@ -98,15 +102,15 @@ class FileController(Controller):
                     anonymous_days=limits.anonymous_days,
                     quota=Quota.of(viewer.user, limits) if viewer.user is not None else None,
                 )
-                await files.repository.session.commit()
         except UploadRefused as refused:
             message = gettext(refused.message) % refused.args_ if refused.args_ else gettext(refused.message)
             return _refusal(request, scripted, refused.status, message)
         except QuotaExceeded as over:
             return _refusal(request, scripted, 413, over_quota_text(over.usage, over.quota), files_link=True)
         for file in created:
-            if file.status == "pending":
-                await queue.enqueue("analyze_model", str(file.id), job_id=analysis_job_id(file.id, 0))
+            if file.status == "pending":  # analysed once the files are saved, never before
+                after_commit.add(lambda file_id=file.id: queue.enqueue(
+                    "analyze_model", str(file_id), job_id=analysis_job_id(file_id, 0)))
         if scripted:
             body = [
                 {"id": str(f.id), "name": f.name, "url": request.app.route_reverse("file", file_id=f.id),
@@ -120,7 +124,8 @@ class FileController(Controller):
 
     @get("/files", name="files")
     async def list_files(
-        self, request: HTMXRequest, files: ModelFileService, settings: Settings, file_quotes: QuotePanels,
+        self, request: HTMXRequest,
+        db_session: AsyncSession, files: ModelFileService, settings: Settings, file_quotes: QuotePanels,
         page: PageNumber = 1,
     ) -> Template:
         viewer = viewer_of(request)
@@ -130,7 +135,7 @@ class FileController(Controller):
             usage = usage_text(await files.usage_of(viewer.user.id), Quota.of(viewer.user, settings.uploads))
         # the price last seen, or for a ready file never opened the price it opens with
         prices = {file.id: (file.last_total, file.last_currency or "RUB") if file.last_total is not None
-                  else await file_quotes.first_price(file, files.repository.session)
+                  else await file_quotes.first_price(file, db_session)
                   for file in listing.items if file.status == "ready"}
         return render(
             request, "files/list.html", files=listing, owners=await files.owner_emails(listing.items), usage=usage,
@@ -140,7 +145,7 @@ class FileController(Controller):
     @get("/files/{file_id:uuid}", name="file")
     async def detail(
         self,
-        request: HTMXRequest,
+        request: HTMXRequest, db_session: AsyncSession,
         files: ModelFileService,
         file_quotes: QuotePanels,
         file_id: UUID,
@@ -150,7 +155,7 @@ class FileController(Controller):
         quote_html = None
         if file.status == "ready":
             quote_html = await file_quotes.panel_html(request, file, dict(request.query_params),
-                                                      files.repository.session)
+                                                      db_session)
         return render(
             request, "files/detail.html", file=file, quote_html=quote_html, can_change=can_change(file, viewer),
             view=request.query_params.get("view"),
@@ -159,7 +164,7 @@ class FileController(Controller):
     @get("/files/{file_id:uuid}/status", name="file_status")
     async def status(
         self,
-        request: HTMXRequest,
+        request: HTMXRequest, db_session: AsyncSession,
         files: ModelFileService,
         file_quotes: QuotePanels,
         status_watch: StatusWatch,
@@ -173,7 +178,7 @@ class FileController(Controller):
             file = await files.next_state(file, status_watch, POLL_WAIT_SECONDS)
         quote_html = None
         if file.status == "ready":
-            quote_html = await file_quotes.panel_html(request, file, None, files.repository.session)
+            quote_html = await file_quotes.panel_html(request, file, None, db_session)
         template = "files/_analysis.html" if wants_fragment(request) else "files/detail.html"
         return render(request, template, file=file, quote_html=quote_html, can_change=can_change(file, viewer))
 
@@ -231,7 +236,8 @@ class FileController(Controller):
         return Redirect(path=back, status_code=303) if _local(back) else redirect_to(request, "file", file_id=file.id)
 
     @post("/files/{file_id:uuid}/split", name="file_split")
-    async def split(self, request: HTMXRequest, files: ModelFileService, queue: JobQueue, file_id: UUID) -> Redirect:
+    async def split(self, request: HTMXRequest, files: ModelFileService, queue: JobQueue, file_id: UUID,
+                    after_commit: AfterCommit) -> Redirect:
         """Quote each distinct part of a file of several bodies on its own: a file per part, cut
         out of this one and analysed like an upload."""
         viewer = viewer_of(request)
@@ -239,10 +245,10 @@ class FileController(Controller):
         if not can_change(file, viewer) or file.status != "ready" or not file.is_assembly:
             raise NotFoundException()
         children = await files.split(file)
-        await files.repository.session.commit()  # the jobs find the rows
         for child in children:
-            if child.status == "extracting":
-                await queue.enqueue("extract_part", str(child.id), job_id=extraction_job_id(child.id))
+            if child.status == "extracting":  # once committed, so that the job finds the row
+                after_commit.add(lambda child_id=child.id: queue.enqueue(
+                    "extract_part", str(child_id), job_id=extraction_job_id(child_id)))
         flash(request, N_("Each part is now a file of its own: they are priced as soon as they are ready."),
               "success")
         return redirect_to(request, "file", file_id=file.id)

@@ -8,8 +8,8 @@ from litestar.di import Provide
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.throttle import DatabaseAttemptCounter, RedisAttemptCounter
 from portal.config import Settings
+from portal.core.throttle import attempt_counter
 from portal.files.services import ModelFileService
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import Storage
@@ -25,9 +25,7 @@ def provide_status_watch(state: State) -> StatusWatch:
 
 
 def provide_upload_throttle(settings: Settings, redis: Redis | None, db_session: AsyncSession) -> UploadThrottle:
-    """Counters in Redis in services mode; in the embedded default on the request's own session."""
-    counter = RedisAttemptCounter(redis) if redis is not None else DatabaseAttemptCounter(db_session)
-    return UploadThrottle(counter, settings.uploads)
+    return UploadThrottle(attempt_counter(redis, db_session), settings.uploads)
 
 
 dependencies = {

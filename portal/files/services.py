@@ -18,6 +18,7 @@ from sqlalchemy.exc import InvalidRequestError
 from portal.core.paging import Page, limit_offset
 from portal.db.models import ModelFile, User
 from portal.db.turns import take_turns
+from portal.db.unit_of_work import commit_now
 from portal.files.analysis import AnalysisResult, check_type
 from portal.files.guards import Viewer, can_see, viewer_of
 from portal.files.quota import Quota, QuotaExceeded, Usage
@@ -154,7 +155,7 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         long after its upload as that one's analysis took (up to TWIN_PACE_SECONDS), so that the
         time it takes does not tell either. No database connection is held while waiting."""
         session = self.repository.session
-        await session.commit()  # nothing written: this only gives the connection back
+        await commit_now(session)  # nothing written: this only gives the connection back
         took = min((twin.analysed_at - twin.created_at).total_seconds(), TWIN_PACE_SECONDS)
         await anyio.sleep(max(took - (datetime.now(UTC) - file.created_at).total_seconds(), 0.0))
         with contextlib.suppress(InvalidRequestError):  # deleted meanwhile: what was read stands
@@ -188,7 +189,7 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         poll answers with the news at once rather than on its next tick. No database connection
         is held while waiting. Raises NotFoundException when the file is deleted meanwhile."""
         session = self.repository.session
-        await session.commit()  # nothing written: this only gives the connection back
+        await commit_now(session)  # nothing written: this only gives the connection back
         status = await watch.next_status(file.id, file.status, within_seconds)
         if status is None:
             raise NotFoundException()

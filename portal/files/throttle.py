@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.accounts.throttle import AttemptCounter
 from portal.config import UploadSettings
+from portal.core.throttle import AttemptCounter
 
 ACCOUNT_WINDOW_SECONDS = 3600
 

@@ -7,20 +7,20 @@ from urllib.parse import urlsplit
 from litestar import Controller, get, post
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
-from redis.asyncio import Redis
 
-from portal.accounts.guards import requires_staff
 from portal.config import Settings
 from portal.core.flash import flash
 from portal.core.forms import Form, FormData
+from portal.core.guards import requires_staff
 from portal.core.i18n import N_
 from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.security import client_address
 from portal.core.templates import render
 from portal.crm.outbox import SyncQueueService, kick
+from portal.db.unit_of_work import AfterCommit
 from portal.leads.schemas import clean_call_request, is_bot, safe_page
-from portal.leads.services import CallRequestService, Throttled
+from portal.leads.services import CallRequestLimits, CallRequestService, Throttled
 
 THANKS = N_("Thank you! We will call you back soon.")
 PER_PAGE = 20
@@ -37,7 +37,7 @@ class CallRequestController(Controller):
     @post("/call-request", name="call_request")
     async def submit(
         self, request: HTMXRequest, data: FormData, call_requests: CallRequestService, settings: Settings,
-        queue: JobQueue, redis: Redis | None,
+        queue: JobQueue, call_limits: CallRequestLimits, after_commit: AfterCommit,
     ) -> Template | Redirect:
         form = clean_call_request(data)
         if form.ok and not is_bot(data):
@@ -45,11 +45,11 @@ class CallRequestController(Controller):
             try:
                 _, row = await call_requests.submit(
                     form.values, client_address(request, settings.server.trusted_proxies),
-                    settings.server.secret_key, user.id if user else None, redis)
+                    settings.server.secret_key, user.id if user else None, call_limits)
             except Throttled as refused:
                 form.errors["form"] = refused.message
             else:
-                await kick(queue, settings.bitrix.enabled, [row.id])
+                after_commit.add(lambda: kick(queue, settings.bitrix.enabled, [row.id]))
         if not form.ok:
             return render(request, "leads/call_request.html", fragment="leads/_call_form.html", status_code=422,
                           call_form=form, call_done=False)

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import phonenumbers
-
+from portal.core.emails import email_problem, normalise_email
 from portal.core.forms import Form, field_value
 from portal.core.i18n import N_
+from portal.core.phones import normalise_phone
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
 FIELDS = ("name", "phone", "email", "comment", "preferred_time")
 MAX_LENGTHS = {"name": 200, "phone": 32, "email": 320, "comment": 2000, "preferred_time": 100}
-DEFAULT_REGION = "RU"  # a number without +country code is read as Russian
 HONEYPOT = "website"  # hidden from people; a bot that fills it gets a thank-you and nothing else
-
-
-def normalise_phone(raw: str) -> str | None:
-    """E.164 (+79123456789) for a valid number, else None."""
-    try:
-        number = phonenumbers.parse(raw, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def safe_page(raw: str) -> str:
@@ -51,9 +37,9 @@ def clean_call_request(raw: dict[str, Any]) -> Form:
             errors["phone"] = N_("This does not look like a phone number: please check it, e.g. +7 912 345-67-89.")
         else:
             values["phone_e164"] = phone
-    values["email"] = values["email"].lower()
-    if values["email"] and not EMAIL_RE.match(values["email"]):
-        errors.setdefault("email", N_("Please enter a valid e-mail address, or leave it empty."))
+    values["email"] = normalise_email(values["email"])
+    if values["email"] and "email" not in errors and (problem := email_problem(values["email"])):
+        errors["email"] = problem
     values["page"] = safe_page(field_value(raw, "page"))
     return form
 

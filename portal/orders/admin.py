@@ -23,6 +23,7 @@ from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.templates import redirect_to, render
 from portal.db.orders import ORDER_STATUSES, PAYMENT_WAYS
+from portal.db.unit_of_work import AfterCommit
 from portal.files.storage import Storage
 from portal.orders.carriers import CARRIERS
 from portal.orders.controllers import order_page_context, refused_text
@@ -106,7 +107,7 @@ class OrderAdminController(Controller):
     @post("/{order_id:uuid}/status", name="admin_order_status")
     async def change_status(
         self, request: HTMXRequest, orders: OrderService, mail: Mail, queue: JobQueue, order_id: UUID,
-        data: FormData,
+        data: FormData, after_commit: AfterCommit,
     ) -> Template | Redirect:
         form = clean_status_change(data)
         if form.ok:
@@ -121,8 +122,9 @@ class OrderAdminController(Controller):
             return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
                                     status_form=form)
         log_event(_log, "order_status", order_id=str(order.id), status=order.status, by=str(request.user.id))
-        await tell_customer(mail, order, mail.link(request, "order", order_id=order.id), note=form.values["note"])
-        await refund_when_cancelled(queue, order)
+        link = mail.link(request, "order", order_id=order.id)  # never mail a change that was not saved
+        after_commit.add(lambda: tell_customer(mail, order, link, note=form.values["note"]))
+        after_commit.add(lambda: refund_when_cancelled(queue, order))
         flash(request, N_("The status is changed and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 
@@ -146,7 +148,7 @@ class OrderAdminController(Controller):
     @post("/{order_id:uuid}/payments", name="admin_order_payment")
     async def record_payment(
         self, request: HTMXRequest, orders: OrderService, payments: PaymentService, mail: Mail, order_id: UUID,
-        data: FormData,
+        data: FormData, after_commit: AfterCommit,
     ) -> Template | Redirect:
         form, amount, paid_on = clean_payment(data, date.today())
         if form.ok:
@@ -158,14 +160,15 @@ class OrderAdminController(Controller):
         if not form.ok:
             return await admin_page(request, orders, order_id, status_code=422, payment_form=form)
         log_event(_log, "order_payment", order_id=str(order.id), amount=str(amount), by=str(request.user.id))
-        await tell_payment(mail, order, amount, mail.link(request, "order", order_id=order.id))
+        link = mail.link(request, "order", order_id=order.id)  # told once the payment is saved
+        after_commit.add(lambda: tell_payment(mail, order, amount, link))
         flash(request, N_("The payment is recorded and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 
     @post("/{order_id:uuid}/shipments", name="admin_order_shipment")
     async def record_shipment(
         self, request: HTMXRequest, orders: OrderService, shipments: ShipmentService, mail: Mail, order_id: UUID,
-        data: FormData,
+        data: FormData, after_commit: AfterCommit,
     ) -> Template | Redirect:
         order = await orders.get(order_id)
         form, shipped_on, quantities = clean_shipment(data, [line.id for line in order.lines], date.today())
@@ -180,7 +183,8 @@ class OrderAdminController(Controller):
             return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
                                     shipment_form=form)
         log_event(_log, "order_shipment", order_id=str(order.id), carrier=shipment.carrier, by=str(request.user.id))
-        await tell_shipment(mail, order, shipment, mail.link(request, "order", order_id=order.id))
+        link = mail.link(request, "order", order_id=order.id)  # told once the shipment is saved
+        after_commit.add(lambda: tell_shipment(mail, order, shipment, link))
         flash(request, N_("The shipment is recorded and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 

@@ -25,6 +25,7 @@ from portal.core.flash import flash
 from portal.core.forms import FieldError, FormData
 from portal.core.mail import Mail
 from portal.core.templates import redirect_to
+from portal.db.unit_of_work import AfterCommit
 from portal.orders.guards import requires_login
 from portal.orders.notices import tell_payment
 from portal.orders.payments import PaymentService
@@ -61,7 +62,8 @@ class CardPaymentController(Controller):
 class YooKassaNotificationController(Controller):
     @post("/payments/yookassa/notifications", name="yookassa_notifications", opt={"exclude_from_csrf": True},
           status_code=200, request_max_body_size=NOTICE_LIMIT)
-    async def receive(self, request: Request, payments: PaymentService, settings: Settings, mail: Mail) -> Response:
+    async def receive(self, request: Request, payments: PaymentService, settings: Settings, mail: Mail,
+                      after_commit: AfterCommit) -> Response:
         if not settings.payments.yookassa_enabled:
             return Response({"error": "card payments are not set up"}, status_code=404)
         try:
@@ -86,7 +88,8 @@ class YooKassaNotificationController(Controller):
         order = await payments.record_online(order_id, paid)
         if order is not None:
             _log.info("yookassa payment %s recorded for order %s", payment_id, order.id)
-            await tell_payment(mail, order, amount, mail.link(request, "order", order_id=order.id))
+            link = mail.link(request, "order", order_id=order.id)  # told once the payment is saved
+            after_commit.add(lambda: tell_payment(mail, order, amount, link))
         return Response({"ok": True})
 
 

@@ -21,6 +21,7 @@ from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.templates import redirect_to, render
 from portal.db.models import Document, Order
+from portal.db.unit_of_work import AfterCommit
 from portal.files.storage import Storage
 from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_login
@@ -45,8 +46,7 @@ def refused_text(refused: DocumentRefused) -> str:
 
 async def order_page_context(orders: OrderService, order: Order, staff: bool) -> dict:
     documents = await orders.documents(order)
-    # the company's details on the same unit of work: their absence holds the invoice back
-    details = await CompanyService(session=orders.repository.session).current()
+    details = await orders.company_details()
     return {
         "order": order,
         "events": await orders.timeline(order, staff=staff),
@@ -125,13 +125,13 @@ class OrderController(Controller):
 
     @post("/orders/{order_id:uuid}/cancel", name="order_cancel")
     async def cancel(self, request: HTMXRequest, orders: OrderService, queue: JobQueue, order_id: UUID,
-                     data: FormData) -> Redirect:
+                     data: FormData, after_commit: AfterCommit) -> Redirect:
         try:
             order = await orders.cancel(order_id, request.user, note=field_value(data, "note")[:2000])
         except FieldError as error:
             flash(request, error.message, "error")
         else:
-            await refund_when_cancelled(queue, order)
+            after_commit.add(lambda: refund_when_cancelled(queue, order))  # once the cancellation is saved
             flash(request, N_("The order is cancelled."), "success")
         return redirect_to(request, "order", order_id=order_id)
 

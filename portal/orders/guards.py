@@ -3,7 +3,7 @@ did not exist (an id says nothing about whether the order is there)."""
 
 from __future__ import annotations
 
-from portal.accounts.guards import requires_login, requires_staff
+from portal.core.guards import requires_login, requires_staff
 from portal.db.models import Document, Order, User
 
 __all__ = ["can_see_document", "can_see_order", "requires_login", "requires_staff"]

@@ -24,6 +24,7 @@ from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.queue import JobQueue
 from portal.db.models import Order, Payment, Shipment, User
+from portal.db.unit_of_work import commit_now
 from portal.orders.services import HALF_KOPECK, STALE, OrderService
 from portal.orders.yookassa import YooKassa, YooKassaError, receipt
 
@@ -67,7 +68,6 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         orders._event(order, "payment", actor=actor, note=reference, amount=str(amount), method=method,
                       paid_on=paid_on.isoformat())
         await orders.changed(order, "payment")
-        await self._db.commit()  # before the e-mail is queued
         return order
 
     async def record_online(self, order_id: UUID, paid: dict[str, Any]) -> Order | None:
@@ -93,7 +93,6 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         orders._event(order, "payment", actor=None, note=paid["id"], amount=str(amount), method=ONLINE,
                       paid_on=datetime.now(UTC).date().isoformat())
         await orders.changed(order, "payment")
-        await self._db.commit()
         return order
 
     async def refund_cancelled(self, order_id: UUID, kassa: YooKassa,
@@ -120,7 +119,7 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
             orders = OrderService(session=self._db)
             orders._event(order, "refund", actor=None, note=refund["id"], amount=str(payment.amount), method=ONLINE)
             await orders.changed(order, "payment")
-            await self._db.commit()  # each refund with its record: a failure later keeps this one
+            await commit_now(self._db)  # each refund with its record: a failure later keeps this one
             given_back.append(payment.amount)
         return order, given_back
 
@@ -220,5 +219,4 @@ class ShipmentService(SQLAlchemyAsyncRepositoryService[Shipment, ShipmentReposit
         if complete:
             orders._status_changed(order, "in_production", actor, "")
         await orders.changed(order, "status" if complete else "shipment")
-        await self._db.commit()
         return order, shipment

@@ -11,12 +11,12 @@ from uuid import UUID
 
 from portal.core.forms import Form, choice, field_value
 from portal.core.i18n import N_
+from portal.core.phones import normalise_phone
 from portal.db.models import User
 from portal.db.orders import DOCUMENT_KINDS, ORDER_STATUSES, PAYMENT_METHODS, PAYMENT_WAYS
 from portal.orders.carriers import CARRIERS, MAX_TRACKING, TRACKING_NUMBER
 from portal.orders.services import PAYMENT_FILTERS, OrderFilters
 
-PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{5,24}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_PRICE = Decimal("100000000")
 
@@ -56,8 +56,10 @@ def clean_checkout(raw: dict[str, Any], customer: User) -> Form:
         errors.setdefault("contact_name", N_("Please enter the contact person's name."))
     if not values["contact_phone"]:
         errors.setdefault("contact_phone", N_("Please enter a phone number for the delivery."))
-    elif not PHONE_RE.match(values["contact_phone"]):
+    elif (phone := normalise_phone(values["contact_phone"])) is None:
         errors.setdefault("contact_phone", N_("Please enter a phone number such as +7 912 345-67-89."))
+    else:
+        values["contact_phone"] = phone
     allowed = PAYMENT_METHODS if customer.is_legal else ("card",)
     if values["payment_method"] not in allowed:
         if values["payment_method"]:

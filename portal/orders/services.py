@@ -27,13 +27,14 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import Numeric, String, cast, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.company.services import CompanyService
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
 from portal.core.search import contains
-from portal.crm.orders import record_document, record_order, record_quote
 from portal.db.models import (
     CartItem,
+    CompanyDetails,
     Document,
     Notification,
     Order,
@@ -46,6 +47,7 @@ from portal.db.models import (
 from portal.db.turns import take_turns
 from portal.files.storage import Storage
 from portal.orders.charges import money, with_new_minimum
+from portal.orders.crm import record_document, record_order, record_quote
 from portal.orders.documents import check_document
 from portal.orders.guards import can_see_document, can_see_order
 from portal.orders.lifecycle import CANCELLABLE, PRICE_EDITABLE, allowed
@@ -232,6 +234,10 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         query = select(Document).where(Document.order_id == order.id).order_by(Document.created_at)
         return list((await self._db.scalars(query)).all())
 
+    async def company_details(self) -> CompanyDetails | None:
+        """Our company's details, on this unit of work: their absence holds the invoice back."""
+        return await CompanyService(session=self._db).current()
+
     # ------------------------------------------------------------------ placing
 
     async def place(
@@ -369,7 +375,6 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
                         amount_paid=str(order.amount_paid), total=str(order.total))
         self._status_changed(order, previous, actor, note)
         await self.changed(order, "status")
-        await self._db.commit()  # before the e-mail is queued: never mail a change that was not saved
         return order
 
     async def cancel(self, order_id: UUID, customer: User, note: str = "") -> Order:
@@ -381,7 +386,6 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         await self._bump(order, None, "cancelled", from_statuses=CANCELLABLE, error=("cancel", NOT_CANCELLABLE))
         self._event(order, "status", actor=customer, from_status=previous, to_status="cancelled", note=note)
         await self.changed(order, "status")
-        await self._db.commit()
         return order
 
     async def status_from_crm(self, order_id: UUID, wanted: str, note: str = "") -> bool:

@@ -11,11 +11,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from geometry.model import GeometryError
-from portal.accounts.guards import requires_staff
 from portal.core.flash import flash
 from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
+from portal.core.guards import requires_staff
 from portal.core.i18n import N_
 from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.catalogue import text_of
@@ -42,19 +43,21 @@ async def kept_panel(request: HTMXRequest) -> Response | None:
 class QuoteController(Controller):
     @get("/files/{file_id:uuid}/quote", name="file_quote", before_request=kept_panel)
     async def quote_fragment(
-        self, request: HTMXRequest, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
+        self, request: HTMXRequest,
+        db_session: AsyncSession, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
     ) -> Response:
         """The quote panel for the options in the query (or the file's last ones): what the panel's
         form asks for on every change."""
         file = await files.get_visible_or_404(file_id, viewer_of(request))
         if file.status != "ready":
             raise NotFoundException()
-        html = await file_quotes.panel_html(request, file, dict(request.query_params), files.repository.session)
+        html = await file_quotes.panel_html(request, file, dict(request.query_params), db_session)
         return panel_response(request, html)
 
     @post("/files/{file_id:uuid}/quote", name="file_quote_update")
     async def update_quote(
-        self, request: HTMXRequest, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
+        self, request: HTMXRequest,
+        db_session: AsyncSession, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
     ) -> Response | Redirect:
         """Keep the owner's choice as the file's last quote. The panel sends it a moment after the
         customer settles (and answers nothing back); the form without JavaScript is sent to the
@@ -63,7 +66,7 @@ class QuoteController(Controller):
         file = await files.get_visible_or_404(file_id, viewer)
         if file.status != "ready":
             return redirect_to(request, "file", file_id=file.id)
-        panel = await file_quotes.panel(file, wanted_options(dict(await request.form())), files.repository.session)
+        panel = await file_quotes.panel(file, wanted_options(dict(await request.form())), db_session)
         chosen = chosen_options(panel)
         if panel.form.errors:  # nothing to keep: the page shows what to correct
             chosen["quantity"] = panel.form.quantity_text
@@ -78,7 +81,8 @@ class QuoteController(Controller):
 
     @post("/files/{file_id:uuid}/units", name="file_units")
     async def answer_units(
-        self, request: HTMXRequest, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
+        self, request: HTMXRequest,
+        db_session: AsyncSession, files: ModelFileService, file_quotes: FileQuotes, file_id: UUID
     ) -> Response | Redirect:
         """The owner's answer to "millimetres or inches?": kept for the file, and the panel priced
         again in those units (the options the form carries stay as they were)."""
@@ -92,7 +96,7 @@ class QuoteController(Controller):
         elif can_change(file, viewer) and not file.is_demo and asked["units"] != file.units:
             file = await files.set_units(file, asked["units"])
         if wants_fragment(request):
-            html = await file_quotes.panel_html(request, file, asked, files.repository.session)
+            html = await file_quotes.panel_html(request, file, asked, db_session)
             return panel_response(request, html, asked)
         return redirect_to(request, "file", query=urlencode(asked), file_id=file.id)
 

@@ -117,7 +117,7 @@ def test_register_company_log_out_log_in_and_edit_profile(page: Page) -> None:
 
     page.reload()
     expect(page.get_by_label("Company name")).to_have_value("Romashka Plus LLC")
-    expect(page.get_by_label("Phone")).to_have_value("+7 495 111-22-33")
+    expect(page.get_by_label("Phone")).to_have_value("+74951112233")  # stored in E.164
     expect(page.get_by_role("radio", name="Company (legal entity)")).to_be_checked()
 
 

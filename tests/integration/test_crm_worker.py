@@ -18,6 +18,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 
+from jobs.inline import InlineRunner
 from portal.app import create_app
 from portal.config import BitrixSettings
 from portal.core.queue import QUEUE_NAME, JobQueue
@@ -215,7 +216,7 @@ async def test_a_worker_killed_after_bitrix_answered_leaves_no_duplicate_deal(se
 
 
 async def test_when_redis_loses_the_queue_the_relay_puts_the_rows_back(settings, db, fake, workers):
-    queue = JobQueue(settings)
+    queue = JobQueue(settings, inline_runner=InlineRunner)
     async with db() as session:
         rows = [outbox.record(session, "lead", f"lost-{n}", {"name": f"L{n}", "phone": "+79120000002"})
                 for n in range(5)]

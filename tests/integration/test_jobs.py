@@ -35,7 +35,7 @@ async def _counter_keys(db) -> set[str]:
 
 async def test_worker_in_burst_mode_purges_expired_rows(settings, db, redis_url) -> None:
     await _add_expired_counter(db)
-    queue = JobQueue(settings)
+    queue = JobQueue(settings, inline_runner=InlineRunner)
     assert await queue.enqueue("purge_expired", job_id="purge-test")
     assert not await queue.enqueue("purge_expired", job_id="purge-test")  # the same id: once
     await queue.close()
@@ -60,7 +60,7 @@ async def test_worker_in_burst_mode_purges_expired_rows(settings, db, redis_url)
 async def test_inline_runner_runs_the_same_job(settings, db) -> None:
     embedded = replace(settings, redis=RedisSettings(url=None))
     await _add_expired_counter(db)
-    queue = JobQueue(embedded)
+    queue = JobQueue(embedded, inline_runner=InlineRunner)
     await queue.enqueue("purge_expired")
     await queue.close()
     async with db() as session:

@@ -12,6 +12,7 @@ from arq import Retry
 
 from jobs import inline
 from jobs import mail as mail_jobs
+from jobs.inline import InlineRunner
 from jobs.mail import send_mail
 from jobs.worker import WorkerSettings
 from portal.config import MailSettings, RedisSettings
@@ -31,7 +32,7 @@ def with_smtp(settings, url: str | None):
 async def test_the_worker_delivers_through_smtp(settings, smtp, redis_url) -> None:
     url, mailbox = smtp
     settings = with_smtp(settings, url)
-    queue = JobQueue(settings)
+    queue = JobQueue(settings, inline_runner=InlineRunner)
     mail = Mail(settings.mail, queue)
     await mail.send(mail.compose("ivan@example.com", "Сброс пароля", RUSSIAN))
     await queue.close()
@@ -49,7 +50,7 @@ async def test_the_worker_delivers_through_smtp(settings, smtp, redis_url) -> No
 async def test_the_embedded_default_delivers_through_smtp_in_process(settings, smtp) -> None:
     url, mailbox = smtp
     settings = replace(with_smtp(settings, url), redis=RedisSettings(url=None))
-    queue = JobQueue(settings)
+    queue = JobQueue(settings, inline_runner=InlineRunner)
     mail = Mail(settings.mail, queue)
     await mail.send(mail.compose("olga@example.com", "Hello", "Plain text"))
     await queue.close()  # waits for the in-process job
@@ -65,7 +66,7 @@ async def test_without_smtp_each_message_is_an_eml_file_and_its_subject_is_logge
     handler.emit = seen.append  # type: ignore[method-assign]
     logging.getLogger("portal.mail").addHandler(handler)
     try:
-        queue = JobQueue(settings)
+        queue = JobQueue(settings, inline_runner=InlineRunner)
         mail = Mail(settings.mail, queue)
         await mail.send(mail.compose("petr@example.com", "Сброс пароля", RUSSIAN))
         await mail.send(mail.compose("petr@example.com", "Second", "Another"))
@@ -114,7 +115,7 @@ async def _until(done, timeout: float = 15) -> None:
 async def send_through_the_queue(settings, to: str, subject: str, done) -> None:
     """One message through the job queue: in-process (its retries run there; closing the queue
     would drop a waiting retry, so first wait until `done()`), or by a burst worker."""
-    queue = JobQueue(settings)
+    queue = JobQueue(settings, inline_runner=InlineRunner)
     mail = Mail(settings.mail, queue)
     await mail.send(mail.compose(to, subject, "Text."))
     if queue.inline:
@@ -178,7 +179,7 @@ async def test_the_embedded_default_keeps_a_message_that_waits_to_be_tried_again
 
 def keep_messages(settings, *recipients: str) -> list:
     """Messages that never got through, kept as the last attempt keeps them."""
-    mail = Mail(settings.mail, JobQueue(settings))
+    mail = Mail(settings.mail, JobQueue(settings, inline_runner=InlineRunner))
     return [mail_jobs.keep_unsent(settings, mail.compose(to, f"For {to}", "Text.").as_bytes(), 5,
                                   RuntimeError("down")) for to in recipients]
 

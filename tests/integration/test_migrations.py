@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from portal.config import DatabaseSettings
-from portal.db.config import compare_type
+from portal.db.config import compare_type, sqlalchemy_config
 from portal.db.engine import create_engine
 from portal.db.models import metadata
 from tests.conftest import in_thread
@@ -35,7 +35,7 @@ async def test_no_pending_autogenerate_diff(database_url: str) -> None:
 
 def test_the_superusers_migration_makes_the_earliest_active_admin_the_superuser(tmp_path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    commands = AlembicCommands(sqlalchemy_config=DatabaseSettings(url=url).get_config())
+    commands = AlembicCommands(sqlalchemy_config=sqlalchemy_config(DatabaseSettings(url=url)))
     in_thread(commands.upgrade, "ae2b18d00cca")  # the schema before superusers
     people = [  # (e-mail, staff, active, created)
         ("customer@example.com", False, True, "2026-01-01 00:00:00"),

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 
 from jobs.context import build_context, close_context
 from jobs.files import purge_failed_files
+from jobs.inline import InlineRunner
 from portal.app import create_app
+from portal.core.queue import JobQueue
 from portal.db.models import ModelFile, User
 from portal.files.storage import LocalStorage, model_key
 from tests.integration.conftest import PERSON, login, post_form, register, run_queued_jobs
@@ -192,7 +194,8 @@ async def test_failed_files_older_than_seven_days_are_purged_and_the_owner_maile
     young_failed = await add("recent.stl", b"recent", "failed", 6)
     old_ready = await add("good.stl", b"good", "ready", 30)
 
-    ctx = build_context(settings)
+    # the mail job runs in-process in the embedded default, as the app would run it
+    ctx = build_context(settings, queue=JobQueue(settings, inline_runner=InlineRunner), owns_queue=True)
     try:
         assert await purge_failed_files(ctx) == 2
     finally:

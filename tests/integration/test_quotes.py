@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import update
 
+from jobs.inline import InlineRunner
 from portal.db.models import User
 from tests.integration.conftest import COMPANY, PERSON, csrf_token, register
 from tests.integration.uploads import TOTAL, box_stl, run_worker, upload_id
@@ -314,7 +315,7 @@ async def test_demo_files_are_visible_and_quotable_without_an_account(client, se
     queue_ids = [str(f.id) for f in added]
     from portal.core.queue import JobQueue
 
-    queue = JobQueue(settings)
+    queue = JobQueue(settings, inline_runner=InlineRunner)
     for file_id in queue_ids:
         await queue.enqueue("analyze_model", file_id, job_id=f"analyze_model:{file_id}:0")
     await queue.close()

@@ -18,7 +18,9 @@ from geometry.pricing import QuoteOptions, default_rate_card, quote
 from geometry.slicer import slicer_command
 from geometry.stl import write_binary
 from jobs.context import build_context, close_context
+from jobs.inline import InlineRunner
 from jobs.printing import slice_model
+from portal.core.queue import JobQueue
 from portal.db.models import ModelFile
 from portal.files.slicing import SliceService, options_data, slice_options
 from portal.files.storage import model_key
@@ -198,7 +200,7 @@ async def test_the_embedded_default_slices_in_process(client, settings, db, tmp_
     async with db() as session:
         sha256 = (await session.execute(select(ModelFile.sha256).where(ModelFile.id == file_id))).scalar_one()
     wanted = slice_options(CARD, QuoteOptions("fdm", "abs"))
-    ctx = build_context(settings)
+    ctx = build_context(settings, queue=JobQueue(settings, inline_runner=InlineRunner), owns_queue=True)
     try:
         slices = SliceService(ctx["storage"], ctx["queue"])
         kept = await slices.kept_or_enqueue(sha256, wanted)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal.accounts.emails import INVALID, INVISIBLE, MIXED_SCRIPTS, email_problem, normalise_email
+from portal.core.emails import INVALID, INVISIBLE, MIXED_SCRIPTS, email_problem, normalise_email
+from portal.leads.schemas import clean_call_request
 
 
 @pytest.mark.parametrize(
@@ -43,3 +44,11 @@ def test_each_domain_label_has_its_alphabet_but_the_local_part_is_one_whole() ->
     assert email_problem("ivan@почта.рф") is None
     assert email_problem("ivan@почта.example.com") is None
     assert email_problem("иван.petrov@example.com") == MIXED_SCRIPTS
+
+
+def test_the_call_request_form_checks_addresses_as_sign_up_does() -> None:
+    base = {"name": "Анна", "phone": "+7 912 345-67-00", "comment": "", "preferred_time": ""}
+    assert clean_call_request({**base, "email": "Anna@Example.com"}).values["email"] == "anna@example.com"
+    assert clean_call_request({**base, "email": "аnna@example.com"}).errors["email"] == MIXED_SCRIPTS  # Cyrillic а
+    assert clean_call_request({**base, "email": "an\u200bna@example.com"}).errors["email"] == INVISIBLE
+    assert clean_call_request({**base, "email": ""}).ok
