@@ -471,7 +471,8 @@ def machining(
         _plan(frame, scene, vertices, centres, normals, areas, group, groups, group_area, stock, noise, lift, middle)
         for frame in _frames(vertices, normals, areas)
     ]
-    plan = min(plans, key=lambda p: (len(p.chosen), float(group_area[p.unreached].sum()), float(np.prod(p.extents))))
+    # faces left unreached first (an undercut in one frame may be plain in another), then setups
+    plan = min(plans, key=lambda p: (float(group_area[p.unreached].sum()), len(p.chosen), float(np.prod(p.extents))))
 
     labels = np.zeros(len(group), dtype=np.uint8)
     names = [("+" if k % 2 == 0 else "-") + AXES[k // 2] for k in plan.chosen]

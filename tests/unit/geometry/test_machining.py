@@ -58,6 +58,18 @@ def holes():
     return part.faces(">Z").workplane().pushPoints([(25, 0)]).hole(3, 30)  # 10 × D deep
 
 
+def l_bracket():
+    """An angle bracket with filleted edges: plain from above and below in its own frame, though
+    in the frame its box suggests the fillets hide from every side."""
+    return (
+        _box(80, 40, 6)
+        .faces(">Z").workplane().pushPoints([(-28, 0), (28, 0)]).hole(6.5)
+        .faces("<Y").workplane(centerOption="CenterOfBoundBox").transformed(offset=(0, 17, 0))
+        .rect(80, 40).extrude(-6)
+        .edges("|X").fillet(1.0)
+    )
+
+
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory):
     root = tmp_path_factory.mktemp("machining")
@@ -69,6 +81,7 @@ def measured(tmp_path_factory):
         "pocket_r1": lambda: pocket(1.0),
         "pocket_r5": lambda: pocket(5.0),
         "holes": holes,
+        "l_bracket": l_bracket,
     }.items():
         path = root / f"{name}.step"
         cq.exporters.export(build(), str(path))
@@ -85,6 +98,11 @@ def test_a_plate_drilled_from_one_side_is_one_setup(measured):
 def test_a_pocket_on_the_back_makes_two_setups(measured):
     m = measured["plate_with_back_pocket"].machining
     assert m["setups"] == 2 and sorted(m["directions"]) == ["+Z", "-Z"]
+
+
+def test_the_frame_that_reaches_every_face_wins_over_fewer_setups(measured):
+    figures = measured["l_bracket"].machining
+    assert figures["undercut_faces"] == 0 and figures["setups"] == 2
 
 
 def test_a_t_slot_is_an_undercut_and_gets_no_3_axis_price(measured):
