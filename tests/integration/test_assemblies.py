@@ -98,9 +98,10 @@ async def test_an_assembly_said_to_be_one_item_is_priced_whole(client, settings,
     said = await client.post(f"/files/{file_id}/whole", data={"_csrf_token": token, "whole": "1"},
                              follow_redirects=False)
     assert said.status_code == 303
-    page = (await client.get(f"/files/{file_id}")).text
+    page = (await client.get(f"/files/{file_id}?process=fdm&material=pla")).text  # bolts under a plate: not 3-axis
     assert TOTAL.search(page) and 'data-testid="priced-whole"' in page
-    assert (await add_to_cart(client, file_id)).headers["location"] == "/cart"
+    added = await add_to_cart(client, file_id, process="fdm", material="pla")
+    assert added.headers["location"] == "/cart"
 
 
 async def test_only_the_owner_splits_a_file(client, other_client, settings, rig) -> None:
