@@ -121,7 +121,7 @@ async def test_wrong_units_are_asked_about_and_one_click_rescales(client, settin
 @pytest.mark.slow
 async def test_the_thin_wall_is_rescaled_with_the_units(client, settings, tmp_path) -> None:
     file_id = await ready_file(client, settings, tmp_path, size=(0.5, 0.4, 0.03))
-    page = await client.get(f"/files/{file_id}")
+    page = await client.get(f"/files/{file_id}?units=mm")  # read as millimetres (inches are pre-selected)
     assert "Walls down to 0.03 mm thick" in page.text and "CNC milling (3-axis) needs at least 0.8 mm" in page.text
     assert "SLA resin printing needs" not in page.text  # the chosen process's finding only
     rescaled = await answer_units(client, file_id, "in", process="cnc_milling", material="al_6061")
