@@ -84,7 +84,8 @@ def worker(settings, own_redis, tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     env.update(PYTHONPATH=str(REPO_ROOT), PORTAL_DATABASE_URL=settings.database.url,
                PORTAL_REDIS_URL=f"redis://127.0.0.1:{own_redis.port}/0",
-               PORTAL_SECRET_KEY=settings.server.secret_key, PORTAL_DATA_DIR=str(settings.server.data_dir))
+               PORTAL_SECRET_KEY=settings.server.secret_key, PORTAL_DATA_DIR=str(settings.server.data_dir),
+               PORTAL_SITE_URL="http://testserver.local")  # services mode needs the public address
     log = tmp_path / "worker.log"
     with log.open("ab") as out:
         process = subprocess.Popen([str(Path(sys.executable).parent / "portal"), "worker"], env=env, cwd=REPO_ROOT,
