@@ -50,7 +50,8 @@ def services_mode():
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
     server = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
-        yield {"PORTAL_DATABASE_URL": f"{server}/{name}", "PORTAL_REDIS_URL": redis_url}
+        yield {"PORTAL_DATABASE_URL": f"{server}/{name}", "PORTAL_REDIS_URL": redis_url,
+               "PORTAL_SITE_URL": "http://127.0.0.1"}  # services mode needs the public address
     finally:
         subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
 

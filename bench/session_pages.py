@@ -126,7 +126,8 @@ def main() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
     with postgres_database() as database_url:
         results.append(run_store("services (PostgreSQL, sessions in Redis)", args,
-                                 PORTAL_DATABASE_URL=database_url, PORTAL_REDIS_URL=REDIS_URL))
+                                 PORTAL_DATABASE_URL=database_url, PORTAL_REDIS_URL=REDIS_URL,
+                                 PORTAL_SITE_URL="http://127.0.0.1"))
     print(f"{args.clients} clients, {args.seconds:g} s a turn, medians of {args.rounds} turns each")
     print(f"{'store':46} {'GET /':>9} {'GET /login':>11} {'GET /account':>13} {'/account÷/':>11} {'÷/login':>8}")
     failed = False
