@@ -363,7 +363,7 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
         )
         if not result.rowcount:
             return None
-        await session.commit()
+        await commit_now(session)  # the lease holds from now on, for every other worker to see
         return await self.get(file_id)
 
     async def finish(self, file: ModelFile, result: AnalysisResult) -> ModelFile:
@@ -403,7 +403,6 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
             .where(ModelFile.sha256 == file.sha256, ModelFile.status == "ready")
             .values(**keys, thickness=result.thickness, features=result.features, findings=result.findings)
         )
-        await self.repository.session.commit()
 
     async def fail(self, file: ModelFile, code: str, message: str, params: dict | None = None) -> ModelFile:
         return await self.update(

@@ -186,9 +186,7 @@ def test_only_the_wiring_imports_jobs():
     assert wrong == []
 
 
-# The analysis job's own transactions, which another change reworks (no transaction held across
-# the sandbox): the only commits left outside the unit of work.
-ANALYSIS_COMMITS = {("portal/files/services.py", "take_for_analysis"), ("portal/files/services.py", "add_previews")}
+ANALYSIS_COMMITS: set[tuple[str, str]] = set()  # none left: the analysis job's lease is a `commit_now`
 
 
 def _commits_outside_the_unit_of_work() -> list[str]:
