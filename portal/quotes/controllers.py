@@ -17,7 +17,7 @@ from geometry.model import GeometryError
 from portal.core.flash import flash
 from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
 from portal.core.guards import requires_staff
-from portal.core.i18n import N_
+from portal.core.i18n import N_, gettext
 from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.catalogue import text_of
 from portal.files.guards import can_change, viewer_of
@@ -106,6 +106,9 @@ class QuoteController(Controller):
     ) -> Redirect:
         file = await files.get_visible_or_404(file_id, viewer_of(request))
         form = await request.form()
+        if has_controls(form, "message", multiline=True):  # refused, never sent with them dropped
+            flash(request, CONTROL_MESSAGE, "error")
+            return redirect_to(request, "file", file_id=file.id)
         options = {key: field_value(form, key) for key in OPTION_FIELDS if field_value(form, key)}
         message = field_value(form, "message", multiline=True)
         if request.user is None:  # staff need someone to answer to: the request waits for the sign-in
@@ -140,6 +143,8 @@ class RateCardAdminController(Controller):
         data, typed = data_from_form(values, current.data)
         edited = edit_entries(data, values, removed)
         errors, general_error, saved = edited.errors, None, None
+        # staff's text too: a control character is refused next to its field, as on every form
+        errors.update({key: gettext(CONTROL_MESSAGE) for key in values if has_controls(values, key)})
         if not errors:
             try:
                 saved = await rate_cards.save(edited.data, request.user.id)

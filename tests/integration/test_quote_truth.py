@@ -135,3 +135,12 @@ async def test_a_visitors_request_waits_for_the_sign_in_and_is_sent_after_it(cli
     again = await client.post("/logout", data={"_csrf_token": await csrf_token(client, "/account")})
     assert again.status_code in (200, 303)
     assert len(await review_requests(db, file_id)) == 1  # sent once
+
+
+async def test_a_manual_quote_message_with_control_characters_is_refused(client, settings, db, tmp_path) -> None:
+    await register(client)
+    file_id = await ready_file(client, settings, tmp_path)
+    token = await csrf_token(client, f"/files/{file_id}")
+    asked = await client.post(f"/files/{file_id}/review", data={"_csrf_token": token, "message": "M6\x00 thread"})
+    assert asked.status_code == 200 and "This field holds control characters" in asked.text
+    assert await review_requests(db, file_id) == []

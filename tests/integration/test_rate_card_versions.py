@@ -77,3 +77,12 @@ async def test_an_old_version_is_restored_as_a_new_one(client, db) -> None:
     assert again.status_code == 303 and len(await versions(db)) == 3  # the card in use already
     missing = await client.post("/admin/rates/versions/99/restore", data={"_csrf_token": token})
     assert missing.status_code == 404
+
+
+async def test_a_control_character_in_the_card_is_refused_next_to_its_field(client, db) -> None:
+    await staff_editor(client, db)
+    name = "processes.cnc_milling.name"
+    refused = await save(client, {name: "CNC\x00 milling"})
+    assert refused.status_code == 422 and await versions(db) == []
+    assert "This field holds control characters" in refused.text
+    assert re.search(rf'name="{re.escape(name)}"[^>]*aria-invalid="true"', refused.text)
