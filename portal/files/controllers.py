@@ -240,10 +240,7 @@ class FileController(Controller):
                     after_commit: AfterCommit) -> Redirect:
         """Quote each distinct part of a file of several bodies on its own: a file per part, cut
         out of this one and analysed like an upload."""
-        viewer = viewer_of(request)
-        file = await files.get_visible_or_404(file_id, viewer)
-        if not can_change(file, viewer) or file.status != "ready" or not file.is_assembly:
-            raise NotFoundException()
+        file = await _own_assembly(request, files, file_id)
         children = await files.split(file)
         for child in children:
             if child.status == "extracting":  # once committed, so that the job finds the row
@@ -258,10 +255,7 @@ class FileController(Controller):
         self, request: HTMXRequest, files: ModelFileService, file_id: UUID, data: FormData
     ) -> Redirect:
         """The owner says the bodies are one welded or assembled item (or takes it back)."""
-        viewer = viewer_of(request)
-        file = await files.get_visible_or_404(file_id, viewer)
-        if not can_change(file, viewer) or file.status != "ready" or not file.is_assembly:
-            raise NotFoundException()
+        file = await _own_assembly(request, files, file_id)
         await files.price_whole(file, field_value(data, "whole") == "1")
         return redirect_to(request, "file", file_id=file.id)
 
@@ -276,6 +270,15 @@ class FileController(Controller):
         await files.remove(file, storage)
         flash(request, N_("The file is deleted."), "success")
         return redirect_to(request, "files")
+
+
+async def _own_assembly(request: HTMXRequest, files: ModelFileService, file_id: UUID):
+    """A ready file of several bodies that the viewer may change; 404 for anyone else."""
+    viewer = viewer_of(request)
+    file = await files.get_visible_or_404(file_id, viewer)
+    if not can_change(file, viewer) or file.status != "ready" or not file.is_assembly:
+        raise NotFoundException()
+    return file
 
 
 async def _admit(
