@@ -31,7 +31,6 @@ def portal_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
         LITESTAR_APP="portal.app:create_app",
         PORTAL_DATA_DIR=str(data_dir),
         PORTAL_PORT=str(port),
-        PORTAL_DEMO="0",
         PORTAL_ANONYMOUS_UPLOADS_PER_ADDRESS="100000",
         PORTAL_ANONYMOUS_UPLOADS_PER_SESSION="100000",
         **extra,

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 import asyncpg
 import httpx
 
-from bench.portal_server import PORTAL, ROOT, free_port, portal_env, running_portal
+from portal_server import PORTAL, ROOT, free_port, portal_env, running_portal
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")

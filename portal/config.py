@@ -1,18 +1,22 @@
 """Settings read once from PORTAL_* environment variables (and an optional .env file).
 
-One dataclass per concern. The CSRF and arq configs are built here (`get_config()`); the database
-and session configs where they are used (portal/db/config.py, portal/accounts/sessions.py).
-`create_app()`, the worker and the CLI ask these for their configs instead of building their own.
+One dataclass per concern. Each setting is declared once, as a field: `setting("PORT", 8000)` is
+the field's default and the variable `PORTAL_PORT` that overrides it; `from_environment(cls)`
+reads every such field, converting by the field's type. The CSRF and arq configs are built here
+(`get_config()`); the database and session configs where they are used (portal/db/config.py,
+portal/accounts/sessions.py). `create_app()`, the worker and the CLI ask these for their configs
+instead of building their own.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dotenv import load_dotenv
 from litestar.config.csrf import CSRFConfig
@@ -20,24 +24,71 @@ from litestar.config.csrf import CSRFConfig
 if TYPE_CHECKING:
     from arq.connections import RedisSettings as ArqRedisSettings
 
+T = TypeVar("T")
+MIB = 1024 * 1024
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(f"PORTAL_{name}")
-    return value if value not in (None, "") else default
+class SettingsError(SystemExit):
+    """A setting is missing or wrong: the process stops with this one line (it names the
+    variable), not with a traceback, whichever command started it (uvicorn, arq, `portal`)."""
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(_env(name, str(default)))
+def setting(env: str, default: Any = MISSING, *, parse: Callable[[str], Any] | None = None,
+            minimum: float | None = None) -> Any:
+    """A field that `PORTAL_<env>` overrides. `parse` turns the variable's text into the value
+    (by default, the field's type decides); `minimum` is the smallest value taken."""
+    metadata = {"env": env, "parse": parse, "minimum": minimum}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    return (_env(name, "1" if default else "0") or "").lower() in {"1", "true", "yes", "on"}
+def _flag(raw: str) -> bool:
+    return raw.lower() in {"1", "true", "yes", "on"}
 
 
-def _env_list(name: str, default: list[str]) -> list[str]:
-    raw = _env(name)
-    return [item.strip() for item in raw.split(",") if item.strip()] if raw else default
+def _items(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "int": int,
+    "int | None": int,
+    "float": float,
+    "bool": _flag,
+    "str": str,
+    "str | None": str,
+    "Path": lambda raw: Path(raw).resolve(),
+    "list[str]": _items,
+    "tuple[str, ...]": lambda raw: tuple(_items(raw)),
+}
+
+
+def environment_name(declared: Any) -> str | None:
+    """`PORTAL_<name>` for a field declared with `setting()`, None for the others."""
+    env = declared.metadata.get("env")
+    return f"PORTAL_{env}" if env else None
+
+
+def from_environment(cls: type[T], **given: Any) -> T:
+    """`cls` with each setting from its variable when that is set and not empty; otherwise from
+    `given` (defaults that depend on other settings, such as paths under the data folder), and
+    otherwise the declared default."""
+    values = dict(given)
+    for declared in fields(cls):  # type: ignore[arg-type]
+        name = environment_name(declared)
+        raw = os.environ.get(name) if name else None
+        if raw is None or raw == "":
+            continue
+        parse = declared.metadata["parse"] or PARSERS[str(declared.type)]
+        try:
+            value = parse(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} is not a valid {declared.type}") from None
+        if declared.metadata["minimum"] is not None:
+            value = max(declared.metadata["minimum"], value)
+        values[declared.name] = value
+    return cls(**values)
 
 
 def _persistent_secret(data_dir: Path) -> str:
@@ -55,30 +106,15 @@ def _persistent_secret(data_dir: Path) -> str:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    host: str
-    port: int
-    data_dir: Path
-    secret_key: str
-    debug: bool
-    https: bool  # cookies Secure with the __Host- prefix, HSTS
-    allowed_hosts: list[str]
-    trusted_proxies: list[str]  # peers whose X-Forwarded-For we believe
-    body_read_timeout: int = 30  # seconds a request body may stall (see portal.core.body)
-
-    @classmethod
-    def from_env(cls) -> ServerSettings:
-        data_dir = Path(_env("DATA_DIR", "./data")).resolve()
-        return cls(
-            host=_env("HOST", "127.0.0.1"),
-            port=_env_int("PORT", 8000),
-            data_dir=data_dir,
-            secret_key=_env("SECRET_KEY") or _persistent_secret(data_dir),
-            debug=_env_bool("DEBUG", False),
-            https=_env_bool("HTTPS", False),
-            allowed_hosts=_env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]),
-            trusted_proxies=_env_list("TRUSTED_PROXIES", []),
-            body_read_timeout=_env_int("BODY_READ_TIMEOUT", 30),
-        )
+    host: str = setting("HOST", "127.0.0.1")
+    port: int = setting("PORT", 8000)
+    data_dir: Path = setting("DATA_DIR", Path("data"))  # resolved when read
+    secret_key: str = setting("SECRET_KEY", "")  # empty: generated once into the data folder
+    debug: bool = setting("DEBUG", False)
+    https: bool = setting("HTTPS", False)  # cookies Secure with the __Host- prefix, HSTS
+    allowed_hosts: list[str] = setting("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+    trusted_proxies: list[str] = setting("TRUSTED_PROXIES", [])  # peers whose X-Forwarded-For we believe
+    body_read_timeout: int = setting("BODY_READ_TIMEOUT", 30)  # seconds a body may stall (portal.core.body)
 
     def get_config(self) -> CSRFConfig:
         """CSRF: the token is signed with the secret key; htmx sends it in one header."""
@@ -93,34 +129,20 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class DatabaseSettings:
-    url: str
-    echo: bool = False
-    pool_size: int = 10  # a request holds at most one connection at a time
-    max_overflow: int = 10
+    url: str = setting("DATABASE_URL")  # the embedded default: SQLite under the data folder
+    echo: bool = setting("DATABASE_ECHO", False)
+    pool_size: int = setting("DATABASE_POOL_SIZE", 10)  # a request holds at most one connection at a time
+    max_overflow: int = setting("DATABASE_MAX_OVERFLOW", 10)
     pool_timeout: int = 30  # seconds to wait for a free connection
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
-    @classmethod
-    def from_env(cls, data_dir: Path) -> DatabaseSettings:
-        default = f"sqlite+aiosqlite:///{data_dir / 'portal.sqlite3'}"
-        return cls(
-            url=_env("DATABASE_URL", default),
-            echo=_env_bool("DATABASE_ECHO", False),
-            pool_size=_env_int("DATABASE_POOL_SIZE", 10),
-            max_overflow=_env_int("DATABASE_MAX_OVERFLOW", 10),
-        )
-
 
 @dataclass(frozen=True)
 class RedisSettings:
-    url: str | None  # None: the embedded default (database store, jobs in-process)
-
-    @classmethod
-    def from_env(cls) -> RedisSettings:
-        return cls(url=_env("REDIS_URL"))
+    url: str | None = setting("REDIS_URL", None)  # None: the embedded default (database store, jobs in-process)
 
     def get_config(self) -> ArqRedisSettings | None:
         """arq's connection settings (the worker and the queue adapter); None when embedded."""
@@ -131,50 +153,26 @@ class RedisSettings:
 
 @dataclass(frozen=True)
 class SessionSettings:
-    idle_timeout: int  # seconds without a request
-    absolute_timeout: int  # seconds since login
-    cookie_name: str
+    idle_timeout: int = setting("SESSION_IDLE_TIMEOUT", 2 * 3600)  # seconds without a request
+    absolute_timeout: int = setting("SESSION_ABSOLUTE_TIMEOUT", 7 * 24 * 3600)  # seconds since login
+    cookie_name: str = "session"  # "__Host-session" behind HTTPS
     secure: bool = False  # HTTPS only
-
-    @classmethod
-    def from_env(cls, https: bool) -> SessionSettings:
-        return cls(
-            idle_timeout=_env_int("SESSION_IDLE_TIMEOUT", 2 * 3600),
-            absolute_timeout=_env_int("SESSION_ABSOLUTE_TIMEOUT", 7 * 24 * 3600),
-            cookie_name="__Host-session" if https else "session",
-            secure=https,
-        )
 
 
 @dataclass(frozen=True)
 class AuthSettings:
-    account_failures: int  # wrong passwords per account per window
-    address_failures: int  # wrong passwords per client address per window
-    window_seconds: int
-    argon2_time_cost: int
-    argon2_memory_kib: int
-    argon2_parallelism: int
-    concurrent_hashes: int  # argon2 hashes computed at once per process
+    account_failures: int = setting("LOGIN_ACCOUNT_FAILURES", 5)  # wrong passwords per account per window
+    address_failures: int = setting("LOGIN_ADDRESS_FAILURES", 50)  # … per client address per window
+    window_seconds: int = setting("LOGIN_WINDOW_SECONDS", 15 * 60)
+    argon2_time_cost: int = setting("ARGON2_TIME_COST", 2)
+    argon2_memory_kib: int = setting("ARGON2_MEMORY_KIB", 19 * 1024)
+    argon2_parallelism: int = setting("ARGON2_PARALLELISM", 1)
+    concurrent_hashes: int = setting("CONCURRENT_HASHES", 4)  # argon2 hashes computed at once per process
     # Per hour: registrations and password-reset requests from one client address; mails of one
     # kind (reset links, sign-up notices) to one account.
-    address_registrations: int = 10
-    address_reset_requests: int = 20
-    account_mails: int = 3
-
-    @classmethod
-    def from_env(cls) -> AuthSettings:
-        return cls(
-            account_failures=_env_int("LOGIN_ACCOUNT_FAILURES", 5),
-            address_failures=_env_int("LOGIN_ADDRESS_FAILURES", 50),
-            window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
-            argon2_time_cost=_env_int("ARGON2_TIME_COST", 2),
-            argon2_memory_kib=_env_int("ARGON2_MEMORY_KIB", 19 * 1024),
-            argon2_parallelism=_env_int("ARGON2_PARALLELISM", 1),
-            concurrent_hashes=_env_int("CONCURRENT_HASHES", 4),
-            address_registrations=_env_int("REGISTER_ADDRESS_LIMIT", 10),
-            address_reset_requests=_env_int("RESET_ADDRESS_LIMIT", 20),
-            account_mails=_env_int("ACCOUNT_MAIL_LIMIT", 3),
-        )
+    address_registrations: int = setting("REGISTER_ADDRESS_LIMIT", 10)
+    address_reset_requests: int = setting("RESET_ADDRESS_LIMIT", 20)
+    account_mails: int = setting("ACCOUNT_MAIL_LIMIT", 3)
 
 
 DEFAULT_STAGE_MAP = (
@@ -193,136 +191,77 @@ def parse_stage_map(raw: str) -> dict[str, str]:
 class BitrixSettings:
     """Bitrix24: off unless the inbound-webhook URL is set (outbox rows then wait as pending)."""
 
-    webhook_url: str | None = None  # https://<portal>/rest/<user>/<code>/
-    app_token: str | None = None  # the outbound webhook's application token (inbound events)
-    rate: float = 1.9  # requests per second, under the portal's 2
-    burst: int = 40  # under the portal's 50
-    max_attempts: int = 10  # then the row is dead and waits for staff
-    lease_seconds: int = 120  # one attempt's time limit; a crashed worker's row is free again after it
-    originator: str = "portal"  # ORIGINATOR_ID on everything we create; ORIGIN_ID is our id
-    lead_source: str = "WEB"
-    preset_company: int = 1  # crm.requisite.preset.list: "Организация"
-    preset_entrepreneur: int = 3  # "ИП"
-    stage_map: dict[str, str] = field(default_factory=lambda: parse_stage_map(DEFAULT_STAGE_MAP))
-    invoice_stages: tuple[str, ...] = ("PREPAYMENT_INVOICE", "FINAL_INVOICE")
-    invoice_template_id: int | None = None  # document generator template for the invoice PDF
-    deal_category: int = 0  # the pipeline our deals go to (its stages are "C<n>:…")
-    sent_retention_days: int = 30  # sent rows leave the sync queue after this (failed and dead ones stay)
+    webhook_url: str | None = setting("BITRIX_WEBHOOK_URL", None)  # https://<portal>/rest/<user>/<code>/
+    app_token: str | None = setting("BITRIX_APP_TOKEN", None)  # the outbound webhook's token (inbound events)
+    rate: float = setting("BITRIX_RATE", 1.9)  # requests per second, under the portal's 2
+    burst: int = setting("BITRIX_BURST", 40)  # under the portal's 50
+    max_attempts: int = setting("BITRIX_MAX_ATTEMPTS", 10)  # then the row is dead and waits for staff
+    # One attempt's time limit; a crashed worker's row is free again after it.
+    lease_seconds: int = setting("BITRIX_LEASE_SECONDS", 120)
+    originator: str = setting("BITRIX_ORIGINATOR", "portal")  # ORIGINATOR_ID on what we create; ORIGIN_ID is our id
+    lead_source: str = setting("BITRIX_LEAD_SOURCE", "WEB")
+    preset_company: int = setting("BITRIX_PRESET_COMPANY", 1)  # crm.requisite.preset.list: "Организация"
+    preset_entrepreneur: int = setting("BITRIX_PRESET_ENTREPRENEUR", 3)  # "ИП"
+    stage_map: dict[str, str] = setting(
+        "BITRIX_STAGE_MAP", parse_stage_map(DEFAULT_STAGE_MAP), parse=parse_stage_map
+    )
+    invoice_stages: tuple[str, ...] = setting("BITRIX_INVOICE_STAGES", ("PREPAYMENT_INVOICE", "FINAL_INVOICE"))
+    invoice_template_id: int | None = setting("BITRIX_INVOICE_TEMPLATE_ID", None)  # document generator template
+    deal_category: int = setting("BITRIX_DEAL_CATEGORY", 0)  # the pipeline our deals go to (stages "C<n>:…")
+    # Sent rows leave the sync queue after this (failed and dead ones stay).
+    sent_retention_days: int = setting("BITRIX_SENT_RETENTION_DAYS", 30, minimum=1)
 
     @property
     def enabled(self) -> bool:
         return bool(self.webhook_url)
 
-    @classmethod
-    def from_env(cls) -> BitrixSettings:
-        template = _env("BITRIX_INVOICE_TEMPLATE_ID")
-        return cls(
-            webhook_url=_env("BITRIX_WEBHOOK_URL"),
-            app_token=_env("BITRIX_APP_TOKEN"),
-            rate=float(_env("BITRIX_RATE", "1.9")),
-            burst=_env_int("BITRIX_BURST", 40),
-            max_attempts=_env_int("BITRIX_MAX_ATTEMPTS", 10),
-            lease_seconds=_env_int("BITRIX_LEASE_SECONDS", 120),
-            originator=_env("BITRIX_ORIGINATOR", "portal"),
-            lead_source=_env("BITRIX_LEAD_SOURCE", "WEB"),
-            preset_company=_env_int("BITRIX_PRESET_COMPANY", 1),
-            preset_entrepreneur=_env_int("BITRIX_PRESET_ENTREPRENEUR", 3),
-            stage_map=parse_stage_map(_env("BITRIX_STAGE_MAP", DEFAULT_STAGE_MAP)),
-            invoice_stages=tuple(_env_list("BITRIX_INVOICE_STAGES", ["PREPAYMENT_INVOICE", "FINAL_INVOICE"])),
-            invoice_template_id=int(template) if template else None,
-            deal_category=_env_int("BITRIX_DEAL_CATEGORY", 0),
-            sent_retention_days=max(1, _env_int("BITRIX_SENT_RETENTION_DAYS", 30)),
-        )
-
 
 @dataclass(frozen=True)
 class MailSettings:
-    smtp_url: str | None  # smtp://user:password@host:587 (STARTTLS when offered) or smtps://…:465
-    sender: str  # the From address
-    site_url: str | None  # where links in mail and deals point; None (embedded only): see Settings.site_url
-    timeout: int  # seconds for one SMTP conversation
-
-    @classmethod
-    def from_env(cls) -> MailSettings:
-        return cls(
-            smtp_url=_env("SMTP_URL"),
-            sender=_env("MAIL_FROM", "Manufacturing portal <portal@localhost>"),
-            site_url=(_env("SITE_URL") or "").rstrip("/") or None,
-            timeout=_env_int("SMTP_TIMEOUT", 30),
-        )
+    # smtp://user:password@host:587 (STARTTLS when offered) or smtps://…:465; None: files in the outbox
+    smtp_url: str | None = setting("SMTP_URL", None)
+    sender: str = setting("MAIL_FROM", "Manufacturing portal <portal@localhost>")  # the From address
+    # Where links in mail and deals point; None (embedded only): see Settings.site_url.
+    site_url: str | None = setting("SITE_URL", None, parse=lambda raw: raw.rstrip("/") or None)
+    timeout: int = setting("SMTP_TIMEOUT", 30)  # seconds for one SMTP conversation
 
 
 @dataclass(frozen=True)
 class StorageSettings:
     """Where uploaded models and their previews live: a folder, or an S3-compatible bucket."""
 
-    root: Path  # local disk (also the temporary folder for uploads in progress)
-    s3_bucket: str | None = None  # set: objects go to this bucket instead of `root`
-    s3_endpoint_url: str | None = None
-    s3_region: str | None = None
-    s3_access_key: str | None = None
-    s3_secret_key: str | None = None
-
-    @classmethod
-    def from_env(cls, data_dir: Path) -> StorageSettings:
-        return cls(
-            root=Path(_env("STORAGE_DIR", str(data_dir / "storage"))).resolve(),
-            s3_bucket=_env("S3_BUCKET"),
-            s3_endpoint_url=_env("S3_ENDPOINT_URL"),
-            s3_region=_env("S3_REGION"),
-            s3_access_key=_env("S3_ACCESS_KEY"),
-            s3_secret_key=_env("S3_SECRET_KEY"),
-        )
+    root: Path = setting("STORAGE_DIR")  # local disk (also uploads in progress); default under the data folder
+    s3_bucket: str | None = setting("S3_BUCKET", None)  # set: objects go to this bucket instead of `root`
+    s3_endpoint_url: str | None = setting("S3_ENDPOINT_URL", None)
+    s3_region: str | None = setting("S3_REGION", None)
+    s3_access_key: str | None = setting("S3_ACCESS_KEY", None)
+    s3_secret_key: str | None = setting("S3_SECRET_KEY", None)
 
 
 @dataclass(frozen=True)
 class UploadSettings:
-    max_file_bytes: int  # per model file
-    max_files: int  # per upload
-    anonymous_days: int  # an unclaimed anonymous upload is deleted after this
-    address_uploads: int  # anonymous uploads per client address per window
-    session_uploads: int  # anonymous uploads per visitor session per window
-    window_seconds: int
-    account_uploads: int = 200  # uploads per account per hour
-    account_quota_mb: int = 2048  # stored per account (staff may set another for one account)
-    account_quota_files: int = 500
-    failed_days: int = 7  # a file whose analysis failed is deleted after this
-
-    @classmethod
-    def from_env(cls) -> UploadSettings:
-        return cls(
-            max_file_bytes=_env_int("UPLOAD_MAX_MB", 100) * 1024 * 1024,
-            max_files=_env_int("UPLOAD_MAX_FILES", 20),
-            anonymous_days=_env_int("ANONYMOUS_UPLOAD_DAYS", 7),
-            address_uploads=_env_int("ANONYMOUS_UPLOADS_PER_ADDRESS", 100),
-            session_uploads=_env_int("ANONYMOUS_UPLOADS_PER_SESSION", 40),
-            window_seconds=_env_int("ANONYMOUS_UPLOAD_WINDOW_SECONDS", 3600),
-            account_uploads=_env_int("ACCOUNT_UPLOADS_PER_HOUR", 200),
-            account_quota_mb=_env_int("ACCOUNT_QUOTA_MB", 2048),
-            account_quota_files=_env_int("ACCOUNT_QUOTA_FILES", 500),
-            failed_days=max(1, _env_int("FAILED_UPLOAD_DAYS", 7)),
-        )
+    max_file_bytes: int = setting("UPLOAD_MAX_MB", 100 * MIB, parse=lambda raw: int(raw) * MIB)  # per model file
+    max_files: int = setting("UPLOAD_MAX_FILES", 20)  # per upload
+    anonymous_days: int = setting("ANONYMOUS_UPLOAD_DAYS", 7)  # an unclaimed anonymous upload is deleted after this
+    address_uploads: int = setting("ANONYMOUS_UPLOADS_PER_ADDRESS", 100)  # per client address per window
+    session_uploads: int = setting("ANONYMOUS_UPLOADS_PER_SESSION", 40)  # per visitor session per window
+    window_seconds: int = setting("ANONYMOUS_UPLOAD_WINDOW_SECONDS", 3600)
+    account_uploads: int = setting("ACCOUNT_UPLOADS_PER_HOUR", 200)  # uploads per account per hour
+    account_quota_mb: int = setting("ACCOUNT_QUOTA_MB", 2048)  # stored per account (staff may set another)
+    account_quota_files: int = setting("ACCOUNT_QUOTA_FILES", 500)
+    failed_days: int = setting("FAILED_UPLOAD_DAYS", 7, minimum=1)  # a failed file is deleted after this
 
 
 @dataclass(frozen=True)
 class AnalysisSettings:
     """Limits of the sandboxed child that reads one model (see geometry.sandbox)."""
 
-    memory_mb: int
-    cpu_seconds: int
-    wall_seconds: int
+    memory_mb: int = setting("ANALYSIS_MEMORY_MB", 3072)
+    cpu_seconds: int = setting("ANALYSIS_CPU_SECONDS", 120)
+    wall_seconds: int = setting("ANALYSIS_WALL_SECONDS", 120)
     # PrusaSlicer's command line (a name on PATH or a path); slices run under the limits above.
     # Missing: FDM prices stay estimates, and say so.
-    slicer_path: str = "prusa-slicer"
-
-    @classmethod
-    def from_env(cls) -> AnalysisSettings:
-        return cls(
-            memory_mb=_env_int("ANALYSIS_MEMORY_MB", 3072),
-            cpu_seconds=_env_int("ANALYSIS_CPU_SECONDS", 120),
-            wall_seconds=_env_int("ANALYSIS_WALL_SECONDS", 120),
-            slicer_path=_env("SLICER_PATH", "prusa-slicer") or "prusa-slicer",
-        )
+    slicer_path: str = setting("SLICER_PATH", "prusa-slicer")
 
 
 @dataclass(frozen=True)
@@ -330,29 +269,21 @@ class PaymentSettings:
     """Payments: when an unpaid order counts as overdue, and YooKassa card payments (off unless
     the shop id and secret key are set)."""
 
-    overdue_days: int = 7  # awaiting payment longer than this: "overdue" in the staff list
-    yookassa_shop_id: str | None = None
-    yookassa_secret_key: str | None = None
-    yookassa_api_url: str = "https://api.yookassa.ru/v3/"
-    yookassa_timeout: float = 15.0  # seconds for one request
-    yookassa_attempts: int = 4  # one request with its retries on 429 and 5xx
-    yookassa_receipts: bool = False  # send a 54-FZ receipt with each payment and refund (the shop's settings ask)
+    # Awaiting payment longer than this: "overdue" in the staff list.
+    overdue_days: int = setting("PAYMENT_OVERDUE_DAYS", 7, minimum=1)
+    yookassa_shop_id: str | None = setting("YOOKASSA_SHOP_ID", None)
+    yookassa_secret_key: str | None = setting("YOOKASSA_SECRET_KEY", None)
+    yookassa_api_url: str = setting(
+        "YOOKASSA_API_URL", "https://api.yookassa.ru/v3/", parse=lambda raw: raw.rstrip("/") + "/"
+    )
+    yookassa_timeout: float = setting("YOOKASSA_TIMEOUT", 15.0)  # seconds for one request
+    yookassa_attempts: int = setting("YOOKASSA_ATTEMPTS", 4, minimum=1)  # one request with its retries on 429 and 5xx
+    # Send a 54-FZ receipt with each payment and refund (the shop's settings ask).
+    yookassa_receipts: bool = setting("YOOKASSA_RECEIPTS", False)
 
     @property
     def yookassa_enabled(self) -> bool:
         return bool(self.yookassa_shop_id and self.yookassa_secret_key)
-
-    @classmethod
-    def from_env(cls) -> PaymentSettings:
-        return cls(
-            overdue_days=max(1, _env_int("PAYMENT_OVERDUE_DAYS", 7)),
-            yookassa_shop_id=_env("YOOKASSA_SHOP_ID"),
-            yookassa_secret_key=_env("YOOKASSA_SECRET_KEY"),
-            yookassa_api_url=_env("YOOKASSA_API_URL", "https://api.yookassa.ru/v3/").rstrip("/") + "/",
-            yookassa_timeout=float(_env("YOOKASSA_TIMEOUT", "15")),
-            yookassa_attempts=max(1, _env_int("YOOKASSA_ATTEMPTS", 4)),
-            yookassa_receipts=_env_bool("YOOKASSA_RECEIPTS", False),
-        )
 
 
 @dataclass(frozen=True)
@@ -387,25 +318,34 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         load_dotenv(override=False)
-        server = ServerSettings.from_env()
+        server = from_environment(ServerSettings)
+        server = replace(server, data_dir=server.data_dir.resolve())
+        if not server.secret_key:
+            server = replace(server, secret_key=_persistent_secret(server.data_dir))
         return cls(
             server=server,
-            database=DatabaseSettings.from_env(server.data_dir),
-            redis=RedisSettings.from_env(),
-            session=SessionSettings.from_env(server.https),
-            auth=AuthSettings.from_env(),
-            mail=MailSettings.from_env(),
-            storage=StorageSettings.from_env(server.data_dir),
-            uploads=UploadSettings.from_env(),
-            analysis=AnalysisSettings.from_env(),
-            bitrix=BitrixSettings.from_env(),
-            payments=PaymentSettings.from_env(),
+            database=from_environment(
+                DatabaseSettings, url=f"sqlite+aiosqlite:///{server.data_dir / 'portal.sqlite3'}"
+            ),
+            redis=from_environment(RedisSettings),
+            session=from_environment(
+                SessionSettings, cookie_name="__Host-session" if server.https else "session", secure=server.https
+            ),
+            auth=from_environment(AuthSettings),
+            mail=from_environment(MailSettings),
+            storage=from_environment(StorageSettings, root=(server.data_dir / "storage").resolve()),
+            uploads=from_environment(UploadSettings),
+            analysis=from_environment(AnalysisSettings),
+            bitrix=from_environment(BitrixSettings),
+            payments=from_environment(PaymentSettings),
         )
 
-
-class SettingsError(SystemExit):
-    """A setting is missing or wrong: the process stops with this one line (it names the
-    variable), not with a traceback, whichever command started it (uvicorn, arq, `portal`)."""
+    @classmethod
+    def declared(cls) -> list[str]:
+        """Every `PORTAL_*` variable the settings read (the README documents each)."""
+        groups = [declared.type for declared in fields(cls)]
+        classes = [globals()[str(name)] for name in groups]
+        return [name for group in classes for declared in fields(group) if (name := environment_name(declared))]
 
 
 @lru_cache(maxsize=1)

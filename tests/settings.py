@@ -39,7 +39,7 @@ def make_settings(
     )
     # Cheap argon2 parameters keep the suite fast; production uses OWASP's floor or above.
     auth_settings = replace(
-        AuthSettings.from_env(), argon2_time_cost=1, argon2_memory_kib=1024, **auth
+        AuthSettings(), argon2_time_cost=1, argon2_memory_kib=1024, **auth
     )
     return Settings(
         server=server,
@@ -52,6 +52,6 @@ def make_settings(
             timeout=10,
         ),
         storage=StorageSettings(root=data_dir / "storage"),
-        uploads=UploadSettings.from_env(),
+        uploads=UploadSettings(),
         analysis=AnalysisSettings(memory_mb=3072, cpu_seconds=60, wall_seconds=60),
     )

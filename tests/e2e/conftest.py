@@ -92,7 +92,6 @@ def _server_env(data_dir: Path, port: int, smtp_url: str, bitrix=None) -> dict[s
         PORTAL_DATA_DIR=str(data_dir),
         PORTAL_HOST="127.0.0.1",
         PORTAL_PORT=str(port),
-        PORTAL_DEMO="0",
         # Cheap argon2 keeps the run fast; the parameters are still argon2id.
         PORTAL_ARGON2_TIME_COST="1",
         PORTAL_ARGON2_MEMORY_KIB="1024",

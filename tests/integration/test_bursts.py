@@ -58,7 +58,7 @@ async def at_once(*calls) -> list[httpx.Response]:
 @pytest.fixture
 def real_cost_settings(settings):
     """Production argon2 cost: a login holds a hash slot as long as it really does."""
-    production = AuthSettings.from_env()
+    production = AuthSettings()
     auth = replace(settings.auth, argon2_time_cost=production.argon2_time_cost,
                    argon2_memory_kib=production.argon2_memory_kib)
     return replace(settings, auth=auth)
