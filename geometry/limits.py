@@ -42,7 +42,6 @@ THIN_WALL_BOX_PAIRS = 8_000_000  # box tests for large facets (sliver-heavy CAD 
 
 # --- assemblies ---------------------------------------------------------------------------
 PARTS_MAX = 1000  # distinct parts listed at most (the rest: a finding)
-PARTS_MAX_DEPTH = 64  # nesting of sub-assemblies followed at most
 PARTS_REL_TOL = 1e-3  # bodies are the same part when volume, area and moments agree this well
 BODIES_MAX_GROUPED = 20_000  # beyond this many bodies, they are not grouped into parts
 

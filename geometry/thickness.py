@@ -220,18 +220,3 @@ def write_thickness_glb(
     with open(path, "wb") as fh:
         fh.write(tm.export(file_type="glb"))
     return small
-
-
-def as_wall(thickness: ThicknessMap, mesh: Mesh, limits):
-    """The map's thinnest wall as the thin-wall check's `Wall` (for the findings)."""
-    from geometry.rays import Wall
-
-    value, k = thickness.thinnest()
-    if k < 0:
-        return None
-    faces = np.asarray(mesh.faces)[k : k + 1]
-    sign = thickness.outward if np.isscalar(thickness.outward) else thickness.outward[k : k + 1]
-    centre, inward = _inward(np.asarray(mesh.vertices), faces, sign)
-    at = centre[0] + 0.5 * value * inward[0]
-    thin = {lim.name: int(np.count_nonzero(thickness.facet_mm < lim.min_wall_mm)) for lim in limits}
-    return Wall(value, (float(at[0]), float(at[1]), float(at[2])), thickness.rays, thin)
