@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/toolpath_calibration.py [--step FILE ...] [--grid 1.0]
 
-For each part (the cadquery parts of `bench/machining_parts.py`, and any STEP files given) the
+For each part (the cadquery parts of `bench/machining_parts.py`, OpenCASCADE's sample parts when
+Debian's occt-misc is installed, and any STEP files given) the
 part is analysed as the portal does (`measure_step`, features included) and priced for milling
 in aluminium 6061 on the default rate card; the estimate's cutting minutes (roughing +
 finishing + holes, without clamping) are set beside a plain 3-axis toolpath's, from opencamlib's
@@ -167,10 +168,10 @@ def toolpath_minutes(measures, card) -> tuple[float, float, float]:
         small_d = end_mill_for(m["min_inside_radius_mm"])
     if two_sided:
         middle = 0.5 * (lo[2] + hi[2])
-        stock_top = middle + thick / 2
-        r1, f1 = _side(vertices, faces, stock_top, middle, 1.0, small_d)
+        r1, f1 = _side(vertices, faces, middle + thick / 2, middle, 1.0, small_d)
+        # upside down the middle is at -middle, and the stock reaches as far above it
         flipped = vertices * np.array([-1.0, 1.0, -1.0])
-        r2, f2 = _side(flipped, faces[:, ::-1], stock_top, -middle, 1.0, small_d)
+        r2, f2 = _side(flipped, faces[:, ::-1], -middle + thick / 2, -middle, 1.0, small_d)
         rough, finish = r1 + r2, f1 + f2
     else:
         stock_top = hi[2] + top
@@ -198,6 +199,38 @@ def today_minutes(analysis) -> float:
     return (stock - analysis.volume_mm3) / 1000 / 8 + analysis.area_mm2 / 100 / 25 + 0.6 * holes
 
 
+# Real parts: OpenCASCADE's sample models (Debian's occt-misc, which prusa-slicer pulls in),
+# machined parts of a pump, a crank arm and a screw; those with undercuts or side setups are
+# listed as skipped.
+OCCT_DATA = Path("/usr/share/opencascade/data")
+REAL_PARTS = ("occ/Pump_Nut.brep", "occ/Pump_TopCover.brep", "occ/CrankArm.brep", "step/screw.step")
+
+
+def _real_parts(folder: str) -> list[tuple[str, str]]:
+    """The real parts found on this machine, each as a STEP file (B-rep files are written out)."""
+    from OCP.BRep import BRep_Builder
+    from OCP.BRepTools import BRepTools
+    from OCP.STEPControl import STEPControl_AsIs, STEPControl_Writer
+    from OCP.TopoDS import TopoDS_Shape
+
+    found = []
+    for relative in REAL_PARTS:
+        source = OCCT_DATA / relative
+        if not source.exists():
+            continue
+        if source.suffix == ".brep":
+            shape = TopoDS_Shape()
+            BRepTools.Read_s(shape, str(source), BRep_Builder())
+            writer = STEPControl_Writer()
+            writer.Transfer(shape, STEPControl_AsIs)
+            target = os.path.join(folder, f"{source.stem}.step")
+            writer.Write(target)
+            found.append((source.stem, target))
+        else:
+            found.append((source.stem, str(source)))
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--step", nargs="*", default=[], help="STEP files to add")
@@ -217,6 +250,8 @@ def main() -> int:
             path = os.path.join(tmp, f"{name}.step")
             cq.exporters.export(build(), path)
             paths.append((name, path))
+        if not args.only:
+            paths += _real_parts(tmp)
         paths += [(Path(p).stem, p) for p in args.step]
         for name, path in paths:
             measures = measure_step(path, with_mesh=True)

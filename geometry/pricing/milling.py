@@ -8,8 +8,8 @@
   steps (a rate per volume); inside corners tighter than the roughing end mill leaves are
   cleared with their own end mill, layer by layer (deep pockets' layers take longer).
 - Walls: the end mill passes down each wall at every layer (a roughing rate per area of wall).
-- Finishing per kind of surface: floors and freeform (3D) surfaces (their shadow along the
-  setup's direction) at their own rates; the faces left as the stock came are not finished.
+- Finishing per kind of surface: floors and freeform (3D) surfaces (the mean of their shadow
+  along the setup's direction and their area) at their own rates; the faces left as the stock came are not finished.
 - Setups: each part is clamped once per setup; the order pays the first setup at the
   process's setup hours and each further one at `setup_hours_per_setup`.
 - Holes: drilled per hole, deep ones and those no standard drill makes at their factors.
@@ -63,7 +63,7 @@ class Cut:
     rest_layers: Decimal  # layers of the small end mills inside corners need (deep ones count more)
     floor_cm2: Decimal
     wall_cm2: Decimal
-    freeform_cm2: Decimal  # as the tool sees it: its shadow along the setup's direction
+    freeform_cm2: Decimal  # as a raster sees it: between its shadow along the setup's direction and its area
     tool_mm: Decimal | None  # the end mill the smallest inside radius allows
 
 
@@ -97,7 +97,10 @@ def cut_of(part, rates: CncRates) -> Cut:
     surfaces = m.get("surfaces_mm2")
     if surfaces:
         floor, wall = _dec(surfaces.get("floor", 0)) / 100, _dec(surfaces.get("wall", 0)) / 100
-        freeform = _dec(surfaces.get("freeform_projected", surfaces.get("freeform", 0))) / 100
+        # a raster runs over a slope's shadow where it follows the slope's contour and over its
+        # whole area where it climbs it: the mean of the two, slopes lying every way
+        true = _dec(surfaces.get("freeform", 0))
+        freeform = (true + _dec(surfaces.get("freeform_projected", true))) / 2 / 100
     else:
         floor, wall, freeform = _dec(part.area_mm2) / 100, Decimal(0), Decimal(0)
     inside = max(box - _dec(part.volume_mm3), Decimal(0)) / 1000
