@@ -1,4 +1,5 @@
-"""The portal's house rules, read from the imports of portal/ and jobs/ (see docs/adding-a-domain.md).
+"""The portal's house rules, read from the imports of portal/ and jobs/ and from the route handlers
+written in portal/ (see docs/adding-a-domain.md).
 
 An import counts wherever it is written, at the top of a module or inside a function; only the
 ones under `if TYPE_CHECKING:` are left out of the circle check, as they never run.
