@@ -23,7 +23,7 @@ from portal.accounts.reset import PasswordResetController
 from portal.accounts.sessions import session_config
 from portal.commands import PortalCommands
 from portal.company import deps as company_deps
-from portal.company.controllers import CompanyController
+from portal.company.admin import CompanyController
 from portal.config import Settings, get_settings
 from portal.core import deps as core_deps
 from portal.core.body import BodyReadGuard
@@ -38,7 +38,8 @@ from portal.core.security import SecurityMiddleware, personal_pages_not_stored, 
 from portal.core.sign_in import SignInSteps
 from portal.core.templates import TEMPLATES_DIR, template_config
 from portal.crm import deps as crm_deps
-from portal.crm.controllers import BitrixEventsController, CrmAdminController
+from portal.crm.admin import CrmAdminController
+from portal.crm.controllers import BitrixEventsController
 from portal.db.config import CommitBeforeSessionWrite, sqlalchemy_config
 from portal.db.engine import create_sessionmaker
 from portal.db.models import KeyValueItem
@@ -50,7 +51,8 @@ from portal.files.slicing import SliceService
 from portal.files.status_watch import StatusWatch
 from portal.files.storage import build_storage
 from portal.leads import deps as leads_deps
-from portal.leads.controllers import CallRequestController, LeadAdminController
+from portal.leads.admin import LeadAdminController
+from portal.leads.controllers import CallRequestController
 from portal.orders import deps as orders_deps
 from portal.orders.admin import OrderAdminController
 from portal.orders.card_payments import CardPaymentController, YooKassaNotificationController

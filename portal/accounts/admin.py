@@ -43,7 +43,7 @@ class UserAdminController(Controller):
         found = await users.search(query, page, PER_PAGE)
         usage = await files.usage_by_owner([user.id for user in found.items])
         return render(
-            request, "admin/users.html", fragment="admin/_user_table.html", users=found, query=query,
+            request, "accounts/admin_users.html", fragment="accounts/_admin_user_table.html", users=found, query=query,
             usage={user.id: usage_text(usage.get(user.id, Usage()), Quota.of(user, settings.uploads))
                    for user in found.items},
         )
@@ -54,7 +54,7 @@ class UserAdminController(Controller):
     ) -> Template:
         subject = await users.get(user_id)
         return render(
-            request, "admin/user.html", subject=subject, same_inn=await users.sharing_inn(subject),
+            request, "accounts/admin_user.html", subject=subject, same_inn=await users.sharing_inn(subject),
             usage=usage_text(await files.usage_of(subject.id), Quota.of(subject, settings.uploads)),
             defaults=settings.uploads,
         )

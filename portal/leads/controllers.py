@@ -1,4 +1,4 @@
-"""Call requests: the inline form on every page posts here; staff see them at /admin/leads."""
+"""Call requests: the inline form on every page posts here; staff see them in `admin.py`."""
 
 from __future__ import annotations
 
@@ -11,19 +11,16 @@ from litestar.response import Redirect, Template
 from portal.config import Settings
 from portal.core.flash import flash
 from portal.core.forms import Form, FormData
-from portal.core.guards import requires_staff
 from portal.core.i18n import N_
-from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.security import client_address
 from portal.core.templates import render
-from portal.crm.outbox import SyncQueueService, kick
+from portal.crm.outbox import kick
 from portal.db.unit_of_work import AfterCommit
 from portal.leads.schemas import clean_call_request, is_bot, safe_page
 from portal.leads.services import CallRequestLimits, CallRequestService, Throttled
 
 THANKS = N_("Thank you! We will call you back soon.")
-PER_PAGE = 20
 
 
 class CallRequestController(Controller):
@@ -59,14 +56,3 @@ class CallRequestController(Controller):
         flash(request, THANKS, "success")
         return Redirect(path=form.values["page"], status_code=303)
 
-
-class LeadAdminController(Controller):
-    path = "/admin/leads"
-    guards = [requires_staff]
-
-    @get("/", name="admin_leads")
-    async def list_leads(self, request: HTMXRequest, call_requests: CallRequestService,
-                         sync_queue: SyncQueueService, page: PageNumber = 1) -> Template:
-        found = await call_requests.newest(page, PER_PAGE)
-        states = await sync_queue.states_for("lead", [str(item.id) for item in found.items])
-        return render(request, "admin/leads.html", fragment="admin/_lead_table.html", leads=found, states=states)

@@ -1,4 +1,5 @@
-"""The portal's house rules, read from the imports of portal/ and jobs/ (see docs/adding-a-domain.md).
+"""The portal's house rules, read from the imports of portal/ and jobs/ and from the route handlers
+written in portal/ (see docs/adding-a-domain.md).
 
 An import counts wherever it is written, at the top of a module or inside a function; only the
 ones under `if TYPE_CHECKING:` are left out of the circle check, as they never run.
@@ -7,6 +8,7 @@ ones under `if TYPE_CHECKING:` are left out of the circle check, as they never r
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,3 +232,102 @@ def test_controllers_and_jobs_never_reach_into_a_service_session():
         and isinstance(node.value, ast.Attribute) and node.value.attr == "repository"
     ]
     assert wrong == []
+
+
+# Staff pages live in `portal/<d>/admin.py`, their templates in `templates/<d>/admin_*.html` and
+# `_admin_*.html`. Quotes' rate card and review queue still sit in `portal/quotes/controllers.py`;
+# take the module out of this set when they move (the test fails while it names a module that
+# no longer holds any).
+STAFF_PAGES_NOT_YET_IN_ADMIN = {"portal.quotes.controllers"}
+
+
+def _routes() -> list[tuple[str, str, str, list]]:
+    """(module, route name, path, guards) of every route handler written in portal/, with the
+    guards and path its controller adds."""
+    from litestar import Controller
+    from litestar.handlers import HTTPRouteHandler
+
+    found = []
+    for module in sorted(name for name in MODULES if name.startswith("portal.")):
+        namespace = vars(importlib.import_module(module))
+        owners = [(None, namespace)] + [
+            (value, vars(value)) for value in namespace.values()
+            if isinstance(value, type) and issubclass(value, Controller) and value.__module__ == module
+        ]
+        for controller, members in owners:
+            # Controller declares `path` and `guards` as slots: a controller that sets neither has
+            # a descriptor there, not a value.
+            prefix = getattr(controller, "path", "")
+            prefix = prefix.rstrip("/") if isinstance(prefix, str) else ""
+            outer = getattr(controller, "guards", None)
+            outer = list(outer) if isinstance(outer, list | tuple) else []
+            for handler in members.values():
+                if not isinstance(handler, HTTPRouteHandler) or handler.fn.__module__ != module:
+                    continue
+                guards = [*outer, *(handler.guards or [])]
+                for path in handler.paths:
+                    found.append((module, handler.name, f"{prefix}/{path.strip('/')}".rstrip("/") or "/", guards))
+    return found
+
+
+def _is_staff_route(path: str, guards: list) -> bool:
+    from portal.core.guards import requires_staff
+
+    return path == "/admin" or path.startswith("/admin/") or requires_staff in guards
+
+
+def test_the_route_walk_sees_the_guards_and_paths_it_checks():
+    from portal.core.guards import requires_staff
+
+    routes = {name: (module, path, guards) for module, name, path, guards in _routes() if name}
+    module, path, guards = routes["admin_order_status"]  # path and guard from its controller
+    assert (module, path) == ("portal.orders.admin", "/admin/orders/{order_id:uuid}/status")
+    assert requires_staff in guards
+    assert routes["call_request_page"][1:] == ("/call-request", [])  # a controller with no path
+    assert not _is_staff_route(*routes["login"][1:])
+
+
+def test_staff_routes_live_in_admin_modules():
+    """Every route under /admin or guarded by `requires_staff` is written in `portal/<d>/admin.py`,
+    and an admin module holds staff routes only."""
+    routes = _routes()
+    outside = sorted(
+        f"{module}: {name} {path}" for module, name, path, guards in routes
+        if _is_staff_route(path, guards) and not module.endswith(".admin")
+        and module not in STAFF_PAGES_NOT_YET_IN_ADMIN
+    )
+    assert outside == []
+    not_staff = sorted(
+        f"{module}: {name} {path}" for module, name, path, guards in routes
+        if module.endswith(".admin") and not path.startswith("/admin/")
+    )
+    assert not_staff == []
+    still_there = {module for module, _, path, guards in routes if _is_staff_route(path, guards)}
+    assert STAFF_PAGES_NOT_YET_IN_ADMIN - still_there == set()  # moved: take it out of the set
+
+
+def _rendered_templates(path: Path) -> list[tuple[int, str]]:
+    """The template names a module passes to `render()`: the page and its `fragment=`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "render":
+            arguments = [*node.args[1:2], *(keyword.value for keyword in node.keywords if keyword.arg == "fragment")]
+            found += [(node.lineno, argument.value) for argument in arguments
+                      if isinstance(argument, ast.Constant) and isinstance(argument.value, str)]
+    return found
+
+
+def test_staff_templates_are_the_domain_s_admin_templates():
+    """`templates/<d>/admin_<page>.html` and `templates/<d>/_admin_<fragment>.html`; no
+    `templates/admin/` folder."""
+    assert sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "templates" / "admin").rglob("*")) == []
+    admin_modules = {module: path for module, path in MODULES.items() if module.endswith(".admin")}
+    seen = {module: _rendered_templates(path) for module, path in admin_modules.items()}
+    wrong = [
+        f"{module}:{line} {name}"
+        for module, names in seen.items()
+        for line, name in names
+        if not name.startswith((f"{_domain(module)}/admin_", f"{_domain(module)}/_admin_"))
+    ]
+    assert wrong == []
+    assert all(names for names in seen.values())  # the walk finds the names it checks

@@ -32,7 +32,7 @@ class CompanyController(Controller):
     async def show(self, request: HTMXRequest, company: CompanyService) -> Template:
         details = await company.current()
         values = {name: getattr(details, name) for name in (*FIELDS, "vat_mode")} if details else {}
-        return render(request, "company/details.html", form=Form(values=values), details=details)
+        return render(request, "company/admin_details.html", form=Form(values=values), details=details)
 
     @post("/", name="company_details_save", request_max_body_size=BODY_LIMIT)
     async def save(self, request: HTMXRequest, company: CompanyService, data: MultipartData) -> Template | Redirect:
@@ -42,7 +42,7 @@ class CompanyController(Controller):
             check_logo(form, await upload.read(MAX_LOGO_BYTES + 1))
         if not form.ok:
             details = await company.current()
-            return render(request, "company/details.html", status_code=422, form=form, details=details)
+            return render(request, "company/admin_details.html", status_code=422, form=form, details=details)
         await company.save(form.values)
         if field_value(data, "remove_logo") and "logo" not in form.values:
             await company.remove_logo()
