@@ -68,6 +68,7 @@ def measure_and_check(
     more plausible either way.
     """
     from geometry.measure import measure
+    from geometry.overhang import print_overhangs
     from geometry.parts import mesh_parts
     from geometry.rays import thin_wall
     from geometry.threads import Background
@@ -97,6 +98,7 @@ def measure_and_check(
         reading["read_as"] = units
     found = mesh_parts(metrics)
     features = mesh_machining(metrics)
+    outward = _outward(metrics)
     analysis = Analysis(
         format=fmt,
         triangles=metrics.triangles,
@@ -111,8 +113,16 @@ def measure_and_check(
         parts=found.entries,
         units=reading,
         machining=features.as_dict() if features else None,
+        printing=print_overhangs(metrics.vertices, metrics.faces, outward),
     )
     return analysis, Mesh(metrics.vertices, metrics.faces, metrics.face_outward, metrics.face_shell), limits
+
+
+def _outward(metrics) -> np.ndarray | float:
+    """±1 per facet (several shells) or one sign for all: which way the facets face out."""
+    if metrics.face_outward is not None:
+        return metrics.face_outward
+    return -1.0 if metrics.signed_volume_mm3 < 0 else 1.0
 
 
 def mesh_machining(metrics):
@@ -123,10 +133,7 @@ def mesh_machining(metrics):
 
     if metrics.bodies != 1 or not metrics.watertight or len(metrics.faces) > MACHINING_MESH_MAX_FACETS:
         return None
-    outward = metrics.face_outward if metrics.face_outward is not None else (
-        -1.0 if metrics.signed_volume_mm3 < 0 else 1.0
-    )
-    return machining(metrics.vertices, metrics.faces, outward)
+    return machining(metrics.vertices, metrics.faces, _outward(metrics))
 
 
 def analyze_file(

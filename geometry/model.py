@@ -107,6 +107,9 @@ class Analysis:
     parts: list[dict] = field(default_factory=list)
     # {"declared": None | "mm" | "in", "suggested": "mm" | "in", "sizes": {"mm": [...], "in": [...]}}
     units: dict | None = None
+    # per print orientation ("as_uploaded", "flat", "fewest_supports"): {"height_mm", "wall_mm2",
+    # "skin_mm2", "overhang_mm2", "column_mm3"} (`geometry.overhang.print_overhangs`), for the FDM estimate
+    printing: dict | None = None
 
     def as_dict(self) -> dict:
         data = asdict(self)

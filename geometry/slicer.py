@@ -21,7 +21,6 @@ estimate.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import shutil
@@ -36,13 +35,12 @@ import numpy as np
 
 from geometry.limits import INFILLS, LAYERS, ORIENTATIONS
 from geometry.model import GeometryError
+from geometry.overhang import orientation_matrix
 
 PROFILES = Path(__file__).with_name("slicer_profiles")
 PRINTER_PROFILE = PROFILES / "printer.ini"
 FALLBACK_MATERIAL = "pla"  # a material without a profile of its own prints with PLA's settings
 
-
-OVERHANG_COS = math.cos(math.radians(45))  # a facet facing down more steeply than this needs support
 _SUMMARY_BYTES = 256 * 1024  # the summary comments sit in the G-code's last few kilobytes
 _LAYER_MARK = b"\n;LAYER_CHANGE\n"
 
@@ -271,86 +269,6 @@ def read_summary(gcode: Path) -> dict[str, float]:
         "print_seconds": parse_duration(found["print_time"]),
         "layers": layers,
     }
-
-
-# --------------------------------------------------------------------------- orientation
-
-
-def orientation_matrix(vertices: np.ndarray, faces: np.ndarray, orientation: str) -> np.ndarray:
-    """The rotation that puts the part on the bed as asked (identity for "as_uploaded").
-
-    "flat": the largest flat face on the part's outside down. "fewest_supports": of the
-    candidate directions (the large flat faces and the six axis directions), the one whose
-    downward-facing facets need the least support, counted as overhang area × height.
-    """
-    if orientation == "as_uploaded":
-        return np.eye(3)
-    normals, areas, centres = _facets(vertices, faces)
-    candidates = _candidates(normals, areas)
-    if orientation == "flat":
-        contact = [_contact_area(d, vertices, normals, areas, centres) for d in candidates]
-        return _rotation_to_down(candidates[int(np.argmax(contact))])
-    costs = [
-        (_support_cost(d, vertices, normals, areas, centres), -_contact_area(d, vertices, normals, areas, centres))
-        for d in candidates
-    ]
-    best = min(range(len(candidates)), key=lambda i: costs[i])
-    return _rotation_to_down(candidates[best])
-
-
-def _facets(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    corners = vertices[faces]
-    cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-    doubled = np.linalg.norm(cross, axis=1)
-    keep = doubled > 0
-    normals = cross[keep] / doubled[keep, None]
-    return normals, doubled[keep] / 2, corners[keep].mean(axis=1)
-
-
-def _candidates(normals: np.ndarray, areas: np.ndarray, count: int = 24) -> list[np.ndarray]:
-    """The six axis directions and the normals of the largest groups of parallel facets."""
-    axes = [np.array(v, dtype=float) for v in np.vstack([np.eye(3), -np.eye(3)])]
-    rounded = np.round(normals, 2)
-    groups, inverse = np.unique(rounded, axis=0, return_inverse=True)
-    totals = np.bincount(inverse.ravel(), weights=areas, minlength=len(groups))
-    found = []
-    for index in np.argsort(totals)[::-1][:count]:
-        direction = groups[index] / (np.linalg.norm(groups[index]) or 1)
-        if not any(np.dot(direction, seen) > 0.9999 for seen in axes + found):
-            found.append(direction)
-    return axes + found
-
-
-def _contact_area(down, vertices, normals, areas, centres) -> float:
-    """Area of the facets that face `down` and lie on the plane the part would rest on."""
-    reach = float((vertices @ down).max())
-    tolerance = max(1e-3, 1e-5 * float(np.ptp(vertices, axis=0).max()))
-    on_bed = (normals @ down > 0.999) & (centres @ down > reach - tolerance)
-    return float(areas[on_bed].sum())
-
-
-def _support_cost(down, vertices, normals, areas, centres) -> float:
-    """Overhang area × height above the bed: roughly the support volume the slicer would build."""
-    reach = float((vertices @ down).max())
-    height = reach - centres @ down  # distance of each facet above the bed
-    tolerance = max(0.05, 1e-4 * float(np.ptp(vertices, axis=0).max()))
-    facing = normals @ down
-    overhang = (facing > OVERHANG_COS) & (height > tolerance)
-    return float((areas[overhang] * facing[overhang] * height[overhang]).sum())
-
-
-def _rotation_to_down(direction: np.ndarray) -> np.ndarray:
-    """The rotation taking `direction` to −Z (Rodrigues' formula)."""
-    target = np.array([0.0, 0.0, -1.0])
-    d = direction / np.linalg.norm(direction)
-    axis = np.cross(d, target)
-    sin = np.linalg.norm(axis)
-    cos = float(np.dot(d, target))
-    if sin < 1e-12:
-        return np.eye(3) if cos > 0 else np.diag([1.0, -1.0, -1.0])
-    k = axis / sin
-    skew = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + sin * skew + (1 - cos) * skew @ skew
 
 
 # --------------------------------------------------------------------------- STL out

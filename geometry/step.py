@@ -129,6 +129,7 @@ class StepMeasures:
     machining: dict | None = None  # `geometry.machining`: setups, undercuts, corners, holes
     machining_findings: list[Finding] = field(default_factory=list)
     feature_map: np.ndarray | None = None  # per tessellation triangle (`geometry.machining.FEATURES`)
+    printing: dict | None = None  # Analysis.printing (`geometry.overhang.print_overhangs`)
 
 
 def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Analysis:
@@ -180,6 +181,7 @@ def step_analysis(m: StepMeasures, limits: Sequence[ProcessLimits] = ()) -> Anal
         parts=list(m.parts),
         units=read_units(m.bbox_mm, declared="mm"),
         machining=m.machining,
+        printing=m.printing,
     )
 
 
@@ -499,6 +501,7 @@ def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
     (`geometry.machining`) on the same shape and tessellation."""
     from geometry.assembly import read_step, step_parts
     from geometry.machining import machining_of_shape
+    from geometry.overhang import print_overhangs
 
     document = read_step(path)
     shape = document.shape
@@ -507,6 +510,8 @@ def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
     if measures.solids:
         features = machining_of_shape(shape, vertices, faces)
         measures.machining, measures.machining_findings = features.as_dict(), features.findings()
+    if len(faces):
+        measures.printing = print_overhangs(vertices, faces, _outward(vertices, faces))
     if with_mesh:
         measures.mesh_vertices, measures.mesh_faces = vertices, faces
         if measures.solids:
@@ -514,6 +519,13 @@ def measure_step(path: str, with_mesh: bool = False) -> StepMeasures:
     found = step_parts(document, measures.solids, measures.volume_mm3, measures.bbox_mm)
     measures.parts, measures.part_findings = found.entries, found.findings
     return measures
+
+
+def _outward(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """+1 when the tessellation's facets face out of the material (its signed volume is positive)."""
+    tri = vertices[faces]
+    signed = np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum()
+    return -1.0 if signed < 0 else 1.0
 
 
 def tessellate_step(path: str) -> tuple[np.ndarray, np.ndarray]:

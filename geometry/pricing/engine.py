@@ -25,7 +25,7 @@ from typing import Any
 from geometry.limits import INFILLS, LAYERS, ORIENTATIONS
 from geometry.model import Analysis, Finding, GeometryError
 from geometry.pricing.fdm import REFERENCE_BUILD_RATE_CM3_H as FDM_REFERENCE_BUILD_RATE
-from geometry.pricing.fdm import estimate_print
+from geometry.pricing.fdm import Surfaces, estimate_print
 from geometry.pricing.figures import Driver, PerPart, _dec, _shown, part_extents
 from geometry.pricing.milling import milling_per_part
 from geometry.pricing.ratecard import Finish, LeadTime, Material, Process, RateCard, Tolerance
@@ -53,6 +53,7 @@ class Part:
     holes: int | None = None  # cylindrical holes, known for STEP only
     findings: tuple[Finding, ...] = ()
     machining: dict | None = None  # `geometry.machining`: setups, undercuts, corners, holes
+    printing: dict | None = None  # `Analysis.printing`: per print orientation, its height and surfaces
 
     @classmethod
     def of(cls, source: Part | Analysis) -> Part:
@@ -67,6 +68,7 @@ class Part:
             holes=source.holes,
             findings=tuple(source.findings),
             machining=source.machining,
+            printing=source.printing,
         )
 
 
@@ -392,7 +394,8 @@ def _slice_for(choice: Choice | None, material: Material) -> Any:
 
 
 def _build_height(part: Part, orientation: str) -> Decimal:
-    """As uploaded: the file's own Z; turned by us: lying flat, the smallest side up."""
+    """Without the analysis' figures: as uploaded, the file's own Z; turned by us, lying flat
+    with the smallest side up."""
     if orientation == "as_uploaded" and len(part.bbox_mm) == 3 and _dec(part.bbox_mm[2]) > 0:
         return _dec(part.bbox_mm[2])
     return part_extents(part)[2]
@@ -414,14 +417,16 @@ def _fdm_per_part(part: Part, process: Process, material: Material, choice: Choi
     else:
         # the build rate in the card scales the estimate's speed (18 cm³/h: the calibrated one)
         speed = material.factor * rates.build_rate_cm3_h / FDM_REFERENCE_BUILD_RATE
+        figures = (part.printing or {}).get(settings.orientation)
         estimate = estimate_print(
             volume_mm3=float(part.volume_mm3),
             area_mm2=float(part.area_mm2),
-            height_mm=float(_build_height(part, settings.orientation)),
+            height_mm=float(figures["height_mm"]) if figures else float(_build_height(part, settings.orientation)),
             layer_mm=settings.layer_mm,
             infill=settings.infill_percent / 100,
             density_g_cm3=float(material.density_g_cm3),
             speed_factor=float(speed),
+            surfaces=Surfaces.of(figures) if figures else None,
         )
         hours, mass_g, source = _dec(estimate.hours), _dec(estimate.mass_g), "estimate"
     drivers = (

@@ -238,7 +238,20 @@ def part_of(metrics: dict[str, Any], findings: list[dict[str, Any]], units: str,
         holes=metrics.get("holes"),
         findings=tuple(kept),
         machining=machining_in(metrics.get("machining"), scale),
+        printing=printing_in(metrics.get("printing"), float(scale)),
     )
+
+
+def printing_in(printing: dict[str, Any] | None, scale: float) -> dict[str, Any] | None:
+    """The print figures (per orientation) after the customer's choice of units: lengths,
+    areas and volumes scaled as such."""
+    if not printing or scale == 1:
+        return printing
+    powers = {"height_mm": 1, "wall_mm2": 2, "skin_mm2": 2, "overhang_mm2": 2, "column_mm3": 3}
+    return {
+        orientation: {key: value * scale ** powers.get(key, 0) for key, value in figures.items()}
+        for orientation, figures in printing.items()
+    }
 
 
 def machining_in(machining: dict[str, Any] | None, scale: Decimal) -> dict[str, Any] | None:

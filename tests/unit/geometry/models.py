@@ -36,6 +36,32 @@ def tube(outer=10.0, inner=9.6, height=30.0, sections=64) -> np.ndarray:
     return outer_mesh.triangles
 
 
+def prism(outline, cap, depth: float) -> np.ndarray:
+    """A closed prism: `outline` (x, z) corners in order, `cap` its triangulation (index triples
+    into the outline), extruded along y from 0 to `depth`; facets facing out."""
+    points = np.asarray(outline, dtype=np.float64)
+    front = np.column_stack([points[:, 0], np.zeros(len(points)), points[:, 1]])
+    back = front + np.array([0.0, depth, 0.0])
+    facets = [[front[a], front[b], front[c]] for a, b, c in cap]
+    facets += [[back[a], back[c], back[b]] for a, b, c in cap]
+    for i in range(len(points)):
+        j = (i + 1) % len(points)
+        facets += [[front[i], back[i], back[j]], [front[i], back[j], front[j]]]
+    soup = np.asarray(facets)
+    signed = np.einsum("ij,ij->i", soup[:, 0], np.cross(soup[:, 1], soup[:, 2])).sum()
+    return soup if signed > 0 else soup[:, ::-1].copy()
+
+
+def tee(stem=(10.0, 40.0), bar=(60.0, 6.0), depth=10.0, offset=25.0) -> np.ndarray:
+    """A T standing on its stem (x from 0 to stem width, z from 0 up), its bar on top from
+    x = -offset; one solid, depth mm thick along y."""
+    (sw, sh), (bw, bh) = stem, bar
+    outline = [(0, 0), (sw, 0), (sw, sh), (bw - offset, sh), (bw - offset, sh + bh), (-offset, sh + bh),
+               (-offset, sh), (0, sh)]
+    cap = [(0, 1, 2), (0, 2, 7), (5, 6, 7), (5, 7, 2), (5, 2, 3), (5, 3, 4)]
+    return prism(outline, cap, depth)
+
+
 def rotated(triangles: np.ndarray, angles=(0.3, 0.5, 0.7)) -> np.ndarray:
     matrix = trimesh.transformations.euler_matrix(*angles)[:3, :3]
     return triangles @ matrix.T

@@ -6,8 +6,11 @@ import json
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import pytest
+from models import tee
 
+from geometry.analyze import analyze_triangles
 from geometry.model import Analysis, Finding, GeometryError
 from geometry.pricing import (
     Part,
@@ -19,6 +22,7 @@ from geometry.pricing import (
     quote,
 )
 from geometry.pricing.engine import per_part_costs
+from geometry.pricing.fdm import FITTED
 
 CARD = default_rate_card()
 BLOCK = Part(volume_mm3=100_000.0, area_mm2=25_000.0, bbox_mm=(100.0, 60.0, 30.0))
@@ -183,6 +187,21 @@ def test_fdm_estimate_is_shells_and_infill_not_a_solid_part():
     assert _driver(denser, "print_time").value > _driver(q, "print_time").value
     finer = price(BLOCK, CARD, QuoteOptions("fdm", "pla", layer_mm=0.1))
     assert _driver(finer, "print_time").value > _driver(q, "print_time").value
+
+
+def test_fdm_estimate_holds_an_overhang_up_with_support():
+    standing = analyze_triangles(tee().astype(np.float32), "stl")  # its bar hangs 40 mm over the bed
+    turned = tee()
+    turned[..., 2] = 46.0 - turned[..., 2]  # the same T on its bar: the same surfaces, nothing hangs
+    over = analyze_triangles(turned[:, ::-1].astype(np.float32), "stl")
+    up = price(Part.of(standing), CARD, QuoteOptions("fdm", "pla"))
+    down = price(Part.of(over), CARD, QuoteOptions("fdm", "pla"))
+    support_mm3 = FITTED.support_fill * 500 * 40 + FITTED.support_top_mm * 500
+    added = _driver(up, "material_mass").value - _driver(down, "material_mass").value
+    assert float(added) == pytest.approx(support_mm3 / 1000 * 1.24, abs=0.1)  # PLA, shown to 0.1 g
+    hours = _driver(up, "print_time").value - _driver(down, "print_time").value
+    assert float(hours) == pytest.approx(support_mm3 * FITTED.support_s_mm3 / 3600, abs=0.01)
+    assert up.line("material") > down.line("material") and up.line("machine_time") > down.line("machine_time")
 
 
 def test_fdm_prices_from_a_slice_made_with_the_same_settings():
