@@ -16,10 +16,16 @@ import asyncpg
 import pytest
 import redis as redis_sync
 from advanced_alchemy.alembic.commands import AlembicCommands
+from hypothesis import settings as hypothesis_settings
 
 from portal.config import DatabaseSettings
 from portal.db.config import sqlalchemy_config
 from tests.settings import POSTGRES_ADMIN_URL, REDIS_URL
+
+# Property tests check what is priced, not how fast: a busy machine must not fail them (speed
+# goals live in bench/).
+hypothesis_settings.register_profile("portal", deadline=None)
+hypothesis_settings.load_profile("portal")
 
 
 def in_thread(function, *args):
