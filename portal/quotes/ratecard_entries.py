@@ -42,7 +42,7 @@ TITLES = {
 # The lists of the card, in order, and how a new entry finds its place among the others.
 LISTS = {"tolerances": "tolerance", "lead_times": "lead_time", "quantity_breaks": "quantity_break"}
 
-BAD_CODE = N_("Enter a code of Latin letters, digits and underscores.")
+BAD_CODE = N_("Enter a code of up to 40 Latin letters, digits and underscores.")
 TAKEN_CODE = N_("The code %(code)s is already used here: choose another one.")
 NO_SOURCE = N_("Choose the process to copy.")
 TAKEN_QUANTITY = N_("There is a break from %(quantity)s parts already: change its discount instead.")
@@ -315,14 +315,15 @@ def _int(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    return int(text) if re.fullmatch(r"-?\d+", text) else None
+    return int(text) if re.fullmatch(r"-?[0-9]{1,18}", text) else None
 
 
 def _number(value: Any) -> Decimal:
     try:
-        return Decimal(str(value).strip())
+        number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        return Decimal("Infinity")  # not a number: placed last, where the reader names it
+        number = None
+    return number if number is not None and number.is_finite() else Decimal("Infinity")  # last: the reader names it
 
 
 def _days(tier: dict[str, Any]) -> int:

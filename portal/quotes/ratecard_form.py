@@ -166,6 +166,6 @@ def parse_value(name: str, text: str) -> Any:
     """What a typed value is in the card: a list, a whole number or text (the reader checks it)."""
     if name in LIST_KEYS:
         return [part.strip() for part in text.split(",") if part.strip()]
-    if name in INTEGER_KEYS and re.fullmatch(r"-?\d+", text):
+    if name in INTEGER_KEYS and re.fullmatch(r"-?[0-9]{1,18}", text):
         return int(text)
     return text

@@ -148,7 +148,9 @@ async def test_a_new_entry_that_would_not_price_is_refused_on_its_field(client, 
     await staff_editor(client, db)
     slug = await post_editor(client, {**NEW_PROCESS, "new.processes.code": "5-axis milling"})
     assert slug.status_code == 422 and invalid("new.processes.code", "5-axis milling", slug.text)
-    assert "Enter a code of Latin letters, digits and underscores." in slug.text
+    assert "Enter a code of up to 40 Latin letters, digits and underscores." in slug.text
+    too_long = await post_editor(client, {**NEW_PROCESS, "new.processes.code": "x" * 41})
+    assert too_long.status_code == 422 and marked("new.processes.code", too_long.text)
     taken = await post_editor(client, {**NEW_PROCESS, "new.processes.code": "fdm"})
     assert taken.status_code == 422 and "The code fdm is already used here" in taken.text
     unnamed = await post_editor(client, {**NEW_PROCESS, "new.processes.name": ""})

@@ -9,6 +9,7 @@ import pytest
 from geometry.model import GeometryError
 from geometry.pricing import load_rate_card
 from portal.quotes.ratecard_entries import edit_entries, form_key
+from portal.quotes.ratecard_form import data_from_form
 from portal.quotes.ratecard_history import Change, change_label, changes, same_card
 from portal.quotes.services import default_card_data
 
@@ -91,3 +92,21 @@ def test_a_break_put_between_two_others_is_one_change_in_the_versions() -> None:
     assert changes(before, after) == [Change("quantity_breaks.75", None, "75", whole=True)]
     assert change_label(changes(before, after)[0], before, after) == "From 75 parts"
     assert not same_card(before, after) and same_card(before, copy.deepcopy(before))
+
+
+@pytest.mark.parametrize("typed", ["NaN", "sNaN", "Infinity", "-"])
+def test_a_multiplier_that_is_no_number_is_named_not_a_crash(typed: str) -> None:
+    form = {"new.tolerances.code": "odd", "new.tolerances.name": "Odd", "new.tolerances.multiplier": typed,
+            "new.tolerances.processes": "fdm"}
+    data = default_card_data()
+    data["tolerances"][1]["multiplier"] = typed  # one the form already has, too
+    assert refused_field(data, form, []) in ("tolerances[1].multiplier", "new.tolerances.multiplier")
+
+
+def test_a_whole_number_too_long_to_read_is_named_not_a_crash() -> None:
+    many = "9" * 5000  # more digits than Python turns into a number
+    breaks = {"new.quantity_breaks.quantity": many, "new.quantity_breaks.discount": "0.3"}
+    assert "new.quantity_breaks.quantity" in edit_entries(default_card_data(), breaks, []).errors
+    form = {"lead_times[0].days": many}
+    data, _ = data_from_form(form, default_card_data())
+    assert refused_field(data, {}, []) == "lead_times[0].days"
