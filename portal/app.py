@@ -61,7 +61,8 @@ from portal.orders.controllers import OrderController
 from portal.orders.labels import TEMPLATE_GLOBALS as ORDER_TEXTS
 from portal.orders.ship_dates import TEMPLATE_GLOBALS as SHIP_DATES
 from portal.quotes import deps as quotes_deps
-from portal.quotes.controllers import QuoteController, RateCardAdminController, ReviewAdminController
+from portal.quotes.admin import RateCardAdminController, ReviewAdminController
+from portal.quotes.controllers import QuoteController
 from portal.quotes.labels import TEMPLATE_GLOBALS as QUOTE_TEXTS
 from portal.quotes.panel_cache import RenderedPanels
 from portal.quotes.panels import FileQuotes

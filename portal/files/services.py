@@ -232,6 +232,15 @@ class ModelFileService(SQLAlchemyAsyncRepositoryService[ModelFile, ModelFileRepo
     async def demo_files(self) -> list[ModelFile]:
         return list(await self.list(ModelFile.is_demo.is_(True), OrderBy(field_name="name", sort_order="asc")))
 
+    async def recently_quoted(self, limit: int) -> list[ModelFile]:
+        """Files whose owners were last shown a price, the latest first: what staff compare a
+        changed rate card against (the shared samples keep no one's choice)."""
+        return list(await self.list(
+            ModelFile.status == "ready", ModelFile.last_total.is_not(None),
+            ModelFile.is_demo.is_(False),
+            OrderBy(field_name="updated_at", sort_order="desc"), LimitOffset(limit=limit, offset=0),
+        ))
+
     async def claim(self, visitor_key: str | None, user_id: Any) -> int:
         """The visitor logged in or registered: their anonymous uploads become the account's."""
         if not visitor_key:

@@ -1,36 +1,26 @@
-"""The live quote of a file, manual-review requests, and staff's rate card and review pages."""
+"""The live quote of a file and the customer's request for a manual quote (staff's pages are in
+`admin.py`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geometry.model import GeometryError
 from portal.core.flash import flash
 from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
-from portal.core.guards import requires_staff
-from portal.core.i18n import N_, gettext
-from portal.core.templates import redirect_to, render, wants_fragment
-from portal.files.catalogue import text_of
+from portal.core.i18n import N_
+from portal.core.templates import redirect_to, wants_fragment
 from portal.files.guards import can_change, viewer_of
 from portal.files.services import ModelFileService
 from portal.quotes.panels import OPTION_FIELDS, FileQuotes, chosen_options, panel_response, wanted_options
-from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries, removable
-from portal.quotes.ratecard_form import data_from_form, fields_of, group_title
-from portal.quotes.ratecard_history import change_label
-from portal.quotes.ratecard_panels import panels_of
 from portal.quotes.reviews import ReviewService, keep_pending
-from portal.quotes.services import UNITS, CurrentCard, RateCardService
-
-PER_PAGE = 30
+from portal.quotes.services import UNITS
 
 
 async def kept_panel(request: HTMXRequest) -> Response | None:
@@ -120,128 +110,3 @@ class QuoteController(Controller):
         await reviews.ask(file.id, request.user.id, options, message)
         flash(request, N_("Your request is sent: staff will price the part and answer here."), "success")
         return redirect_to(request, "file", file_id=file.id)
-
-
-class RateCardAdminController(Controller):
-    path = "/admin/rates"
-    guards = [requires_staff]
-
-    @get("/", name="rate_card")
-    async def rate_card(
-        self, request: HTMXRequest, rate_cards: RateCardService, q: Annotated[str, Parameter(max_length=100)] = ""
-    ) -> Template:
-        current = await rate_cards.current()
-        return rate_card_page(request, current, await rate_cards.history(), query=q.strip())
-
-    @post("/", name="rate_card_save")
-    async def save_rate_card(self, request: HTMXRequest, rate_cards: RateCardService) -> Template | Redirect:
-        current = await rate_cards.current()
-        form = await request.form()
-        values, removed = dict(form), [str(v) for v in form.getall("remove", [])]
-        for key in form.getall("flag", []):  # an unticked checkbox sends nothing
-            values[str(key)] = "true" if form.get(str(key)) == "true" else "false"
-        data, typed = data_from_form(values, current.data)
-        edited = edit_entries(data, values, removed)
-        errors, general_error, saved = edited.errors, None, None
-        # staff's text too: a control character is refused next to its field, as on every form
-        errors.update({key: gettext(CONTROL_MESSAGE) for key in values if has_controls(values, key)})
-        if not errors:
-            try:
-                saved = await rate_cards.save(edited.data, request.user.id)
-            except GeometryError as exc:
-                key = form_key(str(exc.params.get("key")), edited.origins)
-                message = text_of(exc.code, exc.params, exc.message)
-                errors = {key: message} if key in typed or key.startswith("new.") else {}
-                general_error = None if errors else message
-        if errors or general_error:
-            return rate_card_page(
-                request, current, await rate_cards.history(), values, typed, removed, errors, general_error
-            )
-        if saved is None:
-            flash(request, N_("Nothing was changed, so no new version was made."))
-        else:
-            flash(request, N_("The rate card is saved as a new version: new quotes use it now."), "success")
-        return redirect_to(request, "rate_card")
-
-    @post("/versions/{number:int}/restore", name="rate_card_restore")
-    async def restore(self, request: HTMXRequest, rate_cards: RateCardService, number: int) -> Redirect:
-        if await rate_cards.restore(number, request.user.id) is None:
-            flash(request, N_("That version is the rate card in use already."))
-        else:
-            flash(request, N_("The old version is saved again as the newest: new quotes use it now."), "success")
-        return redirect_to(request, "rate_card")
-
-
-def rate_card_page(
-    request: HTMXRequest,
-    current: CurrentCard,
-    history: list,
-    values: dict[str, Any] | None = None,
-    typed: dict[str, str] | None = None,
-    removed: list[str] | None = None,
-    errors: dict[str, str] | None = None,
-    general_error: str | None = None,
-    query: str = "",
-) -> Template:
-    """The editor: a panel per process and list, the rows for new entries, what was typed when
-    refused, and the versions with what each changed."""
-    errors = errors or {}
-    entries = new_entries(current.data, values)
-    panels = panels_of(current.data, fields_of(current.data, typed), entries,
-                       lambda group: group_title(current.data, group), errors, query)
-    return render(
-        request, "quotes/rates.html", status_code=422 if errors or general_error else 200,
-        panels=panels, removable=removable(current.data), removed=removed or [], query=query,
-        current=current, history=history, errors=errors, general_error=general_error, change_label=change_label,
-    )
-
-
-class ReviewAdminController(Controller):
-    path = "/admin/reviews"
-    guards = [requires_staff]
-
-    @get("/", name="reviews")
-    async def review_queue(
-        self,
-        request: HTMXRequest,
-        reviews: ReviewService,
-        files: ModelFileService,
-        rate_cards: RateCardService,
-        status: str = "open",
-        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
-    ) -> Template:
-        status = status if status in ("open", "answered") else "open"
-        found, total = await reviews.queue(status, page, PER_PAGE)
-        wanted = [r.file_id for r in found]
-        by_id = {f.id: f for f in await files.list(files.model_type.id.in_(wanted))} if found else {}
-        return render(
-            request, "quotes/reviews.html", requests=found, files=by_id, status=status, total=total,
-            page=page, pages=max(1, -(-total // PER_PAGE)), errors={}, card=(await rate_cards.current()).card,
-        )
-
-    @post("/{request_id:uuid}", name="review_answer")
-    async def answer_review(
-        self, request: HTMXRequest, reviews: ReviewService, files: ModelFileService, rate_cards: RateCardService,
-        request_id: UUID,
-    ) -> Template | Redirect:
-        row = await reviews.get_one_or_none(id=request_id)
-        if row is None:
-            raise NotFoundException()
-        form = await request.form()
-        file = await files.get(row.file_id)
-        currency = file.last_currency or "RUB"
-        if has_controls(form, "answer", multiline=True):
-            answered, errors = None, {"answer": CONTROL_MESSAGE}
-        else:
-            answered, errors = await reviews.answer(
-                row.id, field_value(form, "price"), currency, field_value(form, "answer", multiline=True),
-                request.user.id,
-            )
-        if answered is None:
-            return render(
-                request, "quotes/reviews.html", status_code=422, requests=[row], files={file.id: file},
-                status="open", total=1, page=1, pages=1, errors={row.id: errors},
-                card=(await rate_cards.current()).card,
-            )
-        flash(request, N_("The answer is sent."), "success")
-        return redirect_to(request, "reviews")

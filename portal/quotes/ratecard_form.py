@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from portal.core.i18n import N_, current_language
+from portal.core.i18n import N_, current_language, ngettext
 
 INTEGER_KEYS = {"days", "quantity", "extra_days", "default_infill_percent"}
 LIST_KEYS = {"envelope_mm", "processes", "material_classes", "plate_thicknesses_mm"}
@@ -72,6 +72,7 @@ LABELS = {
     "days": N_("Days"),
     "quantity": N_("From quantity"),
     "discount": N_("Discount (0.10 is 10 %%)"),
+    "based_on": N_("Copy of"),
 }
 
 SECTIONS = {
@@ -136,6 +137,10 @@ def group_title(data: dict[str, Any], group: str) -> str:
             node = None
         if isinstance(node, dict) and node.get("name"):
             names.append(node.get(f"name_{current_language.get()}") or node["name"])
+    if not names and group.startswith("quantity_breaks") and isinstance(node, dict) and "quantity" in node:
+        quantity = node["quantity"]
+        count = quantity if isinstance(quantity, int) else 2
+        return ngettext("From %(num)s part", "From %(num)s parts", count) % {"num": quantity}
     return " · ".join(str(name) for name in names) or " · ".join(group.split(".")[1:]) or group
 
 
@@ -161,6 +166,6 @@ def parse_value(name: str, text: str) -> Any:
     """What a typed value is in the card: a list, a whole number or text (the reader checks it)."""
     if name in LIST_KEYS:
         return [part.strip() for part in text.split(",") if part.strip()]
-    if name in INTEGER_KEYS and re.fullmatch(r"-?\d+", text):
+    if name in INTEGER_KEYS and re.fullmatch(r"-?[0-9]{1,18}", text):
         return int(text)
     return text

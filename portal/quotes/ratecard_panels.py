@@ -13,8 +13,9 @@ from typing import Any
 from geometry.limits import INFILLS, LAYERS
 from geometry.pricing.ratecard import KINDS, TECHNOLOGIES
 from portal.core.i18n import N_, gettext
-from portal.quotes.ratecard_entries import NewEntry
+from portal.quotes.ratecard_entries import NewEntry, remove_key
 from portal.quotes.ratecard_form import SECTIONS, Field
+from portal.quotes.ratecard_form import group_title as title_of
 
 FLAGS = {"undercut_manual_quote"}
 FIXED_CHOICES = {
@@ -23,6 +24,9 @@ FIXED_CHOICES = {
     "default_infill_percent": tuple(str(value) for value in INFILLS),
     "default_layer_mm": tuple(str(value) for value in LAYERS),
 }
+KIND_NAMES = {"milling": N_("Milling"), "turning": N_("Turning"), "printing": N_("Printing")}
+NEW_PROCESS = N_("Add a process")
+CHOOSE_PROCESS = N_("Choose a process")
 MONEY_UNITS = {
     "minimum_order": N_("%(currency)s"),
     "hourly_rate": N_("%(currency)s/h"),
@@ -37,6 +41,7 @@ MONEY_UNITS = {
 class Control:
     field: Field
     choices: tuple[str, ...] = ()  # a select of these values
+    labels: dict[str, str] = field(default_factory=dict)  # a value's words in the select, where not itself
     flag: bool = False  # a checkbox, "true" or "false"
     unit: str = ""
     match: bool = False  # it matches the search
@@ -50,32 +55,45 @@ class Group:
 
 
 @dataclass
+class EntryRow:
+    entry: NewEntry
+    controls: list[Control]
+
+
+@dataclass
 class Panel:
     id: str
     title: str
     groups: list[Group] = field(default_factory=list)
-    entries: list[NewEntry] = field(default_factory=list)
+    entries: list[EntryRow] = field(default_factory=list)
     open: bool = False
 
 
-def _choices(data: dict[str, Any], name: str) -> tuple[str, ...]:
+def _choices(data: dict[str, Any], name: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The values a select offers, and the words for those that are codes."""
+    if name == "kind":
+        return KINDS, {kind: gettext(KIND_NAMES[kind]) for kind in KINDS if kind in KIND_NAMES}
     if name in FIXED_CHOICES:
-        return FIXED_CHOICES[name]
-    if name == "default_tolerance":
-        return tuple(str(entry.get("id")) for entry in data.get("tolerances", []))
-    if name == "default_lead_time":
-        return tuple(str(entry.get("id")) for entry in data.get("lead_times", []))
-    return ()
+        return FIXED_CHOICES[name], {}
+    places = {"default_tolerance": "tolerances", "default_lead_time": "lead_times"}
+    if name in places:
+        entries = data.get(places[name], [])
+        ids = tuple(str(entry.get("id")) for entry in entries)
+        return ids, {str(entry.get("id")): title_of(data, f"{places[name]}[{i}]") for i, entry in enumerate(entries)}
+    if name == "based_on":
+        ids = tuple(data.get("processes", {}))
+        return ("", *ids), {"": gettext(CHOOSE_PROCESS), **{p: title_of(data, f"processes.{p}") for p in ids}}
+    return (), {}
 
 
 def control_of(data: dict[str, Any], item: Field, query: str, group_title: str) -> Control:
     name = item.key.rsplit(".", 1)[-1]
-    choices = _choices(data, name)
+    choices, labels = _choices(data, name)
     if choices and item.value not in choices:
         choices = (item.value, *choices)  # what was typed stays on offer, to be marked wrong
     unit = gettext(MONEY_UNITS[name]) % {"currency": data.get("currency", "")} if name in MONEY_UNITS else ""
     searched = f"{gettext(item.label)} {group_title} {item.key}".casefold()
-    return Control(item, choices, name in FLAGS, unit, bool(query) and query.casefold() in searched)
+    return Control(item, choices, labels, name in FLAGS, unit, bool(query) and query.casefold() in searched)
 
 
 def panel_id(key: str) -> str:
@@ -94,10 +112,14 @@ def panels_of(
     group_title,
     errors: dict[str, str],
     query: str = "",
+    changed: set[str] | frozenset[str] = frozenset(),
 ) -> list[Panel]:
+    """The panels, closed but where a field matches the search, is refused, or was changed (a
+    refused or previewed form opens where staff were working)."""
     panels = {"general": Panel("general", gettext(SECTIONS[""]))}
     for process_id in data.get("processes", {}):
         panels[f"process-{process_id}"] = Panel(f"process-{process_id}", group_title(f"processes.{process_id}"))
+    panels["processes"] = Panel("processes", gettext(NEW_PROCESS))
     for section in ("finishes", "tolerances", "lead_times", "quantity_breaks"):
         panels[section] = Panel(section, gettext(SECTIONS[section]))
     for fields in sections.values():
@@ -110,9 +132,12 @@ def panels_of(
                 panel.groups.append(last)
             control = control_of(data, item, query, last.title)
             last.controls.append(control)
-            panel.open = panel.open or control.match or item.key in errors
+            panel.open = (panel.open or control.match or item.key in errors or item.key in changed
+                          or remove_key(item.group) in errors or item.group in changed)
     for entry in entries:
         target = panels.get(panel_id(entry.place + ".x")) or panels["general"]
-        target.entries.append(entry)
-        target.open = target.open or any(item.key in errors for item in entry.fields)
+        title = gettext(entry.title) % {"process": entry.process} if entry.process else gettext(entry.title)
+        controls = [control_of(data, item, "", title) for item in entry.fields]  # the search finds the card's own
+        target.entries.append(EntryRow(entry, controls))
+        target.open = target.open or any(c.field.key in errors or c.field.value for c in controls)
     return [panel for panel in panels.values() if panel.groups or panel.entries]

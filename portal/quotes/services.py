@@ -37,7 +37,7 @@ from geometry.pricing.engine import MAX_QUANTITY, part_extents
 from portal.core.i18n import N_, local_name
 from portal.core.lru import LruCache
 from portal.db.models import RateCardVersion, User
-from portal.quotes.ratecard_history import Change, changes
+from portal.quotes.ratecard_history import Change, changes, same_card
 
 # "in" is what the units question answers; "inch" what earlier answers were kept as.
 UNITS = {"mm": Decimal(1), "in": Decimal("25.4"), "inch": Decimal("25.4"), "m": Decimal(1000),
@@ -145,7 +145,7 @@ class RateCardService(SQLAlchemyAsyncRepositoryService[RateCardVersion, RateCard
         Raises GeometryError("bad_rate_card") naming the bad key.
         """
         current = await self.current()
-        if not changes(current.data, data):
+        if same_card(current.data, data):
             return None
         number = current.number + 1
         data = {**data, "version": f"{date.today():%Y-%m}.{number}"}
@@ -477,13 +477,17 @@ class QuoteService:
         card: RateCard,
         card_key: Any = None,
         sliced: Any = None,
+        keep: bool = True,
     ) -> Quote:
         """Raises GeometryError when the part cannot be priced with these options.
 
         `content_key` names the measurements (the file's hash and units); `card_key` the rate
         card's saved version (the card's own name and version when it has none); `sliced` the
-        part's slice for these options (`portal.files.slicing`): FDM prices from it.
+        part's slice for these options (`portal.files.slicing`): FDM prices from it. `keep=False`
+        prices with a card that is not saved (the editor's preview): nothing is kept or reused.
         """
+        if not keep:
+            return quote(part, card, options, sliced=sliced)
         key = (content_key, options, card_key or (card.name, card.version), sliced)
         priced = self._cache.get(key)
         if priced is None:
@@ -518,6 +522,7 @@ class QuoteService:
         card_key: Any = None,
         today: date | None = None,
         sliced: Any = None,
+        keep: bool = True,
     ) -> QuoteOutcome:
         stops = blocking(part, form.options.process)
         if stops:
@@ -525,7 +530,7 @@ class QuoteService:
         if not any(c.disabled_reason is None for c in form.processes):
             return QuoteOutcome(None, "too_large_for_all")
         try:
-            priced = self.quote(content_key, part, form.options, card, card_key, sliced)
+            priced = self.quote(content_key, part, form.options, card, card_key, sliced, keep)
         except GeometryError as exc:
             return QuoteOutcome(None, exc.code, dict(exc.params))
         return QuoteOutcome(priced, ship_by=ship_by(today or date.today(), priced.lead_time_days))

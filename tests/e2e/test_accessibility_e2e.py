@@ -81,8 +81,28 @@ def add_a_taken_material(page: Page) -> None:
     page.locator("#panel-finishes summary").click()
     page.locator('input[name="new.processes.fdm.materials.code"]').fill("pla")
     page.locator('input[name="remove"][value="finishes.polish"]').check()
-    page.locator("form.rates button[type=submit]").click()
+    page.locator('form.rates button[type=submit]:not([formaction])').click()
     expect(page.locator('input[name="new.processes.fdm.materials.code"]')).to_have_attribute("aria-invalid", "true")
+
+
+def refuse_a_removal_and_preview(page: Page) -> None:
+    """The rate card: a removal refused beside its box (the default lead time), then the price
+    preview of the same edits, which lists the refusal (nothing is saved)."""
+    page.locator("#panel-lead_times summary").click()
+    page.locator('input[name="remove"][value="lead_times[1]"]').check()
+    page.locator('form.rates button[type=submit]:not([formaction])').click()
+    expect(page.get_by_test_id("remove-error")).to_be_visible()
+    page.get_by_test_id("preview-prices").click()
+    expect(page.get_by_test_id("rate-preview").locator("h2")).to_be_visible()
+
+
+def preview_prices(page: Page) -> None:
+    """The rate card's price preview of an edit (nothing is saved)."""
+    page.locator("#panel-quantity_breaks summary").click()
+    page.locator('input[name="new.quantity_breaks.quantity"]').fill("2")
+    page.locator('input[name="new.quantity_breaks.discount"]').fill("0.01")
+    page.get_by_test_id("preview-prices").click()
+    expect(page.get_by_test_id("rate-preview").locator("h2")).to_be_visible()  # rows once a part was priced
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,8 @@ PAGES = [
     Seen("/admin/users/{customer_id}", "staff"),
     Seen("/admin/rates", "staff"),
     Seen("/admin/rates", "staff", then=add_a_taken_material),
+    Seen("/admin/rates", "staff", then=refuse_a_removal_and_preview),
+    Seen("/admin/rates", "staff", then=preview_prices),
     Seen("/admin/reviews", "staff"),
     Seen("/admin/orders", "staff"),
     Seen("/admin/orders/{order_id}", "staff"),

@@ -89,4 +89,6 @@ def test_the_rate_card_editor_heads_each_entry_with_its_names() -> None:
             "Фрезерование с ЧПУ (3 оси) · Алюминий АД33 (6061-T6)")
     with language("en"):
         assert group_title(data, "processes.cnc_milling") == "CNC milling (3-axis)"
-        assert group_title(data, "quantity_breaks[0]") == "quantity_breaks[0]"  # nothing named: its path, as before
+        assert group_title(data, "quantity_breaks[0]") == "From 1 part"  # a break by its quantity
+        assert group_title(data, "quantity_breaks[3]") == "From 25 parts"
+        assert group_title({"spare": {"a": {}}}, "spare.a") == "a"  # nothing named: its path, as before
