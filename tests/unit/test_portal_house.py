@@ -235,10 +235,7 @@ def test_controllers_and_jobs_never_reach_into_a_service_session():
 
 
 # Staff pages live in `portal/<d>/admin.py`, their templates in `templates/<d>/admin_*.html` and
-# `_admin_*.html`. Quotes' rate card and review queue still sit in `portal/quotes/controllers.py`;
-# take the module out of this set when they move (the test fails while it names a module that
-# no longer holds any).
-STAFF_PAGES_NOT_YET_IN_ADMIN = {"portal.quotes.controllers"}
+# `_admin_*.html`.
 
 
 def _routes() -> list[tuple[str, str, str, list]]:
@@ -294,7 +291,6 @@ def test_staff_routes_live_in_admin_modules():
     outside = sorted(
         f"{module}: {name} {path}" for module, name, path, guards in routes
         if _is_staff_route(path, guards) and not module.endswith(".admin")
-        and module not in STAFF_PAGES_NOT_YET_IN_ADMIN
     )
     assert outside == []
     not_staff = sorted(
@@ -302,8 +298,6 @@ def test_staff_routes_live_in_admin_modules():
         if module.endswith(".admin") and not path.startswith("/admin/")
     )
     assert not_staff == []
-    still_there = {module for module, _, path, guards in routes if _is_staff_route(path, guards)}
-    assert STAFF_PAGES_NOT_YET_IN_ADMIN - still_there == set()  # moved: take it out of the set
 
 
 def _rendered_templates(path: Path) -> list[tuple[int, str]]:
