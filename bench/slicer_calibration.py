@@ -5,9 +5,10 @@
 
 Models: ten generated with cadquery and trimesh (a cube, a tall cylinder, a thin-walled tube,
 a ball, a fan with blades, a bracket, a flange, an open enclosure, a hook, a tee whose bar
-needs support), plus every STL in `--extra` (real printed parts kept outside the repository,
-e.g. /work/realworld/slicer). Each is measured by `geometry.analyze.analyze_file` (what the
-estimate sees: volume, surfaces and overhang as uploaded) and sliced by `geometry.slicer` with
+needs support), PrusaSlicer's own sample parts (the bunny, an M3 screw and nut, a helper disk,
+a recycling symbol, a torus, a cone: `/usr/share/PrusaSlicer/shapes`), plus every STL in
+`--extra` (more real printed parts kept outside the repository). Each is measured by
+`geometry.analyze.analyze_file` (what the estimate sees: volume, surfaces and overhang as uploaded) and sliced by `geometry.slicer` with
 the default PLA profile (the slice is the reference). `--grid` adds 15/40/100 % infill and
 0.1/0.3 mm layers for the generated models. `--sizes` times the slice of a 50 k-facet and a
 1 M-facet sphere. `--fit` fits the estimate's constants (`geometry.pricing.fdm.Constants`) to
@@ -235,6 +236,11 @@ def sizes(folder: Path, slicer: str) -> str:
     return "\n".join(out)
 
 
+# Real printed parts that come with PrusaSlicer itself (Debian's prusa-slicer installs them).
+BUNDLED_SHAPES = Path("/usr/share/PrusaSlicer/shapes")
+REAL_SHAPES = {"bunny", "M3x10_screw", "M3_hex_nut", "helper_disk", "PLA_recycling_symbol", "torus", "cone"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--extra", type=Path, help="a folder of real STL files")
@@ -251,7 +257,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         models = generated(folder)
-        extra = sorted(args.extra.glob("*.stl")) if args.extra else []
+        extra = [p for p in sorted(BUNDLED_SHAPES.glob("*.stl")) if p.stem in REAL_SHAPES]
+        extra += sorted(args.extra.glob("*.stl")) if args.extra else []
         cache = SliceCache(args.cache)
         rows = [measure(p, 0.2, 20, slicer, cache, p in models) for p in models + extra]
         if args.grid:
