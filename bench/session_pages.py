@@ -26,7 +26,6 @@ from contextlib import contextmanager
 
 import asyncpg
 import httpx
-
 from portal_server import PORTAL, ROOT, free_port, portal_env, running_portal
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

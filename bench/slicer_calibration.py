@@ -3,20 +3,20 @@
     .venv/bin/python bench/slicer_calibration.py [--extra DIR] [--grid] [--sizes] [--fit]
                                                  [--json OUT] [--cache FILE]
 
-Models: ten generated with cadquery and trimesh (a cube, a tall cylinder, a thin-walled tube,
-a ball, a fan with blades, a bracket, a flange, an open enclosure, a hook, a tee whose bar
-needs support), PrusaSlicer's own sample parts (the bunny, an M3 screw and nut, a helper disk,
-a recycling symbol, a torus, a cone: `/usr/share/PrusaSlicer/shapes`), plus every STL in
-`--extra` (more real printed parts kept outside the repository). Each is measured by
-`geometry.analyze.analyze_file` (what the estimate sees: volume, surfaces and overhang as uploaded) and sliced by `geometry.slicer` with
-the default PLA profile (the slice is the reference). `--grid` adds 15/40/100 % infill and
-0.1/0.3 mm layers for the generated models. `--sizes` times the slice of a 50 k-facet and a
-1 M-facet sphere. `--fit` fits the estimate's constants (`geometry.pricing.fdm.Constants`) to
-the slices, and again to the generated parts alone, with the real parts' error under each.
-The table is what bench/README.md shows; aim: median error within ±15 %, worst within ±35 %.
-`--cache FILE` keeps each slice's summary there, keyed by the model's bytes, the options and
-our slicer profiles, so that a second run re-slices only what changed.
-"""
+Models: ten generated with cadquery and trimesh (a cube, a tall cylinder, a thin-walled tube, a
+ball, a fan with blades, a bracket, a flange, an open enclosure, a hook, a tee whose bar needs
+support), PrusaSlicer's own sample parts (the bunny, an M3 screw and nut, a helper disk, a
+recycling symbol, a torus, a cone: `/usr/share/PrusaSlicer/shapes`), plus every STL in `--extra`
+(more real printed parts kept outside the repository). Each is measured by
+`geometry.analyze.analyze_file` (what the estimate sees: volume, surfaces and overhang as
+uploaded) and sliced by `geometry.slicer` with the default PLA profile (the slice is the
+reference). `--grid` adds 15/40/100 % infill and 0.1/0.3 mm layers for the generated models.
+`--sizes` times the slice of a 50 k-facet and a 1 M-facet sphere. `--fit` fits the estimate's
+constants (`geometry.pricing.fdm.Constants`) to the slices, and again to the generated parts
+alone, with the real parts' error under each. The table is what bench/README.md shows; aim:
+median error within ±15 %, worst within ±35 %. `--cache FILE` keeps each slice's summary there,
+keyed by the model's bytes, the options and our slicer profiles, so that a second run re-slices
+only what changed. """
 
 from __future__ import annotations
 
