@@ -14,6 +14,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from portal.accounts.services import UserService
+from portal.core.documents import DocumentRefused, refused_text
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData, SearchText
 from portal.core.i18n import N_
@@ -22,12 +23,12 @@ from portal.core.mail import Mail
 from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.templates import redirect_to, render
+from portal.core.uploads import BODY_LIMIT, received_document
 from portal.db.orders import ORDER_STATUSES, PAYMENT_WAYS
 from portal.db.unit_of_work import AfterCommit
 from portal.files.storage import Storage
 from portal.orders.carriers import CARRIERS
-from portal.orders.controllers import order_page_context, refused_text
-from portal.orders.documents import DocumentRefused
+from portal.orders.controllers import order_page_context
 from portal.orders.guards import requires_staff
 from portal.orders.lifecycle import TRANSITIONS
 from portal.orders.notices import tell_customer, tell_payment, tell_shipment
@@ -43,7 +44,6 @@ from portal.orders.schemas import (
     seen_version,
 )
 from portal.orders.services import PAYMENT_FILTERS, STALE, OrderService
-from portal.orders.uploads import BODY_LIMIT, received_document
 
 PER_PAGE = 25
 _log = logging.getLogger("portal.orders")

@@ -28,6 +28,7 @@ from sqlalchemy import Numeric, String, cast, delete, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.company.services import CompanyService
+from portal.core.documents import check_document
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
@@ -45,13 +46,11 @@ from portal.db.models import (
     User,
 )
 from portal.db.turns import take_turns
-from portal.files.storage import Storage
+from portal.files.storage import Storage, document_key
 from portal.orders.charges import money, with_new_minimum
 from portal.orders.crm import record_document, record_order, record_quote
-from portal.orders.documents import check_document
 from portal.orders.guards import can_see_document, can_see_order
 from portal.orders.lifecycle import CANCELLABLE, PRICE_EDITABLE, allowed
-from portal.orders.storage import document_key
 
 FIRST_NUMBER = 1000  # the first order is 1001
 MAX_DOCUMENTS = 50  # per order (or waiting in a cart)

@@ -17,8 +17,8 @@ from pathlib import Path
 from litestar import Request
 from litestar.datastructures import UploadFile
 
+from portal.core.documents import MAX_DOCUMENT_BYTES, DocumentRefused
 from portal.core.i18n import N_
-from portal.orders.documents import MAX_DOCUMENT_BYTES, DocumentRefused
 
 FIELD = "document"
 CHUNK = 1024 * 1024
