@@ -14,23 +14,31 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geometry.model import GeometryError
+from portal.config import Settings
+from portal.core.documents import DocumentRefused, refused_text
+from portal.core.downloads import stored_download
 from portal.core.flash import flash
-from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
+from portal.core.forms import CONTROL_MESSAGE, Form, field_value, has_controls
 from portal.core.guards import requires_staff
 from portal.core.i18n import N_, gettext
+from portal.core.security import client_address
 from portal.core.templates import redirect_to, render, wants_fragment
+from portal.core.uploads import BODY_LIMIT, received_document
 from portal.files.catalogue import text_of
-from portal.files.guards import can_change, viewer_of
+from portal.files.guards import can_change, ensure_visitor_key, viewer_of
 from portal.files.services import ModelFileService
+from portal.files.storage import Storage
+from portal.files.throttle import UploadThrottle
 from portal.quotes.panels import OPTION_FIELDS, FileQuotes, chosen_options, panel_response, wanted_options
 from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries, removable
 from portal.quotes.ratecard_form import data_from_form, fields_of, group_title
 from portal.quotes.ratecard_history import change_label
 from portal.quotes.ratecard_panels import panels_of
-from portal.quotes.reviews import ReviewService, keep_pending
+from portal.quotes.reviews import ReviewService, keep_attachment, keep_pending
 from portal.quotes.services import UNITS, CurrentCard, RateCardService
 
 PER_PAGE = 30
+TOO_MANY_ATTACHMENTS = N_("Too many uploads from here: please wait a while, or log in and attach the file then.")
 
 
 async def kept_panel(request: HTMXRequest) -> Response | None:
@@ -100,24 +108,41 @@ class QuoteController(Controller):
             return panel_response(request, html, asked)
         return redirect_to(request, "file", query=urlencode(asked), file_id=file.id)
 
-    @post("/files/{file_id:uuid}/review", name="file_review")
+    @post("/files/{file_id:uuid}/review", name="file_review", request_max_body_size=BODY_LIMIT)
     async def ask_review(
-        self, request: HTMXRequest, files: ModelFileService, reviews: ReviewService, file_id: UUID
-    ) -> Redirect:
-        file = await files.get_visible_or_404(file_id, viewer_of(request))
+        self, request: HTMXRequest, files: ModelFileService, reviews: ReviewService, storage: Storage,
+        upload_throttle: UploadThrottle, settings: Settings, file_id: UUID
+    ) -> Template | Redirect:
+        """A request for a manual quote of the part with the options chosen, a comment and, if the
+        customer likes, a drawing or photo; a refused file is shown next to its field, with the
+        comment kept."""
+        viewer = viewer_of(request)
+        file = await files.get_visible_or_404(file_id, viewer)
         form = await request.form()
         if has_controls(form, "message", multiline=True):  # refused, never sent with them dropped
             flash(request, CONTROL_MESSAGE, "error")
             return redirect_to(request, "file", file_id=file.id)
         options = {key: field_value(form, key) for key in OPTION_FIELDS if field_value(form, key)}
         message = field_value(form, "message", multiline=True)
+        attachment = None
+        try:
+            async with received_document(request, storage.temp_dir(), required=False) as (received, _):
+                if received is not None:
+                    if viewer.user is None and not await upload_throttle.admit(
+                            client_address(request, settings.server.trusted_proxies), ensure_visitor_key(request)):
+                        raise DocumentRefused(TOO_MANY_ATTACHMENTS)
+                    attachment = await keep_attachment(received, storage)
+        except DocumentRefused as refused:
+            asked = Form(values={"message": message}, errors={"document": refused_text(refused)})
+            return render(request, "quotes/review_request.html", status_code=422, file=file, options=options,
+                          review_form=asked)
         if request.user is None:  # staff need someone to answer to: the request waits for the sign-in
-            keep_pending(request, file.id, options, message)
+            keep_pending(request, file.id, options, message, attachment)
             flash(request, N_("Log in or register to send your request for a manual quote: it is kept until "
                               "then, and your file stays with you."))
             back = request.app.route_reverse("file", file_id=file.id)
             return redirect_to(request, "login", query=urlencode({"next": back}))
-        await reviews.ask(file.id, request.user.id, options, message)
+        await reviews.ask(file.id, request.user.id, options, message, attachment)
         flash(request, N_("Your request is sent: staff will price the part and answer here."), "success")
         return redirect_to(request, "file", file_id=file.id)
 
@@ -245,3 +270,12 @@ class ReviewAdminController(Controller):
             )
         flash(request, N_("The answer is sent."), "success")
         return redirect_to(request, "reviews")
+
+    @get("/{request_id:uuid}/attachment", name="review_attachment")
+    async def attachment(self, reviews: ReviewService, storage: Storage, request_id: UUID) -> Response:
+        """The drawing or photo the customer sent with the request, as a download."""
+        row = await reviews.get_one_or_none(id=request_id)
+        if row is None or not row.attachment_key:
+            raise NotFoundException()
+        return stored_download(storage, row.attachment_key, row.attachment_name or "attachment",
+                               row.attachment_type or "application/octet-stream")
