@@ -229,15 +229,15 @@ class OrderAdminController(Controller):
             done = await payments.retry_refund(order_id, kassa, request.user, settings.payments.yookassa_receipts)
         if done is None:
             flash(request, N_("No refund waits for this order: it was made already."))
-        elif done.error is not None:
+            return redirect_to(request, "admin_order", order_id=order_id)
+        link = mail.link(request, "order", order_id=order_id)
+        for amount in done.amounts:  # each refund made is told once it is saved, even when a later one failed
+            after_commit.add(lambda amount=amount: tell_payment(mail, done.order, amount, link, refund=True))
+        log_event(_log, "order_refund_retried", order_id=str(order_id), by=str(request.user.id),
+                  refunded=str(sum(done.amounts)), error=str(done.error or ""))
+        if done.error is not None:
             flash(request, N_("YooKassa did not make the refund this time either: try again later."), "error")
         else:
-            log_event(_log, "order_refund_retried", order_id=str(order_id), by=str(request.user.id))
-        if done is not None and done.amounts:
-            order, link = done.order, mail.link(request, "order", order_id=order_id)
-            for amount in done.amounts:  # told once each refund is saved
-                after_commit.add(lambda amount=amount: tell_payment(mail, order, amount, link, refund=True))
-        if done is not None and done.error is None:
             flash(request, N_("The card payments are refunded and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 

@@ -131,8 +131,10 @@ async def test_a_failed_refund_waits_for_staff_and_a_retry_gives_the_money_back_
 
         live = await customer.get(f"/orders/{order.id}/live", headers={"HX-Request": "true"})
         assert "Refunded: ₽1,830.00" in live.text
-        kind, text = notices_of((await customer.get("/notifications")).text)[0]
-        assert (kind, text) == ("refund", f"Order {order.number} ₽1,830.00 refunded. Paid now: ₽0.00 of ₽1,830.00.")
+        notices = notices_of((await customer.get("/notifications")).text)
+        assert [kind for kind, _ in notices] == ["refund", "payment", "status", "status"]  # the card payment too
+        assert notices[0][1] == f"Order {order.number} ₽1,830.00 refunded. Paid now: ₽0.00 of ₽1,830.00."
+        assert notices[1][1].endswith("payment received: ₽1,830.00. Paid ₽1,830.00 of ₽1,830.00; left to pay: ₽0.00.")
 
     await run_queued_jobs(paying)
     [told] = [m for m in await mailbox.await_for(COMPANY["email"], count=4) if "money refunded" in m["Subject"]]
