@@ -187,6 +187,12 @@ class ReviewRequest(UUIDAuditBase):
         ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
     answered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # A drawing or photo sent with the request, checked as an order's documents are and kept by
+    # its content (`documents/<sha256>` in the storage).
+    attachment_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    attachment_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    attachment_size: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    attachment_key: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class CallRequest(UUIDAuditBase):

@@ -63,6 +63,12 @@ class Order(UUIDAuditBase):
     payment_method: Mapped[str] = mapped_column(String(16), default="card")
     # The sum of the order's payments less refunds, kept by the payment service with each payment.
     amount_paid: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0), server_default="0")
+    # The ship-by date staff promised when the quote's could not be kept (None: the quote's stands),
+    # and the date it replaced, shown struck through beside it.
+    promised_ship_by: Mapped[date | None] = mapped_column(Date, default=None)
+    replaced_ship_by: Mapped[date | None] = mapped_column(Date, default=None)
+    # Why the last attempt to give card payments back failed; None once nothing waits for a refund.
+    refund_error: Mapped[str | None] = mapped_column(String(200), default=None)
 
     customer: Mapped[User] = relationship(lazy="selectin")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -159,8 +165,10 @@ class Notification(UUIDAuditBase):
     user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[UUID | None] = mapped_column(ForeignKey("customer_order.id", ondelete="CASCADE"), default=None)
     order_number: Mapped[int | None] = mapped_column(Integer, default=None)
-    kind: Mapped[str] = mapped_column(String(16), default="status")
+    kind: Mapped[str] = mapped_column(String(16), default="status")  # status, payment, refund, shipment, ship_by
     status: Mapped[str | None] = mapped_column(String(24), default=None)
+    # What the notice says besides the order: amounts, parts shipped, a tracking number, dates.
+    details: Mapped[dict | None] = mapped_column(JsonB, default=None)
     read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None, index=True)
 
 

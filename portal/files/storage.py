@@ -63,6 +63,11 @@ def preview_key(sha256: str, kind: str) -> str:
     return f"previews/{sha256}.{kind}"
 
 
+def document_key(sha256: str) -> str:
+    """An attached document (a drawing, a photo, an invoice), kept once by its content."""
+    return f"documents/{sha256}"
+
+
 def slice_key(sha256: str, options_key: str) -> str:
     """A model's slice with one set of options (`geometry.slicer.SliceOptions.key()`), as JSON."""
     return f"slices/{sha256}.{options_key}.json"

@@ -14,6 +14,8 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from portal.accounts.services import UserService
+from portal.config import Settings
+from portal.core.documents import DocumentRefused, refused_text
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData, SearchText
 from portal.core.i18n import N_
@@ -22,30 +24,32 @@ from portal.core.mail import Mail
 from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.templates import redirect_to, render
+from portal.core.uploads import BODY_LIMIT, received_document
 from portal.db.orders import ORDER_STATUSES, PAYMENT_WAYS
 from portal.db.unit_of_work import AfterCommit
 from portal.files.storage import Storage
 from portal.orders.carriers import CARRIERS
-from portal.orders.controllers import order_page_context, refused_text
-from portal.orders.documents import DocumentRefused
+from portal.orders.controllers import order_page_context
 from portal.orders.guards import requires_staff
 from portal.orders.lifecycle import TRANSITIONS
-from portal.orders.notices import tell_customer, tell_payment, tell_shipment
+from portal.orders.notices import tell_customer, tell_payment, tell_ship_by, tell_shipment
 from portal.orders.payments import PaymentService, ShipmentService, refund_when_cancelled, shipped_quantities
 from portal.orders.schemas import (
     clean_filters,
     clean_note,
     clean_payment,
     clean_price,
+    clean_ship_by,
     clean_shipment,
     clean_status_change,
     document_kind,
     seen_version,
 )
 from portal.orders.services import PAYMENT_FILTERS, STALE, OrderService
-from portal.orders.uploads import BODY_LIMIT, received_document
+from portal.orders.yookassa import YooKassa
 
 PER_PAGE = 25
+CARD_REFUNDS_OFF = N_("Card payments are not set up: the refund cannot be made from here.")
 _log = logging.getLogger("portal.orders")
 Text = Annotated[str, Parameter(max_length=200)]
 
@@ -59,6 +63,7 @@ async def admin_page(
     forms.setdefault("note_form", Form())
     forms.setdefault("upload_form", Form())
     forms.setdefault("price_form", Form())
+    forms.setdefault("ship_by_form", Form())
     forms.setdefault("payment_form", Form(values={"paid_on": date.today().isoformat(), "method": "bank_transfer"}))
     shipped = shipped_quantities(context["shipments"])
     left_to_ship = {str(line.id): line.quantity - shipped.get(str(line.id), 0) for line in order.lines}
@@ -69,7 +74,7 @@ async def admin_page(
     return render(
         request, "orders/admin_order.html", status_code=status_code, moves=TRANSITIONS[order.status],
         price_line_id=forms.pop("price_line_id", None), payment_ways=PAYMENT_WAYS, carriers=CARRIERS,
-        left_to_ship=left_to_ship, **forms, **context,
+        left_to_ship=left_to_ship, today=date.today(), **forms, **context,
     )
 
 
@@ -186,6 +191,54 @@ class OrderAdminController(Controller):
         link = mail.link(request, "order", order_id=order.id)  # told once the shipment is saved
         after_commit.add(lambda: tell_shipment(mail, order, shipment, link))
         flash(request, N_("The shipment is recorded and the customer is told."), "success")
+        return redirect_to(request, "admin_order", order_id=order_id)
+
+    @post("/{order_id:uuid}/ship-by", name="admin_order_ship_by")
+    async def promise_ship_by(
+        self, request: HTMXRequest, orders: OrderService, mail: Mail, order_id: UUID, data: FormData,
+        after_commit: AfterCommit,
+    ) -> Template | Redirect:
+        """A new ship-by date when the promised one cannot be kept; the customer is told."""
+        form, new_date = clean_ship_by(data, date.today())
+        if form.ok and new_date is not None:
+            try:
+                order, before = await orders.promise_ship_by(order_id, new_date, form.values["ship_by_reason"],
+                                                             request.user)
+            except FieldError as error:
+                form.add(error)
+        if not form.ok:
+            return await admin_page(request, orders, order_id, status_code=409 if _stale(form) else 422,
+                                    ship_by_form=form)
+        log_event(_log, "order_ship_by", order_id=str(order.id), ship_by=new_date.isoformat(),
+                  by=str(request.user.id))
+        link = mail.link(request, "order", order_id=order.id)  # told once the new date is saved
+        after_commit.add(lambda: tell_ship_by(mail, order, before, link, form.values["ship_by_reason"]))
+        flash(request, N_("The new ship-by date is saved and the customer is told."), "success")
+        return redirect_to(request, "admin_order", order_id=order_id)
+
+    @post("/{order_id:uuid}/refunds/retry", name="admin_order_refund_retry")
+    async def retry_refund(
+        self, request: HTMXRequest, payments: PaymentService, settings: Settings, mail: Mail, order_id: UUID,
+        after_commit: AfterCommit,
+    ) -> Redirect:
+        """Try again the card refund that failed; a second click, or many at once, refund once."""
+        if not settings.payments.yookassa_enabled:
+            flash(request, CARD_REFUNDS_OFF, "error")
+            return redirect_to(request, "admin_order", order_id=order_id)
+        async with YooKassa(settings.payments) as kassa:
+            done = await payments.retry_refund(order_id, kassa, request.user, settings.payments.yookassa_receipts)
+        if done is None:
+            flash(request, N_("No refund waits for this order: it was made already."))
+            return redirect_to(request, "admin_order", order_id=order_id)
+        link = mail.link(request, "order", order_id=order_id)
+        for amount in done.amounts:  # each refund made is told once it is saved, even when a later one failed
+            after_commit.add(lambda amount=amount: tell_payment(mail, done.order, amount, link, refund=True))
+        log_event(_log, "order_refund_retried", order_id=str(order_id), by=str(request.user.id),
+                  refunded=str(sum(done.amounts)), error=str(done.error or ""))
+        if done.error is not None:
+            flash(request, N_("YooKassa did not make the refund this time either: try again later."), "error")
+        else:
+            flash(request, N_("The card payments are refunded and the customer is told."), "success")
         return redirect_to(request, "admin_order", order_id=order_id)
 
     @post("/{order_id:uuid}/notes", name="admin_order_note")

@@ -15,22 +15,22 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Stream, Template
 
 from portal.company.services import CompanyService
+from portal.core.documents import DocumentRefused, refused_text
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData
 from portal.core.i18n import N_, current_language
 from portal.core.logging import log_event
 from portal.core.templates import redirect_to, render
+from portal.core.uploads import BODY_LIMIT, received_document
 from portal.files.guards import viewer_of
 from portal.files.services import ModelFileService
 from portal.files.storage import Storage
 from portal.orders.cart import CartService, PricedLines
-from portal.orders.controllers import pdf_response, refused_text, thumbnails
-from portal.orders.documents import DocumentRefused
+from portal.orders.controllers import pdf_response, thumbnails
 from portal.orders.guards import requires_login
 from portal.orders.quote_pdf import cart_quote
 from portal.orders.schemas import checkout_defaults, clean_checkout, field_value
 from portal.orders.services import OrderService
-from portal.orders.uploads import BODY_LIMIT, received_document
 from portal.quotes.services import QuoteService, RateCardService
 
 _log = logging.getLogger("portal.orders")

@@ -4,26 +4,27 @@ notifications."""
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
 from uuid import UUID
 
 import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import File, Redirect, Stream, Template
+from litestar.response import Redirect, Template
 
 from portal.company.services import CompanyService
+from portal.core.documents import DocumentRefused, refused_text
+from portal.core.downloads import attachment, stored_download
 from portal.core.flash import flash
 from portal.core.forms import FieldError, Form, FormData
-from portal.core.i18n import N_, gettext
+from portal.core.i18n import N_
 from portal.core.paging import PageNumber
 from portal.core.queue import JobQueue
 from portal.core.templates import redirect_to, render
+from portal.core.uploads import BODY_LIMIT, received_document
 from portal.db.models import Document, Order
 from portal.db.unit_of_work import AfterCommit
 from portal.files.storage import Storage
-from portal.orders.documents import DocumentRefused
 from portal.orders.guards import requires_login
 from portal.orders.invoice_pdf import invoice_date, invoice_state, order_invoice, render_invoice_pdf
 from portal.orders.payments import refund_when_cancelled
@@ -31,17 +32,8 @@ from portal.orders.quote_pdf import order_quote, render_quote_pdf
 from portal.orders.schemas import document_kind, field_value
 from portal.orders.services import NotificationService, OrderService
 from portal.orders.thumbnails import document_thumbnail
-from portal.orders.uploads import BODY_LIMIT, received_document
 
 PER_PAGE = 20
-
-
-def refused_text(refused: DocumentRefused) -> str:
-    """The refusal in the reader's language, with the file's name in it (escaped for the page's
-    own translation step, which formats every message once more)."""
-    if not refused.args_:
-        return refused.message
-    return (gettext(refused.message) % refused.args_).replace("%", "%%")
 
 
 async def order_page_context(orders: OrderService, order: Order, staff: bool) -> dict:
@@ -70,24 +62,7 @@ async def thumbnails(storage: Storage, keys: list[str | None]) -> dict[str, byte
 
 def download(document: Document, storage: Storage) -> Response:
     """The stored bytes under the name the portal chose, never sniffed by the browser."""
-    headers = {
-        "x-content-type-options": "nosniff",
-        "cache-control": "private, no-store",
-        "content-disposition": attachment(document.name),
-    }
-    # Litestar adds the charset of a text/* type itself: it gets the stored one, once
-    media_type, _, parameters = document.content_type.partition(";")
-    charset = parameters.strip().removeprefix("charset=") or "utf-8"
-    path = storage.local_path(document.storage_key)
-    if path is not None:
-        return File(path=path, media_type=media_type, encoding=charset, headers=headers)
-    return Stream(storage.stream(document.storage_key), media_type=media_type, encoding=charset, headers=headers)
-
-
-def attachment(name: str) -> str:
-    """RFC 6266: an ASCII fallback and the UTF-8 name."""
-    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return stored_download(storage, document.storage_key, document.name, document.content_type)
 
 
 async def pdf_response(quote, filename: str) -> Response:

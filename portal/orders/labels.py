@@ -6,10 +6,10 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+from portal.core.documents import ACCEPT, KIND_LIST, MAX_DOCUMENT_BYTES
 from portal.core.i18n import N_, current_language, gettext, local_money
 from portal.orders.carriers import CARRIERS, tracking_url
 from portal.orders.charges import charged
-from portal.orders.documents import ACCEPT, KIND_LIST, MAX_DOCUMENT_BYTES
 from portal.orders.lifecycle import STATUS_NAMES
 from portal.orders.thumbnails import has_thumbnail
 from portal.quotes.labels import LINES  # frozen price lines are worded as the quote panel words them

@@ -1,15 +1,23 @@
 """An order's money and parcels: payments staff record or YooKassa confirms, refunds of card
-payments when a paid order is cancelled, and shipments with their tracking numbers.
+payments when a paid order is cancelled, and shipments with their tracking numbers. Each is
+recorded with its history row and the customer's in-portal notice (the e-mail goes once it is
+saved: portal/orders/notices.py).
 
 The order keeps the running sum (`amount_paid`); a payment adds to it in one conditional UPDATE
 that holds only while the sum stays within the total, so two people recording at once can never
 take more than the order costs. A card payment is recorded once by YooKassa's id however often it
 is reported (a unique index decides), and only after the API itself said it succeeded.
+
+A refund YooKassa could not make (no answer, an error) leaves its reason on the order
+(`refund_error`) for staff, who retry it from the order's page. Every attempt sends the same
+Idempotence-Key for the same payment, and the refund is recorded once by its YooKassa id: a retry
+after a lost answer, a second click or twenty at once give back the money once.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,6 +25,7 @@ from uuid import UUID
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from litestar.exceptions import NotFoundException
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +49,17 @@ CARD_UNAVAILABLE = N_("Card payment is not available right now: please try again
 NOT_SHIPPABLE = N_("Parts are shipped while the order is in production.")
 NOTHING_SHIPPED = N_("Enter how many of at least one part are shipped.")
 TOO_MANY_SHIPPED = N_("More parts than are left to ship: check the quantities.")
+MAX_REFUND_ERROR = 200
+
+
+@dataclass
+class Refunds:
+    """What an attempt to give back a cancelled order's card payments did: the amounts given
+    back, and the error that stopped it (the rest waits for a retry)."""
+
+    order: Order | None
+    amounts: list[Decimal] = field(default_factory=list)
+    error: YooKassaError | None = None
 
 
 class PaymentRepository(SQLAlchemyAsyncRepository[Payment]):
@@ -67,6 +87,7 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
                              actor_id=actor.id, actor_name=actor.full_name))
         orders._event(order, "payment", actor=actor, note=reference, amount=str(amount), method=method,
                       paid_on=paid_on.isoformat())
+        _notify_money(orders, order, "payment", amount)
         await orders.changed(order, "payment")
         return order
 
@@ -92,36 +113,89 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         orders = OrderService(session=self._db)
         orders._event(order, "payment", actor=None, note=paid["id"], amount=str(amount), method=ONLINE,
                       paid_on=datetime.now(UTC).date().isoformat())
+        _notify_money(orders, order, "payment", amount)
         await orders.changed(order, "payment")
         return order
 
-    async def refund_cancelled(self, order_id: UUID, kassa: YooKassa,
-                               receipts: bool = False) -> tuple[Order | None, list[Decimal]]:
-        """Give back every card payment of a cancelled order that is not given back yet: the
-        order and the refunds' amounts. The Idempotence-Key is the payment's row id: a job run twice, or a
-        retry after a lost answer, refunds once."""
+    async def refund_cancelled(self, order_id: UUID, kassa: YooKassa, receipts: bool = False,
+                               actor: User | None = None) -> Refunds:
+        """Give back every card payment of a cancelled order that is not given back yet. The
+        Idempotence-Key is the payment's row id: a job run twice, a retry after a lost answer or
+        staff's retry refunds once. A failure is left on the order for staff (and in its history);
+        once nothing is left to give back, the order's failure is cleared."""
         order = await self._db.get(Order, order_id)
         if order is None or order.status != "cancelled":
-            return order, []
+            return Refunds(order)
+        done = Refunds(order)
+        for payment in await self._refundable(order):
+            try:
+                refund = await kassa.refund(payment.external_id, payment.amount, order.currency,
+                                            key=f"refund-{payment.id}",
+                                            receipt=self._receipt(order, payment.amount, receipts))
+            except YooKassaError as error:
+                _log.warning("card payment %s of order %s not refunded: %s", payment.external_id, order.id, error)
+                self._refund_failed(order, error)
+                done.error = error
+                return done
+            if refund.get("status") == "canceled":
+                continue
+            if await self._record_refund(order, payment, refund, actor):
+                await commit_now(self._db)  # each refund with its record: a failure later keeps this one
+                done.amounts.append(payment.amount)
+        if order.refund_error is not None:
+            order.refund_error = None
+            await self._db.flush()
+        return done
+
+    async def retry_refund(self, order_id: UUID, kassa: YooKassa, actor: User,
+                           receipts: bool = False) -> Refunds | None:
+        """Staff try again a refund that failed. None when none waits (it was made meanwhile, by
+        another click or the job). The flag is taken in one conditional UPDATE: of simultaneous
+        retries one goes on and the others wait for it (the order's row on PostgreSQL, the one
+        writer on SQLite), then find nothing waiting."""
+        taken = await self._db.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.refund_error.is_not(None))
+            .values(refund_error=None, updated_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
+        order = await self._db.get(Order, order_id, populate_existing=True)
+        if order is None:
+            raise NotFoundException()
+        if taken.rowcount != 1:
+            return None
+        return await self.refund_cancelled(order.id, kassa, receipts, actor=actor)
+
+    async def _refundable(self, order: Order) -> list[Payment]:
         payments = await OrderService(session=self._db).payments(order)
         refunded = {payment.reference for payment in payments if payment.amount < 0}
-        given_back = []
-        for payment in payments:
-            if payment.method != ONLINE or payment.amount <= 0 or payment.external_id in refunded:
-                continue
-            refund = await kassa.refund(payment.external_id, payment.amount, order.currency, key=f"refund-{payment.id}",
-                                        receipt=self._receipt(order, payment.amount, receipts))
-            if refund.get("status") == "canceled" or await self.get_one_or_none(external_id=refund["id"]):
-                continue
-            self._db.add(Payment(order_id=order.id, amount=-payment.amount, paid_on=datetime.now(UTC).date(),
-                                 method=ONLINE, reference=payment.external_id, external_id=refund["id"]))
-            await self._add_to_order(order, -payment.amount, within_total=False)
-            orders = OrderService(session=self._db)
-            orders._event(order, "refund", actor=None, note=refund["id"], amount=str(payment.amount), method=ONLINE)
-            await orders.changed(order, "payment")
-            await commit_now(self._db)  # each refund with its record: a failure later keeps this one
-            given_back.append(payment.amount)
-        return order, given_back
+        return [payment for payment in payments
+                if payment.method == ONLINE and payment.amount > 0 and payment.external_id not in refunded]
+
+    async def _record_refund(self, order: Order, payment: Payment, refund: dict[str, Any], actor: User | None) -> bool:
+        """The refund YooKassa made, once by its id (False: recorded already, by another attempt)."""
+        if await self.get_one_or_none(external_id=refund["id"]) is not None:
+            return False
+        try:
+            async with self._db.begin_nested():
+                self._db.add(Payment(order_id=order.id, amount=-payment.amount, paid_on=datetime.now(UTC).date(),
+                                     method=ONLINE, reference=payment.external_id, external_id=refund["id"],
+                                     actor_id=actor.id if actor else None, actor_name=actor.full_name if actor else ""))
+                await self._db.flush()
+        except IntegrityError:
+            return False  # the same refund, recorded at the same moment by another attempt
+        await self._add_to_order(order, -payment.amount, within_total=False)
+        orders = OrderService(session=self._db)
+        orders._event(order, "refund", actor=actor, note=refund["id"], amount=str(payment.amount), method=ONLINE)
+        _notify_money(orders, order, "refund", payment.amount)
+        await orders.changed(order, "payment")
+        return True
+
+    def _refund_failed(self, order: Order, error: YooKassaError) -> None:
+        """The reason stays on the order for staff, with a row in its history (staff only)."""
+        reason = str(error)[:MAX_REFUND_ERROR]
+        order.refund_error = reason
+        OrderService(session=self._db)._event(order, "refund_failed", actor=None, note=reason, internal=True)
 
     async def start_online(self, order: Order, kassa: YooKassa, key: str, return_url: str,
                            receipts: bool = False) -> str:
@@ -160,6 +234,12 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         )
         await self._db.refresh(order, attribute_names=["amount_paid", "status", "version", "updated_at"])
         return result.rowcount == 1
+
+
+def _notify_money(orders: OrderService, order: Order, kind: str, amount: Decimal) -> None:
+    """The customer's notice of a payment or refund: how much, and where the order stands."""
+    orders._notify(order, kind, amount=str(amount), paid=str(order.amount_paid), total=str(order.total),
+                   left=str(order.left_to_pay), currency=order.currency)
 
 
 async def refund_when_cancelled(queue: JobQueue, order: Order) -> None:
@@ -216,7 +296,11 @@ class ShipmentService(SQLAlchemyAsyncRepositoryService[Shipment, ShipmentReposit
         self._db.add(shipment)
         orders._event(order, "shipment", actor=actor, carrier=carrier, tracking_number=tracking_number,
                       shipped_on=shipped_on.isoformat(), lines=lines)
-        if complete:
-            orders._status_changed(order, "in_production", actor, "")
+        if complete:  # the history has the status too; the customer's one notice says it was the last
+            orders._event(order, "status", actor=actor, from_status="in_production", to_status=order.status)
+        names = {str(line.id): line.file_name for line in order.lines}
+        orders._notify(order, "shipment", carrier=carrier, tracking_number=tracking_number,
+                       shipped_on=shipped_on.isoformat(), complete=complete,
+                       lines=[{**line, "name": names.get(line["line_id"], "")} for line in lines])
         await orders.changed(order, "status" if complete else "shipment")
         return order, shipment

@@ -124,6 +124,30 @@ def clean_payment(raw: dict[str, Any], today: date) -> tuple[Form, Decimal | Non
     return form, amount, paid_on
 
 
+MAX_PROMISE_DAYS = 366
+
+
+def clean_ship_by(raw: dict[str, Any], today: date) -> tuple[Form, date | None]:
+    """The new ship-by date staff promise (today at the earliest, within a year) and an optional
+    reason, which the customer reads."""
+    form = Form.read(raw, ("ship_by", "ship_by_reason"), multiline={"ship_by_reason"})
+    text, day = form.values["ship_by"], None
+    if not text:
+        form.errors.setdefault("ship_by", N_("Enter the new ship-by date."))
+    else:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            form.errors.setdefault("ship_by", N_("Enter the date as YYYY-MM-DD."))
+    if day is not None and day < today:
+        form.errors["ship_by"] = N_("This date has passed: enter today's date or a later one.")
+    elif day is not None and day > today + timedelta(days=MAX_PROMISE_DAYS):
+        form.errors["ship_by"] = N_("Enter a date within a year from today.")
+    if len(form.values["ship_by_reason"]) > 2000:
+        form.errors["ship_by_reason"] = N_("This is too long.")
+    return form, day if form.ok else None
+
+
 def clean_shipment(raw: dict[str, Any], line_ids: list[UUID], today: date) -> tuple[Form, date | None, dict]:
     """The shipment form: carrier, tracking number, day, and `quantity-<line id>` per part."""
     form = Form(values={name: field_value(raw, name) for name in ("carrier", "tracking_number", "shipped_on")})

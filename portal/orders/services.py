@@ -28,6 +28,7 @@ from sqlalchemy import Numeric, String, cast, delete, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.company.services import CompanyService
+from portal.core.documents import check_document
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.paging import Page, limit_offset
@@ -45,13 +46,12 @@ from portal.db.models import (
     User,
 )
 from portal.db.turns import take_turns
-from portal.files.storage import Storage
+from portal.files.storage import Storage, document_key
 from portal.orders.charges import money, with_new_minimum
 from portal.orders.crm import record_document, record_order, record_quote
-from portal.orders.documents import check_document
 from portal.orders.guards import can_see_document, can_see_order
 from portal.orders.lifecycle import CANCELLABLE, PRICE_EDITABLE, allowed
-from portal.orders.storage import document_key
+from portal.orders.ship_dates import NOT_SHIPPED, order_ship_by
 
 FIRST_NUMBER = 1000  # the first order is 1001
 MAX_DOCUMENTS = 50  # per order (or waiting in a cart)
@@ -68,6 +68,8 @@ CART_CHANGED = N_("Your cart changed while the order was being placed (in anothe
 TOO_MANY_DOCUMENTS = N_("At most 50 documents can be attached.")
 NOT_PAID = N_("The order is not paid in full: record its payments first, or give a reason to start "
               "production without them.")
+SHIP_BY_SETTLED = N_("The order is shipped or cancelled: its ship-by date no longer changes.")
+SAME_SHIP_BY = N_("The order already ships by this date: choose another one.")
 PAYMENT_FILTERS = ("unpaid", "paid", "overdue")
 OWING = ("awaiting_payment", "in_production", "shipped", "completed")  # statuses in which money is due
 # Half a kopeck of slack where the database compares sums of money: SQLite keeps these numbers as
@@ -431,6 +433,27 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         await self._db.flush()
         return order
 
+    async def promise_ship_by(
+        self, order_id: UUID, new_date: date, reason: str, actor: User
+    ) -> tuple[Order, date | None]:
+        """Staff promise a new ship-by date (the one before was missed, or will be): the order and
+        the date it replaces. The customer sees both on the order page, in the history (with the
+        reason, which is for them) and in a notice; the e-mail goes once this is saved."""
+        order = await self.get(order_id)
+        if order.status not in NOT_SHIPPED:
+            raise FieldError("ship_by", SHIP_BY_SETTLED)
+        before = order_ship_by(order)
+        if before == new_date:
+            raise FieldError("ship_by", SAME_SHIP_BY)
+        # the status as read, or the change is refused: someone moved the order meanwhile
+        await self._bump(order, None, order.status, from_statuses=(order.status,), error=("ship_by", STALE))
+        order.promised_ship_by, order.replaced_ship_by = new_date, before
+        was = before.isoformat() if before else None
+        self._event(order, "ship_by", actor=actor, note=reason, ship_by=new_date.isoformat(), was=was)
+        self._notify(order, "ship_by", ship_by=new_date.isoformat(), was=was, note=reason)
+        await self._db.flush()
+        return order, before
+
     async def add_note(self, order_id: UUID, note: str, actor: User) -> OrderEvent:
         order = await self.get(order_id)
         event = self._event(order, "note", actor=actor, note=note, internal=True)
@@ -556,10 +579,12 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
         self._event(order, "status", actor=actor, from_status=previous, to_status=order.status, note=note)
         self._notify(order)
 
-    def _notify(self, order: Order) -> None:
+    def _notify(self, order: Order, kind: str = "status", **details: Any) -> None:
+        """An in-portal notice for the customer, in the transaction of what it tells: a status,
+        a payment or refund, a shipment, a new ship-by date (`details`: what the notice says)."""
         self._db.add(
             Notification(user_id=order.customer_id, order_id=order.id, order_number=order.number,
-                         kind="status", status=order.status)
+                         kind=kind, status=order.status, details=details or None)
         )
 
 

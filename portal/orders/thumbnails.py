@@ -16,9 +16,9 @@ from pathlib import Path
 import anyio
 from PIL import Image, ImageOps
 
+from portal.core.documents import CONTENT_TYPES, IMAGE_KINDS, MAX_IMAGE_PIXELS
 from portal.db.models import Document
 from portal.files.storage import Storage
-from portal.orders.documents import CONTENT_TYPES, IMAGE_KINDS, MAX_IMAGE_PIXELS
 
 SIZE = 160  # px, the longer side
 IMAGE_TYPES = {CONTENT_TYPES[kind] for kind in IMAGE_KINDS}

@@ -6,19 +6,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from geometry.model import GeometryError
+from portal.core.downloads import stored_download
 from portal.core.flash import flash
 from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
 from portal.core.guards import requires_staff
 from portal.core.i18n import N_
 from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.services import ModelFileService
+from portal.files.storage import Storage
 from portal.quotes.ratecard_edit import EditedCard, field_id, field_label, read_editor
 from portal.quotes.ratecard_entries import new_entries, removable, remove_key
 from portal.quotes.ratecard_form import fields_of, group_title
@@ -169,3 +171,12 @@ class ReviewAdminController(Controller):
             )
         flash(request, N_("The answer is sent."), "success")
         return redirect_to(request, "reviews")
+
+    @get("/{request_id:uuid}/attachment", name="review_attachment")
+    async def attachment(self, reviews: ReviewService, storage: Storage, request_id: UUID) -> Response:
+        """The drawing or photo the customer sent with the request, as a download."""
+        row = await reviews.get_one_or_none(id=request_id)
+        if row is None or not row.attachment_key:
+            raise NotFoundException()
+        return stored_download(storage, row.attachment_key, row.attachment_name or "attachment",
+                               row.attachment_type or "application/octet-stream")

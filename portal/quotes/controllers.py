@@ -9,18 +9,26 @@ from uuid import UUID
 from litestar import Controller, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.config import Settings
+from portal.core.documents import DocumentRefused, refused_text
 from portal.core.flash import flash
-from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
+from portal.core.forms import CONTROL_MESSAGE, Form, field_value, has_controls
 from portal.core.i18n import N_
-from portal.core.templates import redirect_to, wants_fragment
-from portal.files.guards import can_change, viewer_of
+from portal.core.security import client_address
+from portal.core.templates import redirect_to, render, wants_fragment
+from portal.core.uploads import BODY_LIMIT, received_document
+from portal.files.guards import can_change, ensure_visitor_key, viewer_of
 from portal.files.services import ModelFileService
+from portal.files.storage import Storage
+from portal.files.throttle import UploadThrottle
 from portal.quotes.panels import OPTION_FIELDS, FileQuotes, chosen_options, panel_response, wanted_options
-from portal.quotes.reviews import ReviewService, keep_pending
+from portal.quotes.reviews import ReviewService, keep_attachment, keep_pending
 from portal.quotes.services import UNITS
+
+TOO_MANY_ATTACHMENTS = N_("Too many uploads from here: please wait a while, or log in and attach the file then.")
 
 
 async def kept_panel(request: HTMXRequest) -> Response | None:
@@ -90,23 +98,40 @@ class QuoteController(Controller):
             return panel_response(request, html, asked)
         return redirect_to(request, "file", query=urlencode(asked), file_id=file.id)
 
-    @post("/files/{file_id:uuid}/review", name="file_review")
+    @post("/files/{file_id:uuid}/review", name="file_review", request_max_body_size=BODY_LIMIT)
     async def ask_review(
-        self, request: HTMXRequest, files: ModelFileService, reviews: ReviewService, file_id: UUID
-    ) -> Redirect:
-        file = await files.get_visible_or_404(file_id, viewer_of(request))
+        self, request: HTMXRequest, files: ModelFileService, reviews: ReviewService, storage: Storage,
+        upload_throttle: UploadThrottle, settings: Settings, file_id: UUID
+    ) -> Template | Redirect:
+        """A request for a manual quote of the part with the options chosen, a comment and, if the
+        customer likes, a drawing or photo; a refused file is shown next to its field, with the
+        comment kept."""
+        viewer = viewer_of(request)
+        file = await files.get_visible_or_404(file_id, viewer)
         form = await request.form()
         if has_controls(form, "message", multiline=True):  # refused, never sent with them dropped
             flash(request, CONTROL_MESSAGE, "error")
             return redirect_to(request, "file", file_id=file.id)
         options = {key: field_value(form, key) for key in OPTION_FIELDS if field_value(form, key)}
         message = field_value(form, "message", multiline=True)
+        attachment = None
+        try:
+            async with received_document(request, storage.temp_dir(), required=False) as (received, _):
+                if received is not None:
+                    if viewer.user is None and not await upload_throttle.admit(
+                            client_address(request, settings.server.trusted_proxies), ensure_visitor_key(request)):
+                        raise DocumentRefused(TOO_MANY_ATTACHMENTS)
+                    attachment = await keep_attachment(received, storage)
+        except DocumentRefused as refused:
+            asked = Form(values={"message": message}, errors={"document": refused_text(refused)})
+            return render(request, "quotes/review_request.html", status_code=422, file=file, options=options,
+                          review_form=asked)
         if request.user is None:  # staff need someone to answer to: the request waits for the sign-in
-            keep_pending(request, file.id, options, message)
+            keep_pending(request, file.id, options, message, attachment)
             flash(request, N_("Log in or register to send your request for a manual quote: it is kept until "
                               "then, and your file stays with you."))
             back = request.app.route_reverse("file", file_id=file.id)
             return redirect_to(request, "login", query=urlencode({"next": back}))
-        await reviews.ask(file.id, request.user.id, options, message)
+        await reviews.ask(file.id, request.user.id, options, message, attachment)
         flash(request, N_("Your request is sent: staff will price the part and answer here."), "success")
         return redirect_to(request, "file", file_id=file.id)

@@ -1,22 +1,58 @@
-"""Manual review: a customer asks staff to price a file the instant quote cannot; staff answer."""
+"""Manual review: a customer asks staff to price a file (one the instant quote cannot, or any part
+with something the options do not say), with a comment and a drawing or photo if they like; staff
+answer. The attachment is checked by its content as an order's documents are
+(`portal.core.documents`) and kept by its content in the storage."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
+import anyio
 from advanced_alchemy.filters import LimitOffset, OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 
+from portal.core.documents import check_document
 from portal.core.flash import flash
 from portal.core.i18n import N_
+from portal.core.uploads import ReceivedDocument
 from portal.crm.outbox import record_lead
 from portal.db.models import ModelFile, ReviewRequest, User
+from portal.files.storage import Storage, document_key
 
 MAX_PRICE = Decimal("100000000")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A drawing or photo sent with a request, checked and stored."""
+
+    name: str
+    content_type: str
+    size: int
+    key: str
+
+    @classmethod
+    def from_dict(cls, kept: Any) -> Attachment | None:
+        """One kept in a visitor's session (see `keep_pending`), or None."""
+        if not isinstance(kept, dict):
+            return None
+        try:
+            return cls(str(kept["name"]), str(kept["content_type"]), int(kept["size"]), str(kept["key"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+async def keep_attachment(received: ReceivedDocument, storage: Storage) -> Attachment:
+    """Check the file by its content (raises DocumentRefused: a message for the person) and store it."""
+    checked = await anyio.to_thread.run_sync(check_document, received.path, received.name)
+    key = document_key(received.sha256)
+    await storage.put_file(key, received.path)
+    return Attachment(checked.name, checked.content_type, received.size, key)
 
 
 class ReviewRepository(SQLAlchemyAsyncRepository[ReviewRequest]):
@@ -34,13 +70,18 @@ class ReviewService(SQLAlchemyAsyncRepositoryService[ReviewRequest, ReviewReposi
         )
         return rows[0] if rows else None
 
-    async def ask(self, file_id: Any, user_id: Any, options: dict, message: str) -> ReviewRequest:
+    async def ask(self, file_id: Any, user_id: Any, options: dict, message: str,
+                  attachment: Attachment | None = None) -> ReviewRequest:
         """One open request per file: asking again while one is open changes nothing."""
         open_request = await self.get_one_or_none(file_id=file_id, status="open")
         if open_request is not None:
             return open_request
+        attached = {}
+        if attachment is not None:
+            attached = {"attachment_name": attachment.name, "attachment_type": attachment.content_type,
+                        "attachment_size": attachment.size, "attachment_key": attachment.key}
         review = await self.create(
-            {"file_id": file_id, "requested_by_id": user_id, "options": options, "message": message[:2000]}
+            {"file_id": file_id, "requested_by_id": user_id, "options": options, "message": message[:2000], **attached}
         )
         await self._record_lead(review)
         return review
@@ -53,7 +94,8 @@ class ReviewService(SQLAlchemyAsyncRepositoryService[ReviewRequest, ReviewReposi
         if user is None or file is None:
             return
         chosen = ", ".join(f"{key}: {value}" for key, value in sorted(review.options.items()))
-        comment = "\n".join(part for part in (review.message, f"Файл: {file.name}", chosen) if part)
+        attached = f"Вложение: {review.attachment_name}" if review.attachment_name else ""
+        comment = "\n".join(part for part in (review.message, f"Файл: {file.name}", attached, chosen) if part)
         record_lead(session, review.id, user.full_name, user.phone, user.email, comment,
                     title=f"Запрос ручного расчёта: {file.name}"[:255], customer_id=user.id,
                     source_description=f"/files/{file.id}")
@@ -94,9 +136,11 @@ class ReviewService(SQLAlchemyAsyncRepositoryService[ReviewRequest, ReviewReposi
 PENDING = "pending_review"  # the session key of a request typed before logging in
 
 
-def keep_pending(connection, file_id: Any, options: dict, message: str) -> None:
-    """A visitor asked for a manual quote: the request waits in their session for the sign-in."""
-    connection.scope["session"][PENDING] = {"file_id": str(file_id), "options": options, "message": message[:2000]}
+def keep_pending(connection, file_id: Any, options: dict, message: str, attachment: Attachment | None = None) -> None:
+    """A visitor asked for a manual quote: the request waits in their session for the sign-in
+    (with its attachment, stored already: the session keeps where)."""
+    connection.scope["session"][PENDING] = {"file_id": str(file_id), "options": options, "message": message[:2000],
+                                            "attachment": asdict(attachment) if attachment else None}
 
 
 async def send_pending_review(connection, user, db) -> None:
@@ -112,6 +156,7 @@ async def send_pending_review(connection, user, db) -> None:
     if file is None or file.status != "ready":
         return
     await ReviewService(session=db).ask(file.id, user.id, dict(pending.get("options") or {}),
-                                        str(pending.get("message") or ""))
+                                        str(pending.get("message") or ""),
+                                        Attachment.from_dict(pending.get("attachment")))
     flash(connection, N_("Your request for a manual quote is sent: staff will price the part and answer on its "
                          "page."), "success")

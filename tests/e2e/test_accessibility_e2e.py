@@ -105,6 +105,28 @@ def preview_prices(page: Page) -> None:
     expect(page.get_by_test_id("rate-preview").locator("h2")).to_be_visible()  # rows once a part was priced
 
 
+def promise_a_past_ship_by_date(page: Page) -> None:
+    """Staff set a ship-by date that has passed (the browser's own check taken off): refused next to the field."""
+    field = page.locator("#field-ship_by")
+    field.evaluate("element => element.removeAttribute('min')")
+    field.fill("2020-01-01")
+    page.get_by_test_id("new-ship-by").locator("button[type=submit]").click()
+    expect(page.locator("#error-ship_by")).to_be_visible()
+
+
+def attach_a_forged_drawing(page: Page) -> None:
+    """A manual-quote request with a "drawing" that is not one: refused next to the field."""
+    manual = page.get_by_test_id("manual-quote")
+    if manual.count():
+        manual.locator("summary").click()
+    form = page.get_by_test_id("review-form").first
+    form.locator('input[name="document"]').set_input_files(
+        files=[{"name": "drawing.dwg", "mimeType": "application/octet-stream", "buffer": b"%PDF-1.4\n%%EOF\n"}]
+    )
+    form.locator("button[type=submit]").click()
+    expect(page.get_by_test_id("review-document-error")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Seen:
     path: str
@@ -153,6 +175,8 @@ PAGES = [
     Seen("/admin/reviews", "staff"),
     Seen("/admin/orders", "staff"),
     Seen("/admin/orders/{order_id}", "staff"),
+    Seen("/admin/orders/{order_id}", "staff", then=promise_a_past_ship_by_date),
+    Seen("/files/{file_id}", "customer", then=attach_a_forged_drawing),
     Seen("/admin/leads", "staff"),
     Seen("/admin/crm", "staff"),
     Seen("/admin/company", "staff"),

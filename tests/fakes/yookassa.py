@@ -14,6 +14,7 @@ shop id and secret key; `POST /v3/payments` and `POST /v3/refunds`, each with a 
         ...
         kassa.succeed(payment_id)      # the card holder paid
         kassa.fail_next(2, 500)        # the next two calls get internal_server_error
+        kassa.stall_next(1, 2.0)       # the next call is carried out, its answer comes 2 s late
         kassa.notification(payment_id) # the body YooKassa would post to the shop's URL
 
 Everything the fake holds is guarded by one lock: the server runs on its own thread and event loop.
@@ -21,6 +22,7 @@ Everything the fake holds is guarded by one lock: the server runs on its own thr
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -91,6 +93,7 @@ class FakeYooKassa:
         self.keys: dict[tuple[str, str], tuple[str, int, dict]] = {}  # (path, key) → (body, status, answer)
         self.requests: list[Recorded] = []
         self.faults: list[list[Any]] = []  # [count, status]
+        self.stalls: list[list[Any]] = []  # [count, seconds]
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -121,6 +124,18 @@ class FakeYooKassa:
         """The next `count` API calls get this error envelope instead of being carried out."""
         with self.lock:
             self.faults.append([count, status])
+
+    def stall_next(self, count: int = 1, seconds: float = 2.0) -> None:
+        """The next `count` API calls are carried out, but answered only after `seconds`: a client
+        that gives up sooner never learns what happened (the refund is made all the same)."""
+        with self.lock:
+            self.stalls.append([count, seconds])
+
+    def recover(self) -> None:
+        """No more injected failures or stalls."""
+        with self.lock:
+            self.faults.clear()
+            self.stalls.clear()
 
     def notification(self, payment_id: str, event: str = "payment.succeeded") -> dict:
         """The body YooKassa posts to the shop's notification URL."""
@@ -166,9 +181,22 @@ class FakeYooKassa:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         status, content_type, payload, extra = self.handle(scope["method"], scope["path"], headers, body, query)
+        stall = self._stall() if scope["path"].startswith("/v3/") else 0
+        if stall:
+            await asyncio.sleep(stall)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", content_type.encode()), *extra]})
         await send({"type": "http.response.body", "body": payload})
+
+    def _stall(self) -> float:
+        with self.lock:
+            if not self.stalls:
+                return 0
+            stall = self.stalls[0]
+            stall[0] -= 1
+            if stall[0] <= 0:
+                self.stalls.pop(0)
+            return stall[1]
 
     # ----- the protocol ------------------------------------------------------------------------------
 

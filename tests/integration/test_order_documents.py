@@ -8,8 +8,8 @@ import zipfile
 from PIL import Image
 from sqlalchemy import select
 
+from portal.core.documents import CONTENT_TYPES, kind_by_name
 from portal.db.models import Document
-from portal.orders.documents import CONTENT_TYPES, kind_by_name
 from tests.document_samples import FORGED, GOOD, image
 from tests.integration.conftest import COMPANY, csrf_token, register
 from tests.integration.orders import OTHER, place_order, staff_login

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from portal.orders.documents import (
+from portal.core.documents import (
     MAX_ZIP_MEMBERS,
     DocumentRefused,
     check_document,

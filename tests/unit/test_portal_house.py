@@ -35,6 +35,7 @@ ALLOWED = {
     "quotes": {
         "portal.crm.outbox",
         "portal.files.catalogue", "portal.files.guards", "portal.files.services", "portal.files.slicing",
+        "portal.files.storage", "portal.files.throttle",
     },
 }
 

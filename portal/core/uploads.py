@@ -17,8 +17,8 @@ from pathlib import Path
 from litestar import Request
 from litestar.datastructures import UploadFile
 
+from portal.core.documents import MAX_DOCUMENT_BYTES, DocumentRefused
 from portal.core.i18n import N_
-from portal.orders.documents import MAX_DOCUMENT_BYTES, DocumentRefused
 
 FIELD = "document"
 CHUNK = 1024 * 1024
@@ -34,12 +34,18 @@ class ReceivedDocument:
 
 
 @contextlib.asynccontextmanager
-async def received_document(request: Request, folder: Path) -> AsyncIterator[tuple[ReceivedDocument, dict]]:
-    """The uploaded document and the form's other (text) fields. Raises DocumentRefused."""
+async def received_document(
+    request: Request, folder: Path, required: bool = True
+) -> AsyncIterator[tuple[ReceivedDocument | None, dict]]:
+    """The uploaded document and the form's other (text) fields. Raises DocumentRefused. Not
+    `required`: a form sent without a file gives None."""
     form = await request.form()
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     upload = form.get(FIELD)
     if not isinstance(upload, UploadFile) or not upload.filename:
+        if not required:
+            yield None, fields
+            return
         raise DocumentRefused(N_("Choose a file to attach."))
     fd, name = tempfile.mkstemp(dir=folder, prefix="document-")
     path = Path(name)

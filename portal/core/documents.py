@@ -23,7 +23,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from portal.core.i18n import N_
+from portal.core.i18n import N_, gettext
 
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
 MAX_ZIP_MEMBERS = 5_000
@@ -80,6 +80,14 @@ class DocumentRefused(Exception):
         super().__init__(message)
         self.message = message
         self.args_ = args
+
+
+def refused_text(refused: DocumentRefused) -> str:
+    """The refusal in the reader's language, with the file's name in it (escaped for the page's
+    own translation step, which formats every message once more)."""
+    if not refused.args_:
+        return refused.message
+    return (gettext(refused.message) % refused.args_).replace("%", "%%")
 
 
 @dataclass(frozen=True)
