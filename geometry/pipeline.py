@@ -188,7 +188,7 @@ def analyze_with_mesh(
     """Read and measure any format in this process: the analysis, the mesh measured (STEP: its
     tessellation), the process limits checked and, for STEP, the machining feature of each of
     the tessellation's triangles (`geometry.machining.feature_map`; None for meshes)."""
-    from geometry.analyze import default_limits, measure_and_check, read_triangles
+    from geometry.analyze import default_limits, measure_and_check, read_soup
     from geometry.formats import detect_format
 
     kind = detect_format(path)
@@ -202,7 +202,7 @@ def analyze_with_mesh(
         shell = face_shells(vertices, faces) if measured.solids > 1 else None  # touching solids
         return analysis, Mesh(vertices, faces, shell=shell), chosen, measured.feature_map
     fmt = "stl" if kind.startswith("stl") else kind
-    return (*measure_and_check([read_triangles(path, kind)], fmt, limits, units), None)
+    return (*measure_and_check([read_soup(path, kind)], fmt, limits, units), None)
 
 
 def write_part(path: str, index: int, out_path: str, units: str | None = None) -> str:
