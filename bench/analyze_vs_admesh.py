@@ -153,7 +153,7 @@ def main() -> int:
     print(f"ratio ours / admesh, binary: wall {o_wall / a_wall:.2f}x "
           f"(min/min {min(r.wall for r in our_runs) / min(r.wall for r in admesh_runs):.2f}x), "
           f"CPU {statistics.median(r.cpu for r in our_runs) / statistics.median(r.cpu for r in admesh_runs):.2f}x")
-    print(f"peak memory / file size: {o_rss / file_mb:.2f}x (limit 4x)")
+    print(f"peak memory / file size: {o_rss / file_mb:.2f}x (limit 2x)")
     print(f"volume: ours {result['volume_mm3']:.3f} mm³, admesh {reference['volume']:.3f} mm³, "
           f"difference {volume_error * 100:.4f} % (limit 0.1 %)")
     print(f"bbox: ours {result['bbox_mm']}, admesh {reference['bbox']}, "
@@ -161,7 +161,7 @@ def main() -> int:
     print(f"ASCII: median {ascii_wall:.3f} s (limit 1 s)")
     ok = (
         o_wall <= 1.5 * a_wall
-        and o_rss < 4 * file_mb
+        and o_rss <= 2 * file_mb
         and volume_error < 1e-3
         and bbox_error < 0.01
         and ascii_wall < 1.0

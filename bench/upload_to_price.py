@@ -2,6 +2,7 @@
 of 300 B-spline faces under 2.5 s).
 
     .venv/bin/python bench/upload_to_price.py         # --runs 5, --only "freeform STEP"
+    .venv/bin/python bench/upload_to_price.py --compare ../other-checkout   # two versions, alternated
 
 The portal runs as `portal run` (embedded default: the analysis job runs in-process, in the
 warm sandbox). Chromium (Playwright) opens the upload page and chooses the file, as a person
@@ -73,7 +74,11 @@ def time_to_price(page, part: Path) -> tuple[float, float]:
         page.get_by_test_id("upload-input").set_input_files(str(part))
     answer.value.finished()
     started, uploaded = time.monotonic(), time.time()
-    page.get_by_test_id("quote-total").wait_for(state="visible", timeout=180_000)
+    # the panel's answer for the part's default process: its price, or (a part no 3-axis mill can
+    # cut, like the freeform ring) the notice that it is quoted by hand
+    page.locator("[data-testid=quote-total], [data-testid=needs-review]").first.wait_for(
+        state="visible", timeout=180_000
+    )
     return time.monotonic() - started, uploaded
 
 
@@ -105,14 +110,56 @@ def measure_alone(parts: list[Path]) -> list[float]:
 PARTS = (("50k-facet STL", stl_part, 2.0), ("STEP plate", step_part, 2.0), ("freeform STEP", freeform_part, 2.5))
 
 
+def compare(other: Path, runs: int, parts) -> None:
+    """This checkout's portal and another's (`--compare DIR`, e.g. a worktree of the code before a
+    change), started side by side; the same fresh files uploaded to one then the other, the
+    order swapped every run, so that both see the same load."""
+    import contextlib
+
+    import portal_server
+    from playwright.sync_api import sync_playwright
+
+    checkouts = {"this": ROOT, "other": other.resolve()}
+    with contextlib.ExitStack() as stack:
+        portals = {}
+        for name, root in checkouts.items():
+            portal_server.ROOT = root  # the portal's PYTHONPATH and working directory
+            portals[name] = stack.enter_context(running_portal())
+        portal_server.ROOT = ROOT
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        browser = stack.enter_context(sync_playwright()).chromium.launch(executable_path=CHROMIUM,
+                                                                         args=["--no-sandbox"])
+        pages = {name: browser.new_context(base_url=p[0]).new_page() for name, p in portals.items()}
+        for page in pages.values():
+            time_to_price(page, stl_part(folder, 999))  # warm: the sandbox starts with the first job
+        loads = [os.getloadavg()[0]]
+        for part_name, make, target in parts:
+            made = [make(folder, run) for run in range(2 * runs)]
+            times: dict[str, list[float]] = {name: [] for name in pages}
+            for run in range(runs):
+                order = list(pages) if run % 2 == 0 else list(pages)[::-1]
+                for k, name in enumerate(order):
+                    times[name].append(time_to_price(pages[name], made[2 * run + k])[0])
+                    loads.append(os.getloadavg()[0])
+            for name, values in times.items():
+                print(f"{part_name:16} {name} ({checkouts[name]}): median {statistics.median(values):.2f} s "
+                      f"(runs: {', '.join(f'{t:.2f}' for t in values)}) — target < {target} s")
+        browser.close()
+    print(f"load average during the runs: {min(loads):.1f}–{max(loads):.1f} (2 CPUs)")
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", help="one part's name, e.g. 'freeform STEP'")
+    parser.add_argument("--compare", type=Path, help="another checkout: both portals, uploads alternated")
     args = parser.parse_args()
     parts = [p for p in PARTS if args.only in (None, p[0])]
+    if args.compare:
+        compare(args.compare, args.runs, parts)
+        return
     with tempfile.TemporaryDirectory() as folder, running_portal() as (base, _, data_dir), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_context(base_url=base).new_page()

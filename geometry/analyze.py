@@ -37,6 +37,16 @@ def read_triangles(path: str | os.PathLike, kind: str) -> np.ndarray:
     raise GeometryError("unknown_format", f"{kind} is not a mesh format")
 
 
+def read_soup(path: str | os.PathLike, kind: str):
+    """As `read_triangles`, except that a binary STL comes as a `geometry.stl.BinaryStl`, which
+    `measure` reads a slice at a time as it welds it (the whole soup is never in memory)."""
+    if kind == "stl_binary":
+        from geometry.stl import BinaryStl
+
+        return BinaryStl(path)
+    return read_triangles(path, kind)
+
+
 def _format_name(kind: str) -> str:
     return "stl" if kind.startswith("stl") else kind
 
@@ -77,9 +87,9 @@ def measure_and_check(
     held = triangles if isinstance(triangles, list) else [triangles]
     del triangles
     factor = scale_of(units)
-    if factor != 1.0:  # in place where the soup is ours to change
+    if factor != 1.0:
         soup = held.pop()
-        held.append(soup * soup.dtype.type(factor))
+        held.append(soup.scaled(factor) if hasattr(soup, "scaled") else soup * soup.dtype.type(factor))
         del soup
 
     # the default rate card is read on the side while the mesh is welded
@@ -149,7 +159,7 @@ def analyze_file(
 
         limits = default_limits() if process_limits is None else list(process_limits)
         return analyze_step(path, limits=limits)  # envelope and thin walls included
-    return analyze_triangles([read_triangles(path, kind)], _format_name(kind), process_limits, units)
+    return analyze_triangles([read_soup(path, kind)], _format_name(kind), process_limits, units)
 
 
 def load_mesh(path: str | os.PathLike) -> Mesh:

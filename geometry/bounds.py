@@ -7,6 +7,8 @@ import numpy as np
 from geometry.limits import COORD_LIMIT_MM
 from geometry.model import GeometryError
 
+_BLOCK = 1 << 16  # points turned into the box's frame at a time
+
 
 def check_coordinates(lo: np.ndarray, hi: np.ndarray) -> None:
     """Refuse NaN or infinite coordinates, and coordinates beyond ±COORD_LIMIT_MM."""
@@ -55,14 +57,27 @@ def oriented_box(points: np.ndarray, up_hints: np.ndarray) -> tuple[float, float
     in-plane angle is minimised. The extents are then measured on every point, so the box
     always encloses the model, and it is never larger than the axis-aligned box.
     """
-    cols = np.ascontiguousarray(points.T, dtype=np.float64)  # (3, V): fast reductions
-    cols -= cols.mean(axis=1)[:, None]
-    if cols.shape[1] > 1000:
-        extreme = np.concatenate((cols.argmax(axis=1), cols.argmin(axis=1)))
-        step = cols.shape[1] // 600
-        sample = np.concatenate((cols[:, ::step], cols[:, extreme]), axis=1).T
+    # one axis at a time in float64 (never a float64 copy of every point at once): the
+    # centre, the axis-aligned extents, the extremes and every k-th point of the sample
+    n = len(points)
+    mean, aabb, extreme = np.empty(3), np.empty(3), np.empty(6, dtype=np.int64)
+    for axis in range(3):
+        column = points[:, axis].astype(np.float64)
+        mean[axis] = column.mean()
+        column -= mean[axis]
+        aabb[axis] = np.ptp(column)
+        extreme[axis], extreme[3 + axis] = column.argmax(), column.argmin()
+        del column
+
+    def centred(rows) -> np.ndarray:  # (3, k) float64 of the points at `rows`, about the centre
+        cols = np.ascontiguousarray(points[rows].T, dtype=np.float64)
+        cols -= mean[:, None]
+        return cols
+
+    if n > 1000:
+        sample = np.concatenate((centred(slice(None, None, n // 600)), centred(extreme)), axis=1).T
     else:
-        sample = cols.T
+        sample = centred(slice(None)).T
     ups = [np.eye(3)[i] for i in range(3)]
     if len(sample) > 3:
         _, vecs = np.linalg.eigh(np.cov(sample.T))
@@ -81,8 +96,13 @@ def oriented_box(points: np.ndarray, up_hints: np.ndarray) -> tuple[float, float
         volume, frame = _best_in_plane(sample, _frame(up))
         if volume < best_volume:
             best_volume, best_frame = volume, frame
-    aabb = np.ptp(cols, axis=1)
-    extents = np.ptp(best_frame @ cols, axis=1)
+    # the extents in the chosen frame over every point, a block of points at a time
+    lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
+    for start in range(0, n, _BLOCK):
+        turned = best_frame @ centred(slice(start, start + _BLOCK))
+        np.minimum(lo, turned.min(axis=1), out=lo)
+        np.maximum(hi, turned.max(axis=1), out=hi)
+    extents = hi - lo
     if np.prod(extents) >= np.prod(aabb):
         extents = aabb
     result = sorted((float(e) for e in extents), reverse=True)

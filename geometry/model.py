@@ -116,3 +116,12 @@ class Analysis:
         data["bbox_mm"] = list(self.bbox_mm)
         data["obb_mm"] = list(self.obb_mm)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Analysis:
+        """The analysis `as_dict` gave (after a trip through JSON, too)."""
+        data = dict(data)
+        data["bbox_mm"] = tuple(data["bbox_mm"])
+        data["obb_mm"] = tuple(data["obb_mm"])
+        data["findings"] = [Finding(**finding) for finding in data.get("findings", [])]
+        return cls(**data)

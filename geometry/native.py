@@ -28,14 +28,23 @@ def enabled() -> bool:
 def soup(triangles: np.ndarray, centre: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Signed volume, per-facet areas (float64), largest extents (float32) and signed volumes
     ×6 about `centre` (float32) of an (n, 3, 3) float32 or float64 soup."""
-    triangles = np.ascontiguousarray(triangles)
     n = len(triangles)
     areas = np.empty(n, dtype=np.float64)
     sizes = np.empty(n, dtype=np.float32)
     volumes = np.empty(n, dtype=np.float32)
-    centre = np.ascontiguousarray(centre, dtype=np.float64)
-    volume6 = _native.soup(triangles, triangles.dtype == np.float64, centre, areas, sizes, volumes)
+    volume6 = soup_into(triangles, centre, areas, sizes, volumes)
     return volume6 / 6.0, areas, sizes, volumes
+
+
+def soup_into(
+    triangles: np.ndarray, centre: np.ndarray, areas: np.ndarray, sizes: np.ndarray, volumes: np.ndarray,
+    total: float = 0.0,
+) -> float:
+    """`soup` writing into the given arrays (float64, float32, float32, one row per facet):
+    returns `total` plus six times the signed volume, summed facet by facet in that order."""
+    triangles = np.ascontiguousarray(triangles)
+    centre = np.ascontiguousarray(centre, dtype=np.float64)
+    return _native.soup(triangles, triangles.dtype == np.float64, centre, areas, sizes, volumes, float(total))
 
 
 def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,20 +58,59 @@ def weld(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(unique, dtype=points.dtype).reshape(count, 3), inverse
 
 
+class Welder:
+    """`weld` over points handed in slices, in order: ``feed(points, inverse)`` writes each
+    slice's vertex numbers, ``close()`` returns the distinct points. Sized for `n` points in
+    all; the same result as one `weld` of all of them."""
+
+    def __init__(self, n: int, dtype: np.dtype) -> None:
+        self.dtype = np.dtype(dtype)
+        self._table = _native.weld_open(int(n), self.dtype == np.float64)
+
+    def feed(self, points: np.ndarray, inverse: np.ndarray) -> int:
+        return _native.weld_feed(self._table, np.ascontiguousarray(points, dtype=self.dtype), inverse)
+
+    def close(self) -> np.ndarray:
+        count, unique = _native.weld_close(self._table)
+        self._table = None
+        return np.frombuffer(unique, dtype=self.dtype).reshape(count, 3)
+
+
 @dataclass(frozen=True)
 class EdgeFigures:
     open: int
     nonmanifold: int
     misoriented: int
-    pair_a: np.ndarray  # int32
-    pair_b: np.ndarray
+    pair_a: np.ndarray | None  # int32; None when the faces were joined instead
+    pair_b: np.ndarray | None
     open_faces: np.ndarray
     open_ends: np.ndarray  # (open, 2): both ends of every open edge
+    components: int | None = None  # joined: how many components the pairs make
+    labels: np.ndarray | None = None  # joined: each face's component (its smallest face)
 
 
-def edges(faces: np.ndarray, n_vertices: int) -> EdgeFigures:
-    """Classify the edges of (n, 3) faces whose corners are distinct vertex numbers."""
+def edges(faces: np.ndarray, n_vertices: int, joined: bool = False) -> EdgeFigures:
+    """Classify the edges of (n, 3) faces whose corners are distinct vertex numbers.
+
+    `joined`: instead of the pairs of faces, their components (as `components` would give
+    them from the pairs), found as the pairs are, so that the pairs are never stored.
+    """
     faces = np.ascontiguousarray(faces, dtype=np.int32)
+    if joined:
+        opened, nonmanifold, misoriented, count, labels, open_faces, open_ends = _native.edges(
+            faces, int(n_vertices), True
+        )
+        return EdgeFigures(
+            opened,
+            nonmanifold,
+            misoriented,
+            None,
+            None,
+            np.frombuffer(open_faces, dtype=np.int32),
+            np.frombuffer(open_ends, dtype=np.int32).reshape(-1, 2),
+            count,
+            np.frombuffer(labels, dtype=np.int32),
+        )
     opened, nonmanifold, misoriented, pair_a, pair_b, open_faces, open_ends = _native.edges(faces, int(n_vertices))
     return EdgeFigures(
         opened,

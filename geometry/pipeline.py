@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from geometry.analyze import default_limits
 from geometry.limits import THUMBNAIL_PX
 from geometry.model import Analysis, Mesh, ProcessLimits
 
@@ -120,16 +121,32 @@ def run_in_child(
     min_wall_mm: float | None = None,
     thumbnail_px: int = THUMBNAIL_PX,
     units: str | None = None,
+    measured: str | None = None,
 ) -> ModelReport:
     """The work itself (runs in the sandbox child; callable directly in tests).
 
     `units` ("mm" or "in"): how to read a mesh's numbers (the customer's answer to
     ``analysis.units``); None reads them as millimetres. Everything, from the measures to the
     thickness map, is then in millimetres of that reading.
+
+    `measured`: a file beside the model where a run that only measures (no previews, for the
+    price) leaves what it measured (the analysis, the mesh, the machining feature map), and
+    where the run that draws the previews next picks them up instead of reading and measuring
+    the file a second time (for a STEP file: the read, the exact volume and area, the
+    tessellation and the feature recognition, seconds of CPU). Without it, or when it is not
+    there, a run measures for itself.
     """
     from geometry.preview import write_previews
 
-    analysis, mesh, limits, feature_map = analyze_with_mesh(path, limits, units)
+    draws = png or glb or thickness_glb or features_glb
+    kept = read_measured(measured, units) if measured and draws else None
+    if kept is not None:
+        analysis, mesh, feature_map = kept
+        limits = default_limits() if limits is None else list(limits)
+    else:
+        analysis, mesh, limits, feature_map = analyze_with_mesh(path, limits, units)
+        if measured and not draws:
+            write_measured(measured, units, analysis, mesh, feature_map)
     png_path = os.path.join(out_dir, PNG_NAME) if png else None
     glb_path = os.path.join(out_dir, GLB_NAME) if glb else None
     small = None  # the decimated mesh both GLBs show
@@ -145,6 +162,44 @@ def run_in_child(
         report.features_glb = os.path.join(out_dir, FEATURES_GLB_NAME)
         report.features = features_preview(mesh, feature_map, report.features_glb, small)
     return report
+
+
+def write_measured(
+    path: str, units: str | None, analysis: Analysis, mesh: Mesh, feature_map: np.ndarray | None
+) -> None:
+    """Keep a measuring run's results for the drawing run (`run_in_child`'s `measured`): plain
+    arrays and the analysis as JSON, read back without pickle; written whole or not at all."""
+    import json
+
+    import numpy as np
+
+    arrays = {"vertices": mesh.vertices, "faces": mesh.faces}
+    for name, value in (("outward", mesh.outward), ("shell", mesh.shell), ("feature_map", feature_map)):
+        if value is not None:
+            arrays[name] = np.asarray(value)
+    about = json.dumps({"units": units, "analysis": analysis.as_dict()})
+    partial = f"{path}.{os.getpid()}.part"
+    with open(partial, "wb") as fh:
+        np.savez(fh, about=np.array(about), **arrays)
+    os.replace(partial, path)
+
+
+def read_measured(path: str, units: str | None) -> tuple[Analysis, Mesh, np.ndarray | None] | None:
+    """What `write_measured` kept at `path` for the same reading of the units, or None."""
+    import json
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as kept:
+            about = json.loads(str(kept["about"]))
+            if about["units"] != units:
+                return None
+            arrays = {name: kept[name] for name in kept.files if name != "about"}
+    except (OSError, ValueError, KeyError):
+        return None
+    mesh = Mesh(arrays["vertices"], arrays["faces"], arrays.get("outward"), arrays.get("shell"))
+    return Analysis.from_dict(about["analysis"]), mesh, arrays.get("feature_map")
 
 
 def features_preview(mesh: Mesh, feature_map, glb_path: str, small: Mesh | None = None) -> dict:
@@ -188,7 +243,7 @@ def analyze_with_mesh(
     """Read and measure any format in this process: the analysis, the mesh measured (STEP: its
     tessellation), the process limits checked and, for STEP, the machining feature of each of
     the tessellation's triangles (`geometry.machining.feature_map`; None for meshes)."""
-    from geometry.analyze import default_limits, measure_and_check, read_triangles
+    from geometry.analyze import measure_and_check, read_soup
     from geometry.formats import detect_format
 
     kind = detect_format(path)
@@ -202,7 +257,7 @@ def analyze_with_mesh(
         shell = face_shells(vertices, faces) if measured.solids > 1 else None  # touching solids
         return analysis, Mesh(vertices, faces, shell=shell), chosen, measured.feature_map
     fmt = "stl" if kind.startswith("stl") else kind
-    return (*measure_and_check([read_triangles(path, kind)], fmt, limits, units), None)
+    return (*measure_and_check([read_soup(path, kind)], fmt, limits, units), None)
 
 
 def write_part(path: str, index: int, out_path: str, units: str | None = None) -> str:

@@ -21,6 +21,8 @@ import numpy as np
 from geometry.limits import THIN_WALL_BOX_PAIRS, THIN_WALL_MAX_PAIRS, THIN_WALL_RAYS
 from geometry.model import ProcessLimits
 
+_BLOCK = 1 << 14  # vertices, or (ray, facet) pairs, worked on at a time
+
 
 @dataclass(frozen=True)
 class Wall:
@@ -205,20 +207,34 @@ def thin_wall(
     grown[_flat(grown_cells, dims)] = True
 
     small = face_size <= cell
-    scaled = vertices - lo.astype(vertices.dtype)
-    scaled *= vertices.dtype.type(1.0 / cell)
-    cells = scaled.astype(np.int32)
-    del scaled
-    np.clip(cells, 0, (dims - 1).astype(np.int32), out=cells)
-    vertex_cell = (cells[:, 0] * np.int32(dims[1]) + cells[:, 1]) * np.int32(dims[2])
-    vertex_cell += cells[:, 2]
-    del cells
-    near_vertex = np.take(grown, vertex_cell)
-    near_small = np.nonzero(small & np.take(near_vertex, faces[:, 0]))[0]
+    vertex_cell = np.empty(len(vertices), dtype=np.int32)
+    origin, scale, top = lo.astype(vertices.dtype), vertices.dtype.type(1.0 / cell), (dims - 1).astype(np.int32)
+    for s in range(0, len(vertices), _BLOCK):  # a block at a time: no copy of every vertex
+        scaled = vertices[s : s + _BLOCK] - origin
+        scaled *= scale
+        cells = scaled.astype(np.int32)
+        np.clip(cells, 0, top, out=cells)
+        block = vertex_cell[s : s + _BLOCK]
+        np.multiply(cells[:, 0], np.int32(dims[1]), out=block)
+        block += cells[:, 1]
+        block *= np.int32(dims[2])
+        block += cells[:, 2]
+    del scaled, cells, block
+    near_vertex = np.empty(len(vertices), dtype=bool)
+    for s in range(0, len(vertices), _BLOCK):
+        np.take(grown, vertex_cell[s : s + _BLOCK], out=near_vertex[s : s + _BLOCK])
+    del grown
+    near = small.copy()  # small faces whose first corner is near a ray, a block at a time
+    for s in range(0, len(faces), _BLOCK):
+        near[s : s + _BLOCK] &= np.take(near_vertex, faces[s : s + _BLOCK, 0])
+    near_small = np.nonzero(near)[0]
+    del near_vertex, near
     # (cell, face) packed in one integer: a plain value sort groups the faces by cell
     packed = np.take(vertex_cell, np.take(faces[:, 0], near_small)).astype(np.int64)
+    del vertex_cell
     packed <<= 32
     packed |= near_small
+    del near_small
     packed.sort()
     face_of = packed & 0xFFFFFFFF
     cell_key = packed >> 32
@@ -233,10 +249,13 @@ def thin_wall(
         return _gave_up(len(picks))
     pair_ray = np.repeat(grown_of, count)
     offsets = np.arange(n_pairs) - np.repeat(np.cumsum(count) - count, count)
-    pair_face = face_of[np.repeat(start, count) + offsets]
+    offsets += np.repeat(start, count)
+    pair_face = face_of[offsets]
+    del offsets, face_of, cell_key, start, count, query
 
     # pairs (ray, large face) through a two-level box hierarchy in Morton order
     big = np.nonzero(~small)[0]
+    del small
     if len(big):
         c0, c1, c2 = (np.take(vertices, faces[big, k], axis=0) for k in range(3))
         b_lo = np.minimum(np.minimum(c0, c1), c2).astype(np.float64)
@@ -260,7 +279,7 @@ def thin_wall(
 
     best = np.full(len(picks), np.inf)
     eps = 1e-9 * float(np.max(hi - lo))
-    step = 1 << 16
+    step = _BLOCK
     for s in range(0, len(pair_ray), step):
         r = pair_ray[s : s + step]
         f = np.take(faces, pair_face[s : s + step], axis=0)

@@ -29,10 +29,23 @@ _FACET = re.compile(
 _SOLID_LINE = re.compile(rb"^[ \t\r]*(?:end)?solid\b[^\n]*$", re.MULTILINE)
 
 
-def read_binary(path: str | os.PathLike) -> np.ndarray:
-    size = os.path.getsize(path)
-    with open(path, "rb") as stream:
-        head = stream.read(84)
+SLICE_FACETS = 1 << 15  # facets read at a time: 1.6 MB of records, 1.2 MB of coordinates
+
+
+class BinaryStl:
+    """A binary STL whose facets are read a slice at a time, never all at once.
+
+    `geometry.measure` welds such a file as it is read, so the whole (n, 3, 3) soup (36 bytes a
+    facet) is never in memory; `read()` gives the soup for everything else. The header and
+    size are checked when it is opened; a file that ends early fails as it is read.
+    `scale`: a float32 factor the coordinates are multiplied by as they are read (exactly as
+    ``soup * np.float32(scale)`` would).
+    """
+
+    def __init__(self, path: str | os.PathLike, scale: float = 1.0) -> None:
+        size = os.path.getsize(path)
+        with open(path, "rb") as stream:
+            head = stream.read(84)
         count = binary_stl_count(head, size)
         if count is None:
             (claimed,) = np.frombuffer(head[80:84].ljust(4, b"\0"), dtype="<u4")
@@ -41,16 +54,73 @@ def read_binary(path: str | os.PathLike) -> np.ndarray:
             )
         if count > MAX_FACETS:
             raise GeometryError("too_many_facets", count=count, limit=MAX_FACETS)
-        triangles = np.empty((count, 3, 3), dtype=np.float32)
-        step = 1 << 18
-        for start in range(0, count, step):  # in slices: never the whole file twice in memory
-            records = np.fromfile(stream, dtype=RECORD, count=min(step, count - start))
-            if len(records) != min(step, count - start):
-                raise GeometryError(
-                    "stl_truncated", "ends early", facets=count, expected_bytes=84 + 50 * count, size=size
-                )
-            triangles[start : start + len(records)] = records["v"]
-    return triangles
+        self.path, self.count, self.size = os.fspath(path), count, size
+        self.scale = np.float32(scale)
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def scaled(self, factor: float) -> BinaryStl:
+        other = BinaryStl.__new__(BinaryStl)
+        other.__dict__.update(self.__dict__)
+        other.scale = np.float32(factor)
+        return other
+
+    def _finish(self, facets: np.ndarray) -> np.ndarray:
+        if self.scale != 1:
+            facets *= self.scale
+        return facets
+
+    def sample(self, step: int) -> np.ndarray:
+        """Facets 0, step, 2·step, … (as ``soup[::step]``), read one by one."""
+        picks = range(0, self.count, step)
+        out = np.empty((len(picks), 3, 3), dtype=np.float32)
+        record = np.empty(1, dtype=RECORD)
+        raw = memoryview(record).cast("B")
+        with open(self.path, "rb", buffering=0) as stream:
+            for i, facet in enumerate(picks):
+                stream.seek(84 + 50 * facet)
+                if stream.readinto(raw) != RECORD.itemsize:
+                    raise self._truncated()
+                out[i] = record["v"][0]
+        return self._finish(out)
+
+    def _truncated(self) -> GeometryError:
+        return GeometryError(
+            "stl_truncated", "ends early", facets=self.count, expected_bytes=84 + 50 * self.count, size=self.size
+        )
+
+    def slices(self, facets: int = SLICE_FACETS):
+        """(start, soup of the next facets) in order, in two buffers used in turn: a slice is
+        valid until the one after the next is asked for."""
+        records = np.empty(facets, dtype=RECORD)
+        raw = memoryview(records).cast("B")
+        buffers = [np.empty((facets, 3, 3), dtype=np.float32) for _ in range(2)]
+        with open(self.path, "rb", buffering=0) as stream:
+            stream.seek(84)
+            for i, start in enumerate(range(0, self.count, facets)):
+                k = min(facets, self.count - start)
+                got = 0
+                while got < 50 * k:
+                    more = stream.readinto(raw[got : 50 * k])
+                    if not more:
+                        raise self._truncated()
+                    got += more
+                out = buffers[i % 2][:k]
+                out[...] = records["v"][:k]
+                yield start, self._finish(out)
+
+    def read(self) -> np.ndarray:
+        """The whole (n, 3, 3) float32 soup."""
+        triangles = np.empty((self.count, 3, 3), dtype=np.float32)
+        for start, part in self.slices():
+            triangles[start : start + len(part)] = part
+        return triangles
+
+
+def read_binary(path: str | os.PathLike) -> np.ndarray:
+    return BinaryStl(path).read()
 
 
 def _ascii_error(detail: str) -> GeometryError:

@@ -31,16 +31,23 @@ class Edges:
     open: int  # edges of one face
     nonmanifold: int  # edges of more than two faces
     misoriented: int  # edges of two faces that run the same way
-    pair_a: np.ndarray  # faces joined through an edge of exactly two faces (a[i] ~ b[i])
-    pair_b: np.ndarray
+    pair_a: np.ndarray | None  # faces joined through an edge of exactly two faces (a[i] ~ b[i])
+    pair_b: np.ndarray | None  # (None when only their components were asked for and kept)
     open_faces: np.ndarray  # the face of each open edge
     open_vertices: np.ndarray  # the ends of the open edges (unique ids)
+    components: int | None = None  # how many components the pairs make, when found with them
+    labels: np.ndarray | None = None  # each face's component (its smallest face), likewise
 
 
-def edges(faces: np.ndarray, n_vertices: int) -> Edges:
-    """The edges of `faces` (no face with two equal corners)."""
+def edges(faces: np.ndarray, n_vertices: int, pairs: bool = True) -> Edges:
+    """The edges of `faces` (no face with two equal corners).
+
+    `pairs=False`: the compiled pass gives the faces' components (`labels`) instead of the
+    pairs (for a large mesh, a third of the memory; the orientation needs the pairs, the
+    shells only the components). The numpy pass always gives the pairs.
+    """
     if native.enabled():
-        found = native.edges(faces, n_vertices)
+        found = native.edges(faces, n_vertices, joined=not pairs)
         return Edges(
             found.open,
             found.nonmanifold,
@@ -49,6 +56,8 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
             found.pair_b,
             found.open_faces,
             np.unique(found.open_ends) if found.open else np.empty(0, dtype=np.int32),
+            found.components,
+            found.labels,
         )
     n = len(faces)
     face_bits = max(1, int(n - 1).bit_length())
@@ -240,7 +249,10 @@ def shells(
 
     `face_volume6` is each face's signed tetrahedron volume (times six) about any fixed point.
     """
-    count, labels = components(len(faces), edge_info.pair_a, edge_info.pair_b)
+    if edge_info.labels is not None:
+        count, labels = edge_info.components, edge_info.labels
+    else:
+        count, labels = components(len(faces), edge_info.pair_a, edge_info.pair_b)
     if count == 1:
         signed = np.array([float(np.sum(face_volume6, dtype=np.float64)) / 6.0])
         inverted = int(signed[0] < 0)
@@ -284,11 +296,13 @@ def _nesting(vertices, faces, shell_of, count, closed, signed) -> tuple[np.ndarr
     order = np.argsort(shell_of, kind="stable")
     bounds = np.searchsorted(shell_of[order], np.arange(count + 1))
     corner = vertices[faces[order[bounds[:-1]], 0]].astype(np.float64)  # a point of each shell
-    tri = np.take(vertices, faces, axis=0).astype(np.float64)
     lo = np.full((count, 3), np.inf)
     hi = np.full((count, 3), -np.inf)
-    np.minimum.at(lo, shell_of, tri.min(axis=1))
-    np.maximum.at(hi, shell_of, tri.max(axis=1))
+    step = 1 << 16  # facets at a time: never every corner of a large mesh in float64 at once
+    for s in range(0, len(faces), step):
+        tri = np.take(vertices, faces[s : s + step], axis=0).astype(np.float64)
+        np.minimum.at(lo, shell_of[s : s + step], tri.min(axis=1))
+        np.maximum.at(hi, shell_of[s : s + step], tri.max(axis=1))
     depth = np.zeros(count, dtype=np.int64)
     # an enclosing shell is closed and its box holds the other's box
     inside = np.all(lo[:, None, :] <= lo[None, :, :], axis=2) & np.all(hi[:, None, :] >= hi[None, :, :], axis=2)
@@ -304,7 +318,7 @@ def _nesting(vertices, faces, shell_of, count, closed, signed) -> tuple[np.ndarr
     direction /= np.linalg.norm(direction)
     for shell in np.unique(outer):
         enclosed = inner[outer == shell]
-        own = tri[order[bounds[shell] : bounds[shell + 1]]]
+        own = np.take(vertices, faces[order[bounds[shell] : bounds[shell + 1]]], axis=0).astype(np.float64)
         crossings = _crossings(corner[enclosed], direction, own)
         depth[enclosed] += crossings % 2
     return depth, True

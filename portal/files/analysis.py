@@ -28,6 +28,7 @@ from geometry.model import GeometryError, ProcessLimits
 # Errors that say nothing about the file: the same file may well work later.
 TRANSIENT_CODES = frozenset({"sandbox_unavailable", "internal"})
 CHILD_FUNCTION = "geometry.pipeline:run_in_child"
+MEASURED_SUFFIX = ".measured.npz"  # beside the model in the job's working folder
 PART_FUNCTION = "geometry.pipeline:write_part"
 # The pictures run at a lower CPU priority than the measuring: while one file's pictures are
 # drawn, the next file's price (a STEP read takes seconds) gets the CPU first.
@@ -111,10 +112,13 @@ class ModelAnalyzer:
         """Blocking: call it from a worker thread. Raises AnalysisFailed.
 
         `previews=False` measures and checks only (no thumbnail, GLBs, thickness or feature map): the
-        price can be shown while the pictures are still being drawn.
+        price can be shown while the pictures are still being drawn. The pictures of the same `path`
+        are then drawn from what that measuring left beside it (no second read and measure).
         """
         with tempfile.TemporaryDirectory(prefix="previews-", dir=path.parent) as out_dir:
             options = {} if previews else {"png": False, "glb": False, "thickness_glb": False, "features_glb": False}
+            # the measuring run leaves its mesh beside the model; the drawing run draws from it
+            options["measured"] = os.fspath(path.with_name(path.name + MEASURED_SUFFIX))
             try:
                 sandbox = self._drawing if previews else self._measuring
                 report = sandbox.run(self.function, os.fspath(path), out_dir, limits=tuple(limits), **options)

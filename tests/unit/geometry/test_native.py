@@ -49,3 +49,34 @@ def test_a_soup_of_distinct_points_grows_the_table_and_keeps_every_point():
     unique, inverse = native.weld(points)
     assert len(unique) == len(points)
     np.testing.assert_array_equal(unique[inverse], points)
+
+
+def test_points_welded_in_slices_are_welded_as_in_one_call():
+    rng = np.random.default_rng(5)
+    grid = rng.integers(0, 40, size=(90_000, 3)).astype(np.float32)  # many repeats
+    grid[::7] *= -0.0  # and both zeros
+    whole_unique, whole_inverse = native.weld(grid)
+    welder = native.Welder(len(grid), np.float32)
+    inverse = np.empty(len(grid), dtype=np.int32)
+    for start in range(0, len(grid), 10_007):
+        welder.feed(grid[start : start + 10_007], inverse[start : start + 10_007])
+    np.testing.assert_array_equal(welder.close(), whole_unique)
+    np.testing.assert_array_equal(inverse, whole_inverse)
+
+
+def test_faces_joined_as_their_edges_are_found_are_the_components_of_their_pairs():
+    from models import box, sphere
+
+    from geometry.weld import weld
+
+    tri = np.concatenate((sphere(3), box(at=(50.0, 0.0, 0.0)), box(at=(50.0, 0.0, 40.0))[:-1]))
+    tri[5] = tri[5, ::-1]  # one facet wound the wrong way: a misoriented pair still joins
+    vertices, inverse = weld(tri.reshape(-1, 3).copy())
+    faces = inverse.reshape(-1, 3)
+    paired = native.edges(faces, len(vertices))
+    joined = native.edges(faces, len(vertices), joined=True)
+    count, labels = native.components(len(faces), paired.pair_a, paired.pair_b)
+    assert joined.components == count == 3
+    np.testing.assert_array_equal(joined.labels, labels)
+    assert (joined.open, joined.nonmanifold, joined.misoriented) == (paired.open, paired.nonmanifold, 3)
+    np.testing.assert_array_equal(np.sort(joined.open_faces), np.sort(paired.open_faces))

@@ -96,3 +96,35 @@ def test_bad_file_is_a_clean_error_with_a_code(tmp_path, sandbox):
     assert err.value.code == "stl_truncated"
     assert err.value.params["facets"] == 12
     assert process_model(tmp_path / "whole.stl", tmp_path, sandbox=sandbox).analysis.triangles == 12
+
+
+@pytest.mark.parametrize("kind", ["step", "stl"])
+def test_the_pictures_are_drawn_from_what_the_measuring_left_without_reading_the_file_again(tmp_path, kind):
+    from geometry.pipeline import run_in_child
+
+    if kind == "step":
+        cq = pytest.importorskip("cadquery")
+        path = tmp_path / "pocket.step"
+        part = cq.Workplane("XY").box(100, 60, 10).faces("<Z").workplane().rect(40, 20).cutBlind(-4)
+        cq.exporters.export(part, str(path))
+    else:
+        path = write_stl(tmp_path / "m.stl", np.concatenate([box((40, 30, 20)), sphere(3, 5.0) + 100]))
+    kept = str(tmp_path / "model.measured.npz")
+    (tmp_path / "direct").mkdir()
+    (tmp_path / "drawn").mkdir()
+    direct = run_in_child(str(path), str(tmp_path / "direct"))
+    measured = run_in_child(str(path), str(tmp_path), measured=kept, png=False, glb=False, thickness_glb=False,
+                            features_glb=False)
+    path.write_bytes(b"gone")  # the drawing must not need the model any more
+    drawn = run_in_child(str(path), str(tmp_path / "drawn"), measured=kept)
+    assert drawn.analysis.as_dict() == measured.analysis.as_dict() == direct.analysis.as_dict()
+    assert drawn.thickness == direct.thickness and drawn.features == direct.features
+    for name in ("png", "glb", "thickness_glb", "features_glb"):
+        mine, theirs = getattr(drawn, name), getattr(direct, name)
+        assert (mine is None) == (theirs is None), name
+        if mine is not None:
+            with open(mine, "rb") as a, open(theirs, "rb") as b:
+                assert a.read() == b.read(), name
+    # another reading of the units is measured again, not drawn from the millimetres'
+    with pytest.raises(GeometryError):
+        run_in_child(str(path), str(tmp_path / "drawn"), measured=kept, units="in")
