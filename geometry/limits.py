@@ -71,8 +71,8 @@ THUMBNAIL_PX = 256
 INFILLS = (15, 20, 40, 100)  # percent
 LAYERS = (0.1, 0.2, 0.3)  # mm, for the 0.4 mm nozzle
 ORIENTATIONS = ("as_uploaded", "flat", "fewest_supports")
-PRINT_FIGURES_FACETS = 500_000  # the print figures of a larger mesh are summed over an even sample
-                                # of this many of its facets (memory and time stay bounded)
+PRINT_FIGURES_FACETS = 50_000  # the print figures of a larger mesh are summed over an even sample
+                               # of this many of its facets (memory and time stay bounded)
 
 # --- sandbox ------------------------------------------------------------------------------
 SANDBOX_MEMORY_MB = 2048  # address space a job may add to the warm parent's
