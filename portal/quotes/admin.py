@@ -15,9 +15,9 @@ from litestar.response import Redirect, Template
 from geometry.model import GeometryError
 from portal.core.downloads import stored_download
 from portal.core.flash import flash
-from portal.core.forms import CONTROL_MESSAGE, field_value, has_controls
+from portal.core.forms import CONTROL_MESSAGE, FieldError, field_value, has_controls
 from portal.core.guards import requires_staff
-from portal.core.i18n import N_
+from portal.core.i18n import N_, gettext
 from portal.core.templates import redirect_to, render, wants_fragment
 from portal.files.services import ModelFileService
 from portal.files.storage import Storage
@@ -31,6 +31,8 @@ from portal.quotes.reviews import ReviewService
 from portal.quotes.services import CurrentCard, QuoteService, RateCardService
 
 PER_PAGE = 30
+RESTORE_RACED = N_("Another version was saved at the same moment, so this one was not restored: look at the "
+                   "versions and restore it again if you still want it.")
 PREVIEW_FRAGMENT = "quotes/_admin_rate_preview.html"
 
 
@@ -47,16 +49,26 @@ class RateCardAdminController(Controller):
 
     @post("/", name="rate_card_save")
     async def save_rate_card(self, request: HTMXRequest, rate_cards: RateCardService) -> Template | Redirect:
+        """A new version from the editor. The form says which version it was opened at: when
+        another save came in between, the page comes back with what was typed, the fields that
+        differ from the card as it is now marked, and the version to save over."""
+        form = await request.form()
         current = await rate_cards.current()
-        edited = read_editor(await request.form(), current)
-        saved = None
+        edited = read_editor(form, current)
+        base = opened_at(form)
+        saved, status_code = None, None
         if edited.ok:
             try:
-                saved = await rate_cards.save(edited.data, request.user.id)
+                saved = await rate_cards.save(edited.data, request.user.id, base)
             except GeometryError as error:
                 edited.refuse(error)
+            except FieldError as error:
+                edited.general_error = gettext(error.message)
+                current, base, status_code = await rate_cards.current(), None, 409
+                edited.mark_differences(current.data)
         if not edited.ok:
-            return rate_card_page(request, current, await rate_cards.history(), edited)
+            return rate_card_page(request, current, await rate_cards.history(), edited, base=base,
+                                  status_code=status_code)
         if saved is None:
             flash(request, N_("Nothing was changed, so no new version was made."))
         else:
@@ -71,22 +83,34 @@ class RateCardAdminController(Controller):
         the preview alone (refusals listed in it); without JavaScript, the editor as it was sent
         with the preview under its buttons."""
         current = await rate_cards.current()
-        edited = read_editor(await request.form(), current)
+        form = await request.form()
+        edited = read_editor(form, current)
         rows = None
         if edited.ok and edited.card is not None:
             rows = await preview_prices(await files.recently_quoted(PREVIEW_QUOTES), current, edited.card, quotes)
         if wants_fragment(request):  # answered 200 even when refused: htmx swaps only a 2xx answer
             return render(request, "quotes/admin_rates.html", fragment=PREVIEW_FRAGMENT,
                           **preview_context(current, edited, rows))
-        return rate_card_page(request, current, await rate_cards.history(), edited, rows)
+        return rate_card_page(request, current, await rate_cards.history(), edited, rows, base=opened_at(form))
 
     @post("/versions/{number:int}/restore", name="rate_card_restore")
     async def restore(self, request: HTMXRequest, rate_cards: RateCardService, number: int) -> Redirect:
-        if await rate_cards.restore(number, request.user.id) is None:
+        try:
+            restored = await rate_cards.restore(number, request.user.id)
+        except FieldError:
+            flash(request, RESTORE_RACED, "error")
+            return redirect_to(request, "rate_card")
+        if restored is None:
             flash(request, N_("That version is the rate card in use already."))
         else:
             flash(request, N_("The old version is saved again as the newest: new quotes use it now."), "success")
         return redirect_to(request, "rate_card")
+
+
+def opened_at(form: Any) -> int | None:
+    """The version the editor was opened at (None: a form without it is not checked)."""
+    text = str(form.get("base", "")).strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 def preview_context(current: CurrentCard, edited: EditedCard | None, rows: list[PreviewRow] | None) -> dict[str, Any]:
@@ -104,9 +128,12 @@ def rate_card_page(
     edited: EditedCard | None = None,
     rows: list[PreviewRow] | None = None,
     query: str = "",
+    base: int | None = None,
+    status_code: int | None = None,
 ) -> Template:
     """The editor: a panel per process and list, the rows for new entries, what was typed when
-    refused or previewed, the preview, and the versions with what each changed."""
+    refused or previewed, the preview, and the versions with what each changed. `base`: the
+    version the form saves over (the one it was opened at, when it comes back refused)."""
     errors = edited.errors if edited else {}
     general_error = edited.general_error if edited else None
     values = edited.values if edited else None
@@ -115,7 +142,8 @@ def rate_card_page(
                        lambda group: group_title(current.data, group), errors, query,
                        edited.changed(current.data) if edited else frozenset())
     return render(
-        request, "quotes/admin_rates.html", status_code=422 if errors or general_error else 200,
+        request, "quotes/admin_rates.html", status_code=status_code or (422 if errors or general_error else 200),
+        base=current.number if base is None else base,
         panels=panels, removable=removable(current.data), removed=edited.removed if edited else [], query=query,
         current=current, history=history, errors=errors, general_error=general_error, change_label=change_label,
         remove_key=remove_key, field_id=field_id, **preview_context(current, edited, rows),

@@ -13,12 +13,14 @@ from typing import Any
 from geometry.model import GeometryError
 from geometry.pricing import RateCard, load_rate_card
 from portal.core.forms import CONTROL_MESSAGE, has_controls
-from portal.core.i18n import gettext
+from portal.core.i18n import N_, gettext
 from portal.files.catalogue import text_of
 from portal.quotes.ratecard_entries import edit_entries, form_key, new_entries
 from portal.quotes.ratecard_form import LABELS, data_from_form, group_title
 from portal.quotes.ratecard_history import flat, shown
 from portal.quotes.services import CurrentCard
+
+NOW_IN_CARD = N_("The card now has: %(value)s")
 
 
 @dataclass
@@ -41,6 +43,15 @@ class EditedCard:
         """The fields typed otherwise than `data` has them, and the groups ticked for removal."""
         before = flat(data)
         return {key for key, text in self.typed.items() if shown(text) != before.get(key)} | set(self.removed)
+
+    def mark_differences(self, data: dict[str, Any]) -> None:
+        """Refused over a card saved since the form was opened: each field typed otherwise than
+        `data` has it is marked with the value there, so staff keep what they meant and nothing
+        of the other save is undone unnoticed."""
+        now = flat(data)
+        for key, text in self.typed.items():
+            if shown(text) != now.get(key) and key not in self.errors:
+                self.errors[key] = gettext(NOW_IN_CARD) % {"value": now.get(key, "—")}
 
     def refuse(self, error: GeometryError) -> None:
         """The reader's refusal, beside the field it names (or above the form)."""

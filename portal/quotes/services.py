@@ -18,6 +18,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from geometry.limits import INFILLS, LAYERS, ORIENTATIONS
 from geometry.model import Finding, GeometryError
@@ -34,9 +35,11 @@ from geometry.pricing import (
     setup_charge,
 )
 from geometry.pricing.engine import MAX_QUANTITY, part_extents
+from portal.core.forms import FieldError
 from portal.core.i18n import N_, local_name
 from portal.core.lru import LruCache
 from portal.db.models import RateCardVersion, User
+from portal.db.turns import take_turns
 from portal.quotes.ratecard_history import Change, changes, same_card
 
 # "in" is what the units question answers; "inch" what earlier answers were kept as.
@@ -49,6 +52,9 @@ LENGTH_PARAMS = {"thin_wall": ("thickness_mm", "x", "y", "z"), "gaps_closed": ("
 
 
 # --------------------------------------------------------------------------- rate cards
+
+CARD_CHANGED = N_("The card changed since you opened it: the fields that differ from the card as it is now are "
+                  "marked. Check them and save again.")
 
 
 def plain(value: Any) -> Any:
@@ -138,21 +144,35 @@ class RateCardService(SQLAlchemyAsyncRepositoryService[RateCardVersion, RateCard
             _cards[row_id] = current
         return current
 
-    async def save(self, data: dict[str, Any], user_id: Any) -> RateCardVersion | None:
+    async def save(self, data: dict[str, Any], user_id: Any, base: int | None = None) -> RateCardVersion | None:
         """Validate and store a new version (it prices new quotes at once); None, and no version,
         when nothing differs from the current card.
 
-        Raises GeometryError("bad_rate_card") naming the bad key.
+        `base` is the version the editor was opened at: the form carries every field, so saving it
+        over a newer version would silently undo that version's changes; it is refused instead.
+        Saves take turns (PostgreSQL), and the unique version number refuses the loser of a race
+        the turns do not cover (SQLite's readers do not wait): numbers stay unique and consecutive.
+
+        Raises GeometryError("bad_rate_card") naming the bad key; FieldError("base", CARD_CHANGED).
         """
+        session = self.repository.session
+        await take_turns(session, "rate-card")
         current = await self.current()
         if same_card(current.data, data):
             return None
+        if base is not None and base != current.number:
+            raise FieldError("base", CARD_CHANGED)
         number = current.number + 1
         data = {**data, "version": f"{date.today():%Y-%m}.{number}"}
         load_rate_card(data)  # the same reader that prices: it names the bad key
-        return await self.create(
-            {"number": number, "version": data["version"], "data": plain(data), "created_by_id": user_id}
-        )
+        row = RateCardVersion(number=number, version=data["version"], data=plain(data), created_by_id=user_id)
+        try:
+            async with session.begin_nested():
+                session.add(row)
+                await session.flush()
+        except IntegrityError as error:  # another save took this number meanwhile
+            raise FieldError("base", CARD_CHANGED) from error
+        return row
 
     async def history(self, limit: int = 20) -> list[SavedVersion]:
         """The latest versions, newest first: who saved each, and what it changed from the one before."""
@@ -173,7 +193,8 @@ class RateCardService(SQLAlchemyAsyncRepositoryService[RateCardVersion, RateCard
         ]
 
     async def restore(self, number: int, user_id: Any) -> RateCardVersion | None:
-        """An old version saved again as the newest; None when it is the current card already."""
+        """An old version saved again as the newest; None when it is the current card already.
+        Raises FieldError("base", CARD_CHANGED) when another save took the number meanwhile."""
         session = self.repository.session
         row = await session.scalar(select(RateCardVersion).where(RateCardVersion.number == number))
         if row is None:
