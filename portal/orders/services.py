@@ -438,15 +438,20 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order, OrderRepository]):
     ) -> tuple[Order, date | None]:
         """Staff promise a new ship-by date (the one before was missed, or will be): the order and
         the date it replaces. The customer sees both on the order page, in the history (with the
-        reason, which is for them) and in a notice; the e-mail goes once this is saved."""
+        reason, which is for them) and in a notice; the e-mail goes once this is saved.
+
+        Two tabs sending at once change it once: on PostgreSQL the order's row is locked first, so
+        the second reads the first's date (the same date is refused as such); on SQLite the
+        version read decides, and the second is told the order changed meanwhile."""
+        await self._db.execute(select(Order.id).where(Order.id == order_id).with_for_update())
         order = await self.get(order_id)
         if order.status not in NOT_SHIPPED:
             raise FieldError("ship_by", SHIP_BY_SETTLED)
         before = order_ship_by(order)
         if before == new_date:
             raise FieldError("ship_by", SAME_SHIP_BY)
-        # the status as read, or the change is refused: someone moved the order meanwhile
-        await self._bump(order, None, order.status, from_statuses=(order.status,), error=("ship_by", STALE))
+        # the order as read (status and version), or the change is refused: someone changed it meanwhile
+        await self._bump(order, order.version, order.status, from_statuses=(order.status,), error=("ship_by", STALE))
         order.promised_ship_by, order.replaced_ship_by = new_date, before
         was = before.isoformat() if before else None
         self._event(order, "ship_by", actor=actor, note=reason, ship_by=new_date.isoformat(), was=was)
