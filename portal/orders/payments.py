@@ -8,8 +8,8 @@ that holds only while the sum stays within the total, so two people recording at
 take more than the order costs. A card payment is recorded once by YooKassa's id however often it
 is reported (a unique index decides), and only after the API itself said it succeeded.
 
-A refund YooKassa could not make (no answer, an error) leaves its reason on the order
-(`refund_error`) for staff, who retry it from the order's page. Every attempt sends the same
+A refund YooKassa could not make (no answer, an error, a refund it answered `canceled`) leaves its
+reason on the order (`refund_error`) for staff, who retry it from the order's page. Every attempt sends the same
 Idempotence-Key for the same payment, and the refund is recorded once by its YooKassa id: a retry
 after a lost answer, a second click or twenty at once give back the money once.
 """
@@ -26,16 +26,16 @@ from uuid import UUID
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.core.forms import FieldError
 from portal.core.i18n import N_
 from portal.core.queue import JobQueue
-from portal.db.models import Order, Payment, Shipment, User
+from portal.db.models import Order, OrderEvent, Payment, Shipment, User
 from portal.db.unit_of_work import commit_now
 from portal.orders.services import HALF_KOPECK, STALE, OrderService
-from portal.orders.yookassa import YooKassa, YooKassaError, receipt
+from portal.orders.yookassa import YooKassa, YooKassaError, YooKassaRefundCanceled, receipt
 
 _log = logging.getLogger("portal.orders")
 
@@ -127,18 +127,19 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         if order is None or order.status != "cancelled":
             return Refunds(order)
         done = Refunds(order)
+        canceled = await self._canceled_refunds(order)
         for payment in await self._refundable(order):
             try:
                 refund = await kassa.refund(payment.external_id, payment.amount, order.currency,
-                                            key=f"refund-{payment.id}",
+                                            key=_refund_key(payment, canceled.get(payment.external_id, 0)),
                                             receipt=self._receipt(order, payment.amount, receipts))
+                if refund.get("status") == "canceled":
+                    raise YooKassaRefundCanceled.of(refund)
             except YooKassaError as error:
                 _log.warning("card payment %s of order %s not refunded: %s", payment.external_id, order.id, error)
-                self._refund_failed(order, error)
+                self._refund_failed(order, error, payment)
                 done.error = error
                 return done
-            if refund.get("status") == "canceled":
-                continue
             if await self._record_refund(order, payment, refund, actor):
                 await commit_now(self._db)  # each refund with its record: a failure later keeps this one
                 done.amounts.append(payment.amount)
@@ -191,11 +192,25 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         await orders.changed(order, "payment")
         return True
 
-    def _refund_failed(self, order: Order, error: YooKassaError) -> None:
-        """The reason stays on the order for staff, with a row in its history (staff only)."""
+    def _refund_failed(self, order: Order, error: YooKassaError, payment: Payment) -> None:
+        """The reason stays on the order for staff, with a row in its history (staff only). A
+        refund YooKassa canceled is named there with its payment: the next attempt is a new refund."""
         reason = str(error)[:MAX_REFUND_ERROR]
         order.refund_error = reason
-        OrderService(session=self._db)._event(order, "refund_failed", actor=None, note=reason, internal=True)
+        details = {"payment": payment.external_id, "canceled": True} if isinstance(error, YooKassaRefundCanceled) else {}
+        OrderService(session=self._db)._event(order, "refund_failed", actor=None, note=reason, internal=True,
+                                              **details)
+
+    async def _canceled_refunds(self, order: Order) -> dict[str, int]:
+        """Card payment id → how many of its refunds YooKassa canceled."""
+        events = await self._db.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.kind == "refund_failed"))
+        canceled: dict[str, int] = {}
+        for event in events:
+            details = event.details or {}
+            if details.get("canceled") and details.get("payment"):
+                canceled[details["payment"]] = canceled.get(details["payment"], 0) + 1
+        return canceled
 
     async def start_online(self, order: Order, kassa: YooKassa, key: str, return_url: str,
                            receipts: bool = False) -> str:
@@ -234,6 +249,14 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         )
         await self._db.refresh(order, attribute_names=["amount_paid", "status", "version", "updated_at"])
         return result.rowcount == 1
+
+
+def _refund_key(payment: Payment, canceled: int) -> str:
+    """The Idempotence-Key of a payment's refund: the payment's row id, the same for every attempt
+    (a lost answer, a second click, the job run twice), so the money goes back once. A refund
+    YooKassa canceled is final under its key (the key gives the same canceled answer for a day),
+    so the attempt after one asks under a key of its own."""
+    return f"refund-{payment.id}" if not canceled else f"refund-{payment.id}-{canceled}"
 
 
 def _notify_money(orders: OrderService, order: Order, kind: str, amount: Decimal) -> None:

@@ -38,6 +38,17 @@ class YooKassaRefused(YooKassaError):
     """An error answer that the same request will get again (bad request, credentials, not found)."""
 
 
+class YooKassaRefundCanceled(YooKassaRefused):
+    """A refund YooKassa answered `canceled`: no money went back. The reason is its
+    `cancellation_details` (who refused, and why: e.g. yoo_money, insufficient_funds)."""
+
+    @classmethod
+    def of(cls, refund: dict[str, Any]) -> YooKassaRefundCanceled:
+        details = refund.get("cancellation_details") or {}
+        reason, party = str(details.get("reason") or "unknown"), str(details.get("party") or "")
+        return cls("canceled", f"{reason} ({party})" if party else reason)
+
+
 def amount_of(value: Decimal, currency: str = "RUB") -> dict[str, str]:
     return {"value": f"{value.quantize(Decimal('0.01')):f}", "currency": currency}
 

@@ -15,6 +15,7 @@ shop id and secret key; `POST /v3/payments` and `POST /v3/refunds`, each with a 
         kassa.succeed(payment_id)      # the card holder paid
         kassa.fail_next(2, 500)        # the next two calls get internal_server_error
         kassa.stall_next(1, 2.0)       # the next call is carried out, its answer comes 2 s late
+        kassa.cancel_next_refunds(1)   # the next refund is answered `canceled` (insufficient_funds)
         kassa.notification(payment_id) # the body YooKassa would post to the shop's URL
 
 Everything the fake holds is guarded by one lock: the server runs on its own thread and event loop.
@@ -94,6 +95,7 @@ class FakeYooKassa:
         self.requests: list[Recorded] = []
         self.faults: list[list[Any]] = []  # [count, status]
         self.stalls: list[list[Any]] = []  # [count, seconds]
+        self.refund_cancels: list[list[Any]] = []  # [count, party, reason]
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -120,6 +122,12 @@ class FakeYooKassa:
                 status="canceled", paid=False,
                 cancellation_details={"party": "payment_network", "reason": "card_expired"})
 
+    def cancel_next_refunds(self, count: int = 1, party: str = "yoo_money", reason: str = "insufficient_funds") -> None:
+        """The next `count` refunds are answered `canceled` (no money goes back), with YooKassa's
+        `cancellation_details`: e.g. the shop's balance is short of the amount."""
+        with self.lock:
+            self.refund_cancels.append([count, party, reason])
+
     def fail_next(self, count: int = 1, status: int = 500) -> None:
         """The next `count` API calls get this error envelope instead of being carried out."""
         with self.lock:
@@ -136,6 +144,7 @@ class FakeYooKassa:
         with self.lock:
             self.faults.clear()
             self.stalls.clear()
+            self.refund_cancels.clear()
 
     def notification(self, payment_id: str, event: str = "payment.succeeded") -> dict:
         """The body YooKassa posts to the shop's notification URL."""
@@ -294,11 +303,19 @@ class FakeYooKassa:
         value = _amount(request)
         self._check_receipt(request, value)
         refunded = sum((Decimal(r["amount"]["value"]) for r in self.refunds.values()
-                        if r["payment_id"] == payment["id"]), Decimal(0))
+                        if r["payment_id"] == payment["id"] and r["status"] == "succeeded"), Decimal(0))
         if refunded + value > Decimal(payment["amount"]["value"]):
             raise Fail("invalid_request", "Refund amount is more than the payment's rest", "amount.value")
         refund = {"id": str(uuid.uuid4()), "payment_id": payment["id"], "status": "succeeded",
                   "amount": {"value": f"{value:f}", "currency": "RUB"}, "created_at": _now()}
+        if self.refund_cancels:
+            cancel = self.refund_cancels[0]
+            cancel[0] -= 1
+            if cancel[0] <= 0:
+                self.refund_cancels.pop(0)
+            refund.update(status="canceled", cancellation_details={"party": cancel[1], "reason": cancel[2]})
+            self.refunds[refund["id"]] = refund
+            return refund
         self.refunds[refund["id"]] = refund
         payment["refunded_amount"] = {"value": f"{refunded + value:f}", "currency": "RUB"}
         return refund

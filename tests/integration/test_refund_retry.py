@@ -214,3 +214,38 @@ async def test_only_staff_retry_a_refund(paying, kassa, db) -> None:
         no_token = await staff.post(f"/admin/orders/{order.id}/refunds/retry", data={}, follow_redirects=False)
         assert no_token.status_code == 403
         assert kassa.refunds == {} and (await order_row(db, order.id)).refund_error
+
+
+@pytest.mark.parametrize("mode", ["services", "embedded"], indirect=True)
+async def test_a_refund_yookassa_cancels_is_shown_with_its_reason_and_a_retry_asks_anew(paying, kassa, db) -> None:
+    async with AsyncTestClient(app=create_app(paying)) as customer, \
+            AsyncTestClient(app=create_app(paying)) as staff:
+        order = await paid_by_card(customer, staff, db, kassa)
+        kassa.cancel_next_refunds(1, party="yoo_money", reason="insufficient_funds")  # the shop's balance is short
+        await cancel(customer, order)
+        assert await refund_failure_shown(paying, db, order) == "canceled: insufficient_funds (yoo_money)"
+        [canceled] = kassa.refunds.values()
+        assert canceled["status"] == "canceled" and await refunds_of(db, order) == []
+        assert (await order_row(db, order.id)).amount_paid == Decimal("1830.00")  # no money went back
+
+        page = await staff.get(f"/admin/orders/{order.id}")
+        box = page.text.split(FAILED, 1)[1].split("</div>", 1)[0]
+        assert "A card refund failed" in box and "canceled: insufficient_funds (yoo_money)" in box
+        assert 'data-testid="retry-refund">Retry refund<' in box
+        async with db() as session:
+            [failed] = await session.scalars(select(OrderEvent).where(
+                OrderEvent.order_id == order.id, OrderEvent.kind == "refund_failed"))
+        assert failed.note == "canceled: insufficient_funds (yoo_money)" and failed.internal
+
+        # YooKassa answers a key it canceled with the same canceled refund: the retry asks under a new one
+        assert (await retry(staff, order)).status_code == 303
+        page = await staff.get(f"/admin/orders/{order.id}")
+        assert FAILED not in page.text and "The card payments are refunded" in page.text
+        made = [refund for refund in kassa.refunds.values() if refund["status"] == "succeeded"]
+        assert len(made) == 1 and len(kassa.refunds) == 2
+        [given] = await refunds_of(db, order)
+        assert (given.amount, given.external_id) == (Decimal("-1830.00"), made[0]["id"])
+        assert (await order_row(db, order.id)).amount_paid == Decimal("0.00")
+
+        assert (await retry(staff, order)).status_code == 303  # again: nothing waits, nothing given twice
+        assert len(kassa.refunds) == 2 and len(await refunds_of(db, order)) == 1
