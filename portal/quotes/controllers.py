@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.config import Settings
 from portal.core.documents import DocumentRefused, refused_text
+from portal.core.downloads import stored_download
 from portal.core.flash import flash
 from portal.core.forms import CONTROL_MESSAGE, Form, field_value, has_controls
 from portal.core.i18n import N_
@@ -135,3 +136,18 @@ class QuoteController(Controller):
         await reviews.ask(file.id, request.user.id, options, message, attachment)
         flash(request, N_("Your request is sent: staff will price the part and answer here."), "success")
         return redirect_to(request, "file", file_id=file.id)
+
+    @get("/files/{file_id:uuid}/reviews/{request_id:uuid}/attachment", name="review_own_attachment")
+    async def own_attachment(
+        self, request: HTMXRequest, files: ModelFileService, reviews: ReviewService, storage: Storage,
+        file_id: UUID, request_id: UUID,
+    ) -> Response:
+        """The drawing or photo a customer sent with their request for a manual quote, back to
+        them as a download (staff's is on the queue's page); anyone else's is not found."""
+        viewer = viewer_of(request)
+        file = await files.get_visible_or_404(file_id, viewer)
+        row = await reviews.get_one_or_none(id=request_id, file_id=file.id)
+        if row is None or not row.attachment_key or viewer.user is None or row.requested_by_id != viewer.user.id:
+            raise NotFoundException()
+        return stored_download(storage, row.attachment_key, row.attachment_name or "attachment",
+                               row.attachment_type or "application/octet-stream")

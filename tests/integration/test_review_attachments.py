@@ -15,11 +15,12 @@ from portal.app import create_app
 from portal.core.documents import MAX_DOCUMENT_BYTES
 from portal.db.models import ReviewRequest
 from tests.document_samples import DWG, PDF, image, zip_bomb
-from tests.integration.conftest import csrf_token, register
+from tests.integration.conftest import PERSON, csrf_token, register
 from tests.integration.orders import staff_login
 from tests.integration.test_quotes import ready_file
 
 ATTACHMENT = re.compile(r'<a href="([^"]+)"[^>]*data-testid="review-attachment">([^<]+)</a>')
+OWN_ATTACHMENT = re.compile(r'<a href="([^"]+)"[^>]*data-testid="own-review-attachment">([^<]+)</a>')
 ERROR = re.compile(r'data-testid="review-document-error">([^<]+)<')
 
 
@@ -106,3 +107,31 @@ async def test_a_visitors_photo_waits_with_the_request_for_the_sign_in(client, s
         await staff_login(staff, db)
         [(link, _)] = ATTACHMENT.findall((await staff.get("/admin/reviews")).text)
         assert (await staff.get(link)).content == photo
+
+
+async def test_the_customer_downloads_their_own_drawing_from_the_file_page_and_nobody_else_can(
+    client, other_client, settings, db, tmp_path
+) -> None:
+    await register(client)
+    file_id = await ready_file(client, settings, tmp_path, size=(2000.0, 1500.0, 900.0))  # priced by staff only
+    assert (await ask(client, file_id, "bracket.dwg", DWG)).status_code == 303
+    [review] = await requests_for(db, file_id)
+
+    page = await client.get(f"/files/{file_id}")
+    [(link, name)] = OWN_ATTACHMENT.findall(page.text)
+    assert name == "bracket.dwg" and "You asked for a manual quote" in page.text
+    download = await client.get(link)
+    assert download.status_code == 200 and download.content == DWG
+    assert download.headers["content-disposition"].startswith('attachment; filename="bracket.dwg"')
+    assert download.headers["x-content-type-options"] == "nosniff"
+
+    await register(other_client, {**PERSON, "email": "someone@example.com"})  # another customer
+    assert link == f"/files/{file_id}/reviews/{review.id}/attachment"
+    assert (await other_client.get(link)).status_code == 404
+
+    async with AsyncTestClient(app=create_app(settings)) as staff:
+        await staff_login(staff, db)
+        staff_page = await staff.get(f"/files/{file_id}")
+        assert not OWN_ATTACHMENT.findall(staff_page.text)  # staff get theirs, from the queue's page
+        [(staff_link, _)] = ATTACHMENT.findall(staff_page.text)
+        assert (await staff.get(staff_link)).content == DWG
