@@ -9,9 +9,10 @@ take more than the order costs. A card payment is recorded once by YooKassa's id
 is reported (a unique index decides), and only after the API itself said it succeeded.
 
 A refund YooKassa could not make (no answer, an error, a refund it answered `canceled`) leaves its
-reason on the order (`refund_error`) for staff, who retry it from the order's page. Every attempt sends the same
-Idempotence-Key for the same payment, and the refund is recorded once by its YooKassa id: a retry
-after a lost answer, a second click or twenty at once give back the money once.
+reason on the order (`refund_error`) for staff, who retry it from the order's page. Every attempt
+sends the same Idempotence-Key for the same payment (a new one only after YooKassa canceled a
+refund: that key would give the canceled answer again), and the refund is recorded once by its
+YooKassa id: a retry after a lost answer, a second click or twenty at once give back the money once.
 """
 
 from __future__ import annotations
@@ -197,7 +198,8 @@ class PaymentService(SQLAlchemyAsyncRepositoryService[Payment, PaymentRepository
         refund YooKassa canceled is named there with its payment: the next attempt is a new refund."""
         reason = str(error)[:MAX_REFUND_ERROR]
         order.refund_error = reason
-        details = {"payment": payment.external_id, "canceled": True} if isinstance(error, YooKassaRefundCanceled) else {}
+        canceled = isinstance(error, YooKassaRefundCanceled)
+        details = {"payment": payment.external_id, "canceled": True} if canceled else {}
         OrderService(session=self._db)._event(order, "refund_failed", actor=None, note=reason, internal=True,
                                               **details)
 
