@@ -135,3 +135,27 @@ async def test_the_customer_downloads_their_own_drawing_from_the_file_page_and_n
         assert not OWN_ATTACHMENT.findall(staff_page.text)  # staff get theirs, from the queue's page
         [(staff_link, _)] = ATTACHMENT.findall(staff_page.text)
         assert (await staff.get(staff_link)).content == DWG
+
+
+async def test_a_request_on_a_demo_part_shows_to_its_asker_and_staff_only(
+    client, other_client, settings, db, tmp_path
+) -> None:
+    """Demo parts are seen by everyone (and their panel is kept for everyone alike): one customer's
+    request, message and drawing must not show on another customer's page of it."""
+    from sqlalchemy import update
+
+    from portal.db.models import ModelFile
+
+    await register(client)
+    file_id = await ready_file(client, settings, tmp_path, size=(2000.0, 1500.0, 900.0))  # priced by staff only
+    assert (await ask(client, file_id, "bracket.dwg", DWG, message="Our secret flange")).status_code == 303
+    async with db() as session, session.begin():
+        await session.execute(update(ModelFile).where(ModelFile.id == UUID(file_id)).values(is_demo=True))
+
+    assert len(await requests_for(db, file_id)) == 1
+    await register(other_client, {**PERSON, "email": "someone@example.com"})
+    for path in (f"/files/{file_id}", f"/files/{file_id}?process=cnc_milling&quantity=2"):
+        page = await other_client.get(path)
+        assert page.status_code == 200
+        assert "You asked for a manual quote" not in page.text
+        assert "secret flange" not in page.text and "bracket.dwg" not in page.text
