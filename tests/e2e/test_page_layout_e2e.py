@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, sideways_overflow
 from tests.e2e.test_accounts_e2e import log_in, register_individual, unique_email
 from tests.e2e.test_orders_e2e import box, quote_and_add
 
@@ -137,7 +137,7 @@ def test_staff_read_orders_and_payments_on_a_phone_without_the_call_strip(new_co
     payment.get_by_role("button").click()
     expect(staff.locator("#payments-title + p + .table-wrap table")).to_be_visible()
     # a payments table wider than the phone scrolls in its own frame; the page does not
-    assert staff.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert sideways_overflow(staff) <= 0
     expect(staff.get_by_test_id("call-request-open")).to_have_count(0)  # staff take calls, not ask for them
 
     staff.goto(f"/admin/orders?q={email}")
