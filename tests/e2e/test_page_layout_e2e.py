@@ -1,6 +1,7 @@
 """What a person sees on the main path, measured: the units choices read as one line each, the file's
-Delete sits beside its Download, the phone's price bar never hides the footer, cancelling an order
-asks first, and staff read their order list and an order with its payments on a phone."""
+Delete sits beside its Download, the phone's price bar never hides the footer, the cart's quantity
+error reads across its line, cancelling an order asks first, and staff read their order list and an
+order with its payments on a phone."""
 
 from __future__ import annotations
 
@@ -89,6 +90,17 @@ def test_cancelling_an_order_asks_first(new_context, tmp_path: Path) -> None:
     page = context.new_page()
     register_individual(page, unique_email("cancel"))
     quote_and_add(page, box(tmp_path / f"shim-{secrets.token_hex(3)}.stl", (30.0, 20.0, 10.0)), "5")
+    # a quantity the server refuses (a browser that does not check the field first): the message reads
+    # across the line under the field and its button, not squeezed into the narrow field's width
+    quantity = page.locator(".quantity-form").first
+    quantity.evaluate("form => form.setAttribute('novalidate', '')")
+    quantity.locator('input[name="quantity"]').fill("0")
+    quantity.get_by_role("button", name="Update").click()
+    error = page.locator(".quantity-form .field-error").first
+    expect(error).to_be_visible()
+    field = page.locator('.quantity-form input[name="quantity"]').first.bounding_box()
+    message = error.bounding_box()
+    assert message["y"] >= field["y"] + field["height"] and message["height"] < 30, (field, message)
     place_order(page)
     expect(page.get_by_test_id("order-status")).to_have_text("Submitted")
 
