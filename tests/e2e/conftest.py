@@ -41,6 +41,16 @@ ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "staff pass 123"
 
 
+def sideways_overflow(page) -> float:
+    """How many pixels the page is wider than the screen: above 0, a phone scrolls sideways.
+
+    Measured against the layout viewport (`clientWidth`), not `window.innerWidth`: on an emulated
+    phone (`is_mobile`) Chromium zooms a too-wide page out to fit, and `innerWidth` grows with it,
+    so `scrollWidth - innerWidth` stays 0 on exactly the pages that overflow.
+    """
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
 @dataclass(frozen=True)
 class Server:
     base_url: str

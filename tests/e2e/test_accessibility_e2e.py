@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Server
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Server, sideways_overflow
 from tests.e2e.test_accounts_e2e import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -127,6 +127,19 @@ def attach_a_forged_drawing(page: Page) -> None:
     expect(page.get_by_test_id("review-document-error")).to_be_visible()
 
 
+def record_a_payment(page: Page) -> None:
+    """The order awaits payment and some of it is paid: the staff's order page with its payments table."""
+    for status in ("in_review", "awaiting_payment"):
+        if page.locator(f'#field-status option[value="{status}"]').count():
+            page.locator("#field-status").select_option(status)
+            page.locator("form:has(#field-status) button[type=submit]").click()
+            expect(page.get_by_test_id("order-status")).to_have_class(re.compile(f"status-{status}"))
+    form = page.get_by_test_id("record-payment")
+    form.locator('input[name="amount"]').fill("1")
+    form.get_by_role("button").click()
+    expect(page.locator("#payments-title ~ .table-wrap table")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Seen:
     path: str
@@ -177,6 +190,7 @@ PAGES = [
     Seen("/admin/orders/{order_id}", "staff"),
     Seen("/admin/orders/{order_id}", "staff", then=promise_a_past_ship_by_date),
     Seen("/files/{file_id}", "customer", then=attach_a_forged_drawing),
+    Seen("/admin/orders/{order_id}", "staff", then=record_a_payment),
     Seen("/admin/leads", "staff"),
     Seen("/admin/crm", "staff"),
     Seen("/admin/company", "staff"),
@@ -314,7 +328,7 @@ def test_no_accessibility_violations(browser, server, people, seen: Seen, device
         assert not violations, f"{seen.id} {device} {language}:\n" + "\n".join(violations)
 
         if device == "phone":
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            overflow = sideways_overflow(page)
             assert overflow <= 0, f"{seen.id} {language}: {overflow}px wider than the phone's screen"
     finally:
         context.close()

@@ -12,7 +12,7 @@ import secrets
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, sideways_overflow
 
 pytestmark = pytest.mark.e2e
 
@@ -242,7 +242,7 @@ def test_register_page_layout_screenshots(new_context, tmp_path, device, viewpor
     page.goto("/register")
     choose_company_with_htmx(page)
     # Nothing may stick out sideways (a horizontal scroll bar on a phone is a broken layout).
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    overflow = sideways_overflow(page)
     assert overflow <= 0, f"{device}: the page is {overflow}px wider than the viewport"
     for name in ("Full name", "E-mail", "Company name", "INN", "Legal address"):
         box = page.get_by_label(name).bounding_box()

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, sideways_overflow
 from tests.e2e.test_accounts_e2e import fill_passwords, fill_person, log_in, register_individual, unique_email
 
 pytestmark = pytest.mark.e2e
@@ -142,7 +142,7 @@ def test_header_footer_and_buttons_keep_apart_on_a_phone(new_context, server, la
     for a, b in zip(buttons, buttons[1:], strict=False):
         gap = max(b["y"] - (a["y"] + a["height"]), b["x"] - (a["x"] + a["width"]))
         assert gap >= 6, f"buttons {gap}px apart"
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    overflow = sideways_overflow(page)
     assert overflow <= 0
 
 
@@ -159,13 +159,13 @@ def test_the_files_list_and_the_crm_queue_fit_a_phone(new_context, server, tmp_p
     name = page.get_by_test_id("file-row").get_by_role("link", name="bracket-left.stl")
     expect(name).to_be_visible()
     assert name.bounding_box()["height"] < 80, "the file name is squeezed into a narrow column"
-    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert sideways_overflow(page) <= 0
 
     staff = new_context(**PHONE).new_page()
     log_in(staff, ADMIN_EMAIL, ADMIN_PASSWORD)
     for path in ("/files", "/admin/crm"):
         staff.goto(path)
-        assert staff.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, path
+        assert sideways_overflow(staff) <= 0, path
 
 
 def test_an_error_page_the_router_answers_keeps_the_visitor_logged_in(page: Page) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, sideways_overflow
 from tests.e2e.test_accounts_e2e import log_in
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -82,7 +82,7 @@ def test_on_a_phone_the_staff_links_fold_into_a_disclosure(new_context) -> None:
         summary.click()
         for label in LABELS[language]:
             expect(menu.get_by_role("link", name=label, exact=True)).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        assert sideways_overflow(page) <= 0
         shoot(page, f"staff-nav-390-{language}-open")
         menu.get_by_role("link", name=LABELS[language][5], exact=True).click()
         expect(page).to_have_url(re.compile(r"/admin/users$"))

@@ -179,6 +179,12 @@ async def test_a_part_too_large_for_everything_asks_for_manual_review(client, ot
     page = await client.get(f"/files/{file_id}")
     assert "125,000.00" in page.text and "Welded from two parts" in page.text
 
+    other_client.cookies.set("lang", "ru", domain="testserver.local")
+    answered = (await other_client.get("/admin/reviews?status=answered")).text
+    # the list's filter names the requests ("open ones"), not the verb "Открыть" of a link that opens something
+    assert re.search(r'status=open"\s*>Открытые</a>', answered) and ">Открыть<" not in answered
+    assert re.search(r'status=answered"\s*aria-current="page"\s*>С ответом</a>', answered)
+
 
 @pytest.mark.slow
 async def test_the_rate_card_names_the_bad_field_and_a_new_version_prices_at_once(
