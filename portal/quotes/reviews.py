@@ -15,6 +15,7 @@ import anyio
 from advanced_alchemy.filters import LimitOffset, OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import update
 
 from portal.core.documents import check_document
 from portal.core.flash import flash
@@ -84,7 +85,14 @@ class ReviewService(SQLAlchemyAsyncRepositoryService[ReviewRequest, ReviewReposi
             {"file_id": file_id, "requested_by_id": user_id, "options": options, "message": message[:2000], **attached}
         )
         await self._record_lead(review)
+        await self._renew_panels(file_id)
         return review
+
+    async def _renew_panels(self, file_id: Any) -> None:
+        """The file's quote panel shows its request: a new `updated_at` gives the kept panels a new
+        key (see portal/quotes/panel_cache.py)."""
+        session = self.repository.session
+        await session.execute(update(ModelFile).where(ModelFile.id == file_id).values(updated_at=datetime.now(UTC)))
 
     async def _record_lead(self, review: ReviewRequest) -> None:
         """A request for a manual quote is also a Bitrix24 lead, in the same transaction."""
@@ -130,6 +138,7 @@ class ReviewService(SQLAlchemyAsyncRepositoryService[ReviewRequest, ReviewReposi
             },
             item_id=request_id,
         )
+        await self._renew_panels(row.file_id)
         return row, errors
 
 

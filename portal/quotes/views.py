@@ -186,10 +186,10 @@ async def quote_panel(
     else:
         printing = await slice_of(file, form, card, units, quotes.slices)
         outcome = quotes.outcome(f"{file.sha256}:{units}", part, form, card, current.key, sliced=printing.sliced)
-    # only a part that cannot be priced has a review to show; a demo part is everyone's, and its
+    # the part's request for a manual quote, priced or not; a demo part is everyone's, and its
     # panel is kept for everyone alike: one customer's request is not shown on it
     review = None
-    if outcome.quote is None and not form.errors and assembly is None and not file.is_demo:
+    if not form.errors and assembly is None and not file.is_demo:
         review = await ReviewService(session=session).latest_for(file.id)
     return QuotePanel(
         file=file,

@@ -3,16 +3,20 @@ own processing, options of the chosen process only, and no price for a quantity 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import asdict
 from uuid import UUID
 
 import pytest
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
 from geometry.model import Finding
+from portal.app import create_app
 from portal.db.models import ModelFile, ReviewRequest
 from tests.integration.conftest import csrf_token, register
+from tests.integration.orders import staff_login
 from tests.integration.test_quotes import TOTAL, ready_file
 
 FINDING = re.compile(r'data-testid="finding" data-code="([a-z_]+)"')
@@ -117,6 +121,23 @@ async def test_a_priced_part_can_be_sent_for_a_manual_quote_too(client, settings
     assert asked.status_code == 200 and "Your request is sent" in asked.text
     [review] = await review_requests(db, file_id)
     assert review.message == "Thread M6 in the side hole" and review.options["quantity"] == "4"
+
+    # the page then says it was asked — also the panel kept for these very options — and shows
+    # the staff's answer once there is one
+    for _ in range(2):
+        page = (await client.get(f"/files/{file_id}?process=cnc_milling&quantity=4")).text
+        assert "You asked for a manual quote on" in page and TOTAL.search(page)
+    async with AsyncTestClient(app=create_app(settings)) as staff:
+        await staff_login(staff, db)
+        answered = await staff.post(f"/admin/reviews/{review.id}", data={
+            "_csrf_token": await csrf_token(staff, "/admin/reviews"), "price": "4321", "answer": "M6 tapped: 4321"})
+        assert answered.status_code in (200, 303)
+    for _ in range(50):  # what a kept panel's key is made of is read at most once a second
+        page = (await client.get(f"/files/{file_id}?process=cnc_milling&quantity=4")).text
+        if "M6 tapped: 4321" in page:
+            break
+        await asyncio.sleep(0.1)
+    assert 'data-testid="review-price"' in page and "M6 tapped: 4321" in page
 
 
 async def test_a_visitors_request_waits_for_the_sign_in_and_is_sent_after_it(client, settings, db, tmp_path) -> None:
