@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.test_accounts_e2e import log_in
-from tests.e2e.test_orders_e2e import box, quote_and_add, register_company
+from tests.e2e.test_orders_e2e import company_orders_a_bracket
 
 pytestmark = pytest.mark.e2e
 
@@ -75,17 +75,10 @@ def test_staff_fill_the_details_and_the_customer_gets_an_invoice_with_a_payment_
     context = new_context(accept_downloads=True)
     context.route(re.compile(r"/static/vendor/model-viewer"), lambda route: route.abort())
     customer = context.new_page()
-    register_company(customer, f"payer-{secrets.token_hex(4)}@example.com")
-    quote_and_add(customer, box(tmp_path / "bracket.stl", (10.0, 20.0, 30.0)), "5")
-    customer.get_by_test_id("checkout").click()
-    customer.get_by_label("Delivery address").fill("Moscow, Vavilova st. 19")
-    customer.get_by_label("Invoice to the company").check()
-    customer.get_by_test_id("place-order").click()
-    expect(customer).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}$"))
+    order_path = company_orders_a_bracket(customer, f"payer-{secrets.token_hex(4)}@example.com", tmp_path)
     expect(customer.get_by_test_id("ship-by")).to_be_visible()
     expect(customer.get_by_test_id("invoice-pdf")).to_have_count(0)
     number = re.search(r"\d+", customer.get_by_role("heading", level=1).inner_text()).group(0)
-    order_path = re.search(r"/orders/[0-9a-f-]{36}$", customer.url).group(0)
 
     staff.goto("/admin" + order_path)
     for status in ("In review", "Awaiting payment"):

@@ -60,6 +60,19 @@ def quote_and_add(page: Page, model: Path, quantity: str) -> None:
     expect(page).to_have_url(re.compile(r"/cart$"))
 
 
+def company_orders_a_bracket(page: Page, email: str, folder: Path) -> str:
+    """A company customer registers, orders five 10 × 20 × 30 brackets invoiced to the company,
+    and lands on the order's page; its path."""
+    register_company(page, email)
+    quote_and_add(page, box(folder / "bracket.stl", (10.0, 20.0, 30.0)), "5")
+    page.get_by_test_id("checkout").click()
+    page.get_by_label("Delivery address").fill("Moscow, Vavilova st. 19")
+    page.get_by_label("Invoice to the company").check()
+    page.get_by_test_id("place-order").click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}$"))
+    return re.search(r"/orders/[0-9a-f-]{36}$", page.url).group(0)
+
+
 def test_company_orders_two_parts_and_follows_the_order_live(new_context, tmp_path: Path) -> None:
     context = new_context(accept_downloads=True)
     # The 3D viewer has its own test (test_uploads_e2e, with WebGL); without WebGL it only keeps

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.test_accounts_e2e import log_in
-from tests.e2e.test_orders_e2e import box, quote_and_add, register_company
+from tests.e2e.test_orders_e2e import company_orders_a_bracket
 
 pytestmark = pytest.mark.e2e
 LEFT = re.compile(r"Left to pay: ₽([\d,.]+)\.")
@@ -24,14 +24,7 @@ def test_staff_take_payments_ship_and_the_customer_sees_the_tracking_link(new_co
     context = new_context()
     context.route(re.compile(r"/static/vendor/model-viewer"), lambda route: route.abort())
     customer = context.new_page()
-    register_company(customer, f"payer-{secrets.token_hex(4)}@example.com")
-    quote_and_add(customer, box(tmp_path / "bracket.stl", (10.0, 20.0, 30.0)), "5")
-    customer.get_by_test_id("checkout").click()
-    customer.get_by_label("Delivery address").fill("Moscow, Vavilova st. 19")
-    customer.get_by_label("Invoice to the company").check()
-    customer.get_by_test_id("place-order").click()
-    expect(customer).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}$"))
-    order_path = re.search(r"/orders/[0-9a-f-]{36}$", customer.url).group(0)
+    order_path = company_orders_a_bracket(customer, f"payer-{secrets.token_hex(4)}@example.com", tmp_path)
     customer.evaluate("window.__e2eMarker = 'the same page'")
 
     staff = new_context().new_page()
