@@ -71,28 +71,11 @@ def stepped_block():
 
 
 def housing():
-    """The STEP bench's 321-face housing (bench/step_part.py)."""
-    import cadquery as cq
+    """The STEP bench's 321-face housing (bench/step_part.py) without the cross holes in its
+    sides (the toolpath cuts from ±Z only)."""
+    from step_part import milled_from_above_and_below
 
-    return (
-        cq.Workplane("XY")
-        .box(300, 200, 60)
-        .edges("|Z")
-        .fillet(15)
-        .faces(">Z")
-        .workplane()
-        .pushPoints([(-70, 0), (70, 0)])
-        .rect(120, 160)
-        .cutBlind(-40)
-        .faces(">Z[1]")
-        .workplane()
-        .pushPoints([(x + dx, y) for dx in (-70, 70) for x in range(-48, 49, 12) for y in range(-72, 73, 12)])
-        .hole(5, 20)
-        .faces("<Z")
-        .workplane()
-        .rarray(60, 170, 5, 2)
-        .cboreHole(9, 15, 6)
-    )
+    return milled_from_above_and_below()
 
 
 PARTS = {

@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 
-def build(path: Path) -> None:
+def milled_from_above_and_below():
+    """The housing without its cross holes: what a 3-axis mill reaches from ±Z."""
     import cadquery as cq
 
-    part = (
+    return (
         cq.Workplane("XY")
         .box(300, 200, 60)
         .edges("|Z")
@@ -34,6 +35,14 @@ def build(path: Path) -> None:
         .workplane()
         .rarray(60, 170, 5, 2)
         .cboreHole(9, 15, 6)
+    )
+
+
+def build(path: Path) -> None:
+    import cadquery as cq
+
+    part = (
+        milled_from_above_and_below()
         .faces("<X")
         .workplane(centerOption="CenterOfBoundBox")
         .rarray(40, 25, 4, 2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from threading import Lock
 from typing import Generic, TypeVar
 
@@ -29,6 +29,14 @@ class LruCache(Generic[V]):
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+
+    def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
+        """The kept value, or `make()`'s, kept (made outside the lock: two callers may both make it)."""
+        hit = self.get(key)
+        if hit is None:
+            hit = make()
+            self.put(key, hit)
+        return hit
 
     def clear(self) -> None:
         with self._lock:

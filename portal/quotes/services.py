@@ -510,11 +510,7 @@ class QuoteService:
         if not keep:
             return quote(part, card, options, sliced=sliced)
         key = (content_key, options, card_key or (card.name, card.version), sliced)
-        priced = self._cache.get(key)
-        if priced is None:
-            priced = quote(part, card, options, sliced=sliced)
-            self._cache.put(key, priced)
-        return priced
+        return self._cache.get_or_make(key, lambda: quote(part, card, options, sliced=sliced))
 
     def in_order(
         self,
@@ -528,11 +524,9 @@ class QuoteService:
         """The part as one line of an order (without its setup and the minimum order, which the
         order charges once) and its design's setup charge, net of VAT; `sliced` as for `quote`."""
         key = ("in_order", content_key, options, card_key or (card.name, card.version), sliced)
-        priced = self._in_order.get(key)
-        if priced is None:
-            priced = (price(part, card, options, sliced, alone=False), setup_charge(part, card, options))
-            self._in_order.put(key, priced)
-        return priced
+        return self._in_order.get_or_make(
+            key, lambda: (price(part, card, options, sliced, alone=False), setup_charge(part, card, options))
+        )
 
     def outcome(
         self,
